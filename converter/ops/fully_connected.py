@@ -1,0 +1,47 @@
+"""fully_connected: y = x @ W.T + b, W int8 (out, in) per-tensor or per-channel, b int32.
+
+Float attrs: ``act`` = (lo, hi) fused activation bounds in real units (None = unbounded).
+Options follow TFLM's FullyConnected / FullyConnectedPerChannel Prepare.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from edgenn.converter.graph import Graph, Op
+from edgenn.converter.quantize_util import bias_int32, symmetric_per_channel
+from edgenn.runtime_py.fixedpoint import activation_range, quantize_multiplier
+
+
+def quantize_constants(op: Op, g: Graph) -> None:
+    x = g.tensors[op.inputs[0]]
+    w = g.tensors[op.inputs[1]]
+    b = g.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] else None
+    if w.dtype == "float32":
+        qw, wq = symmetric_per_channel(w.data, axis=0, bias=None if b is None else b.data, input_scale=x.quant.s)
+        w.data, w.dtype, w.quant = qw, "int8", wq
+    if b is not None and b.dtype == "float32":
+        b.data, b.quant = bias_int32(b.data, x.quant.s, w.quant.scale)
+        b.dtype = "int32"
+
+
+def prepare(op: Op, g: Graph) -> None:
+    x, w, y = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+    mults, shifts = zip(*(quantize_multiplier(float(x.quant.scale[0]) * float(s) / float(y.quant.scale[0]))
+                          for s in w.quant.scale))
+    lo, hi = op.attrs.get("act", (None, None))
+    act_min, act_max = activation_range(lo, hi, y.quant.s, y.quant.zp)
+    op.options = {
+        "input_offset": -x.quant.zp,
+        "filter_offset": -int(w.quant.zero_point[0]),
+        "output_offset": y.quant.zp,
+        "act_min": act_min,
+        "act_max": act_max,
+        "out_multiplier": np.asarray(mults, np.int32),
+        "out_shift": np.asarray(shifts, np.int32),
+    }
+
+
+def macs(op: Op, g: Graph) -> int:
+    w = g.tensors[op.inputs[1]]
+    y = g.tensors[op.outputs[0]]
+    return int(y.size * w.shape[-1])

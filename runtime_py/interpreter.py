@@ -1,0 +1,101 @@
+"""The bit-exact reference: runs an .enn model with numpy inside its planned arena.
+
+For a batch of N samples the arena is an (N, arena_bytes) byte array and every activation is a
+view of its planned bytes in each row, so a wrong offset in the plan corrupts these results
+exactly as it would on the board. Kernels are vectorized over the batch.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+import numpy as np
+
+from edgenn import registry
+from edgenn.errors import DataError
+from edgenn.runtime_py import enn
+from edgenn.runtime_py.enn import EnnModel, EnnTensor
+
+DEFAULT_CHUNK_BYTES = 64 << 20  # arena rows per chunk are limited to about this much memory
+
+
+def arena_view(arena: np.ndarray, t: EnnTensor, offset: int | None = None) -> np.ndarray:
+    """The (N, *shape) view of tensor ``t`` inside a batch of arenas."""
+    off = t.arena_offset if offset is None else offset
+    dt = np.dtype(t.dtype)
+    raw = arena[:, off: off + t.size * dt.itemsize].view(dt)
+    return raw.reshape((arena.shape[0],) + tuple(t.shape))
+
+
+class Interpreter:
+    """Runs a model; ``invoke`` takes and returns int8 arrays in the internal (NHWC) layout."""
+
+    def __init__(self, model: EnnModel | str | os.PathLike):
+        self.model = model if isinstance(model, EnnModel) else enn.load(model)
+        self._kernels = [registry.kernel(op.type) for op in self.model.ops]
+
+    @property
+    def input_tensors(self) -> list[EnnTensor]:
+        return [self.model.tensors[d.tensor] for d in self.model.inputs]
+
+    @property
+    def output_tensors(self) -> list[EnnTensor]:
+        return [self.model.tensors[d.tensor] for d in self.model.outputs]
+
+    def invoke(self, *inputs: np.ndarray, chunk: int | None = None,
+               observe: Callable[[int, list[np.ndarray]], None] | None = None) -> list[np.ndarray]:
+        """Run N samples: each input is (N, *tensor.shape) int8; returns one such array per output.
+
+        ``observe(op_index, outputs)`` is called after every operator (layer-by-layer checks).
+        """
+        m = self.model
+        if len(inputs) != len(m.inputs):
+            raise DataError(f"model takes {len(m.inputs)} input(s), got {len(inputs)}")
+        xs = []
+        n = None
+        for x, t in zip(inputs, self.input_tensors):
+            x = np.asarray(x)
+            if x.dtype != np.dtype(t.dtype) or tuple(x.shape[1:]) != tuple(t.shape):
+                raise DataError(f"input {t.name!r} must be {t.dtype} of shape (N, {', '.join(map(str, t.shape))}), "
+                                f"got {x.dtype} {x.shape}")
+            if n is not None and x.shape[0] != n:
+                raise DataError("all inputs must have the same number of samples")
+            n = x.shape[0]
+            xs.append(x)
+        assert n is not None
+        if chunk is None:
+            chunk = max(1, DEFAULT_CHUNK_BYTES // max(m.arena_bytes, 1))
+        outs = [np.empty((n,) + tuple(t.shape), dtype=t.dtype) for t in self.output_tensors]
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            res = self._run_chunk([x[start:stop] for x in xs], observe, start)
+            for o, r in zip(outs, res):
+                o[start:stop] = r
+        return outs
+
+    def _run_chunk(self, xs: list[np.ndarray], observe, start: int) -> list[np.ndarray]:
+        m = self.model
+        n = xs[0].shape[0]
+        # Garbage-filled, not zeroed: a kernel that reads bytes it never wrote must not pass by luck.
+        arena = np.random.default_rng(start).integers(0, 256, size=(n, m.arena_bytes), dtype=np.uint8)
+        for x, t in zip(xs, self.input_tensors):
+            arena_view(arena, t)[...] = x
+        for i, (op, kern) in enumerate(zip(m.ops, self._kernels)):
+            ins = []
+            for ti in op.inputs:
+                if ti < 0:
+                    ins.append(None)
+                    continue
+                t = m.tensors[ti]
+                ins.append(t.data if t.is_const else arena_view(arena, t))
+            outs = [arena_view(arena, m.tensors[ti]) for ti in op.outputs]
+            scratch = arena[:, op.scratch_offset: op.scratch_offset + op.scratch_bytes] if op.scratch_bytes else None
+            kern.run(op, m, ins, outs, scratch)
+            if observe is not None:
+                observe(i, [o.copy() for o in outs])
+        return [arena_view(arena, t).copy() for t in self.output_tensors]
+
+
+def run(model: EnnModel | str | os.PathLike, *inputs: np.ndarray) -> list[np.ndarray]:
+    """Convenience: load (if needed) and run once."""
+    return Interpreter(model).invoke(*inputs)
