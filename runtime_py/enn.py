@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,10 +218,17 @@ def to_bytes(model: EnnModel) -> bytes:
     builder = flatbuffers.Builder(1024 + sum(len(b) + BUFFER_ALIGN for b in raw_buffers))
     # Buffers are packed by hand (16-byte aligned, one memcpy each); the rest by the object API.
     buffer_offsets = [_pack_buffer(builder, b) for b in raw_buffers]
-    return _finish(builder, m, buffer_offsets)
+    return _finish(builder, m, buffer_offsets, _crc(raw_buffers))
 
 
-def _finish(builder: flatbuffers.Builder, m: ModelT, buffer_offsets: list[int]) -> bytes:
+def _crc(buffers) -> int:
+    c = 0
+    for b in buffers:
+        c = zlib.crc32(b, c)
+    return c & 0xFFFFFFFF
+
+
+def _finish(builder: flatbuffers.Builder, m: ModelT, buffer_offsets: list[int], crc: int) -> bytes:
     M = _Model
     name = builder.CreateString(m.name)
     tensors = [t.Pack(builder) for t in m.tensors]
@@ -251,8 +260,9 @@ def _finish(builder: flatbuffers.Builder, m: ModelT, buffer_offsets: list[int]) 
     M.AddArenaBytes(builder, m.arenaBytes)
     M.AddProvenance(builder, prov)
     M.AddPlan(builder, plan)
+    M.AddBuffersCrc32(builder, crc)
     root = M.End(builder)
-    builder.Finish(root, file_identifier=FILE_IDENTIFIER)
+    builder.FinishSizePrefixed(root, file_identifier=FILE_IDENTIFIER)
     return bytes(builder.Output())
 
 
@@ -309,10 +319,14 @@ def _options_dict(obj) -> dict[str, Any]:
 
 def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
     """Parse .enn bytes, validating structure; raises ModelFormatError on any defect."""
-    if len(data) < 8 or data[4:8] != FILE_IDENTIFIER:
+    if len(data) < 12 or data[8:12] != FILE_IDENTIFIER:
         raise ModelFormatError(f"{source}: not an edgenn .enn file (missing 'ENN1' identifier)")
+    (size,) = struct.unpack_from("<I", data, 0)
+    if size + 4 != len(data):
+        what = "truncated" if size + 4 > len(data) else "has trailing garbage"
+        raise ModelFormatError(f"{source}: .enn file {what} ({len(data)} bytes, header says {size + 4})")
     try:
-        root = _Model.Model.GetRootAs(data, 0)
+        root = _Model.Model.GetRootAs(data, 4)
         m = ModelT.InitFromObj(root)
     except Exception as e:  # flatbuffers raises assorted errors on corrupt input
         raise ModelFormatError(f"{source}: corrupt or truncated .enn file ({type(e).__name__})") from None
@@ -323,6 +337,8 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
         for i in range(root.BuffersLength()):
             b = root.Buffers(i)
             buffers.append(b.DataAsNumpy() if b.DataLength() else np.zeros(0, np.uint8))
+        if _crc(b.tobytes() for b in buffers) != root.BuffersCrc32():
+            raise ModelFormatError(f"{source}: the weights are damaged (CRC-32 mismatch)")
         tensors = []
         for tt in m.tensors or []:
             dtype = _DTYPE_NAMES.get(tt.dtype)

@@ -196,7 +196,14 @@ class Model(object):
             return obj
         return None
 
-def ModelStart(builder): builder.StartObject(10)
+    # Model
+    def BuffersCrc32(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint32Flags, o + self._tab.Pos)
+        return 0
+
+def ModelStart(builder): builder.StartObject(11)
 def Start(builder):
     return ModelStart(builder)
 def ModelAddVersion(builder, version): builder.PrependUint32Slot(0, version, 1)
@@ -244,6 +251,9 @@ def AddProvenance(builder, provenance):
 def ModelAddPlan(builder, plan): builder.PrependUOffsetTRelativeSlot(9, flatbuffers.number_types.UOffsetTFlags.py_type(plan), 0)
 def AddPlan(builder, plan):
     return ModelAddPlan(builder, plan)
+def ModelAddBuffersCrc32(builder, buffersCrc32): builder.PrependUint32Slot(10, buffersCrc32, 0)
+def AddBuffersCrc32(builder, buffersCrc32):
+    return ModelAddBuffersCrc32(builder, buffersCrc32)
 def ModelEnd(builder): return builder.EndObject()
 def End(builder):
     return ModelEnd(builder)
@@ -272,6 +282,7 @@ class ModelT(object):
         self.arenaBytes = 0  # type: int
         self.provenance = None  # type: Optional[edgenn.runtime_py.schema.fb.Provenance.ProvenanceT]
         self.plan = None  # type: Optional[edgenn.runtime_py.schema.fb.Plan.PlanT]
+        self.buffersCrc32 = 0  # type: int
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -336,6 +347,7 @@ class ModelT(object):
             self.provenance = edgenn.runtime_py.schema.fb.Provenance.ProvenanceT.InitFromObj(model.Provenance())
         if model.Plan() is not None:
             self.plan = edgenn.runtime_py.schema.fb.Plan.PlanT.InitFromObj(model.Plan())
+        self.buffersCrc32 = model.BuffersCrc32()
 
     # ModelT
     def Pack(self, builder):
@@ -404,5 +416,6 @@ class ModelT(object):
             ModelAddProvenance(builder, provenance)
         if self.plan is not None:
             ModelAddPlan(builder, plan)
+        ModelAddBuffersCrc32(builder, self.buffersCrc32)
         model = ModelEnd(builder)
         return model

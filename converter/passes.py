@@ -1,0 +1,199 @@
+"""Float-graph simplifications before calibration: fewer, fused operators, same function.
+
+- cancel_transposes: merge chains of transposes, drop identities, turn data-preserving ones
+  into reshapes, and fold NHWC->NCHW flattening into the following fully_connected weights;
+- fold_affine: per-channel mul/add by constants after conv / depthwise / fully_connected
+  (BatchNorm arrives as such a pair) go into the weights and bias;
+- fuse_activations: clip after an operator with a fused activation becomes that activation;
+- drop_noops: reshapes to the same shape, clips that clamp nothing.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from edgenn.converter.graph import Graph, Op
+
+WEIGHTED = {"conv2d", "depthwise_conv2d", "fully_connected"}
+FUSABLE_ACT = {"conv2d", "depthwise_conv2d", "fully_connected", "add", "mul", "avg_pool2d", "max_pool2d"}
+
+
+def _single_consumer(g: Graph, tensor: str) -> Op | None:
+    cs = g.consumers(tensor)
+    if len(cs) == 1 and not g.is_graph_output(tensor) and cs[0].inputs.count(tensor) == 1:
+        return cs[0]
+    return None
+
+
+def _bypass(g: Graph, op: Op) -> None:
+    """Remove a single-input single-output op that does nothing to the bytes."""
+    if g.is_graph_output(op.outputs[0]):
+        op.type, op.attrs = "reshape", {}  # a graph output keeps its own tensor: copy
+        return
+    g.remove_op(op)
+    g.replace_uses(op.outputs[0], op.inputs[0])
+
+
+def _is_identity(p) -> bool:
+    return tuple(p) == tuple(range(len(p)))
+
+
+def cancel_transposes(g: Graph) -> bool:
+    changed = False
+    for op in list(g.ops):
+        if op not in g.ops or op.type != "transpose":
+            continue
+        perm = tuple(op.attrs["perm"])
+        x = g.tensors[op.inputs[0]]
+        if _is_identity(perm):
+            _bypass(g, op)
+            changed = True
+            continue
+        # transpose(transpose(x, p), q) = transpose(x, p o q)
+        nxt = _single_consumer(g, op.outputs[0])
+        if nxt is not None and nxt.type == "transpose":
+            q = tuple(nxt.attrs["perm"])
+            nxt.attrs["perm"] = tuple(perm[i] for i in q)
+            nxt.inputs = [op.inputs[0]]
+            g.remove_op(op)
+            changed = True
+            continue
+        # Moving only size-1 axes keeps the byte order: a reshape.
+        moved = [a for a in perm if x.shape[a] != 1]
+        if moved == sorted(moved):
+            op.type = "reshape"
+            op.attrs = {}
+            changed = True
+            continue
+        # NHWC -> NCHW, reshape to (N, C*H*W), fully_connected: permute the weight columns instead.
+        if nxt is not None and nxt.type == "reshape" and len(perm) == 4 and perm == (0, 3, 1, 2):
+            rs_out = g.tensors[nxt.outputs[0]]
+            fc = _single_consumer(g, nxt.outputs[0])
+            if fc is not None and fc.type == "fully_connected" and fc.inputs[0] == nxt.outputs[0] \
+                    and len(rs_out.shape) == 2 and x.shape[0] == 1:
+                w = g.tensors[fc.inputs[1]]
+                n, h, wd, c = x.shape
+                if w.data is not None and w.data.shape[1] == c * h * wd:
+                    # column for NHWC position (h, w, c) was at NCHW index c*H*W + h*W + w
+                    idx = np.arange(c * h * wd).reshape(c, h, wd).transpose(1, 2, 0).reshape(-1)
+                    w.data = np.ascontiguousarray(w.data[:, idx])
+                    nxt.inputs = [op.inputs[0]]
+                    g.remove_op(op)
+                    changed = True
+                    continue
+    if changed:
+        g.prune()
+    return changed
+
+
+def fold_affine(g: Graph) -> bool:
+    """Fold y = producer(x) * a + b (per output channel constants) into the producer."""
+    changed = False
+    for op in list(g.ops):
+        if op not in g.ops or op.type not in ("mul", "add") or len(op.inputs) != 2:
+            continue
+        x, c = op.inputs
+        ct = g.tensors[c]
+        if ct.data is None:
+            continue
+        prod = g.producer(x)
+        if prod is None or prod.type not in WEIGHTED or _single_consumer(g, x) is not op:
+            continue
+        if prod.attrs.get("act", (None, None)) != (None, None):
+            continue
+        out = g.tensors[op.outputs[0]]
+        if out.shape != g.tensors[x].shape:
+            continue
+        co = g.tensors[x].shape[-1]
+        vec = np.broadcast_to(ct.data.astype(np.float64), out.shape)
+        per = vec.reshape(-1, co)
+        if not np.all(per == per[0:1]):
+            continue  # not per-channel
+        v = per[0]
+        w = g.tensors[prod.inputs[1]]
+        bias_name = prod.inputs[2] if len(prod.inputs) > 2 and prod.inputs[2] else None
+        bias = g.tensors[bias_name].data.astype(np.float64) if bias_name else np.zeros(co)
+        if op.type == "mul":
+            if prod.type == "depthwise_conv2d":
+                wd = w.data.astype(np.float64) * v.reshape(1, 1, 1, -1)
+            else:
+                wd = w.data.astype(np.float64) * v.reshape((-1,) + (1,) * (w.data.ndim - 1))
+            w2 = g.add_const(w.name, wd.astype(np.float32))
+            prod.inputs[1] = w2.name
+            bias = bias * v
+        else:
+            bias = bias + v
+        b2 = g.add_const(f"{prod.name}_bias", bias.astype(np.float32))
+        if len(prod.inputs) > 2:
+            prod.inputs[2] = b2.name
+        else:
+            prod.inputs.append(b2.name)
+        prod.outputs = [op.outputs[0]]
+        g.remove_op(op)
+        changed = True
+    if changed:
+        g.prune()
+    return changed
+
+
+def _intersect(a, b):
+    lo = [v for v in (a[0], b[0]) if v is not None]
+    hi = [v for v in (a[1], b[1]) if v is not None]
+    return (max(lo) if lo else None, min(hi) if hi else None)
+
+
+def fuse_activations(g: Graph) -> bool:
+    changed = False
+    for op in list(g.ops):
+        if op not in g.ops or op.type != "clip":
+            continue
+        prod = g.producer(op.inputs[0])
+        if prod is None or prod.type not in FUSABLE_ACT or _single_consumer(g, op.inputs[0]) is not op:
+            continue
+        prod.attrs["act"] = _intersect(prod.attrs.get("act", (None, None)), op.attrs["act"])
+        prod.outputs = [op.outputs[0]]
+        g.remove_op(op)
+        changed = True
+    if changed:
+        g.prune()
+    return changed
+
+
+def drop_noops(g: Graph) -> bool:
+    changed = False
+    for op in list(g.ops):
+        if op not in g.ops:
+            continue
+        x = g.tensors[op.inputs[0]] if op.inputs and op.inputs[0] else None
+        if op.type == "reshape" and x is not None:
+            y = g.tensors[op.outputs[0]]
+            prev = g.producer(op.inputs[0])
+            if prev is not None and prev.type == "reshape" and _single_consumer(g, op.inputs[0]) is op:
+                op.inputs = [prev.inputs[0]]
+                g.remove_op(prev)
+                changed = True
+                continue
+            if x.shape == y.shape and not g.is_graph_output(y.name) and op.inputs[0] not in g.input_names:
+                g.replace_uses(y.name, x.name)
+                g.remove_op(op)
+                changed = True
+        elif op.type == "clip" and tuple(op.attrs.get("act", (None, None))) == (None, None):
+            if not g.is_graph_output(op.outputs[0]):
+                g.replace_uses(op.outputs[0], op.inputs[0])
+                g.remove_op(op)
+                changed = True
+    if changed:
+        g.prune()
+    return changed
+
+
+def simplify(g: Graph) -> Graph:
+    """Run all passes to a fixed point."""
+    for _ in range(50):
+        changed = cancel_transposes(g)
+        changed |= fold_affine(g)
+        changed |= fuse_activations(g)
+        changed |= drop_noops(g)
+        if not changed:
+            break
+    g.toposort()
+    return g

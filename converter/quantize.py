@@ -1,0 +1,103 @@
+"""Float graph + activation ranges -> fully int8 graph (weights, biases, activation parameters).
+
+Activation parameters follow each operator's rule (``OUTPUT_QUANT``): calibrated ranges,
+the input's parameters (pooling, reshape, ...), or fixed ones (softmax, logistic). Operators
+whose TFLM kernel needs all inputs quantized like the output (``SAME_QUANT_INPUTS``) get
+``quantize`` (requantize) operators inserted where they differ. Then each rule quantizes its
+own constants; remaining float constants (e.g. an added per-channel constant) become
+per-tensor int8.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from edgenn import registry
+from edgenn.converter.calibrate import Range
+from edgenn.converter.graph import Graph, Op, QParams
+from edgenn.converter.quantize_util import asymmetric_from_range, quantize_array
+from edgenn.errors import EdgennError
+
+
+def _derived_range(op: Op, g: Graph, ranges: dict[str, Range]) -> Range | None:
+    """Interval bound for tensors that exist only in the IR (e.g. an unfolded BatchNorm's middle)."""
+    x = g.tensors[op.inputs[0]]
+    r = _range_of(x.name, g, ranges)
+    if r is None or len(op.inputs) < 2 or g.tensors[op.inputs[1]].data is None:
+        return None
+    c = g.tensors[op.inputs[1]].data.astype(np.float64)
+    if op.type == "mul":
+        cand = np.concatenate([(r[0] * c).ravel(), (r[1] * c).ravel()])
+        return float(cand.min()), float(cand.max())
+    if op.type == "add":
+        return r[0] + float(c.min()), r[1] + float(c.max())
+    return None
+
+
+def _range_of(name: str, g: Graph, ranges: dict[str, Range]) -> Range | None:
+    t = g.tensors[name]
+    if t.origin and t.origin in ranges:
+        return ranges[t.origin]
+    return None
+
+
+def quantize(g: Graph, ranges: dict[str, Range]) -> Graph:
+    """Quantize ``g`` in place."""
+    for io in g.inputs:
+        t = g.tensors[io.tensor]
+        r = _range_of(t.name, g, ranges)
+        if r is None:
+            raise EdgennError(f"internal: no calibration range for input {t.name!r}")
+        t.quant = asymmetric_from_range(*r)
+    for op in list(g.ops):
+        rule = registry.rule(op.type)
+        policy = getattr(rule, "OUTPUT_QUANT", "calibrated")
+        for out in op.outputs:
+            t = g.tensors[out]
+            if policy == "same_as_input":
+                src = g.tensors[op.inputs[0]].quant
+                t.quant = QParams(src.scale.copy(), src.zero_point.copy(), src.axis)
+            elif policy == "fixed":
+                t.quant = rule.fixed_output_qparams(op, g)
+            else:
+                r = _range_of(out, g, ranges) or _derived_range(op, g, ranges)
+                if r is None:
+                    raise EdgennError(f"internal: no calibration range for {out!r} ({op.type} {op.name!r})")
+                t.quant = asymmetric_from_range(*r)
+    for op in list(g.ops):
+        rule = registry.rule(op.type)
+        if getattr(rule, "SAME_QUANT_INPUTS", False):
+            _requantize_inputs(g, op)
+    for op in g.ops:
+        rule = registry.rule(op.type)
+        fn = getattr(rule, "quantize_constants", None)
+        if fn is not None:
+            fn(op, g)
+        for name in op.inputs:
+            t = g.tensors.get(name) if name else None
+            if t is not None and t.data is not None and t.dtype == "float32":
+                q = asymmetric_from_range(float(t.data.min()), float(t.data.max()))
+                t.data, t.dtype, t.quant = quantize_array(t.data, q), "int8", q
+    for t in g.tensors.values():
+        if t.data is None:
+            t.dtype = "int8"
+    return g
+
+
+def _requantize_inputs(g: Graph, op: Op) -> None:
+    want = g.tensors[op.outputs[0]].quant
+    for k, name in enumerate(op.inputs):
+        t = g.tensors[name]
+        if t.quant is not None and t.quant.same_as(want):
+            continue
+        if t.data is not None:
+            # a constant: re-quantize the real values straight into the output parameters
+            real = t.data.astype(np.float64) if t.dtype == "float32" else \
+                (t.data.astype(np.float64) - t.quant.zp) * t.quant.s
+            t2 = g.add_const(name + "_rq", quantize_array(real, want),
+                             QParams(want.scale.copy(), want.zero_point.copy()))
+            op.inputs[k] = t2.name
+            continue
+        rq = g.add_tensor(g.unique(name + "_rq"), t.shape, "int8", quant=QParams(want.scale.copy(), want.zero_point.copy()),
+                          origin=t.origin)
+        g.ops.insert(g.ops.index(op), Op("quantize", rq.name, [name], [rq.name]))
+        op.inputs[k] = rq.name

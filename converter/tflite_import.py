@@ -1,0 +1,454 @@
+"""Import a fully int8-quantized .tflite model as it is (no re-quantization).
+
+The flatbuffer is read with the `tflite` package (code generated from TFLite's schema). Every
+operator maps to one edgenn operator with its TFLite quantization parameters; the rules'
+``prepare`` then computes exactly the fixed-point parameters TFLM computes. QUANTIZE (float ->
+int8) at the inputs and DEQUANTIZE at the outputs are the float boundary: they are dropped and
+the int8 tensors become the model's inputs and outputs.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import struct
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from edgenn.converter.graph import Graph, IOInfo, Op, QParams
+from edgenn.errors import ModelFormatError, UnsupportedOpError
+
+TFLITE_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool", 7: "int16",
+                9: "int8", 10: "float64"}
+ACTIVATIONS: dict[int, tuple[float | None, float | None]] = {0: (None, None), 1: (0.0, None), 2: (-1.0, 1.0),
+                                                             3: (0.0, 6.0)}
+ACTIVATION_NAMES = {4: "TANH", 5: "SIGN_BIT"}
+
+FLOAT_MODEL_HINT = ("this .tflite model is not fully int8-quantized; re-export it with full-integer "
+                    "quantization (TFLiteConverter with optimizations=[tf.lite.Optimize.DEFAULT], a "
+                    "representative_dataset and supported_ops=[TFLITE_BUILTINS_INT8]), or convert the float "
+                    "source model (ONNX) with `edgenn convert model.onnx --calib data.npy`")
+
+
+class TfliteOp:
+    """One operator of the file, with its resolved code name and option table."""
+
+    def __init__(self, index: int, code: str, inputs: list[int], outputs: list[int], options: Any):
+        self.index = index
+        self.code = code
+        self.inputs = inputs
+        self.outputs = outputs
+        self.options = options
+
+    @property
+    def label(self) -> str:
+        return f"operator {self.index} ({self.code})"
+
+
+class TfliteImporter:
+    def __init__(self, data: bytes, source: str):
+        self.data = data
+        self.source = source
+        self.g = Graph()
+        self.names: dict[int, str] = {}  # tflite tensor index -> graph tensor name
+        self.model: Any = None
+        self.sg: Any = None
+
+    # ------------------------------------------------------------------ helpers for handlers
+    def fail(self, op: TfliteOp, why: str) -> None:
+        raise UnsupportedOpError(f"{self.source}: {op.label} producing {self.tensor_label(op.outputs)}: {why}")
+
+    def tensor_label(self, idx: list[int]) -> str:
+        return ", ".join(repr(self.names.get(i, str(i))) for i in idx if i >= 0)
+
+    def act(self, op: TfliteOp, code: int) -> tuple[float | None, float | None]:
+        if code not in ACTIVATIONS:
+            self.fail(op, f"fused activation {ACTIVATION_NAMES.get(code, code)} is not supported")
+        return ACTIVATIONS[code]
+
+    def name(self, i: int) -> str:
+        return self.names[i] if i >= 0 else ""
+
+    def const(self, i: int) -> np.ndarray | None:
+        t = self.g.tensors.get(self.names.get(i, ""))
+        return None if t is None else t.data
+
+    def add(self, op: TfliteOp, type_: str, inputs: list[int], outputs: list[int], **attrs: Any) -> Op:
+        name = self.g.tensors[self.names[outputs[0]]].name
+        return self.g.add_op(type_, name, [self.name(i) for i in inputs], [self.name(i) for i in outputs], **attrs)
+
+    # ------------------------------------------------------------------ reading
+    def run(self) -> Graph:
+        import tflite
+
+        d = self.data
+        if len(d) < 8 or d[4:8] != b"TFL3":
+            raise ModelFormatError(f"{self.source}: not a TFLite flatbuffer (missing 'TFL3' identifier)")
+        (root,) = struct.unpack_from("<I", d, 0)
+        if root + 4 > len(d):
+            raise ModelFormatError(f"{self.source}: truncated TFLite file")
+        self.model = tflite.Model.GetRootAs(d, 0)
+        nsub = self.model.SubgraphsLength()
+        if nsub != 1:
+            raise UnsupportedOpError(f"{self.source}: the model has {nsub} subgraphs; only single-subgraph models "
+                                     "(no control flow) are supported")
+        self.sg = self.model.Subgraphs(0)
+        self._tensors()
+        ops = self._operators()
+        self._io(ops)
+        for op in ops:
+            if op.code in ("QUANTIZE", "DEQUANTIZE") and self._is_boundary(op):
+                continue
+            handler = HANDLERS.get(op.code)
+            if handler is None:
+                raise UnsupportedOpError(
+                    f"{self.source}: {op.label} is not supported (supported: {', '.join(sorted(HANDLERS))})")
+            handler(self, op)
+        self.g.toposort()
+        self.g.prune()
+        return self.g
+
+    def _tensors(self) -> None:
+        sg = self.sg
+        nbuf = self.model.BuffersLength()
+        for i in range(sg.TensorsLength()):
+            t = sg.Tensors(i)
+            raw_name = t.Name()
+            name = self.g.unique((raw_name.decode("utf-8", "replace") if raw_name else "") or f"t{i}")
+            ttype = t.Type()
+            dtype = TFLITE_TYPES.get(ttype, f"type{ttype}")
+            shape = tuple(int(s) for s in (t.ShapeAsNumpy() if t.ShapeLength() else []))
+            sig = t.ShapeSignatureAsNumpy() if t.ShapeSignatureLength() else None
+            if any(s < 0 for s in shape) or (sig is not None and any(int(s) < 0 for s in sig[1:])):
+                raise ModelFormatError(f"{self.source}: tensor {name!r} has a dynamic shape {list(sig if sig is not None else shape)}; "
+                                       "only static shapes are supported")
+            data = None
+            b = t.Buffer()
+            if b >= nbuf:
+                raise ModelFormatError(f"{self.source}: tensor {name!r} refers to buffer {b} of {nbuf}")
+            if b > 0:
+                buf = self.model.Buffers(b)
+                if buf.DataLength():
+                    if dtype not in ("int8", "int32", "uint8", "int16", "int64", "float32"):
+                        raise UnsupportedOpError(f"{self.source}: constant tensor {name!r} has type {dtype}")
+                    raw = buf.DataAsNumpy()
+                    want = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+                    if raw.size != want:
+                        raise ModelFormatError(f"{self.source}: tensor {name!r} has {raw.size} data bytes, shape "
+                                               f"{list(shape)} needs {want}")
+                    data = np.frombuffer(raw.tobytes(), dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+                    data = data.reshape(shape)
+                elif buf.Offset() > 0:
+                    raise UnsupportedOpError(f"{self.source}: tensor {name!r} stores its data outside the flatbuffer "
+                                             "(models over 2 GB are not supported)")
+            quant = None
+            q = t.Quantization()
+            if q is not None and q.ScaleLength() > 0:
+                scale = q.ScaleAsNumpy().astype(np.float32)
+                zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(scale.size, np.int64)
+                if zp.size == 1 and scale.size > 1:
+                    zp = np.zeros(scale.size, np.int64) + zp[0]
+                if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+                    raise ModelFormatError(f"{self.source}: tensor {name!r} has invalid scales")
+                quant = QParams(scale, zp, int(q.QuantizedDimension()))
+            self.g.add_tensor(name, shape, dtype, data, quant)
+            self.names[i] = name
+
+    def _operators(self) -> list[TfliteOp]:
+        from tflite.utils import BUILTIN_OPCODE2NAME
+
+        codes = []
+        for i in range(self.model.OperatorCodesLength()):
+            c = self.model.OperatorCodes(i)
+            code = max(int(c.BuiltinCode()), int(c.DeprecatedBuiltinCode()))
+            name = BUILTIN_OPCODE2NAME.get(code, f"BUILTIN_{code}")
+            if name == "CUSTOM":
+                cc = c.CustomCode()
+                name = f"CUSTOM({cc.decode('utf-8', 'replace') if cc else '?'})"
+            codes.append(name)
+        ntensors = self.sg.TensorsLength()
+        ops = []
+        for i in range(self.sg.OperatorsLength()):
+            o = self.sg.Operators(i)
+            if o.OpcodeIndex() >= len(codes):
+                raise ModelFormatError(f"{self.source}: operator {i} has opcode index {o.OpcodeIndex()} of {len(codes)}")
+            ins = [int(x) for x in (o.InputsAsNumpy() if o.InputsLength() else [])]
+            outs = [int(x) for x in (o.OutputsAsNumpy() if o.OutputsLength() else [])]
+            if any(x >= ntensors or x < -1 for x in ins + outs) or not outs:
+                raise ModelFormatError(f"{self.source}: operator {i} refers to tensors outside 0..{ntensors - 1}")
+            ops.append(TfliteOp(i, codes[o.OpcodeIndex()], ins, outs, self._options(o)))
+        return ops
+
+    @staticmethod
+    def _options(o: Any) -> Any:
+        from tflite.BuiltinOptions import BuiltinOptions
+
+        kind = o.BuiltinOptionsType()
+        if kind == 0:
+            return None
+        names = {v: k for k, v in vars(BuiltinOptions).items() if not k.startswith("_")}
+        cls_name = names.get(kind)
+        if cls_name is None:
+            return None
+        mod = importlib.import_module(f"tflite.{cls_name}")
+        table = o.BuiltinOptions()
+        opt = getattr(mod, cls_name)()
+        opt.Init(table.Bytes, table.Pos)
+        return opt
+
+    def _is_boundary(self, op: TfliteOp) -> bool:
+        src = self.g.tensors[self.names[op.inputs[0]]]
+        dst = self.g.tensors[self.names[op.outputs[0]]]
+        if op.code == "QUANTIZE":
+            return src.dtype == "float32" and self.names[op.inputs[0]] in self._float_inputs
+        return dst.dtype == "float32" and self.names[op.outputs[0]] in self._float_outputs
+
+    def _io(self, ops: list[TfliteOp]) -> None:
+        sg = self.sg
+        ins = [int(x) for x in (sg.InputsAsNumpy() if sg.InputsLength() else [])]
+        outs = [int(x) for x in (sg.OutputsAsNumpy() if sg.OutputsLength() else [])]
+        if not ins or not outs:
+            raise ModelFormatError(f"{self.source}: the model declares no inputs or no outputs")
+        self._float_inputs: set[str] = set()
+        self._float_outputs: set[str] = set()
+        for i in ins:
+            name = self.names[i]
+            t = self.g.tensors[name]
+            if t.dtype == "float32":
+                q = [op for op in ops if op.code == "QUANTIZE" and op.inputs[0] == i]
+                if len(q) != 1 or any(i in op.inputs for op in ops if op.code != "QUANTIZE"):
+                    raise UnsupportedOpError(f"{self.source}: input {name!r} is float32 and not only quantized: "
+                                             + FLOAT_MODEL_HINT)
+                self._float_inputs.add(name)
+                inner = self.names[q[0].outputs[0]]
+                self.g.inputs.append(IOInfo(inner, name, t.shape))
+            else:
+                self.g.inputs.append(IOInfo(name, name, t.shape))
+        for i in outs:
+            name = self.names[i]
+            t = self.g.tensors[name]
+            if t.dtype == "float32":
+                dq = [op for op in ops if op.code == "DEQUANTIZE" and op.outputs[0] == i]
+                if len(dq) != 1:
+                    raise UnsupportedOpError(f"{self.source}: output {name!r} is float32: " + FLOAT_MODEL_HINT)
+                self._float_outputs.add(name)
+                self.g.outputs.append(IOInfo(self.names[dq[0].inputs[0]], name, t.shape))
+            else:
+                self.g.outputs.append(IOInfo(name, name, t.shape))
+        for op in ops:
+            if op.code in ("QUANTIZE", "DEQUANTIZE") and self._is_boundary(op):
+                continue
+            for k in op.inputs + op.outputs:
+                if k < 0:
+                    continue
+                t = self.g.tensors[self.names[k]]
+                if t.dtype == "float32":
+                    raise UnsupportedOpError(f"{self.source}: {op.label} uses float32 tensor {t.name!r}: "
+                                             + FLOAT_MODEL_HINT)
+        for io in self.g.inputs + self.g.outputs:
+            t = self.g.tensors[io.tensor]
+            if t.dtype != "int8" or t.quant is None:
+                raise UnsupportedOpError(f"{self.source}: model input/output {io.source_name!r} is {t.dtype}; only int8 "
+                                         "(or float32 with QUANTIZE/DEQUANTIZE at the boundary) is supported")
+
+
+# ---------------------------------------------------------------------- operator handlers
+
+
+def _padding(imp: TfliteImporter, op: TfliteOp, padding: int, in_hw, out_hw, filt_hw, stride, dilation):
+    """Explicit (top, left, bottom, right) pads of TFLite's SAME / VALID padding."""
+    if padding == 1:  # VALID
+        return (0, 0, 0, 0)
+    if padding != 0:
+        imp.fail(op, f"padding mode {padding} is not supported")
+    pads = []
+    for i in range(2):
+        eff = (filt_hw[i] - 1) * dilation[i] + 1
+        total = max((out_hw[i] - 1) * stride[i] + eff - in_hw[i], 0)
+        pads.append((total // 2, total - total // 2))
+    return (pads[0][0], pads[1][0], pads[0][1], pads[1][1])
+
+
+def _shape(imp: TfliteImporter, i: int) -> tuple[int, ...]:
+    return imp.g.tensors[imp.names[i]].shape
+
+
+def _conv(imp: TfliteImporter, op: TfliteOp) -> None:
+    o = op.options
+    x, w, y = _shape(imp, op.inputs[0]), _shape(imp, op.inputs[1]), _shape(imp, op.outputs[0])
+    if len(x) != 4 or len(w) != 4 or len(y) != 4:
+        imp.fail(op, "only 4-D NHWC convolutions are supported")
+    stride = (o.StrideH(), o.StrideW())
+    dilation = (o.DilationHFactor() or 1, o.DilationWFactor() or 1)
+    pads = _padding(imp, op, o.Padding(), x[1:3], y[1:3], w[1:3], stride, dilation)
+    bias = op.inputs[2:3] if len(op.inputs) > 2 else []
+    if op.code == "CONV_2D":
+        if x[3] % w[3]:
+            imp.fail(op, f"input channels {x[3]} are not a multiple of the filter's {w[3]}")
+        imp.add(op, "conv2d", op.inputs[:2] + bias, op.outputs[:1], stride=stride, dilation=dilation, pads=pads,
+                groups=x[3] // w[3], act=imp.act(op, o.FusedActivationFunction()))
+    else:
+        mult = y[3] // x[3] if x[3] else 0
+        if mult * x[3] != y[3] or w[3] != y[3]:
+            imp.fail(op, f"depthwise channels do not match (input {x[3]}, filter {w[3]}, output {y[3]})")
+        imp.add(op, "depthwise_conv2d", op.inputs[:2] + bias, op.outputs[:1], stride=stride, dilation=dilation,
+                pads=pads, depth_multiplier=mult, act=imp.act(op, o.FusedActivationFunction()))
+
+
+def _fully_connected(imp: TfliteImporter, op: TfliteOp) -> None:
+    o = op.options
+    act = (None, None)
+    if o is not None:
+        if o.WeightsFormat() != 0:
+            imp.fail(op, "shuffled weights format is not supported")
+        act = imp.act(op, o.FusedActivationFunction())
+    w = imp.g.tensors[imp.names[op.inputs[1]]]
+    if w.data is None:
+        imp.fail(op, "weights must be constant")
+    bias = op.inputs[2:3] if len(op.inputs) > 2 and op.inputs[2] >= 0 else []
+    imp.add(op, "fully_connected", op.inputs[:2] + bias, op.outputs[:1], act=act)
+
+
+def _pool(kind: str) -> Callable[[TfliteImporter, TfliteOp], None]:
+    def handler(imp: TfliteImporter, op: TfliteOp) -> None:
+        o = op.options
+        x, y = _shape(imp, op.inputs[0]), _shape(imp, op.outputs[0])
+        filt = (o.FilterHeight(), o.FilterWidth())
+        stride = (o.StrideH(), o.StrideW())
+        pads = _padding(imp, op, o.Padding(), x[1:3], y[1:3], filt, stride, (1, 1))
+        imp.add(op, kind, op.inputs[:1], op.outputs[:1], filter=filt, stride=stride, pads=pads,
+                act=imp.act(op, o.FusedActivationFunction()))
+    return handler
+
+
+def _binary(kind: str) -> Callable[[TfliteImporter, TfliteOp], None]:
+    def handler(imp: TfliteImporter, op: TfliteOp) -> None:
+        o = op.options
+        act = imp.act(op, o.FusedActivationFunction()) if o is not None else (None, None)
+        imp.add(op, kind, op.inputs[:2], op.outputs[:1], act=act)
+    return handler
+
+
+def _reshape(imp: TfliteImporter, op: TfliteOp) -> None:
+    imp.add(op, "reshape", op.inputs[:1], op.outputs[:1])
+
+
+def _softmax(imp: TfliteImporter, op: TfliteOp) -> None:
+    beta = float(op.options.Beta()) if op.options is not None else 1.0
+    imp.add(op, "softmax", op.inputs[:1], op.outputs[:1], beta=beta)
+
+
+def _logistic(imp: TfliteImporter, op: TfliteOp) -> None:
+    imp.add(op, "logistic", op.inputs[:1], op.outputs[:1])
+
+
+def _mean(imp: TfliteImporter, op: TfliteOp) -> None:
+    axes = imp.const(op.inputs[1])
+    if axes is None:
+        imp.fail(op, "the axes must be constant")
+    rank = len(_shape(imp, op.inputs[0]))
+    ax = sorted({int(a) % rank for a in np.asarray(axes).reshape(-1)})
+    keep = bool(op.options.KeepDims()) if op.options is not None else False
+    imp.add(op, "mean", op.inputs[:1], op.outputs[:1], axes=ax, keep_dims=keep)
+
+
+def _pad(imp: TfliteImporter, op: TfliteOp) -> None:
+    p = imp.const(op.inputs[1])
+    if p is None:
+        imp.fail(op, "paddings must be constant")
+    pads = [tuple(int(v) for v in row) for row in np.asarray(p).reshape(-1, 2)]
+    if any(v < 0 for row in pads for v in row):
+        imp.fail(op, "negative paddings are not supported")
+    attrs: dict[str, Any] = {"pads": pads}
+    if op.code == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+        cv = imp.const(op.inputs[2])
+        if cv is None:
+            imp.fail(op, "the pad value must be constant")
+        x = imp.g.tensors[imp.names[op.inputs[0]]]
+        attrs["value"] = (float(np.asarray(cv).reshape(-1)[0]) - x.quant.zp) * x.quant.s
+        attrs["value_q"] = int(np.asarray(cv).reshape(-1)[0])
+    imp.add(op, "pad", op.inputs[:1], op.outputs[:1], **attrs)
+
+
+def _concat(imp: TfliteImporter, op: TfliteOp) -> None:
+    o = op.options
+    rank = len(_shape(imp, op.outputs[0]))
+    if o.FusedActivationFunction() != 0:
+        imp.fail(op, "a fused activation on CONCATENATION is not supported")
+    imp.add(op, "concat", op.inputs, op.outputs[:1], axis=int(o.Axis()) % rank)
+
+
+def _transpose(imp: TfliteImporter, op: TfliteOp) -> None:
+    perm = imp.const(op.inputs[1])
+    if perm is None:
+        imp.fail(op, "the permutation must be constant")
+    imp.add(op, "transpose", op.inputs[:1], op.outputs[:1], perm=[int(v) for v in np.asarray(perm).reshape(-1)])
+
+
+def _quantize(imp: TfliteImporter, op: TfliteOp) -> None:
+    src = imp.g.tensors[imp.names[op.inputs[0]]]
+    if src.dtype != "int8":
+        imp.fail(op, f"quantizing from {src.dtype} inside the graph is not supported")
+    imp.add(op, "quantize", op.inputs[:1], op.outputs[:1])
+
+
+def _relu(lo: float, hi: float | None) -> Callable[[TfliteImporter, TfliteOp], None]:
+    def handler(imp: TfliteImporter, op: TfliteOp) -> None:
+        x = imp.g.tensors[imp.names[op.inputs[0]]]
+        y = imp.g.tensors[imp.names[op.outputs[0]]]
+        if not x.quant.same_as(y.quant):
+            imp.fail(op, "a standalone activation that changes the quantization is not supported")
+        imp.add(op, "clip", op.inputs[:1], op.outputs[:1], act=(lo, hi))
+    return handler
+
+
+HANDLERS: dict[str, Callable[[TfliteImporter, TfliteOp], None]] = {
+    "CONV_2D": _conv,
+    "DEPTHWISE_CONV_2D": _conv,
+    "FULLY_CONNECTED": _fully_connected,
+    "AVERAGE_POOL_2D": _pool("avg_pool2d"),
+    "MAX_POOL_2D": _pool("max_pool2d"),
+    "ADD": _binary("add"),
+    "MUL": _binary("mul"),
+    "RESHAPE": _reshape,
+    "SQUEEZE": _reshape,
+    "EXPAND_DIMS": _reshape,
+    "SOFTMAX": _softmax,
+    "LOGISTIC": _logistic,
+    "MEAN": _mean,
+    "PAD": _pad,
+    "PADV2": _pad,
+    "CONCATENATION": _concat,
+    "TRANSPOSE": _transpose,
+    "QUANTIZE": _quantize,
+    "RELU": _relu(0.0, None),
+    "RELU6": _relu(0.0, 6.0),
+    "RELU_N1_TO_1": _relu(-1.0, 1.0),
+}
+
+
+def import_tflite(data: bytes, source: str = "<tflite>") -> Graph:
+    """Parse a .tflite flatbuffer into a quantized Graph; clear errors for anything unsupported."""
+    imp = TfliteImporter(data, source)
+    try:
+        g = imp.run()
+    except (ModelFormatError, UnsupportedOpError):
+        raise
+    except Exception as e:  # corrupt offsets surface as assorted struct / index errors
+        raise ModelFormatError(f"{source}: corrupt or truncated TFLite file ({type(e).__name__})") from None
+    g.source_format = "tflite"
+    g.source_file = source
+    g.source_sha256 = hashlib.sha256(data).hexdigest()
+    return g
+
+
+def convert_tflite_bytes(data: bytes, name: str = "model", source: str = "<tflite>"):
+    """Import and lower in one step: .tflite bytes -> EnnModel (used by tests and the CLI)."""
+    from edgenn import __version__
+    from edgenn.converter.lower import to_enn
+
+    g = import_tflite(data, source)
+    prov = {"tool_version": __version__, "source_format": "tflite", "source_file": Path(source).name,
+            "source_sha256": g.source_sha256, "options_json": "{}"}
+    return to_enn(g, name, prov)

@@ -1,0 +1,60 @@
+"""Static report of an .enn model: memory plan, weights, MACs per layer."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from edgenn.runtime_py.enn import EnnModel
+
+
+def params_bytes(model: EnnModel, op_index: int) -> int:
+    """Bytes of per-layer constant parameter arrays (multipliers, shifts, ...) in flash."""
+    return sum(int(v.size) * 4 for v in model.ops[op_index].options.values() if isinstance(v, np.ndarray))
+
+
+def analyze(model: EnnModel) -> dict[str, Any]:
+    layers = []
+    counted: set[int] = set()
+    for i, op in enumerate(model.ops):
+        ins = [model.tensors[t] for t in op.inputs if t >= 0]
+        outs = [model.tensors[t] for t in op.outputs]
+        wbytes = 0
+        for t_idx in op.inputs:
+            if t_idx >= 0 and model.tensors[t_idx].is_const and t_idx not in counted:
+                counted.add(t_idx)
+                wbytes += model.tensors[t_idx].nbytes
+        layers.append({
+            "index": i,
+            "op": op.type,
+            "name": op.name,
+            "inputs": [{"name": t.name, "shape": list(t.shape), "offset": t.arena_offset} for t in ins if not t.is_const],
+            "outputs": [{"name": t.name, "shape": list(t.shape), "offset": t.arena_offset} for t in outs],
+            "input_shapes": [list(t.shape) for t in ins if not t.is_const],
+            "output_shapes": [list(t.shape) for t in outs],
+            "macs": int(op.macs),
+            "weight_bytes": int(wbytes),
+            "param_bytes": params_bytes(model, i),
+            "scratch_bytes": int(op.scratch_bytes),
+            "scratch_offset": int(op.scratch_offset),
+        })
+    weights = sum(t.nbytes for t in model.tensors if t.is_const)
+    params = sum(layer["param_bytes"] for layer in layers)
+    return {
+        "name": model.name,
+        "source": model.provenance.get("source_file", ""),
+        "source_format": model.provenance.get("source_format", ""),
+        "arena_bytes": int(model.arena_bytes),
+        "arena_lower_bound_bytes": int(model.plan.get("lower_bound_bytes", 0)),
+        "planner": model.plan.get("planner", ""),
+        "weights_bytes": int(weights),
+        "params_bytes": int(params),
+        "macs": int(sum(op.macs for op in model.ops)),
+        "inputs": [{"name": d.source_name, "shape": list(model.tensors[d.tensor].shape),
+                    "scale": float(model.tensors[d.tensor].scale[0]),
+                    "zero_point": int(model.tensors[d.tensor].zero_point[0])} for d in model.inputs],
+        "outputs": [{"name": d.source_name, "shape": list(model.tensors[d.tensor].shape),
+                     "scale": float(model.tensors[d.tensor].scale[0]),
+                     "zero_point": int(model.tensors[d.tensor].zero_point[0])} for d in model.outputs],
+        "layers": layers,
+    }

@@ -1,0 +1,288 @@
+"""The `edgenn` command line.
+
+Errors caused by the user's input print one line on stderr and exit with status 2; no
+traceback, and no partial output file is left behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from edgenn import __version__
+from edgenn.errors import DataError, EdgennError
+
+EXIT_USER_ERROR = 2
+EXIT_MISMATCH = 1
+
+
+def _fail(msg: str) -> None:
+    raise EdgennError(msg)
+
+
+def load_npy(path: str, what: str) -> np.ndarray:
+    p = Path(path)
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(f"{what} {p}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{what} {p}: is a directory") from None
+    except Exception as e:
+        raise DataError(f"{what} {p}: not a readable .npy array ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+    if isinstance(arr, np.lib.npyio.NpzFile):
+        raise DataError(f"{what} {p}: .npz archives are not supported; give one .npy per input")
+    return arr
+
+
+def save_npy(path: str, arr: np.ndarray) -> None:
+    import io
+
+    from edgenn.runtime_py.enn import write_atomic
+
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    write_atomic(path, buf.getvalue())
+
+
+def parse_shapes(items: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    shapes = {}
+    for it in items:
+        if "=" not in it:
+            _fail(f"--input-shape {it!r}: expected NAME=DIMxDIMx... (e.g. input=1x3x32x32)")
+        name, dims = it.split("=", 1)
+        try:
+            shapes[name] = tuple(int(d) for d in dims.lower().replace(",", "x").split("x"))
+        except ValueError:
+            _fail(f"--input-shape {it!r}: dimensions must be integers")
+        if any(d <= 0 for d in shapes[name]):
+            _fail(f"--input-shape {it!r}: dimensions must be positive")
+    return shapes
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, sort_keys=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="edgenn")
+def cli() -> None:
+    """edgenn: neural networks to bit-exact int8 C for microcontrollers."""
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--calib", "calib", multiple=True, type=click.Path(dir_okay=False),
+              help="Calibration data .npy (N samples in the model's layout); one per model input.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .enn file to write.")
+@click.option("--name", help="Model name (C symbol prefix); default: the file name.")
+@click.option("--board", help="Check that the model fits this board (see `edgenn boards`).")
+@click.option("--input-shape", "input_shapes", multiple=True, help="Fix a dynamic input shape: NAME=1x3x32x32.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, board: str | None,
+            input_shapes: tuple[str, ...], quiet: bool) -> None:
+    """Convert a float ONNX (with calibration data) or int8 TFLite model to .enn."""
+    from edgenn.converter.pipeline import ConvertOptions, convert as do_convert, detect_format
+    from edgenn.runtime_py import enn
+
+    fmt = detect_format(model)
+    arrays = [load_npy(c, "calibration data") for c in calib] if calib else None
+    if fmt == "tflite" and arrays is not None and not quiet:
+        click.echo("note: the .tflite model is already quantized; --calib is ignored", err=True)
+        arrays = None
+    m = do_convert(model, arrays, ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet))
+    if board:
+        from edgenn.fit import check_fit
+
+        check_fit(m, board)
+    enn.save(m, output)
+    if not quiet:
+        from edgenn.analysis import analyze
+
+        a = analyze(m)
+        click.echo(f"wrote {output}: {len(m.ops)} layers, {a['macs']:,} MACs, arena {a['arena_bytes']:,} B, "
+                   f"weights {a['weights_bytes']:,} B")
+
+
+@cli.command()
+@click.argument("enn_file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option("--board", help="Also report whether the model fits this board.")
+def analyze(enn_file: str, as_json: bool, board: str | None) -> None:
+    """Report memory plan, weights and MACs per layer."""
+    from edgenn.analysis import analyze as do_analyze
+    from edgenn.runtime_py import enn
+
+    m = enn.load(enn_file)
+    a = do_analyze(m)
+    if board:
+        from edgenn.fit import fit_report
+
+        a["board"] = fit_report(m, board)
+    if as_json:
+        emit_json(a)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{m.name} ({a['source']})", show_lines=False)
+    for col in ("#", "op", "name", "input", "output", "MACs", "weights B", "out @ offset"):
+        t.add_column(col, justify="right" if col in ("#", "MACs", "weights B") else "left")
+    for layer in a["layers"]:
+        t.add_row(str(layer["index"]), layer["op"], layer["name"][-32:],
+                  " ".join("x".join(map(str, s)) for s in layer["input_shapes"]),
+                  " ".join("x".join(map(str, s)) for s in layer["output_shapes"]),
+                  f"{layer['macs']:,}", f"{layer['weight_bytes'] + layer['param_bytes']:,}",
+                  " ".join(str(o["offset"]) for o in layer["outputs"]))
+    con = Console()
+    con.print(t)
+    con.print(f"arena {a['arena_bytes']:,} B (layer-wise lower bound {a['arena_lower_bound_bytes']:,} B, "
+              f"{a['planner']}), weights {a['weights_bytes']:,} B + parameters {a['params_bytes']:,} B, "
+              f"{a['macs']:,} MACs")
+    if board:
+        b = a["board"]
+        con.print(f"board {b['board']}: RAM {b['ram_used']:,} of {b['ram_bytes']:,} B, flash {b['flash_used']:,} "
+                  f"of {b['flash_bytes']:,} B: {'fits' if b['fits'] else 'does NOT fit'}")
+
+
+@cli.command()
+@click.argument("enn_file", type=click.Path(dir_okay=False))
+@click.option("--board", default="host", show_default=True, help="Target board (see `edgenn boards`).")
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Directory to write.")
+@click.option("--name", help="Override the C symbol prefix.")
+def generate(enn_file: str, board: str, output: str, name: str | None) -> None:
+    """Generate the C library and a project for a board."""
+    from edgenn.codegen.generate import generate as do_generate
+
+    cmd = "edgenn " + " ".join(sys.argv[1:])
+    d = do_generate(enn_file, output, board, name=name, command=cmd)
+    click.echo(f"wrote {d}/ for {board}: build with `make -C {d}`")
+
+
+def _load_inputs(model, files: tuple[str, ...]) -> list[np.ndarray]:
+    if len(files) != len(model.inputs):
+        _fail(f"the model has {len(model.inputs)} input(s); give one --input per input")
+    return [load_npy(f, "input") for f in files]
+
+
+@cli.command()
+@click.argument("enn_file", type=click.Path(dir_okay=False))
+@click.option("--input", "-i", "inputs", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="Input .npy (N samples); int8 = raw, float = quantized with the input parameters.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Output .npy (several outputs: NAME_<k>.npy for k > 0).")
+@click.option("--backend", type=click.Choice(["python", "host", "qemu"]), default="python", show_default=True)
+@click.option("--board", help="Board for --backend qemu (default mps2-an386).")
+def run(enn_file: str, inputs: tuple[str, ...], output: str, backend: str, board: str | None) -> None:
+    """Run a model on N inputs with one backend."""
+    from edgenn.emulation import backends as be
+    from edgenn.runtime_py import dataio, enn
+
+    m = enn.load(enn_file)
+    data = _load_inputs(m, inputs)
+    xs = dataio.to_internal(m, data)
+    outs = be.run(m, xs, backend, board)
+    as_float = any(np.asarray(d).dtype.kind == "f" for d in data)
+    ys = dataio.from_internal(m, outs, as_float)
+    for k, y in enumerate(ys):
+        path = output if k == 0 else str(Path(output).with_name(f"{Path(output).stem}_{k}.npy"))
+        save_npy(path, y)
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("enn_file", type=click.Path(dir_okay=False))
+@click.option("--data", "data", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="Test inputs .npy (one per model input).")
+@click.option("--labels", type=click.Path(dir_okay=False), help="Integer class labels .npy for accuracy.")
+@click.option("--backend", "backend", default="python", show_default=True,
+              help="Comma-separated: python,host,qemu.")
+@click.option("--board", help="Board for the qemu backend (default mps2-an386).")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quiet", "-q", is_flag=True)
+def validate(model: str, enn_file: str, data: tuple[str, ...], labels: str | None, backend: str,
+             board: str | None, as_json: bool, quiet: bool) -> None:
+    """Check backends byte for byte against the Python reference, and quality against the source model."""
+    from edgenn.runtime_py import enn
+    from edgenn.validate import validate as do_validate
+
+    names = [b.strip() for b in backend.split(",") if b.strip()]
+    bad = [b for b in names if b not in ("python", "host", "qemu")]
+    if bad or not names:
+        _fail(f"--backend: unknown backend {', '.join(bad) or '(none)'}; choose from python, host, qemu")
+    m = enn.load(enn_file)
+    arrays = _load_inputs(m, data)
+    lab = load_npy(labels, "labels") if labels else None
+    rep = do_validate(model, m, arrays, lab, names, board, progress=not quiet and not as_json)
+    if as_json:
+        emit_json(rep)
+    elif not quiet:
+        click.echo(f"{rep['samples']} samples, reference: {rep['reference']}"
+                   + (f", float accuracy {rep['float_accuracy']:.4f}" if "float_accuracy" in rep else ""))
+        for name, b in rep["backends"].items():
+            line = (f"  {name:7s} mismatched bytes {b['mismatched_bytes']}, top-1 agreement {b['top1_agreement']:.4f}, "
+                    f"cosine {b['cosine']:.5f}")
+            if "tflm_mismatched_bytes" in b:
+                line += f", vs TFLM {b['tflm_mismatched_bytes']} bytes differ"
+            if "accuracy" in b:
+                line += f", accuracy {b['accuracy']:.4f}"
+            click.echo(line)
+        click.echo("all backends agree byte for byte" if rep["bit_exact"] else "MISMATCH: backends disagree")
+    if not rep["bit_exact"]:
+        sys.exit(EXIT_MISMATCH)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def boards(as_json: bool) -> None:
+    """List the known boards."""
+    from edgenn.boards import all_boards
+
+    rows = [{"name": b.name, "core": b.core, "kind": b.kind, "flash_bytes": b.flash_bytes, "ram_bytes": b.ram_bytes,
+             "emulated": b.emulated, "emulator": b.emulator.get("kind", ""), "description": b.description}
+            for b in all_boards().values()]
+    if as_json:
+        emit_json(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table()
+    for col in ("name", "core", "flash", "RAM", "emulator", "description"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["name"], r["core"], f"{r['flash_bytes']:,}" if r["flash_bytes"] else "-",
+                  f"{r['ram_bytes']:,}" if r["ram_bytes"] else "-", r["emulator"] or "-", r["description"])
+    Console().print(t)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="edgenn", standalone_mode=False)
+    except EdgennError as e:
+        click.echo(f"edgenn: error: {e}", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except click.exceptions.Abort:
+        click.echo("edgenn: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        click.echo("edgenn: interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # a bug in edgenn, not the user's fault: still no raw traceback by default
+        if os.environ.get("EDGENN_DEBUG"):
+            raise
+        click.echo(f"edgenn: internal error: {type(e).__name__}: {e} (set EDGENN_DEBUG=1 for a traceback; "
+                   "please report it)", err=True)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""`make demo`: convert the bundled digits example, run it on every backend, print the report."""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edgenn.analysis import analyze
+from edgenn.boards import get_board
+from edgenn.converter.pipeline import ConvertOptions, convert
+from edgenn.emulation import backends as be
+from edgenn.emulation.size import library_size
+from edgenn.runtime_py import dataio, enn
+from edgenn.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "digits"
+
+
+def main(out_dir: str = "build") -> int:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    board = get_board("mps2-an386")
+    calib = np.load(EXAMPLE / "calib.npy")
+    test_x = np.load(EXAMPLE / "test_x.npy")
+    test_y = np.load(EXAMPLE / "test_y.npy")
+
+    t0 = time.perf_counter()
+    model = convert(EXAMPLE / "model.onnx", [calib], ConvertOptions(name="digits", progress=False))
+    enn.save(model, out / "digits.enn")
+    t_convert = time.perf_counter() - t0
+    model = enn.load(out / "digits.enn")
+    a = analyze(model)
+    print(f"converted examples/digits/model.onnx -> {out / 'digits.enn'} in {t_convert:.2f} s: "
+          f"{len(model.ops)} layers, {a['macs']:,} MACs")
+
+    with tempfile.TemporaryDirectory(prefix="edgenn-demo-") as tmp:
+        fw = be.build(model, board, Path(tmp) / "digits")
+        size = library_size(fw.directory, board, model.name)
+    rep = validate(EXAMPLE / "model.onnx", model, [test_x], test_y, ["python", "host", "qemu"], board.name,
+                   progress=False)
+    print(f"test set: {rep['samples']} images of examples/digits")
+    print(f"  float model (onnxruntime) accuracy: {rep['float_accuracy']:.4f}")
+    for name, b in rep["backends"].items():
+        where = {"python": "Python reference", "host": "host C (gcc)", "qemu": f"Cortex-M4 under QEMU ({board.name})"}[name]
+        print(f"  int8 {where:36s} accuracy {b['accuracy']:.4f}, mismatched bytes vs Python: {b['mismatched_bytes']}")
+    print(f"  int8 vs float: top-1 agreement {rep['backends']['python']['top1_agreement']:.4f}, "
+          f"cosine {rep['backends']['python']['cosine']:.5f}")
+    print(f"memory on {board.name}: arena (RAM) {model.arena_bytes:,} B; flash {size['flash']:,} B "
+          f"(weights {a['weights_bytes']:,} B + parameters {a['params_bytes']:,} B + code, library text+data)")
+    ok = rep["bit_exact"]
+    print("all backends agree byte for byte" if ok else "MISMATCH between backends")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

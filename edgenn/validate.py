@@ -1,0 +1,93 @@
+"""Check a converted model: every backend against the Python reference (bytes), and the int8
+model against the source model (float ONNX via onnxruntime, or TFLM for int8 .tflite)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgenn.emulation import backends as be
+from edgenn.errors import DataError
+from edgenn.runtime_py import dataio
+from edgenn.runtime_py.enn import EnnModel
+
+
+def top1(y: np.ndarray) -> np.ndarray:
+    return np.argmax(y.reshape(y.shape[0], -1), axis=1)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    a = a.astype(np.float64).ravel()
+    b = b.astype(np.float64).ravel()
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        return float(na == nb)
+    return float(a @ b / (na * nb))
+
+
+def float_inputs(model: EnnModel, data: list[np.ndarray]) -> list[np.ndarray]:
+    """The user's data as float in the source layout (int8 data is dequantized)."""
+    res = []
+    for d, arr in zip(model.inputs, data):
+        t = model.tensors[d.tensor]
+        a = dataio.source_batches(arr, tuple(d.source_shape or t.shape), "data", d.source_name)
+        res.append(dataio.dequantize(a, t) if a.dtype == np.int8 else a.astype(np.float32))
+    return res
+
+
+def reference_outputs(source: str | Path, model: EnnModel, data: list[np.ndarray],
+                      x_int8: list[np.ndarray], progress: bool) -> tuple[str, list[np.ndarray], list[np.ndarray] | None]:
+    """(kind, float outputs in source layout, int8 outputs in internal layout or None)."""
+    from edgenn.converter.pipeline import detect_format
+
+    if detect_format(source) == "tflite":
+        from edgenn.emulation.tflm import run_tflm_file
+
+        outs = run_tflm_file(source, model, x_int8)
+        return "tflm", dataio.from_internal(model, outs, as_float=True), outs
+    import onnx
+
+    from edgenn.converter.calibrate import run_float
+
+    m = onnx.load(str(source))
+    xs = float_inputs(model, data)
+    feeds = {d.source_name: x for d, x in zip(model.inputs, xs)}
+    names = [d.source_name for d in model.outputs]
+    res = run_float(m, feeds, names, progress=progress)
+    return "onnxruntime", [np.stack(res[n]).reshape((xs[0].shape[0],) + tuple(d.source_shape))
+                           for n, d in zip(names, model.outputs)], None
+
+
+def validate(source: str | Path, model: EnnModel, data: list[np.ndarray], labels: np.ndarray | None = None,
+             backends: list[str] = ("python",), board: str | None = None, progress: bool = True) -> dict[str, Any]:
+    x_int8 = dataio.to_internal(model, data)
+    n = x_int8[0].shape[0]
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        if labels.shape[0] != n:
+            raise DataError(f"labels have {labels.shape[0]} entries for {n} samples")
+    ref = be.run(model, x_int8, "python")
+    kind, ref_float, ref_int8 = reference_outputs(source, model, data, x_int8, progress)
+    report: dict[str, Any] = {"samples": int(n), "reference": kind, "backends": {}}
+    if labels is not None:
+        report["float_accuracy"] = float(np.mean(top1(ref_float[0]) == labels))
+    for name in backends:
+        outs = ref if name == "python" else be.run(model, x_int8, name, board)
+        mism = int(sum(np.count_nonzero(a != b) for a, b in zip(outs, ref)))
+        deq = dataio.from_internal(model, outs, as_float=True)
+        entry: dict[str, Any] = {
+            "mismatched_bytes": mism,
+            "top1_agreement": float(np.mean(top1(deq[0]) == top1(ref_float[0]))),
+            "cosine": cosine(np.concatenate([d.ravel() for d in deq]), np.concatenate([r.ravel() for r in ref_float])),
+        }
+        if ref_int8 is not None:
+            entry["tflm_mismatched_bytes"] = int(sum(np.count_nonzero(a != b) for a, b in zip(outs, ref_int8)))
+        if labels is not None:
+            entry["accuracy"] = float(np.mean(top1(deq[0]) == labels))
+        if name == "qemu":
+            entry["board"] = board or "mps2-an386"
+        report["backends"][name] = entry
+    report["bit_exact"] = all(b["mismatched_bytes"] == 0 and b.get("tflm_mismatched_bytes", 0) == 0
+                              for b in report["backends"].values())
+    return report

@@ -1,0 +1,40 @@
+"""TensorFlow Lite Micro (the `tflite-micro` package) as an external judge for .tflite models."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgenn.errors import EdgennError
+from edgenn.runtime_py import dataio
+from edgenn.runtime_py.enn import EnnModel
+
+ARENA_BYTES = 16 << 20
+
+
+def interpreter(data: bytes, arena_size: int = ARENA_BYTES):
+    try:
+        from tflite_micro import runtime
+    except ImportError:
+        raise EdgennError("the `tflite-micro` package is needed to compare with TFLM: pip install tflite-micro") from None
+    return runtime.Interpreter.from_bytes(data, arena_size=arena_size)
+
+
+def run_tflm_file(path: str | Path, model: EnnModel, x_int8: list[np.ndarray]) -> list[np.ndarray]:
+    """Run TFLM on int8 inputs (internal layout = TFLite's NHWC); returns int8 outputs like runtime_py."""
+    it = interpreter(Path(path).read_bytes())
+    n = x_int8[0].shape[0]
+    in_t = [model.tensors[d.tensor] for d in model.inputs]
+    out_t = [model.tensors[d.tensor] for d in model.outputs]
+    in_float = [np.dtype(it.get_input_details(k)["dtype"]) == np.float32 for k in range(len(in_t))]
+    out_float = [np.dtype(it.get_output_details(k)["dtype"]) == np.float32 for k in range(len(out_t))]
+    outs = [np.empty((n,) + tuple(t.shape), np.int8) for t in out_t]
+    for s in range(n):
+        for k, (x, t) in enumerate(zip(x_int8, in_t)):
+            v = dataio.dequantize(x[s], t) if in_float[k] else x[s]
+            it.set_input(v.reshape(tuple(it.get_input_details(k)["shape"])), k)
+        it.invoke()
+        for k, t in enumerate(out_t):
+            y = np.array(it.get_output(k))
+            outs[k][s] = (dataio.quantize(y, t) if out_float[k] else y).reshape(t.shape)
+    return outs

@@ -1,0 +1,76 @@
+"""Small float ONNX models built with onnx.helper for tests (random but seeded weights)."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+class Builder:
+    def __init__(self, seed: int = 0):
+        self.rng = np.random.default_rng(seed)
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.n = 0
+
+    def name(self, base: str) -> str:
+        self.n += 1
+        return f"{base}{self.n}"
+
+    def const(self, arr: np.ndarray, base: str = "c") -> str:
+        nm = self.name(base)
+        self.inits.append(numpy_helper.from_array(np.asarray(arr), nm))
+        return nm
+
+    def node(self, op: str, inputs: list[str], n_out: int = 1, **attrs) -> str | list[str]:
+        outs = [self.name(op.lower()) for _ in range(n_out)]
+        self.nodes.append(helper.make_node(op, inputs, outs, name=self.name(op + "_node"), **attrs))
+        return outs[0] if n_out == 1 else outs
+
+    def conv(self, x: str, cin: int, cout: int, k: int = 3, stride: int = 1, pad: int | None = None, group: int = 1,
+             bias: bool = True) -> str:
+        pad = k // 2 if pad is None else pad
+        w = self.rng.normal(0, 1.0 / np.sqrt(cin // group * k * k), (cout, cin // group, k, k)).astype(np.float32)
+        ins = [x, self.const(w, "w")]
+        if bias:
+            ins.append(self.const(self.rng.normal(0, 0.1, cout).astype(np.float32), "b"))
+        return self.node("Conv", ins, kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4, group=group)
+
+    def bn(self, x: str, c: int) -> str:
+        r = self.rng
+        return self.node("BatchNormalization", [
+            x, self.const(r.uniform(0.5, 1.5, c).astype(np.float32)), self.const(r.normal(0, 0.2, c).astype(np.float32)),
+            self.const(r.normal(0, 0.2, c).astype(np.float32)), self.const(r.uniform(0.5, 2, c).astype(np.float32))])
+
+    def model(self, inputs: list[tuple[str, list]], outputs: list[str], opset: int = 13) -> onnx.ModelProto:
+        g = helper.make_graph(self.nodes, "test", [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
+                              [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs], self.inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+        m.ir_version = min(m.ir_version, 8)
+        # Declare the outputs with their inferred shapes (the checker wants a shape).
+        inferred = onnx.shape_inference.infer_shapes(m)
+        known = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
+        for o in m.graph.output:
+            if o.name in known and known[o.name].type.tensor_type.HasField("shape"):
+                o.CopyFrom(known[o.name])
+        return m
+
+
+def ds_residual_cnn(seed: int = 0, opset: int = 13) -> onnx.ModelProto:
+    """Depthwise-separable blocks and a residual Add, ending in Gemm + Softmax (MobileNet-like)."""
+    b = Builder(seed)
+    x = "input"
+    h = b.node("Relu", [b.bn(b.conv(x, 3, 16, 3, stride=2, bias=False), 16)])
+    # depthwise-separable block 1
+    d = b.node("Clip", [b.bn(b.conv(h, 16, 16, 3, group=16, bias=False), 16), b.const(np.float32(0)), b.const(np.float32(6))])
+    p = b.bn(b.conv(d, 16, 16, 1, pad=0, bias=False), 16)
+    h2 = b.node("Relu", [b.node("Add", [p, h])])  # residual
+    # depthwise-separable block 2 with stride 2 and channel multiplier 2
+    d2 = b.node("Relu", [b.bn(b.conv(h2, 16, 32, 3, stride=2, group=16, bias=False), 32)])
+    p2 = b.node("Relu", [b.bn(b.conv(d2, 32, 24, 1, pad=0), 24)])
+    gap = b.node("GlobalAveragePool", [p2])
+    flat = b.node("Flatten", [gap], axis=1)
+    fc = b.node("Gemm", [flat, b.const(b.rng.normal(0, 0.3, (10, 24)).astype(np.float32)),
+                         b.const(b.rng.normal(0, 0.1, 10).astype(np.float32))], transB=1)
+    out = b.node("Softmax", [fc], axis=1)
+    return b.model([(x, [1, 3, 16, 16])], [out], opset)
