@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a Debian 12 machine (run by `make setup`; as root, or with sudo available):
+#   1. the toolchains and emulators (Debian packages), installed only if missing;
+#   2. .venv with edgenn installed editable plus its test extras.
+# A re-run with everything present does not touch apt or pip (about 0.1 s).
+# The venv is reinstalled when pyproject.toml changes; `make distclean` removes it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Bare-metal Arm compiler + newlib, QEMU (system and user mode), and Linux cross compilers for
+# 64- and 32-bit Arm with their libc (libc6-dev-armhf-cross must be named: it is only recommended).
+APT_PACKAGES=(
+    gcc-arm-none-eabi libnewlib-arm-none-eabi
+    qemu-system-arm qemu-user
+    gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+    gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+)
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+STAMP="$VENV/.edgenn-setup"
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command quietly; on failure shows the end of its output and stops.
+quiet() {
+    local log
+    log=$(mktemp)
+    if ! "$@" >"$log" 2>&1; then
+        printf 'setup: error: command failed: %s\n' "$*" >&2
+        tail -n 30 "$log" >&2
+        rm -f "$log"
+        exit 1
+    fi
+    rm -f "$log"
+}
+
+installed() {  # installed PACKAGE: true if dpkg has it fully installed
+    [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" = "ii " ]
+}
+
+# ---- 1. Debian packages ----
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+    for p in "${APT_PACKAGES[@]}"; do
+        installed "$p" || missing+=("$p")
+    done
+else
+    # Not Debian: accept the tools if they are on PATH, or tell what to install.
+    for t in arm-none-eabi-gcc qemu-system-arm qemu-aarch64 aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc; do
+        command -v "$t" >/dev/null 2>&1 || die "$t not found and this is not a Debian system: install ${APT_PACKAGES[*]} (or equivalents) yourself"
+    done
+fi
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! command -v "$PYTHON" >/dev/null 2>&1; then
+        [ "$PYTHON" = python3 ] || die "$PYTHON not found"
+        missing+=(python3 python3-venv)
+    elif ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        missing+=(python3-venv)  # Debian splits venv's ensurepip into this package
+    fi
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get here: install them yourself"
+    SUDO=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || die "missing ${missing[*]}: run this as root (or install sudo)"
+        SUDO=(sudo)
+    fi
+    say "installing ${missing[*]} (apt-get; about a minute)"
+    # A failing update (e.g. one unreachable extra source) is not fatal: the install may still work.
+    if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/tmp/edgenn-apt-update.log 2>&1; then
+        say "warning: apt-get update failed (trying the install anyway):"
+        tail -n 5 /tmp/edgenn-apt-update.log >&2
+    fi
+    quiet "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    for t in arm-none-eabi-gcc qemu-system-arm qemu-aarch64 aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc make gcc; do
+        command -v "$t" >/dev/null 2>&1 || die "$t is still missing after apt-get install"
+    done
+fi
+
+# ---- 2. Python environment ----
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] \
+        && "$VENV/bin/python" -c 'import edgenn' >/dev/null 2>&1; then
+    exit 0  # up to date
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV with $("$PYTHON" --version 2>&1)"
+    rm -rf "$VENV"
+    quiet "$PYTHON" -m venv "$VENV"
+fi
+say "installing edgenn and its test dependencies into $VENV (pip)"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+quiet "$VENV/bin/python" -m pip install -q -e '.[test]'
+"$VENV/bin/python" -c 'import edgenn' || die "edgenn does not import from $VENV after installing"
+printf '%s\n' "$want" >"$STAMP"
+say "done: $VENV is ready"
