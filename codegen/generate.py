@@ -10,6 +10,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,10 @@ C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "i
            "float32": "float"}
 
 
+@lru_cache(maxsize=None)
 def _env() -> jinja2.Environment:
+    # One environment per process: Jinja caches compiled templates in it (codegen of many small
+    # models, as in the op tests, would otherwise recompile every template each time).
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_templates_dir())), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["carray"] = carray
@@ -107,6 +111,16 @@ def _pointer(model: EnnModel, t: EnnTensor, ti: int, weight_sym: dict[int, str],
     return f"({q}{ct} *)(arena + {t.arena_offset})"
 
 
+def _io_entry(model: EnnModel, d: Any) -> dict[str, Any]:
+    """An input or output as plain data for the README and the Python binding."""
+    t = model.tensors[d.tensor]
+    shape = [int(v) for v in t.shape]
+    src = [int(v) for v in (d.source_shape or t.shape)]
+    perm = [int(v) for v in (d.to_internal_perm or range(len(src)))]
+    return {"name": d.source_name or t.name, "shape": shape, "source_shape": src, "perm": perm,
+            "scale": float(t.scale[0]), "zero_point": int(t.zero_point[0]), "batch_shape": tuple([1] + src)}
+
+
 def build_context(model: EnnModel, p: str) -> dict[str, Any]:
     weights: list[Weight] = []
     weight_sym: dict[int, str] = {}
@@ -138,7 +152,11 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
         layers.append(Layer(i, op, p, ins, outs, in_ptr, out_ptr, arr, o, scratch, label.replace("*/", "* /")))
     ins = [model.tensors[d.tensor] for d in model.inputs]
     outs = [model.tensors[d.tensor] for d in model.outputs]
+    io_inputs = [_io_entry(model, d) for d in model.inputs]
+    io_outputs = [_io_entry(model, d) for d in model.outputs]
     return {
+        "io_inputs": io_inputs, "io_outputs": io_outputs, "macs": int(sum(op.macs for op in model.ops)),
+        "weights_bytes": int(sum(t.nbytes for t in model.tensors if t.is_const)),
         "model": model, "p": p, "P": p.upper(), "weights": weights, "layers": layers, "params": params,
         "op_types": sorted({op.type for op in model.ops}), "inputs": ins, "outputs": outs,
         "input_bytes": sum(t.nbytes for t in ins), "output_bytes": sum(t.nbytes for t in outs),
@@ -148,24 +166,26 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
 
 def generate(enn_path: str | os.PathLike, out_dir: str | os.PathLike, board: str | Board | None = None,
              name: str | None = None, kernel_prefix: str | None = None, command: str = "",
-             harness: bool = True) -> Path:
+             harness: bool = True, context: dict[str, Any] | None = None) -> Path:
     """Render the C project for ``enn_path`` into ``out_dir`` (replaced atomically)."""
     model = enn.load(enn_path)
     if name:
         model.name = name
     b = get_board(board) if isinstance(board, str) or board is None else board
     return render_model(model, Path(out_dir), b, kernel_prefix=kernel_prefix, command=command, harness=harness,
-                        sha256=hashlib.sha256(Path(enn_path).read_bytes()).hexdigest())
+                        sha256=hashlib.sha256(Path(enn_path).read_bytes()).hexdigest(), context=context)
 
 
 def render_model(model: EnnModel, out_dir: Path, board: Board, kernel_prefix: str | None = None, command: str = "",
-                 harness: bool = True, sha256: str = "") -> Path:
+                 harness: bool = True, sha256: str = "", context: dict[str, Any] | None = None) -> Path:
     p = model.name + "_"
     kp = kernel_prefix if kernel_prefix is not None else p
     env = _env()
     ctx = build_context(model, p)
     ctx.update(kp=kp, stamp=_stamp(model, command or f"edgenn generate ({model.name})"), board=board,
-               enn_sha256=sha256)
+               enn_sha256=sha256, command=command or f"edgenn generate --board {board.name}", prebuilt=[],
+               archive_name=f"{model.name}-{board.name}.tar.gz")
+    ctx.update(context or {})
     ctx["ops"] = {t: env.get_template(f"ops/{t}.c.j2").make_module(ctx) for t in ctx["op_types"]}
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -179,14 +199,24 @@ def render_model(model: EnnModel, out_dir: Path, board: Board, kernel_prefix: st
             "Makefile": "Makefile.j2",
             "CMakeLists.txt": "CMakeLists.txt.j2",
         }
+        extra: dict[str, dict[str, Any]] = {}
         if harness:
-            files["harness/main_host.c"] = "harness/main_host.c.j2"
+            files["README.md"] = "README.md.j2"
+            if board.kind != "host":
+                files["toolchain.cmake"] = "toolchain.cmake.j2"
             if board.kind == "baremetal":
                 files["harness/main_fw.c"] = "harness/main_fw.c.j2"
                 files["harness/startup.c"] = "harness/startup.c.j2"
                 files["harness/link.ld"] = "harness/link.ld.j2"
+                extra["harness/link.ld"] = {"mem": board.real_map, "for_emulator": False}
+                if board.separate_emu_firmware:
+                    files["harness/link_qemu.ld"] = "harness/link.ld.j2"
+                    extra["harness/link_qemu.ld"] = {"mem": board.emu_map, "for_emulator": True}
+            else:
+                files["harness/main_host.c"] = "harness/main_host.c.j2"
+                files[f"{model.name}.py"] = "binding.py.j2"
         for dst, src in files.items():
-            _write(tmp / dst, env.get_template(src).render(**ctx))
+            _write(tmp / dst, env.get_template(src).render(**{**ctx, **extra.get(dst, {})}))
         kernel_files = ["edgenn_fixedpoint.h"] + [f"{t}.{ext}" for t in ctx["op_types"] for ext in ("h", "c")]
         for f in kernel_files:
             src = _templates_dir() / "kernels" / f

@@ -10,6 +10,7 @@ import os
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from edgenn import registry
 from edgenn.errors import DataError
@@ -66,11 +67,14 @@ class Interpreter:
         if chunk is None:
             chunk = max(1, DEFAULT_CHUNK_BYTES // max(m.arena_bytes, 1))
         outs = [np.empty((n,) + tuple(t.shape), dtype=t.dtype) for t in self.output_tensors]
-        for start in range(0, n, chunk):
-            stop = min(n, start + chunk)
-            res = self._run_chunk([x[start:stop] for x in xs], observe, start)
-            for o, r in zip(outs, res):
-                o[start:stop] = r
+        # One BLAS thread: the matrices are small and a busy machine (tests run in parallel)
+        # makes OpenBLAS's threads several times slower than one.
+        with threadpool_limits(limits=1, user_api="blas"):
+            for start in range(0, n, chunk):
+                stop = min(n, start + chunk)
+                res = self._run_chunk([x[start:stop] for x in xs], observe, start)
+                for o, r in zip(outs, res):
+                    o[start:stop] = r
         return outs
 
     def _run_chunk(self, xs: list[np.ndarray], observe, start: int) -> list[np.ndarray]:

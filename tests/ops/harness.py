@@ -142,20 +142,17 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
     (workdir / "driver.c").write_text(_DRIVER % {
         "includes": includes, "table": table,
         "max_in": max(_io_bytes(m, m.inputs) for m in models), "max_out": max(_io_bytes(m, m.outputs) for m in models)})
-    srcs = ["driver.c"]
+    # One translation unit for all cases (every symbol is prefixed per model; kernel headers
+    # share one prefix and include guard): far faster than compiling hundreds of files.
+    unity = ['#include "driver.c"']
     for m in models:
-        srcs += [f"{m.name}/model.c", f"{m.name}/weights.c"]
-    first = models[0].name
-    srcs += [str(p.relative_to(workdir)) for p in sorted((workdir / first / "kernels").glob("*.c"))]
-    # Other cases' kernels are identical copies (same prefix); compile one set only. Cases with
-    # different op sets (rare) contribute their extra kernels.
-    seen = {p.name for p in (workdir / first / "kernels").glob("*.c")}
-    for m in models[1:]:
+        unity += [f'#include "{m.name}/model.c"', f'#include "{m.name}/weights.c"']
+    kernels: dict[str, str] = {}
+    for m in models:
         for p in sorted((workdir / m.name / "kernels").glob("*.c")):
-            if p.name not in seen:
-                seen.add(p.name)
-                srcs.append(str(p.relative_to(workdir)))
-    cmd = ["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-o", "driver"] + srcs
+            kernels.setdefault(p.name, str(p.relative_to(workdir)))
+    (workdir / "unity.c").write_text("\n".join(unity) + "\n")
+    cmd = ["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-o", "driver", "unity.c"] + list(kernels.values())
     r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
     assert r.returncode == 0, f"C build failed:\n{r.stderr[-3000:]}"
     blob = bytearray()

@@ -1,0 +1,49 @@
+"""concat: concatenation of int8 tensors along one axis (TFLM Concatenation).
+
+Float attrs: ``axis`` (negative counts from the end). TFLM's int8 kernel is a plain copy: its
+Prepare requires every input to have exactly the output's scale and zero point, and so does
+this rule. The output is calibrated on its own (it covers the union of the inputs' ranges);
+``SAME_QUANT_INPUTS`` makes the quantizer give each input the output's parameters, inserting a
+``quantize`` op in front of any input whose parameters differ (constants are requantized).
+"""
+from __future__ import annotations
+
+from edgenn.converter.graph import Graph, Op
+from edgenn.converter.ops.add import _per_tensor
+from edgenn.errors import EdgennError, UnsupportedOpError
+
+OUTPUT_QUANT = "calibrated"
+# All inputs must carry the output's quantization parameters (no rescaling inside the kernel):
+# converter/quantize.py inserts ``quantize`` ops (or requantizes constants) where they differ.
+SAME_QUANT_INPUTS = True
+
+
+def prepare(op: Op, g: Graph) -> None:
+    y = g.tensors[op.outputs[0]]
+    rank = len(y.shape)
+    if rank == 0:
+        raise UnsupportedOpError(f"concat '{op.name}': scalars cannot be concatenated")
+    axis = int(op.attrs.get("axis", 0))
+    if axis < 0:
+        axis += rank
+    if not 0 <= axis < rank:
+        raise EdgennError(f"concat '{op.name}': axis {op.attrs.get('axis')} is out of range for rank {rank}")
+    qy = _per_tensor(op, g, op.outputs[0])
+    total = 0
+    if not op.inputs or any(not t for t in op.inputs):
+        raise EdgennError(f"concat '{op.name}': needs at least one input")
+    for name in op.inputs:
+        x = g.tensors[name]
+        if len(x.shape) != rank or any(x.shape[d] != y.shape[d] for d in range(rank) if d != axis):
+            raise EdgennError(f"concat '{op.name}': input {name!r} of shape {x.shape} does not fit output "
+                              f"shape {y.shape} along axis {axis}")
+        total += x.shape[axis]
+        qx = _per_tensor(op, g, name)
+        if not qx.same_as(qy):
+            raise EdgennError(
+                f"concat '{op.name}': input {name!r} is quantized with scale {qx.s} zero point {qx.zp} but the "
+                f"output with scale {qy.s} zero point {qy.zp}; TFLM's int8 concatenation requires equal "
+                "parameters (requantize the input with a quantize op first)")
+    if total != y.shape[axis]:
+        raise EdgennError(f"concat '{op.name}': inputs add up to {total} along axis {axis}, output has {y.shape[axis]}")
+    op.options = {"axis": axis}

@@ -1,0 +1,12 @@
+"""reshape kernel: the same bytes under a new shape (TFLM Reshape copies unless in place)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def run(op, model, ins, outs, scratch) -> None:
+    t = model.tensors[op.inputs[0]]
+    x = np.asarray(ins[0])
+    if t.is_const:
+        x = x.reshape((1,) + tuple(t.shape))
+    outs[0][...] = x.reshape((x.shape[0],) + tuple(outs[0].shape[1:]))
