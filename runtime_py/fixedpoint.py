@@ -47,7 +47,8 @@ def wrap_int32(x):
 
 
 def saturating_rounding_doubling_high_mul(a, b):
-    """gemmlowp SaturatingRoundingDoublingHighMul on int32 values: round(a*b / 2**31), halves away."""
+    """gemmlowp SaturatingRoundingDoublingHighMul on int32: floor(a*b / 2**31 + 1/2) (halves round up,
+    toward +inf, because of the negative nudge and truncating division); INT32_MIN**2 saturates."""
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     ab = a * b
@@ -106,4 +107,146 @@ def activation_range(act_lo: float | None, act_hi: float | None, scale: float, z
         lo = max(lo, q(act_lo))
     if act_hi is not None:
         hi = min(hi, q(act_hi))
+    # A bound outside the int8 range (an ONNX Clip whose minimum lies above the representable
+    # maximum) saturates; lo <= hi always holds.
+    lo = min(max(lo, -128), 127)
     return int(lo), int(min(max(hi, lo), 127))
+
+
+# ---------------------------------------------------------------------------------------------
+# gemmlowp fixed-point (fixedpoint/fixedpoint.h) for int32 raw values, as TFLM's softmax and
+# logistic use it. A FixedPoint<int32, k> value is its raw int32 (k integer bits, 31 - k
+# fractional bits); the integer-bit counts are explicit arguments. gemmlowp's plain Add/Sub are
+# int32 operations whose overflow is undefined in C; here (and in the C mirror) they wrap.
+# Mirrors the enn_fp_* functions of templates/kernels/edgenn_fixedpoint.h.
+
+def _add32(a, b):
+    return wrap_int32(np.asarray(a, dtype=np.int64) + np.asarray(b, dtype=np.int64))
+
+
+def _sub32(a, b):
+    return wrap_int32(np.asarray(a, dtype=np.int64) - np.asarray(b, dtype=np.int64))
+
+
+def saturating_rounding_multiply_by_pot(x, exponent: int):
+    """gemmlowp SaturatingRoundingMultiplyByPOT<exponent>: saturating x * 2**exponent (exponent > 0),
+    rounding x / 2**-exponent (exponent < 0)."""
+    x = np.asarray(x, dtype=np.int64)
+    if exponent == 0:
+        return x
+    if exponent < 0:
+        return rounding_divide_by_pot(x, -exponent)
+    threshold = (1 << (31 - exponent)) - 1
+    return np.where(x > threshold, INT32_MAX, np.where(x < -threshold, INT32_MIN, x << exponent))
+
+
+def rescale(x, src_integer_bits: int, dst_integer_bits: int):
+    """gemmlowp Rescale<dst>(FixedPoint<int32, src>)."""
+    return saturating_rounding_multiply_by_pot(x, src_integer_bits - dst_integer_bits)
+
+
+def rounding_half_sum(a, b):
+    """gemmlowp RoundingHalfSum for int32: (a + b) / 2 rounded to nearest, halves away from zero."""
+    s = np.asarray(a, dtype=np.int64) + np.asarray(b, dtype=np.int64)
+    t = s + np.where(s >= 0, 1, -1)
+    return np.where(t >= 0, t >> 1, -((-t) >> 1))  # C's truncating division by 2
+
+
+def exp_on_interval_between_negative_one_quarter_and_0_excl(a):
+    """gemmlowp: exp(a) for a in [-1/4, 0), Q0.31 in and out (Taylor series around -1/8)."""
+    constant_term = 1895147668  # exp(-1/8)
+    constant_1_over_3 = 715827883
+    x = _add32(a, 1 << 28)
+    x2 = saturating_rounding_doubling_high_mul(x, x)
+    x3 = saturating_rounding_doubling_high_mul(x2, x)
+    x4 = saturating_rounding_doubling_high_mul(x2, x2)
+    x4_over_4 = saturating_rounding_multiply_by_pot(x4, -2)
+    poly = saturating_rounding_multiply_by_pot(
+        _add32(saturating_rounding_doubling_high_mul(_add32(x4_over_4, x3), constant_1_over_3), x2), -1)
+    return _add32(constant_term, saturating_rounding_doubling_high_mul(constant_term, _add32(x, poly)))
+
+
+_EXP_BARREL = ((-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535),
+               (3, 720401), (4, 242))  # exp(-2**e) in Q0.31
+
+
+def exp_on_negative_values(a, integer_bits: int):
+    """gemmlowp exp_on_negative_values: exp(a) for a <= 0 in Q(integer_bits), result Q0.31."""
+    a = np.asarray(a, dtype=np.int64)
+    frac = 31 - integer_bits
+    one_quarter = 1 << (frac - 2)
+    a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)) - one_quarter
+    result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+        rescale(a_mod_quarter_minus_one_quarter, integer_bits, 0))
+    remainder = _sub32(a_mod_quarter_minus_one_quarter, a)
+    for exponent, multiplier in _EXP_BARREL:
+        if integer_bits > exponent:
+            bit = (remainder >> (frac + exponent)) & 1
+            result = np.where(bit != 0, saturating_rounding_doubling_high_mul(result, multiplier), result)
+    if integer_bits > 5:
+        clamp = -(1 << (36 - integer_bits))  # -32.0
+        result = np.where(a < clamp, 0, result)
+    return np.where(a == 0, INT32_MAX, result)
+
+
+def one_over_one_plus_x_for_x_in_0_1(a):
+    """gemmlowp: 1 / (1 + a) for a in [0, 1), Q0.31 in and out (three Newton-Raphson steps)."""
+    half_denominator = rounding_half_sum(a, INT32_MAX)
+    constant_48_over_17 = 1515870810  # Q2.29
+    constant_neg_32_over_17 = -1010580540  # Q2.29
+    one_q2 = 1 << 29
+    x = _add32(constant_48_over_17, saturating_rounding_doubling_high_mul(half_denominator, constant_neg_32_over_17))
+    for _ in range(3):
+        half_denominator_times_x = saturating_rounding_doubling_high_mul(half_denominator, x)
+        one_minus = _sub32(one_q2, half_denominator_times_x)
+        x = _add32(x, rescale(saturating_rounding_doubling_high_mul(x, one_minus), 4, 2))
+    return rescale(x, 1, 0)  # ExactMulByPot<-1> then Rescale<0>
+
+
+def logistic_fixed(a, integer_bits: int):
+    """gemmlowp logistic(FixedPoint<int32, integer_bits>): 1 / (1 + exp(-a)) in Q0.31."""
+    a = np.asarray(a, dtype=np.int64)
+    abs_input = np.where(a > 0, a, wrap_int32(-a))
+    result_if_positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(wrap_int32(-abs_input), integer_bits))
+    result_if_negative = _sub32(INT32_MAX, result_if_positive)
+    return np.where(a == 0, 1 << 30, np.where(a > 0, result_if_positive, result_if_negative))
+
+
+def count_leading_zeros32(x):
+    """Leading zero bits of x as uint32 (32 for 0), like TFLite's CountLeadingZeros<uint32_t>."""
+    u = np.asarray(x, dtype=np.int64) & 0xFFFFFFFF
+    n = np.full(u.shape, 32, dtype=np.int64)
+    nz = u != 0
+    # frexp is exact for integers below 2**53: u = m * 2**e with 0.5 <= m < 1, so bit length = e.
+    _, e = np.frexp(u.astype(np.float64))
+    n[nz] = 32 - e[nz]
+    return n if n.ndim else int(n)
+
+
+def get_reciprocal(x, x_integer_digits: int):
+    """TFLite GetReciprocal: (1/x as Q0.31 scaled into [0.5, 1), num_bits_over_unit)."""
+    x = np.asarray(x, dtype=np.int64)
+    headroom_plus_one = count_leading_zeros32(x)
+    num_bits_over_unit = x_integer_digits - headroom_plus_one
+    shifted = ((x & 0xFFFFFFFF) << headroom_plus_one) & 0xFFFFFFFF
+    shifted_sum_minus_one = wrap_int32(shifted - (1 << 31))
+    return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one), num_bits_over_unit
+
+
+def calculate_input_radius(input_integer_bits: int, input_left_shift: int, total_signed_bits: int = 31) -> int:
+    """TFLite CalculateInputRadius (the float-arithmetic build)."""
+    max_input_rescaled = (1.0 * ((1 << input_integer_bits) - 1) * float(1 << (total_signed_bits - input_integer_bits))
+                          / float(1 << input_left_shift))
+    return int(math.floor(max_input_rescaled))
+
+
+def preprocess_softmax_scaling(beta: float, input_scale: float, input_integer_bits: int) -> tuple[int, int]:
+    """TFLite PreprocessSoftmaxScaling (double rounding build): (multiplier, left_shift >= 0)."""
+    max_real_multiplier = float((1 << 31) - 1)
+    real = min(float(beta) * float(input_scale) * float(1 << (31 - input_integer_bits)), max_real_multiplier)
+    if not real > 1.0:  # QuantizeMultiplierGreaterThanOne's check
+        raise ValueError(f"softmax: beta * input_scale * 2**{31 - input_integer_bits} = {real} must exceed 1")
+    m, s = quantize_multiplier(real)
+    if s < 0:
+        raise ValueError(f"softmax: negative left shift {s}")
+    return m, s

@@ -7,7 +7,8 @@
 
 #include <stdint.h>
 
-/* round(a * b / 2^31), halves away from zero; the single overflow case saturates. */
+/* floor(a * b / 2^31 + 1/2): halves round up (toward +inf) through the negative nudge and the
+ * truncating division; the single overflow case (INT32_MIN squared) saturates. */
 static inline int32_t enn_srdhm(int32_t a, int32_t b)
 {
     int64_t ab;
@@ -41,6 +42,143 @@ static inline int32_t enn_mbqm(int32_t x, int32_t multiplier, int shift)
 static inline int32_t enn_clamp(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * gemmlowp fixed point (fixedpoint/fixedpoint.h) on int32 raw values, as TFLM's softmax and
+ * logistic use it. A FixedPoint<int32, k> is its raw int32 (k integer bits, 31 - k fractional
+ * bits). gemmlowp's plain adds/subtracts wrap here (they are never meant to overflow).
+ * Mirrors the gemmlowp section of runtime_py/fixedpoint.py. */
+
+static inline int32_t enn_add_wrap(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
+static inline int32_t enn_sub_wrap(int32_t a, int32_t b)
+{
+    return (int32_t)((uint32_t)a - (uint32_t)b);
+}
+
+/* SaturatingRoundingMultiplyByPOT: saturating x * 2^exponent (exponent > 0) or rounding
+ * x / 2^-exponent (exponent < 0); exponent in -31..31. */
+static inline int32_t enn_sat_mul_pot(int32_t x, int exponent)
+{
+    int32_t threshold;
+    if (exponent == 0) {
+        return x;
+    }
+    if (exponent < 0) {
+        return enn_rdbp(x, -exponent);
+    }
+    threshold = (int32_t)(((uint32_t)1 << (31 - exponent)) - 1u);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+/* RoundingHalfSum: (a + b) / 2, halves away from zero. */
+static inline int32_t enn_rounding_half_sum(int32_t a, int32_t b)
+{
+    const int64_t sum = (int64_t)a + (int64_t)b;
+    return (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+}
+
+/* exp(a) for a in [-1/4, 0), Q0.31 in and out. */
+static inline int32_t enn_exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a)
+{
+    const int32_t constant_term = 1895147668; /* exp(-1/8) */
+    const int32_t constant_1_over_3 = 715827883;
+    const int32_t x = enn_add_wrap(a, (int32_t)1 << 28);
+    const int32_t x2 = enn_srdhm(x, x);
+    const int32_t x3 = enn_srdhm(x2, x);
+    const int32_t x4 = enn_srdhm(x2, x2);
+    const int32_t x4_over_4 = enn_rdbp(x4, 2);
+    const int32_t poly = enn_rdbp(enn_add_wrap(enn_srdhm(enn_add_wrap(x4_over_4, x3), constant_1_over_3), x2), 1);
+    return enn_add_wrap(constant_term, enn_srdhm(constant_term, enn_add_wrap(x, poly)));
+}
+
+/* exp(a) for a <= 0 given in Q(integer_bits).(31 - integer_bits); result Q0.31.
+ * integer_bits in 1..30 (TFLM uses 5 in softmax, 4 in logistic). */
+static inline int32_t enn_exp_on_negative_values(int32_t a, int integer_bits)
+{
+    static const int32_t barrel[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
+    const int frac = 31 - integer_bits;
+    const int32_t one_quarter = (int32_t)1 << (frac - 2);
+    const int32_t a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)) - one_quarter;
+    int32_t result = enn_exp_on_interval_between_negative_one_quarter_and_0_excl(
+        enn_sat_mul_pot(a_mod_quarter_minus_one_quarter, integer_bits));
+    const int32_t remainder = enn_sub_wrap(a_mod_quarter_minus_one_quarter, a);
+    int exponent;
+    for (exponent = -2; exponent <= 4; exponent++) {
+        if (integer_bits > exponent && ((uint32_t)remainder & ((uint32_t)1 << (frac + exponent))) != 0u) {
+            result = enn_srdhm(result, barrel[exponent + 2]);
+        }
+    }
+    if (integer_bits > 5 && a < -((int32_t)1 << (36 - integer_bits))) {
+        result = 0;
+    }
+    return a == 0 ? INT32_MAX : result;
+}
+
+/* 1 / (1 + a) for a in [0, 1), Q0.31 in and out (Newton-Raphson, three steps). */
+static inline int32_t enn_one_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    const int32_t half_denominator = enn_rounding_half_sum(a, INT32_MAX);
+    const int32_t constant_48_over_17 = 1515870810;     /* Q2.29 */
+    const int32_t constant_neg_32_over_17 = -1010580540; /* Q2.29 */
+    int32_t x = enn_add_wrap(constant_48_over_17, enn_srdhm(half_denominator, constant_neg_32_over_17));
+    int i;
+    for (i = 0; i < 3; i++) {
+        const int32_t half_denominator_times_x = enn_srdhm(half_denominator, x);
+        const int32_t one_minus = enn_sub_wrap((int32_t)1 << 29, half_denominator_times_x);
+        x = enn_add_wrap(x, enn_sat_mul_pot(enn_srdhm(x, one_minus), 2));
+    }
+    return enn_sat_mul_pot(x, 1);
+}
+
+/* gemmlowp logistic: 1 / (1 + exp(-a)) for a in Q(integer_bits); result Q0.31. */
+static inline int32_t enn_logistic_fp(int32_t a, int integer_bits)
+{
+    const int32_t abs_input = a > 0 ? a : enn_sub_wrap(0, a);
+    const int32_t result_if_positive =
+        enn_one_over_one_plus_x_for_x_in_0_1(enn_exp_on_negative_values(enn_sub_wrap(0, abs_input), integer_bits));
+    if (a == 0) {
+        return (int32_t)1 << 30;
+    }
+    return a > 0 ? result_if_positive : enn_sub_wrap(INT32_MAX, result_if_positive);
+}
+
+/* Leading zero bits of x (32 for 0). */
+static inline int enn_clz32(uint32_t x)
+{
+#if defined(__GNUC__)
+    return x == 0u ? 32 : __builtin_clz(x);
+#else
+    int n = 0;
+    if (x == 0u) {
+        return 32;
+    }
+    while ((x & 0x80000000u) == 0u) {
+        x <<= 1;
+        n++;
+    }
+    return n;
+#endif
+}
+
+/* TFLite GetReciprocal: 1/x as a Q0.31 value in [0.5, 1) and its exponent num_bits_over_unit.
+ * x > 0 in Q(x_integer_digits). */
+static inline int32_t enn_get_reciprocal(int32_t x, int x_integer_digits, int *num_bits_over_unit)
+{
+    const int headroom_plus_one = enn_clz32((uint32_t)x);
+    const uint32_t shifted = headroom_plus_one < 32 ? ((uint32_t)x << headroom_plus_one) : 0u;
+    *num_bits_over_unit = x_integer_digits - headroom_plus_one;
+    return enn_one_over_one_plus_x_for_x_in_0_1((int32_t)(shifted - 0x80000000u));
 }
 
 #endif /* EDGENN_FIXEDPOINT_H */
