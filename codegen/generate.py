@@ -138,9 +138,12 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
         o: dict[str, Any] = {}
         for k, v in op.options.items():
             if isinstance(v, np.ndarray):
-                sym = f"{p}l{i}_{k}"
-                arr[k] = sym
-                params.append((sym, v.astype(np.int32)))
+                if v.size == 0:
+                    arr[k] = "0"  # C has no zero-length arrays: an empty vector is a null pointer
+                else:
+                    sym = f"{p}l{i}_{k}"
+                    arr[k] = sym
+                    params.append((sym, v.astype(np.int32)))
                 o[k] = v
             else:
                 o[k] = int(v) if not isinstance(v, bool) else v

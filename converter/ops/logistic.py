@@ -1,0 +1,40 @@
+"""logistic: TFLM int8 sigmoid (reference_integer_ops::Logistic).
+
+No float attrs. The output quantization is fixed: scale 1/256, zero point -128. Options follow
+TFLM's CalculateArithmeticOpDataLogistic: the input scale times 2**27 (kInputIntegerBits = 4) split
+by frexp into a Q31 multiplier and a left shift, and input_range_radius =
+CalculateInputRadius(4, input_left_shift, 31) beyond which the output saturates.
+"""
+from __future__ import annotations
+
+import math
+
+from edgenn.converter.graph import Graph, Op, QParams
+from edgenn.errors import EdgennError
+from edgenn.runtime_py.fixedpoint import calculate_input_radius, round_half_away
+
+OUTPUT_QUANT = "fixed"
+INPUT_INTEGER_BITS = 4
+
+
+def fixed_output_qparams(op: Op, g: Graph) -> QParams:
+    return QParams.per_tensor(1.0 / 256.0, -128)
+
+
+def prepare(op: Op, g: Graph) -> None:
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    if tuple(x.shape) != tuple(y.shape):
+        raise EdgennError(f"logistic '{op.name}': input {x.shape} and output {y.shape} must have the same shape")
+    if y.quant is None or y.quant.zp != -128:
+        raise EdgennError(f"logistic '{op.name}': int8 output must have zero point -128 (scale 1/256)")
+    real = float(x.quant.s) * float(1 << (31 - INPUT_INTEGER_BITS))
+    q, shift = math.frexp(real)
+    mult = round_half_away(q * (1 << 31))
+    if not 0 <= shift <= 62 or mult >= 1 << 31:
+        raise EdgennError(f"logistic '{op.name}': input scale {x.quant.s} is out of the supported range")
+    op.options = {
+        "input_zero_point": x.quant.zp,
+        "input_range_radius": calculate_input_radius(INPUT_INTEGER_BITS, shift, 31),
+        "input_multiplier": mult,
+        "input_left_shift": shift,
+    }

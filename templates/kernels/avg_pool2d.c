@@ -1,0 +1,44 @@
+/* avg_pool2d: int8 average pooling (TFLM reference arithmetic). */
+#include "avg_pool2d.h"
+
+#include "edgenn_fixedpoint.h"
+
+void {{ kp }}avg_pool2d(const {{ kp }}avg_pool2d_params *prm, const int8_t *input, int8_t *output)
+{
+    const int32_t depth = prm->depth;
+    const int32_t row = prm->in_w * depth;
+    int32_t b;
+    for (b = 0; b < prm->batches; b++) {
+        const int8_t *xb = input + b * prm->in_h * row;
+        int32_t oy;
+        for (oy = 0; oy < prm->out_h; oy++) {
+            const int32_t y0 = oy * prm->stride_h - prm->pad_top;
+            const int32_t fy0 = y0 < 0 ? -y0 : 0;
+            const int32_t fy1 = prm->filter_h < prm->in_h - y0 ? prm->filter_h : prm->in_h - y0;
+            int32_t ox;
+            for (ox = 0; ox < prm->out_w; ox++) {
+                const int32_t x0 = ox * prm->stride_w - prm->pad_left;
+                const int32_t fx0 = x0 < 0 ? -x0 : 0;
+                const int32_t fx1 = prm->filter_w < prm->in_w - x0 ? prm->filter_w : prm->in_w - x0;
+                const int32_t count = (fy1 - fy0) * (fx1 - fx0); /* > 0: checked by the converter */
+                const int32_t nx = fx1 - fx0;
+                const int8_t *win = xb + (y0 + fy0) * row + (x0 + fx0) * depth; /* first in-bounds tap */
+                int32_t c;
+                for (c = 0; c < depth; c++) {
+                    int32_t acc = 0;
+                    int32_t fy;
+                    for (fy = fy0; fy < fy1; fy++) {
+                        const int8_t *p = win + (fy - fy0) * row + c;
+                        int32_t k;
+                        for (k = 0; k < nx; k++) {
+                            acc += p[k * depth];
+                        }
+                    }
+                    /* Round half away from zero; C division truncates like TFLM's. */
+                    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    *output++ = (int8_t)enn_clamp(acc, prm->act_min, prm->act_max);
+                }
+            }
+        }
+    }
+}

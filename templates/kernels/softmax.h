@@ -1,0 +1,18 @@
+/* softmax: int8 softmax over the last axis (TFLM reference_ops::Softmax<int8_t, int8_t> semantics).
+ * Output scale 1/256, zero point -128. */
+#ifndef {{ kp|upper }}SOFTMAX_H
+#define {{ kp|upper }}SOFTMAX_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t rows;
+    int32_t depth; /* 1..4095 */
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t diff_min;
+} {{ kp }}softmax_params;
+
+void {{ kp }}softmax(const {{ kp }}softmax_params *prm, const int8_t *input, int8_t *output);
+
+#endif
