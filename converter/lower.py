@@ -7,6 +7,8 @@ import numpy as np
 
 from edgenn import registry
 from edgenn.converter import planner
+from edgenn.runtime_py import memory
+from edgenn.runtime_py.memory import OverlapRule
 from edgenn.converter.graph import Graph, Op
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.enn import EnnIO, EnnModel, EnnOp, EnnTensor
@@ -23,8 +25,8 @@ def c_identifier(name: str) -> str:
     return s if not s[0].isdigit() else "m_" + s
 
 
-def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int]:
-    """Lifetimes of activations and scratch buffers over the operator order."""
+def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int, list[OverlapRule]]:
+    """Lifetimes of activations and scratch buffers over the operator order, and overlap links."""
     steps = len(g.ops)
     first: dict[str, int] = {}
     last: dict[str, int] = {}
@@ -44,19 +46,110 @@ def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int]:
     for i, op in enumerate(g.ops):
         n = int(rule_call(op, g, "scratch_bytes", 0) or 0)
         if n:
-            bufs.append(planner.Buffer(f"{op.name}#scratch", n, i, i, kind="scratch"))
-    return bufs, steps
+            bufs.append(planner.Buffer(f"{op.name}#scratch", n, i, i))
+    links = []
+    outputs = set(g.output_names)
+    for i, op in enumerate(g.ops):
+        if not op.outputs:
+            continue
+        out = g.tensors[op.outputs[0]]
+        wshape = g.tensors[op.inputs[1]].shape if op.type in ("conv2d", "depthwise_conv2d") else None
+        for k, t in enumerate(op.inputs):
+            if not t or g.tensors[t].is_const or op.inputs.count(t) > 1:
+                continue
+            if op.type in memory.WINDOWED and k != 0:
+                continue
+            x = g.tensors[t]
+            d = memory.min_delta(op.type, op.options, x.shape, out.shape, wshape)
+            if d is None:
+                continue
+            if op.type in memory.ALIASES and x.nbytes == out.nbytes:
+                links.append(OverlapRule(t, out.name, i, 0, alias=True))
+            elif last[t] == i and t not in outputs:
+                links.append(OverlapRule(t, out.name, i, memory.align_up(d) if d > 0 else -memory.align_down(-d)))
+    return bufs, steps, links
+
+
+def candidate_orders(g: Graph, limit: int = 12) -> list[list[Op]]:
+    """Topological orders worth planning: the given one and memory-aware list schedules."""
+    orders = [list(g.ops)]
+    producers = g.producers()
+    consumers = g.consumer_map()
+    if all(len(consumers.get(t, [])) <= 1 for op in g.ops for t in op.outputs) and \
+            all(sum(1 for t in op.inputs if t in producers) <= 1 for op in g.ops):
+        return orders  # a chain: only one order exists
+    import random
+
+    def schedule(key, seed: int) -> list[Op]:
+        rnd = random.Random(seed)
+        done: set[str] = set(g.input_names) | {n for n, t in g.tensors.items() if t.is_const}
+        pending = list(g.ops)
+        remaining_uses = {t: len(c) for t, c in consumers.items()}
+        order: list[Op] = []
+        pos: dict[str, int] = {}
+        while pending:
+            ready = [op for op in pending if all((not t) or t in done for t in op.inputs)]
+            ready.sort(key=lambda op: (key(op, pos, remaining_uses), rnd.random()))
+            op = ready[0]
+            order.append(op)
+            pending.remove(op)
+            for t in op.outputs:
+                done.add(t)
+                pos[t] = len(order)
+            for t in op.inputs:
+                if t in remaining_uses:
+                    remaining_uses[t] -= 1
+        return order
+
+    def net_alloc(op, pos, rem):
+        freed = sum(g.tensors[t].nbytes for t in set(op.inputs) if t and rem.get(t, 0) == op.inputs.count(t)
+                    and not g.tensors[t].is_const and t not in g.output_names)
+        return sum(g.tensors[t].nbytes for t in op.outputs) - freed
+
+    def depth_first(op, pos, rem):
+        return -max((pos.get(t, 0) for t in op.inputs if t), default=0)
+
+    keys = [net_alloc, depth_first]
+    seen = {tuple(id(op) for op in orders[0])}
+    for seed in range(limit):
+        o = schedule(keys[seed % len(keys)], seed)
+        sig = tuple(id(op) for op in o)
+        if sig not in seen:
+            seen.add(sig)
+            orders.append(o)
+    return orders
+
+
+def plan_graph(g: Graph) -> planner.Plan:
+    """Choose the execution order with the smallest planned arena (reorders g.ops) and plan it."""
+    best = None
+    original = list(g.ops)
+    for order in candidate_orders(g):
+        g.ops = order
+        bufs, steps, links = buffers_for(g)
+        p = planner.plan(bufs, steps, links)
+        if best is None or p.arena_bytes < best[0].arena_bytes:
+            best = (p, order)
+    assert best is not None
+    g.ops = best[1]
+    # The layer-wise lower bound refers to the source model's order, as usually quoted.
+    g2_ops = g.ops
+    g.ops = original
+    bufs, steps, _ = buffers_for(g)
+    best[0].lower_bound = min(best[0].lower_bound, planner.lower_bound(bufs, steps))
+    g.ops = g2_ops
+    return best[0]
 
 
 def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> EnnModel:
     """Lower a fully quantized graph (options filled by the rules' ``prepare``) to an EnnModel."""
     for op in g.ops:
         rule_call(op, g, "prepare")
+    original_index = {id(op): i for i, op in enumerate(g.ops)}
     for t in g.tensors.values():
         if not t.is_const and t.dtype != "int8":
             raise EdgennError(f"internal: activation {t.name!r} is {t.dtype}, expected int8 after quantization")
-    bufs, steps = buffers_for(g)
-    plan = planner.plan(bufs, steps)
+    plan = plan_graph(g)
     offsets = {b.name: b.offset for b in plan.buffers}
 
     index: dict[str, int] = {}
@@ -93,7 +186,13 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
     def io(d) -> EnnIO:
         return EnnIO(add(d.tensor), d.source_name, tuple(d.source_shape), tuple(d.to_internal_perm))
 
-    return EnnModel(
+    model = EnnModel(
         name=c_identifier(name), tensors=tensors, ops=ops, inputs=[io(d) for d in g.inputs],
         outputs=[io(d) for d in g.outputs], arena_bytes=plan.arena_bytes, provenance=dict(provenance or {}),
-        plan={"planner": plan.planner, "lower_bound_bytes": plan.lower_bound, "order": list(range(len(ops)))})
+        plan={"planner": plan.planner, "lower_bound_bytes": plan.lower_bound,
+              "order": [original_index[id(op)] for op in g.ops]})
+    try:
+        memory.check_model_plan(model)
+    except memory.PlanError as e:
+        raise EdgennError(f"internal: the memory plan failed its check: {e}") from None
+    return model

@@ -12,12 +12,14 @@ from edgenn.runtime_py.enn import EnnModel
 ARENA_BYTES = 16 << 20
 
 
-def interpreter(data: bytes, arena_size: int = ARENA_BYTES):
+def interpreter(data: bytes, arena_size: int = ARENA_BYTES, preserve_all_tensors: bool = False):
     try:
         from tflite_micro import runtime
     except ImportError:
         raise EdgennError("the `tflite-micro` package is needed to compare with TFLM: pip install tflite-micro") from None
-    return runtime.Interpreter.from_bytes(data, arena_size=arena_size)
+    cfg = runtime.InterpreterConfig.kPreserveAllTensors if preserve_all_tensors else \
+        runtime.InterpreterConfig.kAllocationRecording
+    return runtime.Interpreter.from_bytes(data, arena_size=arena_size, intrepreter_config=cfg)
 
 
 def run_tflm_file(path: str | Path, model: EnnModel, x_int8: list[np.ndarray]) -> list[np.ndarray]:

@@ -13,8 +13,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from edgenn import registry
-from edgenn.errors import DataError
-from edgenn.runtime_py import enn
+from edgenn.errors import DataError, ModelFormatError
+from edgenn.runtime_py import enn, memory
 from edgenn.runtime_py.enn import EnnModel, EnnTensor
 
 DEFAULT_CHUNK_BYTES = 64 << 20  # arena rows per chunk are limited to about this much memory
@@ -33,6 +33,10 @@ class Interpreter:
 
     def __init__(self, model: EnnModel | str | os.PathLike):
         self.model = model if isinstance(model, EnnModel) else enn.load(model)
+        try:
+            memory.check_model_plan(self.model)
+        except memory.PlanError as e:
+            raise ModelFormatError(f"model '{self.model.name}' has an invalid memory plan: {e}") from None
         self._kernels = [registry.kernel(op.type) for op in self.model.ops]
 
     @property

@@ -1,0 +1,215 @@
+"""Memory-plan semantics shared by the planner (which builds plans) and the interpreter (which
+refuses to run an invalid one): lifetimes, in-place/overlap rules, and the plan checker.
+
+Overlap rules come from the kernels' traversal order (Python and C kernels alike write their
+output in increasing address order). An operator may write its output over an input that
+dies at that operator when, at every moment, the bytes it has written stay below the lowest
+input byte it will still read. Placing the output ``delta`` bytes below the input
+(``out_offset = in_offset - delta``) is safe iff ``delta >= min_delta``:
+
+- elementwise (each output element written right after its input element is read, softmax
+  row by row, add/mul on an input of the output's own shape): ``min_delta = 0`` (in place);
+- reshape: an alias (same bytes, no copy);
+- windowed operators (conv2d, depthwise_conv2d, pooling, output pixel by pixel in row-major
+  order, channels innermost): ``min_delta = max_k (W_k - L_k)`` with W_k the output bytes
+  written up to and including pixel k and L_k the lowest input byte read by pixels >= k;
+- everything else: no overlap.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+ALIGN = 4
+ELEMENTWISE = {"clip", "quantize", "logistic", "softmax"}
+SAME_SHAPE_ELEMENTWISE = {"add", "mul"}
+WINDOWED = {"conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d"}
+ALIASES = {"reshape"}
+
+
+def align_up(x: int, a: int = ALIGN) -> int:
+    return (x + a - 1) // a * a
+
+
+def _window_geometry(op_type: str, options: dict[str, Any], weight_shape: Sequence[int] | None):
+    o = options
+    if op_type in ("conv2d", "depthwise_conv2d"):
+        kh, kw = int(weight_shape[1]), int(weight_shape[2])
+        dh, dw = int(o.get("dilation_h", 1)), int(o.get("dilation_w", 1))
+    else:
+        kh, kw = int(o["filter_h"]), int(o["filter_w"])
+        dh = dw = 1
+    return (kh, kw, int(o.get("stride_h", 1)), int(o.get("stride_w", 1)), dh, dw,
+            int(o.get("pad_top", 0)), int(o.get("pad_left", 0)))
+
+
+def window_min_delta(in_shape: Sequence[int], out_shape: Sequence[int], geometry) -> int:
+    """max_k (bytes written through output pixel k) - (lowest input byte read by pixels >= k)."""
+    kh, kw, sh, sw, dh, dw, pt, pl = geometry
+    n, ih, iw, ic = (int(v) for v in in_shape)
+    _, oh, ow, oc = (int(v) for v in out_shape)
+    oy = np.arange(oh)
+    ox = np.arange(ow)
+    # First valid tap (smallest row, then smallest column) of each output position.
+    def first_valid(o, stride, pad, dil, taps, size):
+        org = o * stride - pad
+        k = np.maximum(0, -(-(-org) // dil))  # ceil(-org / dil) for org < 0, else 0
+        k = np.where(org >= 0, 0, k)
+        pos = org + k * dil
+        ok = (k < taps) & (pos < size)
+        return np.where(ok, pos, size)  # an empty window reads nothing: treat as "far away"
+    ry = first_valid(oy, sh, pt, dh, kh, ih)
+    rx = first_valid(ox, sw, pl, dw, kw, iw)
+    start = (ry[:, None] * iw + np.where(ry[:, None] < ih, rx[None, :], 0)) * ic  # (oh, ow)
+    per_batch = ih * iw * ic
+    starts = (np.arange(n)[:, None] * per_batch + start.reshape(1, -1)).reshape(-1).astype(np.int64)
+    starts = np.minimum(starts, n * per_batch)
+    suffix_min = np.minimum.accumulate(starts[::-1])[::-1]
+    written = (np.arange(starts.size, dtype=np.int64) + 1) * oc
+    return int(np.max(written - suffix_min))
+
+
+def min_delta(op_type: str, options: dict[str, Any], in_shape: Sequence[int], out_shape: Sequence[int],
+              weight_shape: Sequence[int] | None = None) -> int | None:
+    """Smallest safe (input offset - output offset) for writing the output over this input, or None."""
+    if op_type in ALIASES:
+        return 0
+    if op_type in ELEMENTWISE:
+        return 0 if int(np.prod(in_shape)) == int(np.prod(out_shape)) else None
+    if op_type in SAME_SHAPE_ELEMENTWISE:
+        return 0 if tuple(in_shape) == tuple(out_shape) else None
+    if op_type in WINDOWED and len(in_shape) == 4 and len(out_shape) == 4:
+        return window_min_delta(in_shape, out_shape, _window_geometry(op_type, options, weight_shape))
+    return None
+
+
+@dataclass
+class Region:
+    """A buffer of the plan: bytes [offset, offset + size) live over steps [first, last]."""
+
+    name: str
+    size: int
+    first: int
+    last: int
+    offset: int = -1
+
+    def lives_with(self, other: "Region") -> bool:
+        return self.first <= other.last and other.first <= self.last
+
+    def overlaps(self, other: "Region") -> bool:
+        return self.offset < other.offset + other.size and other.offset < self.offset + self.size
+
+
+@dataclass
+class OverlapRule:
+    """Output ``out`` of step ``step`` may overlap input ``inp`` if in_offset - out_offset >= delta."""
+
+    inp: str
+    out: str
+    step: int
+    delta: int
+    alias: bool = False
+
+    def satisfied(self, regions: dict[str, Region]) -> bool:
+        i, o = regions[self.inp], regions[self.out]
+        if self.alias:
+            return i.offset == o.offset
+        return i.offset - o.offset >= self.delta
+
+
+class PlanError(Exception):
+    """A memory plan that would let two live buffers share bytes."""
+
+
+def check_plan(regions: list[Region], rules: list[OverlapRule], arena_bytes: int) -> None:
+    """Prove that no two live buffers share a byte unless an overlap rule allows it."""
+    by_name = {r.name: r for r in regions}
+    allowed = {}
+    for rule in rules:
+        allowed[frozenset((rule.inp, rule.out))] = rule
+    for r in regions:
+        if r.size and (r.offset < 0 or r.offset % ALIGN or r.offset + r.size > arena_bytes):
+            raise PlanError(f"buffer {r.name!r} at [{r.offset}, {r.offset + r.size}) is unaligned or outside the "
+                            f"{arena_bytes}-byte arena")
+    rs = sorted((r for r in regions if r.size), key=lambda r: r.offset)
+    for i, a in enumerate(rs):
+        for b in rs[i + 1:]:
+            if b.offset >= a.offset + a.size:
+                break
+            if not a.lives_with(b):
+                continue
+            rule = allowed.get(frozenset((a.name, b.name)))
+            if rule is not None and rule.satisfied(by_name):
+                continue
+            why = "" if rule is None else f" (in-place at step {rule.step} needs the output {rule.delta} B below the input)"
+            raise PlanError(f"buffers {a.name!r} [{a.offset}, {a.offset + a.size}) and {b.name!r} "
+                            f"[{b.offset}, {b.offset + b.size}) are live together at steps "
+                            f"{max(a.first, b.first)}..{min(a.last, b.last)} but overlap{why}")
+
+
+def model_regions(model) -> tuple[list[Region], list[OverlapRule]]:
+    """Lifetimes and permitted overlaps of an EnnModel's plan (as stored in the file)."""
+    steps = len(model.ops)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for d in model.inputs:
+        first[d.tensor] = -1
+        last[d.tensor] = -1
+    for i, op in enumerate(model.ops):
+        for t in op.inputs:
+            if t >= 0 and not model.tensors[t].is_const:
+                last[t] = max(last.get(t, i), i)
+                first.setdefault(t, i)
+        for t in op.outputs:
+            first.setdefault(t, i)
+            last[t] = max(last.get(t, i), i)
+    for d in model.outputs:
+        last[d.tensor] = steps
+    regions = [Region(f"t{t}:{model.tensors[t].name}", model.tensors[t].nbytes, first[t], last[t],
+                      model.tensors[t].arena_offset) for t in first]
+    for i, op in enumerate(model.ops):
+        if op.scratch_bytes:
+            regions.append(Region(f"scratch{i}:{op.name}", op.scratch_bytes, i, i, op.scratch_offset))
+    names = {t: f"t{t}:{model.tensors[t].name}" for t in first}
+    rules = []
+    for i, op in enumerate(model.ops):
+        for r in op_rules(model, i, op, last):
+            rules.append(OverlapRule(names[r[0]], names[r[1]], i, r[2], r[3]))
+    return regions, rules
+
+
+def op_rules(model, step: int, op, last: dict[int, int]) -> list[tuple[int, int, int, bool]]:
+    """(input, output, min_delta, alias) pairs that operator ``step`` permits."""
+    res = []
+    if not op.outputs:
+        return res
+    out = op.outputs[0]
+    ot = model.tensors[out]
+    weight_shape = None
+    if op.type in ("conv2d", "depthwise_conv2d") and len(op.inputs) > 1:
+        weight_shape = model.tensors[op.inputs[1]].shape
+    for k, t in enumerate(op.inputs):
+        if t < 0 or model.tensors[t].is_const or op.inputs.count(t) > 1:
+            continue
+        if op.type in WINDOWED and k != 0:
+            continue
+        it = model.tensors[t]
+        d = min_delta(op.type, op.options, it.shape, ot.shape, weight_shape)
+        if d is None:
+            continue
+        if op.type in ALIASES and it.nbytes == ot.nbytes:
+            res.append((t, out, 0, True))
+        elif last.get(t) == step and not any(t == dd.tensor for dd in model.outputs):
+            res.append((t, out, align_up(d) if d > 0 else -align_down(-d), False))
+    return res
+
+
+def align_down(x: int, a: int = ALIGN) -> int:
+    return x // a * a
+
+
+def check_model_plan(model) -> None:
+    regions, rules = model_regions(model)
+    check_plan(regions, rules, model.arena_bytes)
