@@ -77,6 +77,8 @@ def cancel_transposes(g: Graph) -> bool:
                     idx = np.arange(c * h * wd).reshape(c, h, wd).transpose(1, 2, 0).reshape(-1)
                     w.data = np.ascontiguousarray(w.data[:, idx])
                     nxt.inputs = [op.inputs[0]]
+                    # The flattened tensor is now in NHWC order: no longer the ONNX value.
+                    rs_out.origin = None
                     g.remove_op(op)
                     changed = True
                     continue

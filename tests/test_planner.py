@@ -1,0 +1,204 @@
+"""Memory planner: arena sizes, overlap rules, execution order, and the plan checker."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgenn.converter import lower, planner
+from edgenn.converter.graph import Graph, IOInfo, QParams
+from edgenn.converter.tflite_import import convert_tflite_bytes, import_tflite
+from edgenn.emulation import backends as be
+from edgenn.errors import ModelFormatError
+from edgenn.runtime_py import memory
+from edgenn.runtime_py.interpreter import Interpreter
+
+from harness import Case, T, build_model
+
+DATA = Path(__file__).resolve().parent / "data" / "mlperf_tiny"
+# layer-wise activation lower bounds (shared/models/mlperf_tiny/README.md) and TFLM's arenas
+MLPERF = {
+    "kws_ref_model.tflite": (16_000, 24_272),
+    "vww_96_int8.tflite": (55_296, 103_680),
+    "pretrainedResnet_quant.tflite": (49_152, 55_984),
+    "ad01_int8.tflite": (768, 3_984),
+}
+
+
+@pytest.fixture(scope="module")
+def mlperf():
+    return {f: convert_tflite_bytes((DATA / f).read_bytes(), Path(f).stem.split("_")[0], f) for f in MLPERF}
+
+
+@pytest.mark.parametrize("fname", sorted(MLPERF))
+def test_arena_at_most_lower_bound_and_below_tflm(mlperf, fname):
+    m = mlperf[fname]
+    bound, tflm = MLPERF[fname]
+    assert m.plan["lower_bound_bytes"] == bound
+    assert m.arena_bytes <= bound
+    assert m.arena_bytes < tflm
+
+
+@pytest.mark.parametrize("fname", ["vww_96_int8.tflite", "pretrainedResnet_quant.tflite"])
+def test_in_place_execution_goes_below_the_lower_bound(mlperf, fname):
+    m = mlperf[fname]
+    assert m.arena_bytes < MLPERF[fname][0]
+    regions, rules = memory.model_regions(m)
+    used = [r for r in rules if not r.alias and _overlap(regions, r)]
+    assert used, "expected at least one output written over its input"
+
+
+def _overlap(regions, rule) -> bool:
+    by = {r.name: r for r in regions}
+    return by[rule.inp].overlaps(by[rule.out])
+
+
+def test_reshape_is_an_alias(mlperf):
+    m = mlperf["kws_ref_model.tflite"]
+    rs = [op for op in m.ops if op.type == "reshape"]
+    assert rs
+    for op in rs:
+        assert m.tensors[op.inputs[0]].arena_offset == m.tensors[op.outputs[0]].arena_offset
+
+
+def test_checker_and_interpreter_reject_a_broken_plan(mlperf):
+    m = copy.deepcopy(mlperf["kws_ref_model.tflite"])
+    memory.check_model_plan(m)  # the real plan is fine
+    # Move one intermediate activation onto the bytes of a tensor that is still live.
+    conv_out = m.tensors[m.ops[1].outputs[0]]
+    victim = m.tensors[m.ops[0].outputs[0]]
+    conv_out.arena_offset = victim.arena_offset + 4
+    with pytest.raises(memory.PlanError):
+        memory.check_model_plan(m)
+    with pytest.raises(ModelFormatError, match="invalid memory plan"):
+        Interpreter(m)
+
+
+def test_a_broken_plan_really_corrupts_results(mlperf, monkeypatch):
+    """The interpreter runs inside the arena: with the check bypassed, a broken plan gives wrong bytes."""
+    good = mlperf["pretrainedResnet_quant.tflite"]
+    rng = np.random.default_rng(0)
+    x = [rng.integers(-128, 128, (8,) + tuple(good.tensors[good.inputs[0].tensor].shape)).astype(np.int8)]
+    ref = Interpreter(good).invoke(*x)[0]
+    bad = copy.deepcopy(good)
+    # Write a residual branch's first convolution over the skip tensor the Add still needs.
+    add_i, add = next((i, o) for i, o in enumerate(bad.ops) if o.type == "add")
+    producer = {t: i for i, o in enumerate(bad.ops) for t in o.outputs}
+    skip, branch = sorted(add.inputs, key=lambda t: producer.get(t, -1))
+    first_branch_op = producer[skip] + 1
+    assert first_branch_op < producer[branch]
+    victim = bad.tensors[bad.ops[first_branch_op].outputs[0]]
+    victim.arena_offset = bad.tensors[skip].arena_offset
+    with pytest.raises(memory.PlanError):
+        memory.check_model_plan(bad)
+    monkeypatch.setattr(memory, "check_model_plan", lambda model: None)
+    out = Interpreter(bad).invoke(*x)[0]
+    assert not np.array_equal(out, ref)
+
+
+def _window_case(k: int, stride: int, pad: int, cin: int, cout: int, hw: int, dw: bool) -> Case:
+    rng = np.random.default_rng(k * 100 + stride * 10 + pad)
+    oh = (hw + 2 * pad - k) // stride + 1
+    if dw:
+        w = rng.integers(-127, 128, (1, k, k, cin)).astype(np.int8)
+        return Case("depthwise_conv2d", [T((1, hw, hw, cin), 0.05, 3), T(w.shape, 0.01, 0, w, axis=3), None],
+                    [T((1, oh, oh, cin), 0.2, -4)], {"stride": (stride, stride), "dilation": (1, 1),
+                                                    "pads": (pad, pad, pad, pad), "depth_multiplier": 1,
+                                                    "act": (None, None)})
+    w = rng.integers(-127, 128, (cout, k, k, cin)).astype(np.int8)
+    return Case("conv2d", [T((1, hw, hw, cin), 0.05, 3), T(w.shape, rng.uniform(0.005, 0.02, cout), 0, w), None],
+                [T((1, oh, oh, cout), 0.3, -4)], {"stride": (stride, stride), "dilation": (1, 1),
+                                                  "pads": (pad, pad, pad, pad), "groups": 1, "act": (None, None)})
+
+
+@pytest.mark.parametrize("args", [(1, 1, 0, 8, 16, 12, False), (1, 1, 0, 16, 8, 12, False), (3, 1, 1, 8, 8, 10, False),
+                                  (3, 2, 1, 8, 16, 11, False), (3, 1, 1, 8, 8, 10, True), (5, 2, 2, 4, 4, 13, True)])
+def test_overlapped_windowed_ops_are_bit_exact_in_c(args):
+    """Single-op models whose planned output overlaps the input: python == host C in that arena."""
+    m = build_model(_window_case(*args), "ov")
+    regions, rules = memory.model_regions(m)
+    assert any(_overlap(regions, r) for r in rules), "the plan should overlap output and input"
+    i = m.tensors[m.inputs[0].tensor]
+    o = m.tensors[m.outputs[0].tensor]
+    assert m.arena_bytes < i.nbytes + o.nbytes
+    rng = np.random.default_rng(1)
+    x = [rng.integers(-128, 128, (6,) + tuple(i.shape)).astype(np.int8)]
+    a = be.run(m, x, "python")[0]
+    b = be.run(m, x, "host")[0]
+    assert np.array_equal(a, b)
+
+
+def test_min_delta_matches_a_brute_force_simulation():
+    """window_min_delta against a direct simulation of the kernel's reads and writes."""
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        k, s, p = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 2))
+        hw, cin, cout = int(rng.integers(k, 9)), int(rng.integers(1, 5)), int(rng.integers(1, 5))
+        oh = (hw + 2 * p - k) // s + 1
+        if oh <= 0:
+            continue
+        d = memory.window_min_delta((1, hw, hw, cin), (1, oh, oh, cout), (k, k, s, s, 1, 1, p, p))
+        # brute force: for each output pixel, bytes written so far vs lowest input byte still needed
+        reads = []
+        for oy in range(oh):
+            for ox in range(oh):
+                lo = None
+                for ky in range(k):
+                    for kx in range(k):
+                        iy, ix = oy * s - p + ky, ox * s - p + kx
+                        if 0 <= iy < hw and 0 <= ix < hw:
+                            b = (iy * hw + ix) * cin
+                            lo = b if lo is None else min(lo, b)
+                reads.append(hw * hw * cin if lo is None else lo)
+        want = max((j + 1) * cout - min(reads[j:]) for j in range(len(reads)))
+        assert d == want
+
+
+def _branchy_graph() -> Graph:
+    """Two branches x -> a1 (large) -> a2 (small) and x -> b1 (large) -> b2 (small), joined by an add,
+    given in the worst (interleaved) order: a1, b1, a2, b2, y."""
+    g = Graph()
+    q = QParams.per_tensor(0.1, 0)
+    g.add_tensor("x", (1, 64), "int8", quant=q)
+    g.inputs.append(IOInfo("x", "x", (1, 64)))
+    rng = np.random.default_rng(0)
+
+    def fc(name, src, n_in, n_out):
+        w = g.add_const(name + "_w", rng.integers(-127, 128, (n_out, n_in)).astype(np.int8), QParams.per_tensor(0.01, 0))
+        g.add_tensor(name, (1, n_out), "int8", quant=q)
+        g.add_op("fully_connected", name, [src, w.name], [name], act=(None, None))
+
+    fc("a1", "x", 64, 1000)
+    fc("b1", "x", 64, 1000)
+    fc("a2", "a1", 1000, 16)
+    fc("b2", "b1", 1000, 16)
+    g.add_tensor("y", (1, 16), "int8", quant=q)
+    g.add_op("add", "y", ["a2", "b2"], ["y"], act=(None, None))
+    g.outputs.append(IOInfo("y", "y", (1, 16)))
+    return g
+
+
+def test_execution_order_search_lowers_the_peak():
+    g = _branchy_graph()
+    for op in g.ops:
+        lower.rule_call(op, g, "prepare")
+    bufs, steps, links = lower.buffers_for(g)
+    given = planner.plan(bufs, steps, links).arena_bytes
+    assert given >= 2064  # x + a1 + b1 live together
+    model = lower.to_enn(_branchy_graph(), "branchy")
+    assert model.arena_bytes <= 1100 < given
+    names = [op.name for op in model.ops]
+    assert abs(names.index("a1") - names.index("a2")) == 1 or abs(names.index("b1") - names.index("b2")) == 1
+    x = [np.random.default_rng(1).integers(-128, 128, (4, 1, 64)).astype(np.int8)]
+    assert np.array_equal(be.run(model, x, "python")[0], be.run(model, x, "host")[0])
+
+
+def test_lower_bound_is_reported_for_the_source_order(mlperf):
+    for f, m in mlperf.items():
+        g = import_tflite((DATA / f).read_bytes())
+        for op in g.ops:
+            lower.rule_call(op, g, "prepare")
+        bufs, steps, _ = lower.buffers_for(g)
+        assert planner.lower_bound(bufs, steps) == MLPERF[f][0]
