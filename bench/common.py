@@ -1,0 +1,51 @@
+"""Shared helpers for the benchmark scripts (run from the repository root)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MLPERF_DIR = ROOT / "tests" / "data" / "mlperf_tiny"
+MLPERF = {
+    "KWS": "kws_ref_model.tflite",
+    "VWW": "vww_96_int8.tflite",
+    "IC": "pretrainedResnet_quant.tflite",
+    "AD": "ad01_int8.tflite",
+}
+# Figures from tests/data/mlperf_tiny/README.md (TFLM reference kernels, measured with the
+# tflite-micro package and on QEMU): layer-wise lower bound, instructions per inference.
+LOWER_BOUND = {"KWS": 16_000, "VWW": 55_296, "IC": 49_152, "AD": 768}
+TFLM_M4_REF_INSTR = {"KWS": 43.11e6, "VWW": 100.48e6, "IC": 107.49e6, "AD": 1.954e6}
+TFLM_M4_CMSIS_INSTR = {"KWS": 7.70e6, "VWW": 24.10e6, "IC": 29.86e6, "AD": 0.583e6}
+TFLM_M55_CMSIS_INSTR = {"KWS": 1.81e6, "VWW": 6.56e6, "IC": 4.91e6, "AD": 0.286e6}
+TFLM_M4_FLASH_REF = {"KWS": 95_892, "VWW": 375_244, "IC": 144_864, "AD": 297_860}
+
+
+def md_table(headers: list[str], rows: list[list]) -> str:
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def convert_mlperf(key: str):
+    from edgenn.converter.tflite_import import convert_tflite_bytes
+
+    path = MLPERF_DIR / MLPERF[key]
+    return convert_tflite_bytes(path.read_bytes(), key.lower(), str(path))
+
+
+def write_section(name: str, text: str) -> None:
+    """Replace the section between <!-- name --> markers in docs/benchmarks.md."""
+    doc = ROOT / "docs" / "benchmarks.md"
+    content = doc.read_text() if doc.exists() else "# Benchmarks\n"
+    begin, end = f"<!-- begin {name} -->", f"<!-- end {name} -->"
+    block = f"{begin}\n{text.strip()}\n{end}"
+    if begin in content and end in content:
+        pre = content.split(begin)[0]
+        post = content.split(end, 1)[1]
+        content = pre + block + post
+    else:
+        content = content.rstrip() + "\n\n" + block + "\n"
+    doc.write_text(content)
+    print(f"updated docs/benchmarks.md section '{name}'", file=sys.stderr)

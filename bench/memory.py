@@ -1,0 +1,94 @@
+"""RAM and flash of the four MLPerf Tiny models (and the digits example): edgenn vs TFLM.
+
+- edgenn arena: the planned arena in the .enn file (activations + scratch, nothing else);
+- TFLM arena: the smallest arena_size the `tflite-micro` package accepts, found by bisection
+  (each probe in a child process: the wrapper crashes on tiny arenas);
+- flash: text + data of the generated library (weights, parameters, kernels) built for the
+  Cortex-M4 (mps2-an386) at -O2, from arm-none-eabi-size; vs the .tflite file size.
+
+Usage: python bench/memory.py [--no-tflm] [--write]
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import LOWER_BOUND, MLPERF, MLPERF_DIR, ROOT, TFLM_M4_FLASH_REF, convert_mlperf, md_table, write_section  # noqa: E402
+
+PROBE = r"""
+import sys, numpy as np
+from tflite_micro import runtime
+data = open(sys.argv[1], "rb").read()
+it = runtime.Interpreter.from_bytes(data, arena_size=int(sys.argv[2]))
+d = it.get_input_details(0)
+it.set_input(np.zeros(tuple(d["shape"]), d["dtype"]), 0)
+it.invoke()
+"""
+
+
+def tflm_min_arena(path: Path, lo: int = 512, hi: int = 1 << 20) -> int:
+    def ok(n: int) -> bool:
+        r = subprocess.run([sys.executable, "-c", PROBE, str(path), str(n)], capture_output=True, timeout=120)
+        return r.returncode == 0
+    if not ok(hi):
+        raise RuntimeError(f"TFLM needs more than {hi} bytes for {path.name}")
+    while hi - lo > 16:
+        mid = (lo + hi) // 2 // 16 * 16
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def flash_bytes(model) -> dict:
+    from edgenn.boards import get_board
+    from edgenn.emulation.backends import build
+    from edgenn.emulation.size import library_size
+
+    board = get_board("mps2-an386")
+    with tempfile.TemporaryDirectory() as tmp:
+        res = build(model, board, Path(tmp) / model.name)
+        return library_size(res.directory, board, model.name)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--no-tflm", action="store_true", help="skip the (slow) TFLM arena bisection")
+    ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    args = ap.parse_args()
+    rows = []
+    frows = []
+    for key, fname in MLPERF.items():
+        m = convert_mlperf(key)
+        tflm = tflm_min_arena(MLPERF_DIR / fname) if not args.no_tflm else None
+        lb = LOWER_BOUND[key]
+        rows.append([key, f"{m.arena_bytes:,}", f"{tflm:,}" if tflm else "-", f"{lb:,}",
+                     f"{m.arena_bytes / tflm:.2f}" if tflm else "-", f"{m.arena_bytes / lb:.2f}", m.plan["planner"]])
+        size = flash_bytes(m)
+        weights = sum(t.nbytes for t in m.tensors if t.is_const)
+        tfl = (MLPERF_DIR / fname).stat().st_size
+        frows.append([key, f"{size['flash']:,}", f"{weights:,}", f"{size['flash'] - weights:,}", f"{tfl:,}",
+                      f"{TFLM_M4_FLASH_REF[key]:,}"])
+        print(f"{key}: arena {m.arena_bytes} (TFLM {tflm}, bound {lb}), flash {size['flash']}", file=sys.stderr)
+    ram = md_table(["model", "edgenn arena B", "TFLM arena B (measured)", "layer-wise bound B", "edgenn/TFLM",
+                    "edgenn/bound", "plan"], rows)
+    flash = md_table(["model", "edgenn flash B (M4, -O2)", "of which weights+bias B", "code+params B", ".tflite B",
+                      "TFLM firmware flash B (ref kernels, -Os, README)"], frows)
+    text = ("### RAM: arena bytes\n\n" + ram + "\n\nThe TFLM arena is the smallest `arena_size` its Python "
+            "package accepts (bisection, 16-byte steps); it includes TFLM's persistent interpreter data. "
+            "edgenn's arena is all the working memory the generated code needs besides its stack.\n\n"
+            "### Flash bytes\n\n" + flash + "\n\nedgenn flash = text + data of the generated model library "
+            "(weights, biases, per-layer parameters and the kernels the model uses) for the Cortex-M4 at -O2; "
+            "the TFLM column is a whole firmware (interpreter, kernels, model) from the README, for scale.")
+    print(text)
+    if args.write:
+        write_section("memory", text)
+
+
+if __name__ == "__main__":
+    main()
