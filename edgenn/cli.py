@@ -65,6 +65,14 @@ def parse_shapes(items: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def _console():
+    """A rich console; into a file or a pipe, wide enough that tables keep their columns."""
+    from rich.console import Console
+
+    con = Console()
+    return con if con.is_terminal else Console(width=200)
+
+
 def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False))
 
@@ -96,10 +104,11 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
         click.echo("note: the .tflite model is already quantized; --calib is ignored", err=True)
         arrays = None
     m = do_convert(model, arrays, ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet))
+    fit = None
     if board:
         from edgenn.fit import check_fit
 
-        check_fit(m, board)
+        fit = check_fit(m, board)
     enn.save(m, output)
     if not quiet:
         from edgenn.analysis import analyze
@@ -107,47 +116,122 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
         a = analyze(m)
         click.echo(f"wrote {output}: {len(m.ops)} layers, {a['macs']:,} MACs, arena {a['arena_bytes']:,} B, "
                    f"weights {a['weights_bytes']:,} B")
+        if fit is not None:
+            click.echo(_fit_line(fit))
+
+
+def _fit_line(b: dict[str, Any]) -> str:
+    def part(what: str, used: int, have: int, over: int) -> str:
+        if not have:
+            return f"{what} {used:,} B"
+        return f"{what} {used:,} of {have:,} B" + (f" ({over:,} B over)" if over else "")
+
+    how = "measured" if b["measured"] else "estimated"
+    return (f"board {b['board']} ({how}): {part('flash', b['flash_used'], b['flash_bytes'], b['flash_over'])}, "
+            f"{part('RAM', b['ram_used'], b['ram_bytes'], b['ram_over'])} (arena {b['arena_bytes']:,} + stack "
+            f"{b['stack_bytes']:,}): {'fits' if b['fits'] else 'does NOT fit'}")
+
+
+def _profile_inputs(m, files: tuple[str, ...], samples: int) -> list[np.ndarray]:
+    from edgenn.emulation.profile import default_inputs
+    from edgenn.runtime_py import dataio
+
+    if files:
+        return dataio.to_internal(m, _load_inputs(m, files))
+    if samples < 1:
+        _fail("--samples must be at least 1")
+    return default_inputs(m, samples)
+
+
+def _print_profile(p: dict[str, Any], title: str) -> None:
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in ("#", "op", "name", "instructions", "share", "MACs", "instr/MAC"):
+        t.add_column(col, justify="left" if col in ("op", "name") else "right")
+    for layer in p["layers"]:
+        ipm = layer["instructions_per_mac"]
+        t.add_row(str(layer["index"]), layer["op"], layer["name"][-32:], f"{layer['instructions']:,}",
+                  f"{100 * layer['share']:.1f}%", f"{layer['macs']:,}", f"{ipm:.2f}" if ipm is not None else "-")
+    con = _console()
+    if p["layers"]:
+        con.print(t)
+    spread = "" if p["instructions_min"] == p["instructions_max"] else \
+        f" (min {p['instructions_min']:,}, max {p['instructions_max']:,} over {p['samples']} samples)"
+    ipm = p["instructions_per_mac"]
+    con.print(f"{p['board']} ({p['core']}): {p['instructions']:,} instructions per inference{spread}, "
+              f"{p['macs']:,} MACs" + (f", {ipm:.2f} instructions per MAC" if ipm is not None else "")
+              + (f"; outside the layers {p['other_instructions']:,}" if "other_instructions" in p else ""))
+
+
+def _profile_json(p: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in p.items() if k != "outputs"}
 
 
 @cli.command()
 @click.argument("enn_file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 @click.option("--board", help="Also report whether the model fits this board.")
-def analyze(enn_file: str, as_json: bool, board: str | None) -> None:
-    """Report memory plan, weights and MACs per layer."""
+@click.option("--profile", is_flag=True,
+              help="Also count instructions per inference and per layer on --board under QEMU.")
+@click.option("--input", "-i", "inputs", multiple=True, type=click.Path(dir_okay=False),
+              help="With --profile: input .npy (default: random int8 samples).")
+@click.option("--samples", default=1, show_default=True, help="With --profile and no --input: random samples.")
+def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inputs: tuple[str, ...],
+            samples: int) -> None:
+    """Report memory plan, weights and MACs per layer (and fit and instructions on a board)."""
     from edgenn.analysis import analyze as do_analyze
     from edgenn.runtime_py import enn
 
+    if profile and not board:
+        _fail("--profile needs --board (an emulated board, see `edgenn boards`)")
     m = enn.load(enn_file)
     a = do_analyze(m)
     if board:
         from edgenn.fit import fit_report
 
         a["board"] = fit_report(m, board)
+    if profile:
+        from edgenn.emulation.profile import profile as do_profile
+
+        p = do_profile(m, _profile_inputs(m, inputs, samples), board)
+        a["profile"] = _profile_json(p)
+        for layer, pl in zip(a["layers"], p["layers"]):
+            layer["instructions"] = pl["instructions"]
+            layer["instructions_per_mac"] = pl["instructions_per_mac"]
     if as_json:
         emit_json(a)
         return
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"{m.name} ({a['source']})", show_lines=False)
-    for col in ("#", "op", "name", "input", "output", "MACs", "weights B", "out @ offset"):
-        t.add_column(col, justify="right" if col in ("#", "MACs", "weights B") else "left")
+    cols = ["#", "op", "name", "input", "output", "MACs", "weights B", "out @ offset"]
+    if profile:
+        cols += ["instructions", "instr/MAC"]
+    for col in cols:
+        t.add_column(col, justify="right" if col in ("#", "MACs", "weights B", "instructions", "instr/MAC") else "left")
     for layer in a["layers"]:
-        t.add_row(str(layer["index"]), layer["op"], layer["name"][-32:],
-                  " ".join("x".join(map(str, s)) for s in layer["input_shapes"]),
-                  " ".join("x".join(map(str, s)) for s in layer["output_shapes"]),
-                  f"{layer['macs']:,}", f"{layer['weight_bytes'] + layer['param_bytes']:,}",
-                  " ".join(str(o["offset"]) for o in layer["outputs"]))
-    con = Console()
+        row = [str(layer["index"]), layer["op"], layer["name"][-32:],
+               " ".join("x".join(map(str, s)) for s in layer["input_shapes"]),
+               " ".join("x".join(map(str, s)) for s in layer["output_shapes"]),
+               f"{layer['macs']:,}", f"{layer['weight_bytes'] + layer['param_bytes']:,}",
+               " ".join(str(o["offset"]) for o in layer["outputs"])]
+        if profile:
+            ipm = layer.get("instructions_per_mac")
+            row += [f"{layer.get('instructions', 0):,}", f"{ipm:.2f}" if ipm is not None else "-"]
+        t.add_row(*row)
+    con = _console()
     con.print(t)
     con.print(f"arena {a['arena_bytes']:,} B (layer-wise lower bound {a['arena_lower_bound_bytes']:,} B, "
               f"{a['planner']}), weights {a['weights_bytes']:,} B + parameters {a['params_bytes']:,} B, "
               f"{a['macs']:,} MACs")
     if board:
-        b = a["board"]
-        con.print(f"board {b['board']}: RAM {b['ram_used']:,} of {b['ram_bytes']:,} B, flash {b['flash_used']:,} "
-                  f"of {b['flash_bytes']:,} B: {'fits' if b['fits'] else 'does NOT fit'}")
+        con.print(_fit_line(a["board"]))
+    if profile:
+        p = a["profile"]
+        ipm = p["instructions_per_mac"]
+        con.print(f"{p['board']} ({p['core']}): {p['instructions']:,} instructions per inference"
+                  + (f", {ipm:.2f} per MAC" if ipm is not None else "") + f" ({p['samples']} sample(s))")
 
 
 @cli.command()
@@ -159,9 +243,17 @@ def generate(enn_file: str, board: str, output: str, name: str | None) -> None:
     """Generate the C library and a project for a board."""
     from edgenn.codegen.generate import generate as do_generate
 
+    from edgenn.boards import get_board
+
+    b = get_board(board)
     cmd = "edgenn " + " ".join(sys.argv[1:])
-    d = do_generate(enn_file, output, board, name=name, command=cmd)
-    click.echo(f"wrote {d}/ for {board}: build with `make -C {d}`")
+    d = do_generate(enn_file, output, b, name=name, command=cmd)
+    how = f"make -C {d}"
+    if b.kind == "baremetal":
+        how += " firmware.elf" + (f"; in QEMU: make -C {d} run" if b.emulated else "")
+    elif b.kind in ("linux", "host"):
+        how += " runner shared"
+    click.echo(f"wrote {d}/ for {b.name}: build with `{how}`")
 
 
 def _load_inputs(model, files: tuple[str, ...]) -> list[np.ndarray]:
@@ -174,19 +266,48 @@ def _load_inputs(model, files: tuple[str, ...]) -> list[np.ndarray]:
 @click.argument("enn_file", type=click.Path(dir_okay=False))
 @click.option("--input", "-i", "inputs", multiple=True, required=True, type=click.Path(dir_okay=False),
               help="Input .npy (N samples); int8 = raw, float = quantized with the input parameters.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Output .npy (several outputs: NAME_<k>.npy for k > 0).")
-@click.option("--backend", type=click.Choice(["python", "host", "qemu"]), default="python", show_default=True)
-@click.option("--board", help="Board for --backend qemu (default mps2-an386).")
-def run(enn_file: str, inputs: tuple[str, ...], output: str, backend: str, board: str | None) -> None:
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Output .npy (several outputs: NAME_<k>.npy for k > 0); required unless --profile.")
+@click.option("--backend", type=click.Choice(["python", "host", "qemu"]),
+              help="python (default), host, or qemu (the default when --board is given).")
+@click.option("--board", help="Board for --backend qemu (default mps2-an386); see `edgenn boards`.")
+@click.option("--profile", is_flag=True, help="Count instructions per inference and per layer (--backend qemu).")
+@click.option("--json", "as_json", is_flag=True, help="With --profile: the counts as one JSON object on stdout.")
+def run(enn_file: str, inputs: tuple[str, ...], output: str | None, backend: str | None, board: str | None,
+        profile: bool, as_json: bool) -> None:
     """Run a model on N inputs with one backend."""
     from edgenn.emulation import backends as be
     from edgenn.runtime_py import dataio, enn
 
+    if backend is None:
+        backend = "qemu" if board or profile else "python"
+    if profile and backend != "qemu":
+        _fail("--profile counts instructions under QEMU: use --backend qemu with --board")
+    if as_json and not profile:
+        _fail("--json goes with --profile")
+    if output is None and not profile:
+        _fail("missing option -o/--output")
+    if board and backend != "qemu":
+        from edgenn.boards import get_board
+
+        get_board(board)  # an unknown board is an error even when it would not be used
+        _fail(f"--board {board} needs --backend qemu (backend {backend} ignores it)")
     m = enn.load(enn_file)
     data = _load_inputs(m, inputs)
     xs = dataio.to_internal(m, data)
-    outs = be.run(m, xs, backend, board)
+    if profile:
+        from edgenn.emulation.profile import profile as do_profile
+
+        p = do_profile(m, xs, board or "mps2-an386")
+        outs = p["outputs"]
+        if as_json:
+            emit_json(_profile_json(p))
+        else:
+            _print_profile(p, f"{m.name} on {p['board']}: instructions per layer")
+    else:
+        outs = be.run(m, xs, backend, board)
+    if output is None:
+        return
     as_float = any(np.asarray(d).dtype.kind == "f" for d in data)
     ys = dataio.from_internal(m, outs, as_float)
     for k, y in enumerate(ys):
@@ -200,8 +321,8 @@ def run(enn_file: str, inputs: tuple[str, ...], output: str, backend: str, board
 @click.option("--data", "data", multiple=True, required=True, type=click.Path(dir_okay=False),
               help="Test inputs .npy (one per model input).")
 @click.option("--labels", type=click.Path(dir_okay=False), help="Integer class labels .npy for accuracy.")
-@click.option("--backend", "backend", default="python", show_default=True,
-              help="Comma-separated: python,host,qemu.")
+@click.option("--backend", "backend", default=None,
+              help="Comma-separated: python,host,qemu (default python; python,qemu with --board).")
 @click.option("--board", help="Board for the qemu backend (default mps2-an386).")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--quiet", "-q", is_flag=True)
@@ -211,6 +332,8 @@ def validate(model: str, enn_file: str, data: tuple[str, ...], labels: str | Non
     from edgenn.runtime_py import enn
     from edgenn.validate import validate as do_validate
 
+    if backend is None:
+        backend = "python,qemu" if board else "python"
     names = [b.strip() for b in backend.split(",") if b.strip()]
     bad = [b for b in names if b not in ("python", "host", "qemu")]
     if bad or not names:
@@ -243,22 +366,48 @@ def boards(as_json: bool) -> None:
     """List the known boards."""
     from edgenn.boards import all_boards
 
-    rows = [{"name": b.name, "core": b.core, "kind": b.kind, "flash_bytes": b.flash_bytes, "ram_bytes": b.ram_bytes,
-             "emulated": b.emulated, "emulator": b.emulator.get("kind", ""), "description": b.description}
-            for b in all_boards().values()]
+    rows = [b.summary() for b in all_boards().values()]
     if as_json:
         emit_json(rows)
         return
-    from rich.console import Console
     from rich.table import Table
 
+    def size(v: int) -> str:
+        if not v:
+            return "-"
+        return f"{v // (1 << 30)} GB" if v >= 1 << 30 and v % (1 << 30) == 0 else \
+            f"{v // (1 << 20)} MB" if v >= 1 << 20 and v % (1 << 20) == 0 else f"{v // 1024} KB" if v % 1024 == 0 \
+            else f"{v:,} B"
+
     t = Table()
-    for col in ("name", "core", "flash", "RAM", "emulator", "description"):
-        t.add_column(col)
+    for col in ("name", "core", "kind", "flash", "RAM", "emulated by", "description"):
+        t.add_column(col, no_wrap=col != "description", justify="right" if col in ("flash", "RAM") else "left")
     for r in rows:
-        t.add_row(r["name"], r["core"], f"{r['flash_bytes']:,}" if r["flash_bytes"] else "-",
-                  f"{r['ram_bytes']:,}" if r["ram_bytes"] else "-", r["emulator"] or "-", r["description"])
-    Console().print(t)
+        emu = "-"
+        if r["emulated"]:
+            emu = r["emulator"] + (f" -M {r['machine']}" if r["machine"] else "") + \
+                (f" -cpu {r['emulator_cpu']}" if r["emulator_cpu"] else "")
+        t.add_row(r["name"], r["core"], r["kind"], size(r["flash_bytes"]), size(r["ram_bytes"]), emu,
+                  r["description"])
+    _console().print(t)
+
+
+@cli.command()
+@click.argument("enn_file", type=click.Path(dir_okay=False))
+@click.option("--board", required=True, help="Target board (see `edgenn boards`), e.g. rpi4.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .tar.gz to write.")
+@click.option("--name", help="Override the C symbol prefix (and the package's name).")
+@click.option("--host", "host", help="Also copy the package to this ssh destination (user@host[:dir]) with scp.")
+@click.option("--no-build", is_flag=True, help="Sources only: no prebuilt binaries.")
+def deploy(enn_file: str, board: str, output: str, name: str | None, host: str | None, no_build: bool) -> None:
+    """Pack a ready-to-use project for a board: sources, prebuilt binaries and a README."""
+    from edgenn.deploy import deploy as do_deploy
+
+    cmd = "edgenn " + " ".join(sys.argv[1:])
+    r = do_deploy(enn_file, board, output, name=name, host=host, build=not no_build, command=cmd)
+    click.echo(f"wrote {r['archive']} ({r['bytes']:,} B) for {r['board']}: {', '.join(r['prebuilt']) or 'sources only'}")
+    if r.get("copied_to"):
+        click.echo(f"copied to {r['copied_to']}")
 
 
 def main(argv: list[str] | None = None) -> None:

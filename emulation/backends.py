@@ -109,7 +109,7 @@ def build(model: EnnModel, board: Board, directory: Path, cflags: str = "") -> B
     """
     if board.kind == "baremetal":
         _tool(board.cc, "install the Arm GNU toolchain (make setup: apt-get install gcc-arm-none-eabi)")
-        target = "firmware.elf"
+        target = board.emu_firmware if board.emulated else "firmware.elf"
     else:
         _tool(board.cc, f"install {board.cc} (make setup)")
         target = "runner"
@@ -162,10 +162,9 @@ def qemu_command(board: Board, firmware: Path, plugin: list[str] | None = None) 
     kind = emu.get("kind", "")
     if kind == "qemu-system-arm":
         cmd = [_tool("qemu-system-arm", "install QEMU (make setup: apt-get install qemu-system-arm)"),
-               "-M", emu["machine"], "-nographic", "-monitor", "none", "-serial", "none",
+               "-M", emu["machine"], *(["-cpu", emu["cpu"]] if emu.get("cpu") else []), *board.emulator_args(),
+               "-nographic", "-monitor", "none", "-serial", "none",
                "-semihosting-config", "enable=on,target=native", "-kernel", str(firmware)]
-        if emu.get("cpu"):
-            cmd[3:3] = ["-cpu", emu["cpu"]]
     elif kind in ("qemu-aarch64", "qemu-arm"):
         cmd = [_tool(kind, "install QEMU user mode (make setup: apt-get install qemu-user)")]
         if emu.get("cpu"):

@@ -1,15 +1,17 @@
 """Flash and RAM of generated code, measured with the board toolchain's `size`."""
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
 from edgenn.boards import Board
-from edgenn.errors import ToolchainError
+from edgenn.errors import EdgennError, ToolchainError
 
 
 def size_tool(board: Board) -> str:
-    return board.cc[: -len("gcc")] + "size" if board.cc.endswith("gcc") else "size"
+    return board.tool_prefix + "size"
 
 
 def measure(paths: list[Path], board: Board) -> dict[str, int]:
@@ -34,3 +36,89 @@ def library_size(directory: Path, board: Board, model_name: str) -> dict[str, in
 
         make(Path(directory), f"lib{model_name}.a")
     return measure([lib], board)
+
+
+# ---- the library built for a board: code, data and stack, measured ----
+
+#: Stack allowed for a function compiled elsewhere (a libgcc helper such as __aeabi_lmul: small
+#: leaf functions whose frames -fcallgraph-info cannot see).
+UNKNOWN_CALLEE_BYTES = 64
+
+_CI_NODE = re.compile(r'node: \{ title: "([^"]+)" label: "[^"]*?(?:\\n(\d+) bytes \(([a-z,]+)\))?" ?(?:shape|\})')
+_CI_EDGE = re.compile(r'edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)"')
+
+
+def parse_callgraph(texts: list[str]) -> tuple[dict[str, tuple[int, str]], dict[str, set[str]]]:
+    """Stack frames and calls from gcc's -fcallgraph-info=su files (VCG format).
+
+    Returns ({function: (frame bytes, qualifier)}, {caller: {callees}}); functions defined
+    elsewhere (libgcc, libc) have no frame entry.
+    """
+    frames: dict[str, tuple[int, str]] = {}
+    calls: dict[str, set[str]] = {}
+    for text in texts:
+        for m in _CI_NODE.finditer(text):
+            if m.group(2) is not None:
+                frames[m.group(1)] = (int(m.group(2)), m.group(3))
+        for m in _CI_EDGE.finditer(text):
+            calls.setdefault(m.group(1), set()).add(m.group(2))
+    return frames, calls
+
+
+def worst_stack(frames: dict[str, tuple[int, str]], calls: dict[str, set[str]], entry: str
+                ) -> tuple[int, list[str], list[str]]:
+    """Deepest stack of the call tree under ``entry``: (bytes, path, unknown callees).
+
+    Raises EdgennError for recursion or a frame of unbounded dynamic size.
+    """
+    memo: dict[str, tuple[int, list[str]]] = {}
+    unknown: set[str] = set()
+
+    def visit(f: str, stack: tuple[str, ...]) -> tuple[int, list[str]]:
+        if f in stack:
+            raise EdgennError(f"recursion through {f}(): the stack cannot be bounded")
+        if f in memo:
+            return memo[f]
+        if f not in frames:
+            unknown.add(f)
+            return UNKNOWN_CALLEE_BYTES, [f]
+        size, qual = frames[f]
+        if qual == "dynamic":
+            raise EdgennError(f"{f}() has a stack frame of unbounded size")
+        best, path = 0, []
+        for g in sorted(calls.get(f, ())):
+            s, p = visit(g, stack + (f,))
+            if s > best or not path:
+                best, path = s, p
+        memo[f] = (size + best, [f] + path)
+        return memo[f]
+
+    total, path = visit(entry, ())
+    return total, path, sorted(unknown)
+
+
+def measure_library(model, board: Board, directory: Path | None = None) -> dict[str, object]:
+    """Compile ``model``'s library for ``board`` with its toolchain and measure it.
+
+    text (code + constants), data, bss (with the static arena) from `size`, and the deepest
+    stack of ``<name>_invoke`` from gcc's -fcallgraph-info=su.
+    """
+    import tempfile
+
+    from edgenn.codegen.generate import render_model
+    from edgenn.emulation.backends import make
+
+    if shutil.which(board.cc) is None:
+        raise ToolchainError(f"{board.cc} not found (make setup installs the toolchains)")
+    with tempfile.TemporaryDirectory(prefix="edgenn-size-") as tmp:
+        d = Path(directory) if directory is not None else Path(tmp) / model.name
+        render_model(model, d, board, harness=False, command=f"edgenn (size of {model.name} on {board.name})")
+        make(d, f"lib{model.name}.a", ["CFLAGS=-fcallgraph-info=su"])
+        sizes = measure([d / f"lib{model.name}.a"], board)
+        texts = [p.read_text(errors="replace") for p in d.rglob("*.ci")]
+    frames, calls = parse_callgraph(texts)
+    entry = f"{model.name}_invoke"
+    if entry not in frames:
+        raise ToolchainError(f"no stack usage for {entry} from {board.cc} -fcallgraph-info")
+    stack, path, unknown = worst_stack(frames, calls, entry)
+    return {**sizes, "stack": stack, "stack_path": path, "stack_unknown": unknown}

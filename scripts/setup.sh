@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a Debian 12 machine (run by `make setup`; as root, or with sudo available):
 #   1. the toolchains and emulators (Debian packages), installed only if missing;
-#   2. .venv with edgenn installed editable plus its test extras.
+#   2. qemu-plugin.h, for the instruction-counting QEMU plugin (emulation/plugin/icount.c, built
+#      on first use): Debian ships no QEMU plugin header, so it is taken from Debian's own qemu
+#      source package (a deb-src entry in /etc/apt/sources.list.d/edgenn-src.sources, then
+#      `apt-get source --download-only qemu` into the cache, then only that one file is extracted);
+#   3. .venv with edgenn installed editable plus its test extras.
 # A re-run with everything present does not touch apt or pip (about 0.1 s).
+# Cache: ${XDG_CACHE_HOME:-~/.cache}/edgenn (the header, the qemu source tarball, the built plugin).
 # The venv is reinstalled when pyproject.toml changes; `make distclean` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +19,7 @@ APT_PACKAGES=(
     qemu-system-arm qemu-user
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+    cmake
 )
 PYTHON=${PYTHON:-python3}
 VENV=.venv
@@ -62,12 +68,15 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 
+SUDO=()
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
     command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get here: install them yourself"
-    SUDO=()
-    if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null 2>&1 || die "missing ${missing[*]}: run this as root (or install sudo)"
-        SUDO=(sudo)
+    if [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then
+        die "missing ${missing[*]}: run this as root (or install sudo)"
     fi
     say "installing ${missing[*]} (apt-get; about a minute)"
     # A failing update (e.g. one unreachable extra source) is not fatal: the install may still work.
@@ -81,7 +90,49 @@ if [ ${#missing[@]} -gt 0 ]; then
     done
 fi
 
-# ---- 2. Python environment ----
+# ---- 2. qemu-plugin.h (from Debian's qemu source package) ----
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/edgenn"
+HEADER="$CACHE/qemu-plugin/qemu-plugin.h"
+SRC_LIST=/etc/apt/sources.list.d/edgenn-src.sources
+if [ -n "${EDGENN_QEMU_PLUGIN_H:-}" ] || [ -s "$HEADER" ] || [ -f /usr/include/qemu/qemu-plugin.h ]; then
+    :  # already there
+elif ! command -v apt-get >/dev/null 2>&1 || ! grep -qs '^ID=debian' /etc/os-release; then
+    say "warning: not Debian: instruction counts need qemu-plugin.h of your QEMU's version; set EDGENN_QEMU_PLUGIN_H"
+elif [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then
+    say "warning: cannot add a deb-src entry without root: instruction counts (--profile) will be unavailable"
+else
+    mkdir -p "$CACHE/qemu-src" "$CACHE/qemu-plugin"
+    orig=$(ls -t "$CACHE"/qemu-src/qemu_*.orig.tar.* 2>/dev/null | head -n 1 || true)
+    if [ -z "$orig" ]; then
+        codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+        if [ ! -f "$SRC_LIST" ]; then
+            say "adding Debian's source packages ($SRC_LIST) for qemu-plugin.h"
+            printf '%s\n' \
+                "# Added by edgenn's scripts/setup.sh: Debian source packages, for qemu-plugin.h" \
+                "# (apt-get source --download-only qemu). Safe to remove." \
+                "Types: deb-src" \
+                "URIs: http://deb.debian.org/debian" \
+                "Suites: $codename $codename-updates" \
+                "Components: main" \
+                "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" \
+                | "${SUDO[@]}" tee "$SRC_LIST" >/dev/null
+        fi
+        say "fetching Debian's qemu source package (about 24 MB) for qemu-plugin.h"
+        quiet "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        # Downloads the .dsc, the orig tarball and the Debian diff; nothing is unpacked or built.
+        (cd "$CACHE/qemu-src" && quiet apt-get source -q --download-only qemu)
+        orig=$(ls -t "$CACHE"/qemu-src/qemu_*.orig.tar.* 2>/dev/null | head -n 1 || true)
+        [ -n "$orig" ] || die "apt-get source qemu gave no orig tarball in $CACHE/qemu-src"
+    fi
+    tmpd=$(mktemp -d)
+    tar -xf "$orig" -C "$tmpd" --no-same-owner --no-same-permissions --wildcards '*/include/qemu/qemu-plugin.h' \
+        || die "no include/qemu/qemu-plugin.h in $orig"
+    mv "$(find "$tmpd" -name qemu-plugin.h | head -n 1)" "$HEADER"
+    rm -rf "$tmpd"
+    say "qemu-plugin.h: $HEADER (from $(basename "$orig"))"
+fi
+
+# ---- 3. Python environment ----
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] \
         && "$VENV/bin/python" -c 'import edgenn' >/dev/null 2>&1; then

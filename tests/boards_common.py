@@ -1,0 +1,98 @@
+"""Models and helpers shared by the board, profile and deploy tests.
+
+The digits example (examples/digits) is converted as `edgenn convert examples/digits/model.onnx
+--calib examples/digits/calib.npy` does; the MLPerf Tiny models come from tests/data/mlperf_tiny
+(Apache-2.0, see its LICENSE.md). Each is converted once per test process.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DIGITS = ROOT / "examples" / "digits"
+MLPERF = Path(__file__).resolve().parent / "data" / "mlperf_tiny"
+MLPERF_MODELS = {"kws": "kws_ref_model.tflite", "vww": "vww_96_int8.tflite", "ic": "pretrainedResnet_quant.tflite",
+                 "ad": "ad01_int8.tflite"}
+
+
+def require(*tools: str) -> None:
+    """Skip when a tool is missing, except in CI (CI=true), where a missing tool is a failure."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        msg = f"not installed: {', '.join(missing)} (run `make setup`)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def require_board(board) -> None:
+    """The board's compiler and emulator (make setup installs them)."""
+    tools = [board.cc, "make"]
+    kind = board.emulator.get("kind", "")
+    if kind and kind != "native":
+        tools.append(kind)
+    require(*tools)
+
+
+@lru_cache(maxsize=None)
+def digits_model():
+    from edgenn.converter.pipeline import ConvertOptions, convert
+
+    calib = np.load(DIGITS / "calib.npy")
+    return convert(str(DIGITS / "model.onnx"), [calib], ConvertOptions(progress=False))
+
+
+@lru_cache(maxsize=None)
+def mlperf_model(key: str):
+    from edgenn.converter.pipeline import ConvertOptions, convert
+
+    path = MLPERF / MLPERF_MODELS[key]
+    if not path.exists():
+        pytest.skip(f"{path} is missing")
+    return convert(str(path), None, ConvertOptions(progress=False))
+
+
+def model(key: str):
+    return digits_model() if key == "digits" else mlperf_model(key)
+
+
+def digits_inputs(n: int | None = None) -> list[np.ndarray]:
+    """The digits test images as int8 model inputs."""
+    from edgenn.runtime_py import dataio
+
+    x = np.load(DIGITS / "test_x.npy")
+    return dataio.to_internal(digits_model(), [x[:n] if n else x])
+
+
+def random_inputs(m, n: int, seed: int = 0) -> list[np.ndarray]:
+    """n random int8 samples; the first all -128 and the second all 127 (when n >= 2)."""
+    rng = np.random.default_rng(seed)
+    xs = []
+    for d in m.inputs:
+        shape = (n,) + tuple(m.tensors[d.tensor].shape)
+        x = rng.integers(-128, 128, size=shape, dtype=np.int16).astype(np.int8)
+        if n >= 2:
+            x[0] = -128
+            x[1] = 127
+        xs.append(x)
+    return xs
+
+
+def inputs_for(key: str, n: int) -> list[np.ndarray]:
+    return digits_inputs(n) if key == "digits" else random_inputs(model(key), n)
+
+
+def assert_same_bytes(what: str, want: list[np.ndarray], got: list[np.ndarray]) -> None:
+    assert len(want) == len(got), what
+    for k, (a, b) in enumerate(zip(want, got)):
+        assert a.dtype == b.dtype and a.shape == b.shape, f"{what} output {k}: {b.dtype} {b.shape} vs {a.dtype} {a.shape}"
+        if a.tobytes() != b.tobytes():
+            bad = np.argwhere(a != b)
+            raise AssertionError(f"{what} output {k}: differs from runtime_py at {len(bad)} of {a.size} bytes, "
+                                 f"first at {tuple(bad[0])}: python {a[tuple(bad[0])]} vs {b[tuple(bad[0])]}")
