@@ -177,8 +177,10 @@ def _profile_json(p: dict[str, Any]) -> dict[str, Any]:
 @click.option("--input", "-i", "inputs", multiple=True, type=click.Path(dir_okay=False),
               help="With --profile: input .npy (default: random int8 samples).")
 @click.option("--samples", default=1, show_default=True, help="With --profile and no --input: random samples.")
+@click.option("--plot", type=click.Path(dir_okay=False),
+              help="Draw the memory plan (operators x arena bytes) to a .png, .svg or .pdf file.")
 def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inputs: tuple[str, ...],
-            samples: int) -> None:
+            samples: int, plot: str | None) -> None:
     """Report memory plan, weights and MACs per layer (and fit and instructions on a board)."""
     from edgenn.analysis import analyze as do_analyze
     from edgenn.runtime_py import enn
@@ -187,6 +189,10 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
         _fail("--profile needs --board (an emulated board, see `edgenn boards`)")
     m = enn.load(enn_file)
     a = do_analyze(m)
+    if plot:
+        from edgenn.plot import plot_plan
+
+        a["plot"] = str(plot_plan(m, plot))
     if board:
         from edgenn.fit import fit_report
 
@@ -324,10 +330,13 @@ def run(enn_file: str, inputs: tuple[str, ...], output: str | None, backend: str
 @click.option("--backend", "backend", default=None,
               help="Comma-separated: python,host,qemu (default python; python,qemu with --board).")
 @click.option("--board", help="Board for the qemu backend (default mps2-an386).")
+@click.option("--layers", is_flag=True,
+              help="Compare layer by layer (with the source model and between backends) and name the first "
+                   "layer that differs.")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--quiet", "-q", is_flag=True)
 def validate(model: str, enn_file: str, data: tuple[str, ...], labels: str | None, backend: str,
-             board: str | None, as_json: bool, quiet: bool) -> None:
+             board: str | None, layers: bool, as_json: bool, quiet: bool) -> None:
     """Check backends byte for byte against the Python reference, and quality against the source model."""
     from edgenn.runtime_py import enn
     from edgenn.validate import validate as do_validate
@@ -342,6 +351,10 @@ def validate(model: str, enn_file: str, data: tuple[str, ...], labels: str | Non
     arrays = _load_inputs(m, data)
     lab = load_npy(labels, "labels") if labels else None
     rep = do_validate(model, m, arrays, lab, names, board, progress=not quiet and not as_json)
+    if layers:
+        from edgenn.layers import compare_layers
+
+        rep["layers"] = compare_layers(model, m, arrays, [b for b in names if b != "python"], board)
     if as_json:
         emit_json(rep)
     elif not quiet:
@@ -355,9 +368,43 @@ def validate(model: str, enn_file: str, data: tuple[str, ...], labels: str | Non
             if "accuracy" in b:
                 line += f", accuracy {b['accuracy']:.4f}"
             click.echo(line)
+        if layers:
+            _print_layers(rep["layers"])
         click.echo("all backends agree byte for byte" if rep["bit_exact"] else "MISMATCH: backends disagree")
     if not rep["bit_exact"]:
         sys.exit(EXIT_MISMATCH)
+
+
+def _print_layers(lr: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    tflm = lr["reference"] == "tflm"
+    backends = list(lr["first_backend_mismatch"])
+    t = Table(title=f"layer by layer ({lr['samples']} samples; reference {lr['reference']})")
+    cols = ["#", "op", "tensor"] + (["bytes != TFLM"] if tflm else ["cosine vs float", "max err LSB"])
+    cols += [f"{b} bytes != python" for b in backends]
+    for c in cols:
+        t.add_column(c, justify="left" if c in ("op", "tensor") else "right")
+    for row in lr["layers"]:
+        cells = [str(row["index"]), row["op"], row["tensor"].split(";")[0][-36:]]
+        if not row.get("compared"):
+            cells += ["-"] if tflm else ["-", "-"]
+        elif tflm:
+            cells += [str(row["mismatched_bytes"])]
+        else:
+            cells += [f"{row['cosine']:.5f}", f"{row['max_err_lsb']:.1f}"]
+        cells += [str(row.get(f"{b}_mismatched_bytes", "-")) for b in backends]
+        t.add_row(*cells)
+    con = _console()
+    con.print(t)
+    if tflm:
+        f = lr["first_mismatch"]
+        con.print("every layer matches TFLM byte for byte" if f is None else
+                  f"first layer that differs from TFLM: {f} ({lr['layers'][f]['op']} {lr['layers'][f]['name']!r})")
+    for b, f in lr["first_backend_mismatch"].items():
+        con.print(f"{b}: every layer matches the Python reference" if f is None else
+                  f"{b}: first layer that differs from the Python reference: {f} "
+                  f"({lr['layers'][f]['op']} {lr['layers'][f]['name']!r})")
 
 
 @cli.command()

@@ -85,12 +85,17 @@ def _onnx_layers(path: Path, model: EnnModel, data: list[np.ndarray], wanted: di
     return out
 
 
-def compare_layers(source: str | Path, model: EnnModel, data: list[np.ndarray]) -> dict[str, Any]:
+def compare_layers(source: str | Path, model: EnnModel, data: list[np.ndarray], backends: list[str] = (),
+                   board: str | None = None) -> dict[str, Any]:
+    """Per layer: the Python reference vs the source model, and each C backend vs the Python reference."""
     from edgenn.converter.pipeline import detect_format
+    from edgenn.emulation.backends import run_layers
 
     source = Path(source)
     x_int8 = dataio.to_internal(model, data)
     ours = python_layers(model, x_int8)
+    c_layers = {b: run_layers(model, x_int8, b, board) for b in backends if b != "python"}
+    first_backend: dict[str, int | None] = {b: None for b in c_layers}
     wanted = {t: model.tensors[t].name for t in ours}
     tflite = detect_format(source) == "tflite"
     ref = _tflm_layers(source, model, x_int8, wanted) if tflite else _onnx_layers(source, model, data, wanted)
@@ -116,6 +121,11 @@ def compare_layers(source: str | Path, model: EnnModel, data: list[np.ndarray]) 
                 denom = np.linalg.norm(a) * np.linalg.norm(b)
                 row.update(compared=True, cosine=float(a @ b / denom) if denom else float(np.allclose(a, b)),
                            max_err_lsb=float(err.max()), mean_err_lsb=float(err.mean()))
+            for b, got in c_layers.items():
+                diff = int(np.count_nonzero(got[t] != ours[t]))
+                row[f"{b}_mismatched_bytes"] = diff
+                if diff and first_backend[b] is None:
+                    first_backend[b] = i
             layers.append(row)
     return {"reference": "tflm" if tflite else "onnxruntime", "samples": int(x_int8[0].shape[0]),
-            "first_mismatch": first, "layers": layers}
+            "first_mismatch": first, "first_backend_mismatch": first_backend, "layers": layers}

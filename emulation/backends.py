@@ -333,3 +333,34 @@ def run(model: EnnModel | str | os.PathLike, inputs: list[np.ndarray], backend: 
         return run_built(build(m, b, d), m, inputs, timeout=timeout)
     with tempfile.TemporaryDirectory(prefix="edgenn-build-") as tmp:
         return run_built(build(m, b, Path(tmp) / m.name), m, inputs, timeout=timeout)
+
+
+def run_layers(model: EnnModel, inputs: list[np.ndarray], backend: str, board: str | Board | None = None,
+               timeout: float = DEFAULT_TIMEOUT) -> dict[int, np.ndarray]:
+    """Every layer's output from the generated C (built with -D<NAME>_LAYER_DUMP).
+
+    The harness writes each layer's output tensors, in layer order, ahead of every sample's
+    final outputs; returns tensor index -> (N, *shape).
+    """
+    if backend == "host":
+        b = get_board("host")
+    elif backend == "qemu":
+        b = get_board(board or "mps2-an386") if not isinstance(board, Board) else board
+    else:
+        raise EdgennError(f"layer dumps come from the C backends (host, qemu), not {backend!r}")
+    n = check_inputs(model, inputs)
+    layout = [(t, model.tensors[t]) for op in model.ops for t in op.outputs]
+    per_sample = sum(t.nbytes for _, t in layout) + sum(model.tensors[d.tensor].nbytes for d in model.outputs)
+    with tempfile.TemporaryDirectory(prefix="edgenn-layers-") as tmp:
+        res = build(model, b, Path(tmp) / model.name, cflags=f"-D{model.name.upper()}_LAYER_DUMP")
+        out = run_raw(res, pack_inputs(model, inputs), timeout=timeout)
+    data = out.data or b""
+    if len(data) != per_sample * n:
+        raise EdgennError(f"{b.name}: layer dump has {len(data)} bytes, expected {per_sample * n}")
+    flat = np.frombuffer(data, np.uint8).reshape(n, per_sample)
+    result: dict[int, np.ndarray] = {}
+    off = 0
+    for ti, t in layout:
+        result[ti] = flat[:, off:off + t.nbytes].copy().view(t.dtype).reshape((n,) + tuple(t.shape))
+        off += t.nbytes
+    return result

@@ -202,3 +202,23 @@ def test_lower_bound_is_reported_for_the_source_order(mlperf):
             lower.rule_call(op, g, "prepare")
         bufs, steps, _ = lower.buffers_for(g)
         assert planner.lower_bound(bufs, steps) == MLPERF[f][0]
+
+
+def test_analyze_plot_draws_the_plan(tmp_path, mlperf):
+    import subprocess
+    import sys
+
+    from edgenn.runtime_py import enn
+
+    p = tmp_path / "ic.enn"
+    enn.save(mlperf["pretrainedResnet_quant.tflite"], p)
+    for ext in ("png", "svg"):
+        out = tmp_path / f"plan.{ext}"
+        r = subprocess.run([sys.executable, "-m", "edgenn", "analyze", str(p), "--plot", str(out)],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert out.stat().st_size > 1000
+    assert (tmp_path / "plan.svg").read_text().count("<path") > len(mlperf["pretrainedResnet_quant.tflite"].ops)
+    r = subprocess.run([sys.executable, "-m", "edgenn", "analyze", str(p), "--plot", str(tmp_path / "plan.txt")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and ".png" in r.stderr
