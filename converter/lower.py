@@ -54,19 +54,12 @@ def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int, list[OverlapRule]]
             continue
         out = g.tensors[op.outputs[0]]
         wshape = g.tensors[op.inputs[1]].shape if op.type in ("conv2d", "depthwise_conv2d") else None
-        for k, t in enumerate(op.inputs):
-            if not t or g.tensors[t].is_const or op.inputs.count(t) > 1:
-                continue
-            if op.type in memory.WINDOWED and k != 0:
-                continue
-            x = g.tensors[t]
-            d = memory.min_delta(op.type, op.options, x.shape, out.shape, wshape)
-            if d is None:
-                continue
-            if op.type in memory.ALIASES and x.nbytes == out.nbytes:
-                links.append(OverlapRule(t, out.name, i, 0, alias=True))
-            elif last[t] == i and t not in outputs:
-                links.append(OverlapRule(t, out.name, i, memory.align_up(d) if d > 0 else -memory.align_down(-d)))
+        infos = [None if not t else (t, g.tensors[t].shape, g.tensors[t].nbytes, g.tensors[t].is_const)
+                 for t in op.inputs]
+        for k, delta, alias in memory.pair_rules(op.type, op.options, infos, out.shape, out.nbytes, wshape):
+            t = op.inputs[k]
+            if alias or (last[t] == i and t not in outputs):
+                links.append(OverlapRule(t, out.name, i, delta, alias=alias))
     return bufs, steps, links
 
 

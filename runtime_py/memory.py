@@ -9,7 +9,8 @@ input byte it will still read. Placing the output ``delta`` bytes below the inpu
 
 - elementwise (each output element written right after its input element is read, softmax
   row by row, add/mul on an input of the output's own shape): ``min_delta = 0`` (in place);
-- reshape: an alias (same bytes, no copy);
+- reshape: an alias (same bytes, no copy); concat along an axis with only unit axes before it:
+  each input an alias of its slice of the output (producers write straight into it);
 - windowed operators (conv2d, depthwise_conv2d, pooling, output pixel by pixel in row-major
   order, channels innermost): ``min_delta = max_k (W_k - L_k)`` with W_k the output bytes
   written up to and including pixel k and L_k the lowest input byte read by pixels >= k;
@@ -115,7 +116,7 @@ class OverlapRule:
     def satisfied(self, regions: dict[str, Region]) -> bool:
         i, o = regions[self.inp], regions[self.out]
         if self.alias:
-            return i.offset == o.offset
+            return i.offset - o.offset == self.delta
         return i.offset - o.offset >= self.delta
 
 
@@ -180,29 +181,69 @@ def model_regions(model) -> tuple[list[Region], list[OverlapRule]]:
     return regions, rules
 
 
-def op_rules(model, step: int, op, last: dict[int, int]) -> list[tuple[int, int, int, bool]]:
-    """(input, output, min_delta, alias) pairs that operator ``step`` permits."""
+def concat_slices(options: dict[str, Any], in_shapes: Sequence[Sequence[int]], out_shape: Sequence[int],
+                  itemsize: int = 1) -> list[int] | None:
+    """Byte offset of each input inside a concat output, when every input is one contiguous slice."""
+    axis = int(options.get("axis", 0))
+    if any(int(d) != 1 for d in out_shape[:axis]):
+        return None
+    offs, off = [], 0
+    for s in in_shapes:
+        offs.append(off)
+        off += int(np.prod(s)) * itemsize
+    return offs
+
+
+def pair_rules(op_type: str, options: dict[str, Any], inputs: Sequence[tuple[Any, Sequence[int], int, bool] | None],
+               out_shape: Sequence[int], out_nbytes: int, weight_shape: Sequence[int] | None = None
+               ) -> list[tuple[int, int, bool]]:
+    """(input position, delta, alias) for every input the output may share bytes with.
+
+    ``inputs`` are (tensor key, shape, nbytes, is_const) or None. An alias (reshape; concat
+    slices) shares bytes exactly at ``in_offset - out_offset == delta`` whatever the lifetimes,
+    since neither side is written again; any other rule needs the input to die at this
+    operator and ``in_offset - out_offset >= delta``.
+    """
+    keys = [x[0] if x is not None else None for x in inputs]
+    # An input read twice by the operator (x + x) cannot take the output's place.
+    live = [k for k, x in enumerate(inputs) if x is not None and not x[3] and keys.count(x[0]) == 1]
     res = []
-    if not op.outputs:
+    if op_type == "concat":
+        offs = concat_slices(options, [x[1] for x in inputs if x is not None], out_shape)
+        if offs is not None and all(x is not None for x in inputs):
+            res = [(k, offs[k], True) for k in live]
         return res
+    for k in live:
+        if op_type in WINDOWED and k != 0:
+            continue
+        _, shape, nbytes, _ = inputs[k]
+        d = min_delta(op_type, options, shape, out_shape, weight_shape)
+        if d is None:
+            continue
+        if op_type in ALIASES and nbytes == out_nbytes:
+            res.append((k, 0, True))
+        else:
+            res.append((k, align_up(d) if d > 0 else -align_down(-d), False))
+    return res
+
+
+def op_rules(model, step: int, op, last: dict[int, int]) -> list[tuple[int, int, int, bool]]:
+    """(input, output, delta, alias) pairs that operator ``step`` of an EnnModel permits."""
+    if not op.outputs:
+        return []
     out = op.outputs[0]
     ot = model.tensors[out]
     weight_shape = None
     if op.type in ("conv2d", "depthwise_conv2d") and len(op.inputs) > 1:
         weight_shape = model.tensors[op.inputs[1]].shape
-    for k, t in enumerate(op.inputs):
-        if t < 0 or model.tensors[t].is_const or op.inputs.count(t) > 1:
-            continue
-        if op.type in WINDOWED and k != 0:
-            continue
-        it = model.tensors[t]
-        d = min_delta(op.type, op.options, it.shape, ot.shape, weight_shape)
-        if d is None:
-            continue
-        if op.type in ALIASES and it.nbytes == ot.nbytes:
-            res.append((t, out, 0, True))
-        elif last.get(t) == step and not any(t == dd.tensor for dd in model.outputs):
-            res.append((t, out, align_up(d) if d > 0 else -align_down(-d), False))
+    infos = [None if t < 0 else (t, model.tensors[t].shape, model.tensors[t].nbytes, model.tensors[t].is_const)
+             for t in op.inputs]
+    graph_outputs = {d.tensor for d in model.outputs}
+    res = []
+    for k, delta, alias in pair_rules(op.type, op.options, infos, ot.shape, ot.nbytes, weight_shape):
+        t = op.inputs[k]
+        if alias or (last.get(t) == step and t not in graph_outputs):
+            res.append((t, out, delta, alias))
     return res
 
 

@@ -222,3 +222,34 @@ def test_analyze_plot_draws_the_plan(tmp_path, mlperf):
     r = subprocess.run([sys.executable, "-m", "edgenn", "analyze", str(p), "--plot", str(tmp_path / "plan.txt")],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and ".png" in r.stderr
+
+
+def _concat_graph() -> Graph:
+    """x -> fc a (16) and fc b (8); concat(a, b) -> fc y. Producers can write into the concat's slices."""
+    g = Graph()
+    q = QParams.per_tensor(0.1, 0)
+    g.add_tensor("x", (1, 32), "int8", quant=q)
+    g.inputs.append(IOInfo("x", "x", (1, 32)))
+    rng = np.random.default_rng(2)
+
+    def fc(name, src, n_in, n_out):
+        w = g.add_const(name + "_w", rng.integers(-127, 128, (n_out, n_in)).astype(np.int8), QParams.per_tensor(0.01, 0))
+        g.add_tensor(name, (1, n_out), "int8", quant=q)
+        g.add_op("fully_connected", name, [src, w.name], [name], act=(None, None))
+
+    fc("a", "x", 32, 16)
+    fc("b", "x", 32, 8)
+    g.add_tensor("c", (1, 24), "int8", quant=q)
+    g.add_op("concat", "c", ["a", "b"], ["c"], axis=1)
+    fc("y", "c", 24, 4)
+    g.outputs.append(IOInfo("y", "y", (1, 4)))
+    return g
+
+
+def test_concat_inputs_are_written_in_place_into_their_slices():
+    m = lower.to_enn(_concat_graph(), "cat")
+    t = {x.name: x for x in m.tensors}
+    assert t["a"].arena_offset == t["c"].arena_offset
+    assert t["b"].arena_offset == t["c"].arena_offset + 16
+    x = [np.random.default_rng(3).integers(-128, 128, (5, 1, 32)).astype(np.int8)]
+    assert np.array_equal(be.run(m, x, "python")[0], be.run(m, x, "host")[0])
