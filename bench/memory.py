@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import LOWER_BOUND, MLPERF, MLPERF_DIR, ROOT, TFLM_M4_FLASH_REF, convert_mlperf, md_table, write_section  # noqa: E402
+from common import LOWER_BOUND, MLPERF, MLPERF_DIR, TFLM_M4_FLASH_REF, convert_mlperf, md_table, write_section  # noqa: E402
 
 PROBE = r"""
 import sys, numpy as np

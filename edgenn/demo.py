@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -11,8 +10,8 @@ import numpy as np
 from edgenn.analysis import analyze
 from edgenn.boards import get_board
 from edgenn.converter.pipeline import ConvertOptions, convert
-from edgenn.emulation import backends as be
-from edgenn.emulation.size import library_size
+from edgenn.errors import EdgennError
+from edgenn.fit import fit_report
 from edgenn.runtime_py import dataio, enn
 from edgenn.validate import validate
 
@@ -37,9 +36,7 @@ def main(out_dir: str = "build") -> int:
     print(f"converted examples/digits/model.onnx -> {out / 'digits.enn'} in {t_convert:.2f} s: "
           f"{len(model.ops)} layers, {a['macs']:,} MACs")
 
-    with tempfile.TemporaryDirectory(prefix="edgenn-demo-") as tmp:
-        fw = be.build(model, board, Path(tmp) / "digits")
-        size = library_size(fw.directory, board, model.name)
+    fit = fit_report(model, board)
     rep = validate(EXAMPLE / "model.onnx", model, [test_x], test_y, ["python", "host", "qemu"], board.name,
                    progress=False)
     print(f"test set: {rep['samples']} images of examples/digits")
@@ -49,8 +46,18 @@ def main(out_dir: str = "build") -> int:
         print(f"  int8 {where:36s} accuracy {b['accuracy']:.4f}, mismatched bytes vs Python: {b['mismatched_bytes']}")
     print(f"  int8 vs float: top-1 agreement {rep['backends']['python']['top1_agreement']:.4f}, "
           f"cosine {rep['backends']['python']['cosine']:.5f}")
-    print(f"memory on {board.name}: arena (RAM) {model.arena_bytes:,} B; flash {size['flash']:,} B "
-          f"(weights {a['weights_bytes']:,} B + parameters {a['params_bytes']:,} B + code, library text+data)")
+    print(f"memory on {board.name} ({fit['method'].split(' (')[0]}): RAM {fit['ram_used']:,} B = arena "
+          f"{model.arena_bytes:,} B (layer-wise bound {a['arena_lower_bound_bytes']:,} B) + other static data + stack "
+          f"{fit['stack_bytes']:,} B; flash {fit['flash_used']:,} B (weights {a['weights_bytes']:,} B, parameters "
+          f"{a['params_bytes']:,} B, code)")
+    try:
+        from edgenn.emulation.profile import profile
+
+        prof = profile(model, dataio.to_internal(model, [test_x[:4]]), board, layers=False)
+        print(f"speed on {board.name} ({board.core}, QEMU instruction count): {prof['instructions']:,} instructions "
+              f"per inference, {prof['instructions_per_mac']:.2f} per MAC")
+    except EdgennError as e:  # the counting plugin needs qemu-plugin.h (make setup fetches it)
+        print(f"speed: instruction count unavailable ({e})")
     ok = rep["bit_exact"]
     print("all backends agree byte for byte" if ok else "MISMATCH between backends")
     return 0 if ok else 1

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from edgenn.converter.pipeline import ConvertOptions, convert
 from edgenn.converter.tflite_import import convert_tflite_bytes

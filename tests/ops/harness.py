@@ -7,7 +7,6 @@ as firmware for the emulated Cortex-M4; every case's outputs must equal runtime_
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
