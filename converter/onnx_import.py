@@ -19,7 +19,7 @@ import onnx
 from onnx import numpy_helper
 
 from edgenn.converter.graph import Graph, IOInfo
-from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError
+from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, read_file
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
 MIN_OPSET, MAX_OPSET = 7, 23
@@ -697,14 +697,7 @@ HANDLERS: dict[str, Callable[[OnnxImporter, onnx.NodeProto], None]] = {
 
 def load_onnx(path: str | Path) -> tuple[onnx.ModelProto, bytes]:
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise ModelFormatError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ModelFormatError(f"{p}: is a directory, not an ONNX file") from None
-    except OSError as e:
-        raise ModelFormatError(f"{p}: cannot read ({e.strerror})") from None
+    data = read_file(p)
     if not data:
         raise ModelFormatError(f"{p}: empty file")
     try:

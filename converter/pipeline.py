@@ -11,7 +11,7 @@ import numpy as np
 from edgenn import __version__
 from edgenn.converter.graph import Graph
 from edgenn.converter.lower import to_enn
-from edgenn.errors import DataError, ModelFormatError
+from edgenn.errors import DataError, ModelFormatError, read_file
 from edgenn.runtime_py.enn import EnnModel
 
 
@@ -28,15 +28,7 @@ class ConvertOptions:
 
 def detect_format(path: str | Path) -> str:
     p = Path(path)
-    try:
-        with open(p, "rb") as f:
-            head = f.read(8)
-    except FileNotFoundError:
-        raise ModelFormatError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ModelFormatError(f"{p}: is a directory, not a model file") from None
-    except OSError as e:
-        raise ModelFormatError(f"{p}: cannot read ({e.strerror})") from None
+    head = read_file(p, limit=8)
     if head[4:8] == b"TFL3":
         return "tflite"
     if p.suffix.lower() == ".tflite":

@@ -34,6 +34,24 @@ def symmetric_per_channel(w: np.ndarray, axis: int, bias: np.ndarray | None = No
     return q, QParams(scale, np.zeros(scale.shape, np.int64), axis)
 
 
+def quantize_weights_and_bias(op, g, weight_axis: int) -> None:
+    """Float weights (input 1) -> per-channel int8 along ``weight_axis``; float bias (input 2) -> int32.
+
+    Shared by conv2d (axis 0), depthwise_conv2d (axis 3) and fully_connected (axis 0). Already
+    quantized constants (an imported .tflite) are left as they are.
+    """
+    x = g.tensors[op.inputs[0]]
+    w = g.tensors[op.inputs[1]]
+    b = g.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] else None
+    if w.dtype == "float32":
+        qw, wq = symmetric_per_channel(w.data, axis=weight_axis, bias=None if b is None else b.data,
+                                       input_scale=x.quant.s)
+        w.data, w.dtype, w.quant = qw, "int8", wq
+    if b is not None and b.dtype == "float32":
+        b.data, b.quant = bias_int32(b.data, x.quant.s, w.quant.scale)
+        b.dtype = "int32"
+
+
 def bias_int32(bias: np.ndarray, input_scale: float, weight_scales: np.ndarray) -> tuple[np.ndarray, QParams]:
     """int32 bias with scale input_scale * weight_scale (per channel)."""
     b = np.asarray(bias, dtype=np.float64)

@@ -15,7 +15,7 @@ import click
 import numpy as np
 
 from edgenn import __version__
-from edgenn.errors import DataError, EdgennError
+from edgenn.errors import DataError, EdgennError, read_file
 
 EXIT_USER_ERROR = 2
 EXIT_MISMATCH = 1
@@ -26,17 +26,16 @@ def _fail(msg: str) -> None:
 
 
 def load_npy(path: str, what: str) -> np.ndarray:
-    p = Path(path)
+    import io
+
+    data = read_file(path, what, DataError)
     try:
-        arr = np.load(p, allow_pickle=False)
-    except FileNotFoundError:
-        raise DataError(f"{what} {p}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{what} {p}: is a directory") from None
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as e:
-        raise DataError(f"{what} {p}: not a readable .npy array ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+        raise DataError(f"{what} {path}: not a readable .npy array ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else ''})") from None
     if isinstance(arr, np.lib.npyio.NpzFile):
-        raise DataError(f"{what} {p}: .npz archives are not supported; give one .npy per input")
+        raise DataError(f"{what} {path}: .npz archives are not supported; give one .npy per input")
     return arr
 
 

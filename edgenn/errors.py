@@ -6,6 +6,8 @@ where possible, what to do. The CLI prints it on stderr and exits with status 2.
 """
 from __future__ import annotations
 
+import os
+
 
 class EdgennError(Exception):
     """An error caused by the user's input, reported without a traceback."""
@@ -29,3 +31,19 @@ class FitError(EdgennError):
 
 class ToolchainError(EdgennError):
     """A compiler or emulator is missing or failed."""
+
+
+def read_file(path: str | os.PathLike, what: str = "", error: type[EdgennError] | None = None,
+              limit: int | None = None) -> bytes:
+    """The bytes of a file (at most ``limit``), with a one-line error naming ``what`` if it cannot be read."""
+    err = error or ModelFormatError
+    label = f"{what} {path}" if what else f"{path}"
+    try:
+        with open(path, "rb") as f:
+            return f.read() if limit is None else f.read(limit)
+    except FileNotFoundError:
+        raise err(f"{label}: no such file") from None
+    except IsADirectoryError:
+        raise err(f"{label}: is a directory, not a file") from None
+    except OSError as e:
+        raise err(f"{label}: cannot read ({e.strerror})") from None

@@ -24,8 +24,8 @@ import numpy as np
 
 from edgenn.boards import Board, get_board
 from edgenn.codegen.generate import render_model
-from edgenn.errors import DataError, EdgennError, ToolchainError
-from edgenn.runtime_py import enn
+from edgenn.errors import EdgennError, ToolchainError
+from edgenn.runtime_py import dataio, enn
 from edgenn.runtime_py.enn import EnnModel
 
 BACKENDS = ("python", "host", "qemu")
@@ -119,21 +119,7 @@ def build(model: EnnModel, board: Board, directory: Path, cflags: str = "") -> B
     return BuildResult(directory, directory / target, board)
 
 
-def check_inputs(model: EnnModel, inputs: list[np.ndarray]) -> int:
-    """Validate inputs against the model (count, dtype, per-sample shape, same N); returns N."""
-    ts = [model.tensors[d.tensor] for d in model.inputs]
-    if len(inputs) != len(ts):
-        raise DataError(f"model takes {len(ts)} input(s), got {len(inputs)}")
-    n = None
-    for x, t in zip(inputs, ts):
-        x = np.asarray(x)
-        if x.dtype != np.dtype(t.dtype) or tuple(x.shape[1:]) != tuple(t.shape):
-            raise DataError(f"input {t.name!r} must be {t.dtype} of shape (N, {', '.join(map(str, t.shape))}), "
-                            f"got {x.dtype} {x.shape}")
-        if n is not None and x.shape[0] != n:
-            raise DataError("all inputs must have the same number of samples")
-        n = x.shape[0]
-    return int(n or 0)
+check_inputs = dataio.check_inputs  # validated in one place for every backend
 
 
 def pack_inputs(model: EnnModel, inputs: list[np.ndarray]) -> bytes:

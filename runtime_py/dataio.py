@@ -88,3 +88,20 @@ def from_internal(model: EnnModel, outs: list[np.ndarray], as_float: bool) -> li
         y = np.ascontiguousarray(np.transpose(q, (0,) + tuple(1 + p for p in inv)))
         res.append(dequantize(y, t) if as_float else y)
     return res
+
+
+def check_inputs(model: EnnModel, inputs: list[np.ndarray]) -> int:
+    """Validate int8 inputs against the model (count, dtype, per-sample shape, same N); returns N."""
+    ts = [model.tensors[d.tensor] for d in model.inputs]
+    if len(inputs) != len(ts):
+        raise DataError(f"model takes {len(ts)} input(s), got {len(inputs)}")
+    n = None
+    for x, t in zip(inputs, ts):
+        x = np.asarray(x)
+        if x.dtype != np.dtype(t.dtype) or tuple(x.shape[1:]) != tuple(t.shape):
+            raise DataError(f"input {t.name!r} must be {t.dtype} of shape (N, {', '.join(map(str, t.shape))}), "
+                            f"got {x.dtype} {x.shape}")
+        if n is not None and x.shape[0] != n:
+            raise DataError("all inputs must have the same number of samples")
+        n = x.shape[0]
+    return int(n or 0)

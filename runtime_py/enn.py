@@ -19,7 +19,7 @@ from typing import Any
 import flatbuffers
 import numpy as np
 
-from edgenn.errors import ModelFormatError
+from edgenn.errors import ModelFormatError, read_file
 from edgenn.registry import OPS
 from edgenn.runtime_py.schema.fb import DType as _DType
 from edgenn.runtime_py.schema.fb import Model as _Model
@@ -419,12 +419,5 @@ def validate(model: EnnModel, source: str = "<model>") -> None:
 def load(path: str | os.PathLike) -> EnnModel:
     """Read an .enn file."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise ModelFormatError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise ModelFormatError(f"{p}: is a directory, not an .enn file") from None
-    except OSError as e:
-        raise ModelFormatError(f"{p}: cannot read ({e.strerror})") from None
+    data = read_file(p)
     return from_bytes(data, str(p))

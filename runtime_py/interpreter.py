@@ -13,8 +13,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from edgenn import registry
-from edgenn.errors import DataError, ModelFormatError
-from edgenn.runtime_py import enn, memory
+from edgenn.errors import ModelFormatError
+from edgenn.runtime_py import dataio, enn, memory
 from edgenn.runtime_py.enn import EnnModel, EnnTensor
 
 DEFAULT_CHUNK_BYTES = 64 << 20  # arena rows per chunk are limited to about this much memory
@@ -54,20 +54,8 @@ class Interpreter:
         ``observe(op_index, outputs)`` is called after every operator (layer-by-layer checks).
         """
         m = self.model
-        if len(inputs) != len(m.inputs):
-            raise DataError(f"model takes {len(m.inputs)} input(s), got {len(inputs)}")
-        xs = []
-        n = None
-        for x, t in zip(inputs, self.input_tensors):
-            x = np.asarray(x)
-            if x.dtype != np.dtype(t.dtype) or tuple(x.shape[1:]) != tuple(t.shape):
-                raise DataError(f"input {t.name!r} must be {t.dtype} of shape (N, {', '.join(map(str, t.shape))}), "
-                                f"got {x.dtype} {x.shape}")
-            if n is not None and x.shape[0] != n:
-                raise DataError("all inputs must have the same number of samples")
-            n = x.shape[0]
-            xs.append(x)
-        assert n is not None
+        n = dataio.check_inputs(m, list(inputs))
+        xs = [np.asarray(x) for x in inputs]
         if chunk is None:
             chunk = max(1, DEFAULT_CHUNK_BYTES // max(m.arena_bytes, 1))
         outs = [np.empty((n,) + tuple(t.shape), dtype=t.dtype) for t in self.output_tensors]

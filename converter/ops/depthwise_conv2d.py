@@ -6,24 +6,15 @@ along axis 3; output channel ``c * mult + m`` reads input channel ``c`` (TFLM De
 from __future__ import annotations
 
 from edgenn.converter.graph import Graph, Op
-from edgenn.converter.ops.conv2d import _bias, geometry, quant_options
-from edgenn.converter.quantize_util import bias_int32, symmetric_per_channel
+from edgenn.converter.ops.conv2d import geometry, quant_options
+from edgenn.converter.quantize_util import quantize_weights_and_bias
 from edgenn.errors import EdgennError
 
 WEIGHT_AXIS = 3
 
 
 def quantize_constants(op: Op, g: Graph) -> None:
-    x = g.tensors[op.inputs[0]]
-    w = g.tensors[op.inputs[1]]
-    b = _bias(op, g)
-    if w.dtype == "float32":
-        qw, wq = symmetric_per_channel(w.data, axis=WEIGHT_AXIS, bias=None if b is None else b.data,
-                                       input_scale=x.quant.s)
-        w.data, w.dtype, w.quant = qw, "int8", wq
-    if b is not None and b.dtype == "float32":
-        b.data, b.quant = bias_int32(b.data, x.quant.s, w.quant.scale)
-        b.dtype = "int32"
+    quantize_weights_and_bias(op, g, WEIGHT_AXIS)
 
 
 def prepare(op: Op, g: Graph) -> None:

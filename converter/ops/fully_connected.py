@@ -8,20 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.converter.graph import Graph, Op
-from edgenn.converter.quantize_util import bias_int32, symmetric_per_channel
+from edgenn.converter.quantize_util import quantize_weights_and_bias
 from edgenn.runtime_py.fixedpoint import activation_range, quantize_multiplier
 
 
 def quantize_constants(op: Op, g: Graph) -> None:
-    x = g.tensors[op.inputs[0]]
-    w = g.tensors[op.inputs[1]]
-    b = g.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] else None
-    if w.dtype == "float32":
-        qw, wq = symmetric_per_channel(w.data, axis=0, bias=None if b is None else b.data, input_scale=x.quant.s)
-        w.data, w.dtype, w.quant = qw, "int8", wq
-    if b is not None and b.dtype == "float32":
-        b.data, b.quant = bias_int32(b.data, x.quant.s, w.quant.scale)
-        b.dtype = "int32"
+    quantize_weights_and_bias(op, g, 0)
 
 
 def prepare(op: Op, g: Graph) -> None:
