@@ -22,7 +22,7 @@ from edgenn.converter.graph import Graph, IOInfo
 from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, read_file
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
-MIN_OPSET, MAX_OPSET = 7, 23
+MIN_OPSET, MAX_OPSET = 7, 25
 IMAGE_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization"}
 IGNORED_DOMAINS = {"", "ai.onnx"}
 
@@ -200,9 +200,6 @@ class OnnxImporter:
                         f"{self.source}: input '{vi.name}' has a dynamic shape {dims}; edgenn needs static shapes: "
                         f"re-export with a fixed shape or pass --input-shape {vi.name}=1x...")
                 shape = tuple(dims)
-            if shape and shape[0] != 1:
-                raise UnsupportedOpError(f"{self.source}: input '{vi.name}' has batch size {shape[0]}; only batch 1 "
-                                         "is supported (pass --input-shape to override)")
             perm = NCHW_TO_NHWC if len(shape) == 4 and consumers.get(vi.name, set()) & IMAGE_OPS else tuple(range(len(shape)))
             name = self.new_output(vi.name, perm, shape)
             self.g.inputs.append(IOInfo(name, vi.name, shape, perm))
@@ -365,16 +362,25 @@ def _fc(imp: OnnxImporter, node: onnx.NodeProto, x_name: str, w_units_k: np.ndar
 
 
 def _gemm(imp: OnnxImporter, node: onnx.NodeProto) -> None:
-    if _attr(node, "transA", 0):
-        imp.fail("transA=1 is not supported")
     if len(imp.shape(node.input[0])) != 2:
         imp.fail("Gemm input must be 2-D")
+    x = node.input[0]
+    if _attr(node, "transA", 0):
+        # A transposed: a transpose op, then the ordinary fully connected layer
+        t = imp.get(x)
+        m, k = imp.shape(x)
+        xt = imp.g.add_tensor(imp.g.unique(x + "_T"), (k, m), origin=None)
+        imp.add("transpose", [t], [xt.name], perm=(1, 0))
+        x = x + "#T"
+        imp.values[x] = Value(xt.name, (0, 1))
+        imp.shapes[x] = (k, m)
     b = imp.const(node.input[1], "B").astype(np.float64)
     w = b if _attr(node, "transB", 0) else b.T  # (units, K)
     w = w * float(_attr(node, "alpha", 1.0))
     c = imp.optional_const(node, 2)
     units = w.shape[0]
     bias = None
+    extra = None
     if c is not None:
         c = np.asarray(c, np.float64) * float(_attr(node, "beta", 1.0))
         if c.size == 1:
@@ -382,8 +388,17 @@ def _gemm(imp: OnnxImporter, node: onnx.NodeProto) -> None:
         elif c.size == units:
             bias = c.reshape(-1)
         else:
-            imp.fail(f"bias of shape {list(c.shape)} is not per-unit")
-    _fc(imp, node, node.input[0], w, bias, node.output[0])
+            extra = c  # a full matrix: added after the product
+    if extra is None:
+        _fc(imp, node, x, w, bias, node.output[0])
+        return
+    mid = node.output[0] + "#product"
+    imp.shapes[mid] = imp.shapes[node.output[0]]
+    _fc(imp, node, x, w, None, mid)
+    imp.g.tensors[imp.values[mid].tensor].origin = None  # no ONNX value: range derived from the add
+    y = imp.new_output(node.output[0])
+    cc = imp.g.add_const(f"{node.output[0]}_bias", _channel_const(imp, extra, mid).astype(np.float32)).name
+    imp.add("add", [imp.get(mid), cc], [y], act=(None, None))
 
 
 def _matmul(imp: OnnxImporter, node: onnx.NodeProto) -> None:
@@ -409,6 +424,8 @@ def _channel_const(imp: OnnxImporter, c: np.ndarray, x_name: str) -> np.ndarray:
 
 
 def _batchnorm(imp: OnnxImporter, node: onnx.NodeProto) -> None:
+    if _attr(node, "training_mode", 0) or len([o for o in node.output if o]) > 1:
+        imp.fail("BatchNormalization in training mode is not supported (export the model in inference mode)")
     scale, bias, mean, var = (imp.const(node.input[i]).astype(np.float64) for i in range(1, 5))
     eps = float(_attr(node, "epsilon", 1e-5))
     if np.any(var + eps <= 0):
@@ -480,7 +497,7 @@ def _clip(imp: OnnxImporter, node: onnx.NodeProto) -> None:
         lo = None if lo_c is None else float(np.asarray(lo_c).reshape(-1)[0])
         hi = None if hi_c is None else float(np.asarray(hi_c).reshape(-1)[0])
     if lo is not None and hi is not None and lo > hi:
-        imp.fail(f"Clip min {lo} > max {hi}")
+        lo = hi  # ONNX: min(max(x, lo), hi) is hi everywhere
     _clip_to(imp, node, lo, hi)
 
 
@@ -567,7 +584,7 @@ def _reduce_mean(imp: OnnxImporter, node: onnx.NodeProto) -> None:
     axes = _attr(node, "axes", None)
     if axes is None and len(node.input) > 1 and node.input[1]:
         axes = imp.const(node.input[1]).reshape(-1).tolist()
-    if axes is None:
+    if not axes:
         if _attr(node, "noop_with_empty_axes", 0):
             imp.alias(node.output[0], node.input[0])
             return
@@ -639,6 +656,12 @@ def _pad(imp: OnnxImporter, node: onnx.NodeProto) -> None:
 
 
 def _identity(imp: OnnxImporter, node: onnx.NodeProto) -> None:
+    if node.op_type == "Dropout":
+        training = imp.optional_const(node, 2)
+        if training is not None and bool(np.asarray(training).reshape(-1)[0]):
+            imp.fail("Dropout in training mode is random; export the model in inference mode (model.eval())")
+        if len(node.output) > 1 and node.output[1]:
+            imp.fail("Dropout's mask output is not supported (export the model in inference mode)")
     imp.alias(node.output[0], node.input[0])
 
 

@@ -19,17 +19,25 @@ from edgenn.errors import EdgennError
 
 
 def _derived_range(op: Op, g: Graph, ranges: dict[str, Range]) -> Range | None:
-    """Interval bound for tensors that exist only in the IR (e.g. an unfolded BatchNorm's middle)."""
-    x = g.tensors[op.inputs[0]]
-    r = _range_of(x.name, g, ranges)
-    if r is None or len(op.inputs) < 2 or g.tensors[op.inputs[1]].data is None:
-        return None
-    c = g.tensors[op.inputs[1]].data.astype(np.float64)
-    if op.type == "mul":
-        cand = np.concatenate([(r[0] * c).ravel(), (r[1] * c).ravel()])
-        return float(cand.min()), float(cand.max())
-    if op.type == "add":
-        return r[0] + float(c.min()), r[1] + float(c.max())
+    """Interval bound for a tensor that exists only in the IR, from its producer's input (an
+    unfolded BatchNorm's middle: x * a) or from its consumer's output (a Gemm's product before
+    a full-matrix bias: y - c)."""
+    c_of = lambda o: g.tensors[o.inputs[1]].data.astype(np.float64)  # noqa: E731
+    has_const = lambda o: len(o.inputs) == 2 and g.tensors[o.inputs[1]].data is not None  # noqa: E731
+    r = _range_of(op.inputs[0], g, ranges) if op.inputs and op.inputs[0] else None
+    if r is not None and has_const(op):
+        c = c_of(op)
+        if op.type == "mul":
+            cand = np.concatenate([(r[0] * c).ravel(), (r[1] * c).ravel()])
+            return float(cand.min()), float(cand.max())
+        if op.type == "add":
+            return r[0] + float(c.min()), r[1] + float(c.max())
+    users = g.consumers(op.outputs[0])
+    if len(users) == 1 and users[0].type == "add" and has_const(users[0]) and users[0].inputs[0] == op.outputs[0]:
+        ry = _range_of(users[0].outputs[0], g, ranges)
+        if ry is not None:
+            c = c_of(users[0])
+            return ry[0] - float(c.max()), ry[1] - float(c.min())
     return None
 
 
