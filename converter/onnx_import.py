@@ -241,10 +241,38 @@ class OnnxImporter:
         handler = HANDLERS.get(node.op_type)
         if handler is None:
             self.fail(f"operator {node.op_type} is not supported (supported: {', '.join(sorted(HANDLERS))})")
-        for o in node.output:
-            if o and o not in self.shapes and node.op_type not in ("Identity", "Dropout"):
-                pass
+        if any(o and o not in self.shapes for o in node.output[:1]):
+            self._infer_node(node)
         handler(self, node)
+
+    def _infer_node(self, node: onnx.NodeProto) -> None:
+        """Output shapes of one node from the now-known input shapes and constants.
+
+        The whole-model inference misses shapes that depend on computed constants (pads or
+        target shapes built from Shape/Gather/Concat, dynamic inputs fixed by --input-shape).
+        """
+        inits, ins = [], []
+        for i in node.input:
+            if not i:
+                continue
+            v = self.values[i]
+            if v.const is not None:
+                inits.append(numpy_helper.from_array(np.asarray(v.const), i))
+            else:
+                ins.append(onnx.helper.make_tensor_value_info(i, onnx.TensorProto.FLOAT, list(self.shape(i))))
+        outs = [onnx.helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in node.output if o]
+        m = onnx.helper.make_model(onnx.helper.make_graph([node], "one", ins, outs, inits),
+                                   opset_imports=[onnx.helper.make_opsetid("", self.opset)])
+        try:
+            m = onnx.shape_inference.infer_shapes(m, strict_mode=False, data_prop=True)
+        except Exception:
+            return
+        for vi in list(m.graph.output) + list(m.graph.value_info):
+            tt = vi.type.tensor_type
+            if tt.HasField("shape"):
+                dims = [d.dim_value if d.HasField("dim_value") else -1 for d in tt.shape.dim]
+                if all(d > 0 for d in dims):
+                    self.shapes.setdefault(vi.name, tuple(int(d) for d in dims))
 
     def _fold(self, node: onnx.NodeProto) -> None:
         """Evaluate a node whose inputs are all constant."""
