@@ -232,6 +232,8 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
               f"{a['macs']:,} MACs")
     if board:
         con.print(_fit_line(a["board"]))
+    else:
+        con.print("(the whole RAM also counts static data and the stack, which depend on the target: add --board)")
     if profile:
         p = a["profile"]
         ipm = p["instructions_per_mac"]
