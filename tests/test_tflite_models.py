@@ -1,0 +1,126 @@
+"""Real TFLite-converter output (tests/data/tflite, made by make_models.py with TensorFlow):
+TFLM == runtime_py == host C == QEMU Cortex-M4, byte for byte; clear refusals otherwise."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgenn.converter.tflite_import import convert_tflite_bytes
+from edgenn.emulation import backends as be
+from edgenn.emulation.tflm import run_tflm_file
+from edgenn.errors import UnsupportedOpError
+from edgenn.layers import compare_layers
+
+DATA = Path(__file__).resolve().parent / "data" / "tflite"
+N = 60
+
+#: Fully int8 fixtures -> the edgenn operators their import must contain (guards the fixtures' coverage).
+INT8_MODELS = {
+    "cnn_int8": {"conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d", "mean", "fully_connected", "softmax"},
+    "cnn_float_io": {"conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d", "mean", "fully_connected", "softmax"},
+    "branches_int8": {"conv2d", "pad", "concat", "add", "logistic", "mul", "max_pool2d", "reshape", "transpose",
+                      "fully_connected"},
+    "mlp_int8": {"fully_connected", "logistic"},
+    "misc_int8": {"conv2d", "mean", "logistic", "mul", "pad", "avg_pool2d", "depthwise_conv2d", "concat", "add",
+                  "reshape", "fully_connected", "softmax"},
+    "seq_int8": {"reshape", "conv2d", "max_pool2d", "fully_connected", "softmax", "mean"},
+}
+
+
+def path(key: str) -> Path:
+    return DATA / f"{key}.tflite"
+
+
+@lru_cache(maxsize=None)
+def loaded(key: str):
+    """(model, inputs, TFLM outputs), computed once per fixture."""
+    p = path(key)
+    model = convert_tflite_bytes(p.read_bytes(), key, str(p))
+    rng = np.random.default_rng(sorted(INT8_MODELS).index(key))
+    xs = []
+    for d in model.inputs:
+        x = rng.integers(-128, 128, (N,) + tuple(model.tensors[d.tensor].shape)).astype(np.int8)
+        x[0] = -128
+        x[1] = 127
+        xs.append(x)
+    return model, xs, run_tflm_file(p, model, xs)
+
+
+def assert_same(key: str, backend: str, got: list[np.ndarray], want: list[np.ndarray]) -> None:
+    assert len(got) == len(want)
+    for k, (a, b) in enumerate(zip(got, want)):
+        assert a.shape == b.shape, f"{key} output {k}: {backend} shape {a.shape}, TFLM {b.shape}"
+        diff = int(np.count_nonzero(a != b))
+        assert diff == 0, f"{key} output {k}: {backend} differs from TFLM in {diff} of {a.size} bytes"
+
+
+@pytest.mark.parametrize("key", sorted(INT8_MODELS))
+def test_fixture_imports_with_expected_operators(key):
+    model, xs, tflm = loaded(key)
+    assert INT8_MODELS[key] <= {op.type for op in model.ops}
+    assert path(key).stat().st_size < 60_000
+    for out in tflm:  # the seeded inputs exercise the model: the outputs are not all alike
+        assert len({o.tobytes() for o in out}) > N // 4
+
+
+def test_fully_connected_weights_are_per_channel():
+    """TF's converter quantizes FULLY_CONNECTED weights per output channel: the case to test."""
+    model, _, _ = loaded("mlp_int8")
+    fcs = [op for op in model.ops if op.type == "fully_connected"]
+    assert fcs
+    for op in fcs:
+        w = model.tensors[op.inputs[1]]
+        assert len(w.scale) == w.shape[0] > 1
+
+
+@pytest.mark.parametrize("key", sorted(INT8_MODELS))
+def test_python_matches_tflm_layer_by_layer(key):
+    model, xs, tflm = loaded(key)
+    assert_same(key, "python", be.run(model, xs, "python"), tflm)
+    rep = compare_layers(path(key), model, [x[:8] for x in xs])
+    assert all(row["compared"] for row in rep["layers"])
+    bad = [f"{r['index']} {r['op']} ({r['tensor']}): {r['mismatched_bytes']} bytes, max {r['max_abs_diff']} LSB"
+           for r in rep["layers"] if r["mismatched_bytes"]]
+    assert rep["first_mismatch"] is None, f"{key}: layers differing from TFLM: {bad}"
+
+
+@pytest.mark.parametrize("key", sorted(INT8_MODELS))
+def test_host_c_matches_tflm(key):
+    model, xs, tflm = loaded(key)
+    assert_same(key, "host", be.run(model, xs, "host"), tflm)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("key", sorted(INT8_MODELS))
+def test_qemu_cortex_m4_matches_tflm(key):
+    model, xs, tflm = loaded(key)
+    assert_same(key, "qemu", be.run(model, xs, "qemu", "mps2-an386"), tflm)
+
+
+@pytest.mark.xfail(raises=UnsupportedOpError, strict=True,
+                   reason="standalone int8 RELU that requantizes (TFLM ReluQuantized) is not supported yet")
+def test_standalone_relu_with_requantization():
+    """A ReLU after CONCATENATION stays a RELU op whose output has its own scale (range [0, max])."""
+    p = path("relu_requant_int8")
+    model = convert_tflite_bytes(p.read_bytes(), "relu_requant_int8", str(p))
+    rng = np.random.default_rng(7)
+    xs = [rng.integers(-128, 128, (N,) + tuple(model.tensors[d.tensor].shape)).astype(np.int8)
+          for d in model.inputs]
+    assert_same("relu_requant_int8", "python", be.run(model, xs, "python"), run_tflm_file(p, model, xs))
+
+
+def test_unsupported_operator_is_named_with_its_index():
+    p = path("unsupported_op")
+    with pytest.raises(UnsupportedOpError, match=r"unsupported_op\.tflite: operator 1 \(HARD_SWISH\) is not supported"):
+        convert_tflite_bytes(p.read_bytes(), "unsupported_op", str(p))
+
+
+def test_dynamic_range_model_is_refused_with_advice():
+    """Weights-only quantization leaves float activations: refuse, and say how to re-export."""
+    p = path("dynamic_range")
+    with pytest.raises(UnsupportedOpError, match=r"not fully int8-quantized.*full-integer quantization.*"
+                                                 r"representative_dataset"):
+        convert_tflite_bytes(p.read_bytes(), "dynamic_range", str(p))
