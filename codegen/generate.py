@@ -136,7 +136,7 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
         outs = [model.tensors[t] for t in op.outputs]
         arr: dict[str, str] = {}
         o: dict[str, Any] = {}
-        for k, v in op.options.items():
+        for k, v in enn.complete_options(op).items():
             if isinstance(v, np.ndarray):
                 if v.size == 0:
                     arr[k] = "0"  # C has no zero-length arrays: an empty vector is a null pointer

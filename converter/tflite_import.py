@@ -397,9 +397,14 @@ def _relu(lo: float, hi: float | None) -> Callable[[TfliteImporter, TfliteOp], N
     def handler(imp: TfliteImporter, op: TfliteOp) -> None:
         x = imp.g.tensors[imp.names[op.inputs[0]]]
         y = imp.g.tensors[imp.names[op.outputs[0]]]
-        if not x.quant.same_as(y.quant):
+        if x.quant.same_as(y.quant):
+            imp.add(op, "clip", op.inputs[:1], op.outputs[:1], act=(lo, hi))
+        elif op.code == "RELU":
+            # TFLM's RELU requantizes; RELU6's Prepare ignores the output's parameters, so a
+            # RELU6 that changes them has no well-defined TFLM result to match.
+            imp.add(op, "clip", op.inputs[:1], op.outputs[:1], act=(lo, hi), requantize=True)
+        else:
             imp.fail(op, "a standalone activation that changes the quantization is not supported")
-        imp.add(op, "clip", op.inputs[:1], op.outputs[:1], act=(lo, hi))
     return handler
 
 

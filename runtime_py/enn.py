@@ -121,6 +121,18 @@ class EnnModel:
         return self.tensors[index]
 
 
+def default_options(op_type: str) -> dict[str, Any]:
+    """The schema's default value of every option of an operator (what a reader sees when unset)."""
+    table = OPS[op_type]
+    module = __import__(f"edgenn.runtime_py.schema.fb.{table}", fromlist=[table + "T"])
+    return _options_dict(getattr(module, table + "T")())
+
+
+def complete_options(op: "EnnOp") -> dict[str, Any]:
+    """``op.options`` with the schema defaults filled in, as a file written and read back holds them."""
+    return {**default_options(op.type), **op.options}
+
+
 # ---------------------------------------------------------------------------------- writing
 
 

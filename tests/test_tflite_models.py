@@ -100,16 +100,19 @@ def test_qemu_cortex_m4_matches_tflm(key):
     assert_same(key, "qemu", be.run(model, xs, "qemu", "mps2-an386"), tflm)
 
 
-@pytest.mark.xfail(raises=UnsupportedOpError, strict=True,
-                   reason="standalone int8 RELU that requantizes (TFLM ReluQuantized) is not supported yet")
-def test_standalone_relu_with_requantization():
-    """A ReLU after CONCATENATION stays a RELU op whose output has its own scale (range [0, max])."""
+@pytest.mark.parametrize("backend", ["python", "host"])
+def test_standalone_relu_with_requantization(backend):
+    """A ReLU after CONCATENATION stays a RELU op whose output has its own scale (TFLM ReluQuantized)."""
     p = path("relu_requant_int8")
     model = convert_tflite_bytes(p.read_bytes(), "relu_requant_int8", str(p))
+    clips = [op for op in model.ops if op.type == "clip"]
+    assert clips and all(op.options["requantize"] for op in clips)
     rng = np.random.default_rng(7)
     xs = [rng.integers(-128, 128, (N,) + tuple(model.tensors[d.tensor].shape)).astype(np.int8)
           for d in model.inputs]
-    assert_same("relu_requant_int8", "python", be.run(model, xs, "python"), run_tflm_file(p, model, xs))
+    xs[0][0] = -128
+    xs[0][1] = 127
+    assert_same("relu_requant_int8", backend, be.run(model, xs, backend), run_tflm_file(p, model, xs))
 
 
 def test_unsupported_operator_is_named_with_its_index():

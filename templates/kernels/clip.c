@@ -1,4 +1,4 @@
-/* clip: clamp int8 values to [act_min, act_max]. */
+/* clip: clamp int8 values to [act_min, act_max], optionally requantizing first (TFLM's RELU). */
 #include "clip.h"
 
 #include "edgenn_fixedpoint.h"
@@ -9,6 +9,14 @@ void {{ kp }}clip(const {{ kp }}clip_params *prm, const int8_t *input, int8_t *o
     const int32_t lo = prm->act_min;
     const int32_t hi = prm->act_max;
     int32_t i;
+    if (prm->requantize) {
+        for (i = 0; i < n; i++) {
+            const int32_t y = prm->output_offset + enn_mbqm((int32_t)input[i] + prm->input_offset, prm->multiplier,
+                                                            (int)prm->shift);
+            output[i] = (int8_t)enn_clamp(y, lo, hi);
+        }
+        return;
+    }
     for (i = 0; i < n; i++) {
         output[i] = (int8_t)enn_clamp(input[i], lo, hi);
     }

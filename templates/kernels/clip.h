@@ -1,4 +1,5 @@
-/* clip: clamp int8 values to [act_min, act_max] (input and output share quantization). */
+/* clip: clamp int8 values to [act_min, act_max]; with requantize, first rescale to the output's
+ * quantization (TFLM's ReluQuantized). */
 #ifndef {{ kp|upper }}CLIP_H
 #define {{ kp|upper }}CLIP_H
 
@@ -8,6 +9,11 @@ typedef struct {
     int32_t size; /* elements */
     int32_t act_min;
     int32_t act_max;
+    int32_t requantize; /* 0: input and output share quantization */
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t multiplier;
+    int32_t shift;
 } {{ kp }}clip_params;
 
 /* output may alias input. */

@@ -75,3 +75,33 @@ def test_clip_matches_tflm_relu_and_relu6():
         c.attrs["act"] = [(0.0, None), (0.0, 6.0)][k % 2]
         cases.append(c)
     assert judge_against_tflm(cases, "RELU/RELU6", to_tflite) == 24
+
+
+# ----------------------------------------------------------------- requantizing RELU (TFLM ReluQuantized)
+def random_relu_requant_case(rng) -> Case:
+    shape = rand_shape(rng)
+    sx, sy = rand_scale(rng, 1e-3, 0.5), rand_scale(rng, 1e-3, 0.5)
+    return Case("clip", [T(shape, sx, rand_zp(rng))], [T(shape, sy, rand_zp(rng))],
+                {"act": (0.0, None), "requantize": True})
+
+
+def test_requantizing_relu_python_equals_c():
+    rng = np.random.default_rng(77)
+    stats = check_cases([random_relu_requant_case(rng) for _ in range(200)], samples=3)
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+def test_requantizing_relu_matches_tflm():
+    from edgenn.converter.tflite_import import convert_tflite_bytes
+    from tflite_builder import run_tflm
+
+    rng = np.random.default_rng(78)
+    for k in range(25):
+        c = random_relu_requant_case(rng)
+        data = to_tflite(c, "RELU")
+        model = convert_tflite_bytes(data, f"r{k}")
+        x = rng.integers(-128, 128, (4,) + tuple(c.inputs[0].shape)).astype(np.int8)
+        x[0], x[1] = -128, 127
+        got = Interpreter(model).invoke(x)[0]
+        want = run_tflm(data, [x])[0].reshape(got.shape)
+        assert np.array_equal(got, want), f"case {k}"

@@ -42,7 +42,42 @@ class ClipOptions(object):
             return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
         return 127
 
-def ClipOptionsStart(builder): builder.StartObject(2)
+    # ClipOptions
+    def Requantize(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+    # ClipOptions
+    def InputOffset(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # ClipOptions
+    def OutputOffset(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # ClipOptions
+    def Multiplier(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # ClipOptions
+    def Shift(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+def ClipOptionsStart(builder): builder.StartObject(7)
 def Start(builder):
     return ClipOptionsStart(builder)
 def ClipOptionsAddActMin(builder, actMin): builder.PrependInt32Slot(0, actMin, -128)
@@ -51,6 +86,21 @@ def AddActMin(builder, actMin):
 def ClipOptionsAddActMax(builder, actMax): builder.PrependInt32Slot(1, actMax, 127)
 def AddActMax(builder, actMax):
     return ClipOptionsAddActMax(builder, actMax)
+def ClipOptionsAddRequantize(builder, requantize): builder.PrependBoolSlot(2, requantize, 0)
+def AddRequantize(builder, requantize):
+    return ClipOptionsAddRequantize(builder, requantize)
+def ClipOptionsAddInputOffset(builder, inputOffset): builder.PrependInt32Slot(3, inputOffset, 0)
+def AddInputOffset(builder, inputOffset):
+    return ClipOptionsAddInputOffset(builder, inputOffset)
+def ClipOptionsAddOutputOffset(builder, outputOffset): builder.PrependInt32Slot(4, outputOffset, 0)
+def AddOutputOffset(builder, outputOffset):
+    return ClipOptionsAddOutputOffset(builder, outputOffset)
+def ClipOptionsAddMultiplier(builder, multiplier): builder.PrependInt32Slot(5, multiplier, 0)
+def AddMultiplier(builder, multiplier):
+    return ClipOptionsAddMultiplier(builder, multiplier)
+def ClipOptionsAddShift(builder, shift): builder.PrependInt32Slot(6, shift, 0)
+def AddShift(builder, shift):
+    return ClipOptionsAddShift(builder, shift)
 def ClipOptionsEnd(builder): return builder.EndObject()
 def End(builder):
     return ClipOptionsEnd(builder)
@@ -61,6 +111,11 @@ class ClipOptionsT(object):
     def __init__(self):
         self.actMin = -128  # type: int
         self.actMax = 127  # type: int
+        self.requantize = False  # type: bool
+        self.inputOffset = 0  # type: int
+        self.outputOffset = 0  # type: int
+        self.multiplier = 0  # type: int
+        self.shift = 0  # type: int
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -80,11 +135,21 @@ class ClipOptionsT(object):
             return
         self.actMin = clipOptions.ActMin()
         self.actMax = clipOptions.ActMax()
+        self.requantize = clipOptions.Requantize()
+        self.inputOffset = clipOptions.InputOffset()
+        self.outputOffset = clipOptions.OutputOffset()
+        self.multiplier = clipOptions.Multiplier()
+        self.shift = clipOptions.Shift()
 
     # ClipOptionsT
     def Pack(self, builder):
         ClipOptionsStart(builder)
         ClipOptionsAddActMin(builder, self.actMin)
         ClipOptionsAddActMax(builder, self.actMax)
+        ClipOptionsAddRequantize(builder, self.requantize)
+        ClipOptionsAddInputOffset(builder, self.inputOffset)
+        ClipOptionsAddOutputOffset(builder, self.outputOffset)
+        ClipOptionsAddMultiplier(builder, self.multiplier)
+        ClipOptionsAddShift(builder, self.shift)
         clipOptions = ClipOptionsEnd(builder)
         return clipOptions
