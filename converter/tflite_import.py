@@ -218,8 +218,10 @@ class TfliteImporter:
             if t.dtype == "float32":
                 q = [op for op in ops if op.code == "QUANTIZE" and op.inputs[0] == i]
                 if len(q) != 1 or any(i in op.inputs for op in ops if op.code != "QUANTIZE"):
-                    raise UnsupportedOpError(f"{self.source}: input {name!r} is float32 and not only quantized: "
-                                             + FLOAT_MODEL_HINT)
+                    user = next((op for op in ops if i in op.inputs and op.code != "QUANTIZE"), None)
+                    what = f"feeds {user.label} directly" if user else "is not quantized on entry"
+                    raise UnsupportedOpError(f"{self.source}: input {name!r} is float32 and {what}, so the model "
+                                             "computes in float (dynamic-range or no quantization): " + FLOAT_MODEL_HINT)
                 self._float_inputs.add(name)
                 inner = self.names[q[0].outputs[0]]
                 self.g.inputs.append(IOInfo(inner, name, t.shape))
