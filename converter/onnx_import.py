@@ -22,6 +22,7 @@ from edgenn.converter.graph import Graph, IOInfo
 from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, read_file
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
+NCL_TO_NLC = (0, 2, 1)
 MIN_OPSET, MAX_OPSET = 7, 25
 IMAGE_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization"}
 IGNORED_DOMAINS = {"", "ai.onnx"}
@@ -200,7 +201,9 @@ class OnnxImporter:
                         f"{self.source}: input '{vi.name}' has a dynamic shape {dims}; edgenn needs static shapes: "
                         f"re-export with a fixed shape or pass --input-shape {vi.name}=1x...")
                 shape = tuple(dims)
-            perm = NCHW_TO_NHWC if len(shape) == 4 and consumers.get(vi.name, set()) & IMAGE_OPS else tuple(range(len(shape)))
+            image = bool(consumers.get(vi.name, set()) & IMAGE_OPS)
+            perm = NCHW_TO_NHWC if len(shape) == 4 and image else NCL_TO_NLC if len(shape) == 3 and image \
+                else tuple(range(len(shape)))
             name = self.new_output(vi.name, perm, shape)
             self.g.inputs.append(IOInfo(name, vi.name, shape, perm))
 
@@ -343,12 +346,54 @@ def _act_of(lo: float | None, hi: float | None) -> tuple[float | None, float | N
 
 # ---------------------------------------------------------------------- handlers
 
+def _one_d_as_two_d(handler: Callable[[OnnxImporter, onnx.NodeProto], None]) -> Callable[[OnnxImporter, onnx.NodeProto], None]:
+    """Run a 2-D image handler on a 1-D (N, C, L) node as (N, C, 1, L).
+
+    The 3-D tensors are stored (N, L, C), so the reshapes to and from (N, 1, L, C) move no
+    bytes (they become aliases); weights (Co, Ci, K) become (Co, Ci, 1, K).
+    """
+    def wrapped(imp: OnnxImporter, node: onnx.NodeProto) -> None:
+        if len(imp.shape(node.input[0])) != 3:
+            handler(imp, node)
+            return
+        n, c, length = imp.shape(node.input[0])
+        x3 = imp.get(node.input[0], NCL_TO_NLC)
+        x4_name = node.input[0] + "#2d"
+        # The same values as the 1-D ONNX tensor: calibration and layer comparisons read them there.
+        x4 = imp.g.add_tensor(imp.g.unique(x4_name), (n, 1, length, c), origin=node.input[0], origin_perm=NCL_TO_NLC)
+        imp.g.add_op("reshape", x4.name, [x3], [x4.name])
+        imp.values[x4_name] = Value(x4.name, NCHW_TO_NHWC)
+        imp.shapes[x4_name] = (n, c, 1, length)
+        two = onnx.NodeProto()
+        two.CopyFrom(node)
+        two.input[0] = x4_name
+        if node.op_type == "Conv":
+            w = imp.const(node.input[1], "weight")
+            imp.values[node.input[1] + "#2d"] = Value(const=w.reshape(w.shape[0], w.shape[1], 1, w.shape[2]))
+            two.input[1] = node.input[1] + "#2d"
+        widen = {"kernel_shape": lambda v: [1] + list(v), "strides": lambda v: [1] + list(v),
+                 "dilations": lambda v: [1] + list(v), "pads": lambda v: [0, v[0], 0, v[1]]}
+        for a in two.attribute:
+            if a.name in widen:
+                vals = widen[a.name](list(onnx.helper.get_attribute_value(a)))
+                a.CopyFrom(onnx.helper.make_attribute(a.name, vals))
+        y3_name = node.output[0]
+        no, co, lo = imp.shapes[y3_name]
+        two.output[0] = y3_name + "#2d"
+        imp.shapes[two.output[0]] = (no, co, 1, lo)
+        handler(imp, two)
+        y4 = imp.values[two.output[0]].tensor
+        y3 = imp.new_output(y3_name, NCL_TO_NLC)
+        imp.g.tensors[y4].origin, imp.g.tensors[y4].origin_perm = y3_name, NCL_TO_NLC
+        imp.g.add_op("reshape", y3, [y4], [y3])
+    return wrapped
+
+
+
 def _conv(imp: OnnxImporter, node: onnx.NodeProto) -> None:
     x_shape = imp.shape(node.input[0])
-    if len(x_shape) == 3:
-        imp.fail("1-D convolution is not supported yet (reshape to 2-D in the model)")
     if len(x_shape) != 4:
-        imp.fail(f"only 2-D convolution (4-D input) is supported, input has rank {len(x_shape)}")
+        imp.fail(f"only 1-D and 2-D convolution (3-D or 4-D input) is supported, input has rank {len(x_shape)}")
     w = imp.const(node.input[1], "weight").astype(np.float32)
     b = imp.optional_const(node, 2)
     co, ci_g, kh, kw = w.shape
@@ -463,7 +508,7 @@ def _batchnorm(imp: OnnxImporter, node: onnx.NodeProto) -> None:
     x_shape = imp.shape(node.input[0])
     shape = [1] * len(x_shape)
     shape[1] = -1
-    perm = NCHW_TO_NHWC if len(x_shape) == 4 else None
+    perm = NCHW_TO_NHWC if len(x_shape) == 4 else NCL_TO_NLC if len(x_shape) == 3 else None
     x = imp.get(node.input[0], perm)
     store = perm or tuple(range(len(x_shape)))
     a_c = np.ascontiguousarray(np.transpose(a.reshape(shape), store)).astype(np.float32)
@@ -565,7 +610,7 @@ def _pool(kind: str) -> Callable[[OnnxImporter, onnx.NodeProto], None]:
     def handler(imp: OnnxImporter, node: onnx.NodeProto) -> None:
         x_shape = imp.shape(node.input[0])
         if len(x_shape) != 4:
-            imp.fail("only 2-D pooling is supported")
+            imp.fail("only 1-D and 2-D pooling is supported")
         if len([o for o in node.output if o]) > 1:
             imp.fail("MaxPool indices output is not supported")
         kernel = tuple(_attr(node, "kernel_shape"))
@@ -595,7 +640,7 @@ def _global_pool(kind: str) -> Callable[[OnnxImporter, onnx.NodeProto], None]:
     def handler(imp: OnnxImporter, node: onnx.NodeProto) -> None:
         x_shape = imp.shape(node.input[0])
         if len(x_shape) != 4:
-            imp.fail("only 2-D global pooling is supported")
+            imp.fail("only 1-D and 2-D global pooling is supported")
         x = imp.get(node.input[0], NCHW_TO_NHWC)
         y = imp.new_output(node.output[0], NCHW_TO_NHWC)
         if kind == "mean":
@@ -619,9 +664,14 @@ def _reduce_mean(imp: OnnxImporter, node: onnx.NodeProto) -> None:
         axes = list(range(rank))
     axes = sorted({int(a) % rank for a in axes})
     keep = bool(_attr(node, "keepdims", 1))
-    lay = imp.layout(node.input[0]) if keep else tuple(range(rank))
+    lay = imp.layout(node.input[0])
     x = imp.get(node.input[0], lay)
-    y = imp.new_output(node.output[0], lay if keep else None)
+    if keep:
+        out_lay = lay
+    else:
+        # Reduce in the stored layout; the remaining axes keep their stored order (renumbered).
+        out_lay = tuple(a - sum(1 for r in axes if r < a) for a in lay if a not in axes)
+    y = imp.new_output(node.output[0], out_lay)
     imp.add("mean", [x], [y], axes=[lay.index(a) for a in axes], keep_dims=keep)
 
 
@@ -716,7 +766,7 @@ NO_FOLD: set[str] = set()
 SHAPE_OPS_ON_ACTIVATIONS = {"Shape": _shape_op, "Size": _shape_op}
 
 HANDLERS: dict[str, Callable[[OnnxImporter, onnx.NodeProto], None]] = {
-    "Conv": _conv,
+    "Conv": _one_d_as_two_d(_conv),
     "Gemm": _gemm,
     "MatMul": _matmul,
     "BatchNormalization": _batchnorm,
@@ -724,10 +774,10 @@ HANDLERS: dict[str, Callable[[OnnxImporter, onnx.NodeProto], None]] = {
     "Clip": _clip,
     "Sigmoid": _sigmoid,
     "Softmax": _softmax,
-    "MaxPool": _pool("max_pool2d"),
-    "AveragePool": _pool("avg_pool2d"),
-    "GlobalAveragePool": _global_pool("mean"),
-    "GlobalMaxPool": _global_pool("max"),
+    "MaxPool": _one_d_as_two_d(_pool("max_pool2d")),
+    "AveragePool": _one_d_as_two_d(_pool("avg_pool2d")),
+    "GlobalAveragePool": _one_d_as_two_d(_global_pool("mean")),
+    "GlobalMaxPool": _one_d_as_two_d(_global_pool("max")),
     "ReduceMean": _reduce_mean,
     "Add": _binary("add"),
     "Sub": _binary("sub"),

@@ -160,6 +160,35 @@ def fuse_activations(g: Graph) -> bool:
     return changed
 
 
+ELEMENTWISE_UNARY = {"clip"}
+
+
+def hoist_activations(g: Graph) -> bool:
+    """reshape -> clip becomes clip -> reshape, so the clip can fuse into the op before the reshape
+    (1-D convolutions run as 2-D ones between reshapes)."""
+    changed = False
+    for op in list(g.ops):
+        if op not in g.ops or op.type not in ELEMENTWISE_UNARY:
+            continue
+        rs = g.producer(op.inputs[0])
+        if rs is None or rs.type != "reshape" or _single_consumer(g, op.inputs[0]) is not op:
+            continue
+        src = g.tensors[rs.inputs[0]]
+        mid, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        # clip now runs on the reshape's input shape; the reshape produces the clip's old output
+        # same bytes as the old output, so the same source values (in the same stored order)
+        clipped = g.add_tensor(g.unique(out.name + "_pre"), src.shape, origin=out.origin,
+                               origin_perm=out.origin_perm)
+        op.inputs, op.outputs = [rs.inputs[0]], [clipped.name]
+        rs.inputs, rs.outputs = [clipped.name], [out.name]
+        del g.tensors[mid.name]
+        g.toposort()
+        changed = True
+    if changed:
+        g.prune()
+    return changed
+
+
 def drop_noops(g: Graph) -> bool:
     changed = False
     for op in list(g.ops):
@@ -192,6 +221,7 @@ def simplify(g: Graph) -> Graph:
     """Run all passes to a fixed point."""
     for _ in range(50):
         changed = cancel_transposes(g)
+        changed |= hoist_activations(g)
         changed |= fold_affine(g)
         changed |= fuse_activations(g)
         changed |= drop_noops(g)

@@ -121,3 +121,23 @@ def test_data_in_nchw_comes_back_in_nchw(tmp_path):
     m = convert(p, [x], ConvertOptions(progress=False))
     out = dataio.from_internal(m, be.run(m, dataio.to_internal(m, [x]), "python"), as_float=True)[0]
     assert out.shape == (4, 1, 3, 5, 7)
+
+
+def test_one_d_convolutions_run_as_two_d_without_data_movement(tmp_path):
+    """Conv1d / BatchNorm1d / MaxPool1d / AvgPool1d / GlobalAveragePool on (N, C, L) tensors."""
+    b = Builder(9)
+    w1 = b.const(b.rng.normal(0, 0.4, (8, 3, 5)).astype(np.float32))
+    h = b.node("Conv", ["x", w1], kernel_shape=[5], strides=[2], pads=[2, 2])
+    h = b.node("Relu", [b.bn(h, 8)])
+    wd = b.const(b.rng.normal(0, 0.4, (8, 1, 3)).astype(np.float32))
+    h = b.node("Relu", [b.node("Conv", [h, wd], kernel_shape=[3], pads=[1, 1], group=8)])
+    h = b.node("MaxPool", [h], kernel_shape=[2], strides=[2])
+    h = b.node("AveragePool", [h], kernel_shape=[3], strides=[1], pads=[1, 1])
+    g = b.node("GlobalAveragePool", [h])
+    f = b.node("Flatten", [g], axis=1)
+    y = b.node("Gemm", [f, b.const(b.rng.normal(0, 0.3, (4, 8)).astype(np.float32))], transB=1)
+    model = b.model([("x", [1, 3, 40])], [y])
+    m = _check(tmp_path, model, [("x", (3, 40))])
+    types = [op.type for op in m.ops]
+    assert types.count("conv2d") == 1 and types.count("depthwise_conv2d") == 1
+    assert "transpose" not in types and "clip" not in types  # NLC storage; ReLUs fused
