@@ -124,11 +124,16 @@ def _io_entry(model: EnnModel, d: Any) -> dict[str, Any]:
 def build_context(model: EnnModel, p: str) -> dict[str, Any]:
     weights: list[Weight] = []
     weight_sym: dict[int, str] = {}
-    for ti, t in enumerate(model.tensors):
-        if t.is_const:
-            sym = f"{p}w{ti}"
-            weight_sym[ti] = sym
-            weights.append(Weight(sym, C_TYPES[t.dtype], t, t.data))
+    # Constants are named after the first layer that uses them: digits_l0_weights, digits_l0_bias.
+    roles = {1: "weights", 2: "bias"}
+    for i, op in enumerate(model.ops):
+        weighted = op.type in ("conv2d", "depthwise_conv2d", "fully_connected")
+        for k, ti in enumerate(op.inputs):
+            if ti >= 0 and model.tensors[ti].is_const and ti not in weight_sym:
+                t = model.tensors[ti]
+                sym = f"{p}l{i}_{roles[k] if weighted and k in roles else f'const{k}'}"
+                weight_sym[ti] = sym
+                weights.append(Weight(sym, C_TYPES[t.dtype], t, t.data))
     layers: list[Layer] = []
     params: list[tuple[str, np.ndarray]] = []
     for i, op in enumerate(model.ops):
