@@ -588,6 +588,22 @@ def _sigmoid(imp: OnnxImporter, node: onnx.NodeProto) -> None:
     imp.add("logistic", [x], [y])
 
 
+def _unary(kind: str) -> Callable[[OnnxImporter, onnx.NodeProto], None]:
+    """An elementwise activation in the input's own layout: Tanh, LeakyRelu (attr alpha,
+    default 0.01), HardSwish (opset 14+: x * max(0, min(1, x / 6 + 1 / 2)), TFLite's hard swish)."""
+    def handler(imp: OnnxImporter, node: onnx.NodeProto) -> None:
+        attrs: dict[str, Any] = {}
+        if kind == "leaky_relu":
+            attrs["alpha"] = float(_attr(node, "alpha", 0.01))
+        if kind == "hard_swish" and imp.opset < 14:
+            imp.fail(f"HardSwish needs opset 14 or later (the model declares {imp.opset})")
+        lay = imp.layout(node.input[0])
+        x = imp.get(node.input[0], lay)
+        y = imp.new_output(node.output[0], lay)
+        imp.add(kind, [x], [y], **attrs)
+    return handler
+
+
 def _softmax(imp: OnnxImporter, node: onnx.NodeProto) -> None:
     shape = imp.shape(node.input[0])
     rank = len(shape)
@@ -773,6 +789,9 @@ HANDLERS: dict[str, Callable[[OnnxImporter, onnx.NodeProto], None]] = {
     "Relu": _relu,
     "Clip": _clip,
     "Sigmoid": _sigmoid,
+    "Tanh": _unary("tanh"),
+    "LeakyRelu": _unary("leaky_relu"),
+    "HardSwish": _unary("hard_swish"),
     "Softmax": _softmax,
     "MaxPool": _one_d_as_two_d(_pool("max_pool2d")),
     "AveragePool": _one_d_as_two_d(_pool("avg_pool2d")),

@@ -345,6 +345,20 @@ def _logistic(imp: TfliteImporter, op: TfliteOp) -> None:
     imp.add(op, "logistic", op.inputs[:1], op.outputs[:1])
 
 
+def _tanh(imp: TfliteImporter, op: TfliteOp) -> None:
+    imp.add(op, "tanh", op.inputs[:1], op.outputs[:1])
+
+
+def _leaky_relu(imp: TfliteImporter, op: TfliteOp) -> None:
+    # TFLite's LeakyReluOptions default alpha is 0 (an absent table reads as 0 too).
+    alpha = float(op.options.Alpha()) if op.options is not None else 0.0
+    imp.add(op, "leaky_relu", op.inputs[:1], op.outputs[:1], alpha=alpha)
+
+
+def _hard_swish(imp: TfliteImporter, op: TfliteOp) -> None:
+    imp.add(op, "hard_swish", op.inputs[:1], op.outputs[:1])
+
+
 def _mean(imp: TfliteImporter, op: TfliteOp) -> None:
     axes = imp.const(op.inputs[1])
     if axes is None:
@@ -423,6 +437,9 @@ HANDLERS: dict[str, Callable[[TfliteImporter, TfliteOp], None]] = {
     "EXPAND_DIMS": _reshape,
     "SOFTMAX": _softmax,
     "LOGISTIC": _logistic,
+    "TANH": _tanh,
+    "LEAKY_RELU": _leaky_relu,
+    "HARD_SWISH": _hard_swish,
     "MEAN": _mean,
     "PAD": _pad,
     "PADV2": _pad,

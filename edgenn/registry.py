@@ -35,6 +35,9 @@ OPS: dict[str, str] = {
     "transpose": "TransposeOptions",
     "clip": "ClipOptions",
     "quantize": "QuantizeOptions",
+    "tanh": "TanhOptions",
+    "leaky_relu": "LeakyReluOptions",
+    "hard_swish": "HardSwishOptions",
 }
 
 

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 ALIGN = 4
-ELEMENTWISE = {"clip", "quantize", "logistic", "softmax"}
+ELEMENTWISE = {"clip", "quantize", "logistic", "softmax", "tanh", "leaky_relu", "hard_swish"}
 SAME_SHAPE_ELEMENTWISE = {"add", "mul"}
 WINDOWED = {"conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d"}
 ALIASES = {"reshape"}

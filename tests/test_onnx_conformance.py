@@ -26,7 +26,8 @@ from harness import run_c_host
 
 SUPPORTED = {"Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip", "MaxPool", "AveragePool",
              "GlobalAveragePool", "GlobalMaxPool", "Softmax", "Concat", "Reshape", "Flatten", "Transpose", "Pad",
-             "BatchNormalization", "Sigmoid", "ReduceMean", "Squeeze", "Unsqueeze", "Identity", "Dropout"}
+             "BatchNormalization", "Sigmoid", "ReduceMean", "Squeeze", "Unsqueeze", "Identity", "Dropout",
+             "Tanh", "LeakyRelu", "HardSwish"}
 # int8 cannot represent these test inputs' differences: [1, 2, 3, 10000] on one scale (softmax).
 QUANTIZATION_LIMITED = {"test_softmax_large_number", "test_softmax_large_number_expanded",
                         "test_softmax_large_number_expanded_ver18"}

@@ -115,10 +115,21 @@ def test_standalone_relu_with_requantization(backend):
     assert_same("relu_requant_int8", backend, be.run(model, xs, backend), run_tflm_file(p, model, xs))
 
 
-def test_unsupported_operator_is_named_with_its_index():
+@pytest.mark.parametrize("backend", ["python", "host"])
+def test_hard_swish_model(backend):
+    """unsupported_op.tflite was made to show a refusal of HARD_SWISH (operator 1); edgenn now runs
+    it, bit-exact with TFLM. (An unsupported operator's refusal: test_tflite_conformance.)"""
     p = path("unsupported_op")
-    with pytest.raises(UnsupportedOpError, match=r"unsupported_op\.tflite: operator 1 \(HARD_SWISH\) is not supported"):
-        convert_tflite_bytes(p.read_bytes(), "unsupported_op", str(p))
+    model = convert_tflite_bytes(p.read_bytes(), "unsupported_op", str(p))
+    assert [op.type for op in model.ops] == ["conv2d", "hard_swish", "mean", "fully_connected"]
+    rng = np.random.default_rng(8)
+    xs = [rng.integers(-128, 128, (N,) + tuple(model.tensors[d.tensor].shape)).astype(np.int8)
+          for d in model.inputs]
+    xs[0][0] = -128
+    xs[0][1] = 127
+    want = run_tflm_file(p, model, xs)
+    assert len({o.tobytes() for o in want[0]}) > 1
+    assert_same("unsupported_op", backend, be.run(model, xs, backend), want)
 
 
 def test_dynamic_range_model_is_refused_with_advice():

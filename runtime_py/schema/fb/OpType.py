@@ -19,3 +19,6 @@ class OpType(object):
     TRANSPOSE = 13
     CLIP = 14
     QUANTIZE = 15
+    TANH = 16
+    LEAKY_RELU = 17
+    HARD_SWISH = 18

@@ -180,6 +180,8 @@ import edgenn.runtime_py.schema.fb.ConcatOptions
 import edgenn.runtime_py.schema.fb.Conv2DOptions
 import edgenn.runtime_py.schema.fb.DepthwiseConv2DOptions
 import edgenn.runtime_py.schema.fb.FullyConnectedOptions
+import edgenn.runtime_py.schema.fb.HardSwishOptions
+import edgenn.runtime_py.schema.fb.LeakyReluOptions
 import edgenn.runtime_py.schema.fb.LogisticOptions
 import edgenn.runtime_py.schema.fb.MaxPool2DOptions
 import edgenn.runtime_py.schema.fb.MeanOptions
@@ -189,6 +191,7 @@ import edgenn.runtime_py.schema.fb.PadOptions
 import edgenn.runtime_py.schema.fb.QuantizeOptions
 import edgenn.runtime_py.schema.fb.ReshapeOptions
 import edgenn.runtime_py.schema.fb.SoftmaxOptions
+import edgenn.runtime_py.schema.fb.TanhOptions
 import edgenn.runtime_py.schema.fb.TransposeOptions
 try:
     from typing import List, Union
@@ -204,7 +207,7 @@ class OperatorT(object):
         self.inputs = None  # type: List[int]
         self.outputs = None  # type: List[int]
         self.optionsType = 0  # type: int
-        self.options = None  # type: Union[None, edgenn.runtime_py.schema.fb.Conv2DOptions.Conv2DOptionsT, edgenn.runtime_py.schema.fb.DepthwiseConv2DOptions.DepthwiseConv2DOptionsT, edgenn.runtime_py.schema.fb.FullyConnectedOptions.FullyConnectedOptionsT, edgenn.runtime_py.schema.fb.AddOptions.AddOptionsT, edgenn.runtime_py.schema.fb.MulOptions.MulOptionsT, edgenn.runtime_py.schema.fb.MaxPool2DOptions.MaxPool2DOptionsT, edgenn.runtime_py.schema.fb.AvgPool2DOptions.AvgPool2DOptionsT, edgenn.runtime_py.schema.fb.MeanOptions.MeanOptionsT, edgenn.runtime_py.schema.fb.SoftmaxOptions.SoftmaxOptionsT, edgenn.runtime_py.schema.fb.LogisticOptions.LogisticOptionsT, edgenn.runtime_py.schema.fb.PadOptions.PadOptionsT, edgenn.runtime_py.schema.fb.ConcatOptions.ConcatOptionsT, edgenn.runtime_py.schema.fb.ReshapeOptions.ReshapeOptionsT, edgenn.runtime_py.schema.fb.TransposeOptions.TransposeOptionsT, edgenn.runtime_py.schema.fb.ClipOptions.ClipOptionsT, edgenn.runtime_py.schema.fb.QuantizeOptions.QuantizeOptionsT]
+        self.options = None  # type: Union[None, edgenn.runtime_py.schema.fb.Conv2DOptions.Conv2DOptionsT, edgenn.runtime_py.schema.fb.DepthwiseConv2DOptions.DepthwiseConv2DOptionsT, edgenn.runtime_py.schema.fb.FullyConnectedOptions.FullyConnectedOptionsT, edgenn.runtime_py.schema.fb.AddOptions.AddOptionsT, edgenn.runtime_py.schema.fb.MulOptions.MulOptionsT, edgenn.runtime_py.schema.fb.MaxPool2DOptions.MaxPool2DOptionsT, edgenn.runtime_py.schema.fb.AvgPool2DOptions.AvgPool2DOptionsT, edgenn.runtime_py.schema.fb.MeanOptions.MeanOptionsT, edgenn.runtime_py.schema.fb.SoftmaxOptions.SoftmaxOptionsT, edgenn.runtime_py.schema.fb.LogisticOptions.LogisticOptionsT, edgenn.runtime_py.schema.fb.PadOptions.PadOptionsT, edgenn.runtime_py.schema.fb.ConcatOptions.ConcatOptionsT, edgenn.runtime_py.schema.fb.ReshapeOptions.ReshapeOptionsT, edgenn.runtime_py.schema.fb.TransposeOptions.TransposeOptionsT, edgenn.runtime_py.schema.fb.ClipOptions.ClipOptionsT, edgenn.runtime_py.schema.fb.QuantizeOptions.QuantizeOptionsT, edgenn.runtime_py.schema.fb.TanhOptions.TanhOptionsT, edgenn.runtime_py.schema.fb.LeakyReluOptions.LeakyReluOptionsT, edgenn.runtime_py.schema.fb.HardSwishOptions.HardSwishOptionsT]
         self.scratchOffset = -1  # type: int
         self.scratchBytes = 0  # type: int
         self.macs = 0  # type: int

@@ -20,6 +20,9 @@ class OperatorOptions(object):
     TransposeOptions = 14
     ClipOptions = 15
     QuantizeOptions = 16
+    TanhOptions = 17
+    LeakyReluOptions = 18
+    HardSwishOptions = 19
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -73,4 +76,13 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().QuantizeOptions:
         import edgenn.runtime_py.schema.fb.QuantizeOptions
         return edgenn.runtime_py.schema.fb.QuantizeOptions.QuantizeOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().TanhOptions:
+        import edgenn.runtime_py.schema.fb.TanhOptions
+        return edgenn.runtime_py.schema.fb.TanhOptions.TanhOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().LeakyReluOptions:
+        import edgenn.runtime_py.schema.fb.LeakyReluOptions
+        return edgenn.runtime_py.schema.fb.LeakyReluOptions.LeakyReluOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().HardSwishOptions:
+        import edgenn.runtime_py.schema.fb.HardSwishOptions
+        return edgenn.runtime_py.schema.fb.HardSwishOptions.HardSwishOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None

@@ -220,7 +220,7 @@ def make_unsupported(s: int = 5) -> bytes:
     x = images(rng, 128, 8, 8, 3)
     inp = keras.Input((8, 8, 3), batch_size=1, name="x")
     t = layers.Conv2D(4, 3, padding="same", activation="relu")(inp)
-    t = layers.Activation("hard_swish")(t)                                      # HARD_SWISH: not in edgenn
+    t = layers.Activation("hard_swish")(t)                                      # HARD_SWISH (once unsupported)
     t = layers.GlobalAveragePooling2D()(t)
     out = layers.Dense(2)(t)
     m = keras.Model(inp, out)

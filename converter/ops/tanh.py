@@ -1,0 +1,50 @@
+"""tanh: TFLM int8 tanh (reference_integer_ops::Tanh).
+
+No float attrs. The output quantization is fixed: scale 1/128, zero point 0 (TFLM's int8 kernel
+ignores the output tensor's parameters and always produces that). Options follow TFLM's
+CalculateArithmeticOpData (tanh.cc): the input scale times 2**27 (kInputIntegerBits = 4) split by
+frexp into a Q31 multiplier and a left shift, and input_range_radius =
+CalculateInputRadius(4, input_left_shift, 31) beyond which the output saturates.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from edgenn.converter.graph import Graph, Op, QParams
+from edgenn.errors import EdgennError
+from edgenn.runtime_py.fixedpoint import calculate_input_radius, round_half_away
+
+OUTPUT_QUANT = "fixed"
+INPUT_INTEGER_BITS = 4
+OUTPUT_SCALE = 1.0 / 128.0
+
+
+def fixed_output_qparams(op: Op, g: Graph) -> QParams:
+    return QParams.per_tensor(OUTPUT_SCALE, 0)
+
+
+def prepare(op: Op, g: Graph) -> None:
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    if tuple(x.shape) != tuple(y.shape):
+        raise EdgennError(f"tanh '{op.name}': input {x.shape} and output {y.shape} must have the same shape")
+    if x.quant is None or x.quant.scale.size != 1:
+        raise EdgennError(f"tanh '{op.name}': the input must be quantized per tensor")
+    if y.quant is None or y.quant.scale.size != 1 or y.quant.zp != 0 \
+            or np.float32(y.quant.s) != np.float32(OUTPUT_SCALE):
+        raise EdgennError(f"tanh '{op.name}': int8 output must have scale 1/128 and zero point 0 "
+                          f"(TFLite's fixed tanh output), got scale {y.quant.s if y.quant else None} "
+                          f"zero point {y.quant.zp if y.quant else None}")
+    # TFLM: static_cast<double>(float scale) * (1 << 27), then std::frexp.
+    real = float(x.quant.s) * float(1 << (31 - INPUT_INTEGER_BITS))
+    q, shift = math.frexp(real)
+    mult = round_half_away(q * (1 << 31))
+    if not 0 <= shift <= 62 or mult >= 1 << 31:
+        raise EdgennError(f"tanh '{op.name}': input scale {x.quant.s} is out of the supported range")
+    op.options = {
+        "input_zero_point": x.quant.zp,
+        "input_range_radius": calculate_input_radius(INPUT_INTEGER_BITS, shift, 31),
+        "input_multiplier": mult,
+        "input_left_shift": shift,
+    }
