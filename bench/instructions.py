@@ -146,8 +146,9 @@ def table(results: dict, boards: list[str], models: list[str], tflm: dict) -> st
     cores = ", ".join(f"{BOARD_LABELS.get(b, b)} = `{b}` ({get_board(b).core})" for b in boards)
     note = (f"\nExecuted instructions per inference (instructions per MAC), counted by edgenn's QEMU plugin, "
             f"identical run to run; mean of the samples; outputs byte-identical to runtime_py. Boards: {cores}. "
-            "edgenn: plain C99 kernels at -O2 (no CMSIS-NN, no intrinsics). TFLM figures: "
-            "tests/data/mlperf_tiny/README.md (same QEMU, same counting).\n")
+            "edgenn: its own C99 kernels at -O2 (no CMSIS-NN), with ACLE intrinsics and a few inline-assembly "
+            "loops for the DSP extension (M4, M7) and for Helium (M55), portable C elsewhere (A72). "
+            "TFLM figures: tests/data/mlperf_tiny/README.md (same QEMU, same counting).\n")
     return "\n".join(lines) + "\n" + note
 
 

@@ -1,6 +1,9 @@
 /* add: int8 elementwise addition with broadcasting (TFLM reference arithmetic, bit for bit).
  * Broadcasting visits the output in order; axes are merged where both inputs continue
- * contiguously (or both stay broadcast), so the inner loop is as long as possible. */
+ * contiguously (or both stay broadcast), so the inner loop is as long as possible. Each output is
+ * written right after its inputs are read, so the output may be either input (in place).
+ * The three requantizations take a fast exact form when the parameters allow (always, for the
+ * converter's adds), and Helium does four elements at a time. */
 #include "add.h"
 
 #include "edgenn_fixedpoint.h"
@@ -18,27 +21,98 @@ static inline int8_t {{ kp }}add_out(const {{ kp }}add_params *p, int32_t raw_su
     return (int8_t)enn_clamp(y, p->act_min, p->act_max);
 }
 
-/* n outputs; a and b advance by sa, sb (0 = broadcast, 1 = contiguous). */
-static void {{ kp }}add_row(const {{ kp }}add_params *p, int32_t n, const int8_t *a, int32_t sa, const int8_t *b,
-                           int32_t sb, int8_t *o)
+/* The fast form of a call's arithmetic, decoded once. It applies when left_shift <= 21 and every
+ * multiplier is >= 0 with shift -31..0 (always so for the converter's adds: left_shift 20 and
+ * multipliers smaller than one). Then |(x + offset) << left_shift| <= 256 << 21 = 2^29, the
+ * rescaled inputs and their sum stay below 2^29, and each stage is exact as
+ *   SRDHM(v, m) = SMMULR(2v, m)                      (2v does not overflow),
+ *   RDBP(s, r)  = (((s - [s < 0]) >> (r - 1)) + 1) >> 1  for r >= 1, s for r = 0. */
+typedef struct {
+    int32_t shift1;  /* left_shift + 1: (x + offset) << shift1 is 2v */
+    int32_t off1, m1, r1, off2, m2, r2; /* per input: offset, multiplier, right shift */
+    int32_t mo, ro, out_offset, lo, hi;
+} {{ kp }}add_fast;
+
+ENN_INLINE int32_t {{ kp }}add_rdbp(int32_t s, int32_t r)
 {
-    int32_t i;
+    return r == 0 ? s : (((s + (s >> 31)) >> (r - 1)) + 1) >> 1;
+}
+
+ENN_INLINE int32_t {{ kp }}add_in(int32_t x, int32_t offset, int32_t shift1, int32_t m, int32_t r)
+{
+    return {{ kp }}add_rdbp(enn_smmulr((int32_t)((uint32_t)(x + offset) << shift1), m), r);
+}
+
+ENN_INLINE int8_t {{ kp }}add_fast_out(const {{ kp }}add_fast *f, int32_t raw_sum)
+{
+    return enn_out8({{ kp }}add_rdbp(enn_smmulr(raw_sum * 2, f->mo), f->ro), f->out_offset, f->lo, f->hi,
+                    f->lo == -128 && f->hi == 127);
+}
+
+/* n outputs; a and b advance by sa, sb (0 = broadcast, 1 = contiguous). */
+static void {{ kp }}add_row(const {{ kp }}add_params *p, const {{ kp }}add_fast *f, int32_t n, const int8_t *a,
+                           int32_t sa, const int8_t *b, int32_t sb, int8_t *o)
+{
+    int32_t i = 0;
+#if defined(ENN_MVE)
+    if (sa == 1 && sb == 1) {
+        /* Four lanes per step with enn_mbqm4_mve (exact for any parameters); the parameter
+         * vectors made once. */
+        const int32x4_t shift = vdupq_n_s32(p->left_shift);
+        const int32x4_t m1 = vdupq_n_s32(p->input1_multiplier);
+        const int32x4_t s1 = vdupq_n_s32(p->input1_shift);
+        const int32x4_t m2 = vdupq_n_s32(p->input2_multiplier);
+        const int32x4_t s2 = vdupq_n_s32(p->input2_shift);
+        const int32x4_t mo = vdupq_n_s32(p->output_multiplier);
+        const int32x4_t so = vdupq_n_s32(p->output_shift);
+        const int32x4_t lo = vdupq_n_s32(p->act_min);
+        const int32x4_t hi = vdupq_n_s32(p->act_max);
+        for (; i + 4 <= n; i += 4) {
+            const int32x4_t va = vshlq_s32(vaddq_n_s32(vldrbq_s32(a + i), p->input1_offset), shift);
+            const int32x4_t vb = vshlq_s32(vaddq_n_s32(vldrbq_s32(b + i), p->input2_offset), shift);
+            const int32x4_t sum = vaddq_s32(enn_mbqm4_mve(va, m1, s1), enn_mbqm4_mve(vb, m2, s2));
+            const int32x4_t y = vaddq_n_s32(enn_mbqm4_mve(sum, mo, so), p->output_offset);
+            vstrbq_s32(o + i, vminq_s32(vmaxq_s32(y, lo), hi));
+        }
+    }
+#endif
+    if (f != 0) {
+        /* The parameters in locals: the byte stores could alias *f, and gcc would reload them. */
+        const {{ kp }}add_fast q = *f;
+        if (sa == 0) {
+            const int32_t va = {{ kp }}add_in(a[0], q.off1, q.shift1, q.m1, q.r1);
+            for (; i < n; i++) {
+                o[i] = {{ kp }}add_fast_out(&q, va + {{ kp }}add_in(b[i * sb], q.off2, q.shift1, q.m2, q.r2));
+            }
+        } else if (sb == 0) {
+            const int32_t vb = {{ kp }}add_in(b[0], q.off2, q.shift1, q.m2, q.r2);
+            for (; i < n; i++) {
+                o[i] = {{ kp }}add_fast_out(&q, {{ kp }}add_in(a[i * sa], q.off1, q.shift1, q.m1, q.r1) + vb);
+            }
+        } else {
+            for (; i < n; i++) {
+                o[i] = {{ kp }}add_fast_out(&q, {{ kp }}add_in(a[i], q.off1, q.shift1, q.m1, q.r1) +
+                                                    {{ kp }}add_in(b[i], q.off2, q.shift1, q.m2, q.r2));
+            }
+        }
+        return;
+    }
     if (sa == 0) {
         const int32_t va = {{ kp }}add_scale(a[0], p->input1_offset, p->left_shift, p->input1_multiplier,
                                             p->input1_shift);
-        for (i = 0; i < n; i++) {
+        for (; i < n; i++) {
             o[i] = {{ kp }}add_out(p, va + {{ kp }}add_scale(b[i * sb], p->input2_offset, p->left_shift,
                                                            p->input2_multiplier, p->input2_shift));
         }
     } else if (sb == 0) {
         const int32_t vb = {{ kp }}add_scale(b[0], p->input2_offset, p->left_shift, p->input2_multiplier,
                                             p->input2_shift);
-        for (i = 0; i < n; i++) {
+        for (; i < n; i++) {
             o[i] = {{ kp }}add_out(p, {{ kp }}add_scale(a[i * sa], p->input1_offset, p->left_shift,
                                                       p->input1_multiplier, p->input1_shift) + vb);
         }
     } else {
-        for (i = 0; i < n; i++) {
+        for (; i < n; i++) {
             o[i] = {{ kp }}add_out(p, {{ kp }}add_scale(a[i * sa], p->input1_offset, p->left_shift,
                                                       p->input1_multiplier, p->input1_shift) +
                                          {{ kp }}add_scale(b[i * sb], p->input2_offset, p->left_shift,
@@ -61,6 +135,25 @@ void {{ kp }}add(const {{ kp }}add_params *prm, const int8_t *input1, const int8
     int32_t ib = 0;
     int32_t it;
     int d;
+    {{ kp }}add_fast fast;
+    const {{ kp }}add_fast *f = 0;
+    if (prm->left_shift >= 0 && prm->left_shift <= 21 && prm->input1_multiplier >= 0 && prm->input2_multiplier >= 0 &&
+        prm->output_multiplier >= 0 && prm->input1_shift <= 0 && prm->input1_shift >= -31 && prm->input2_shift <= 0 &&
+        prm->input2_shift >= -31 && prm->output_shift <= 0 && prm->output_shift >= -31) {
+        fast.shift1 = prm->left_shift + 1;
+        fast.off1 = prm->input1_offset;
+        fast.m1 = prm->input1_multiplier;
+        fast.r1 = -prm->input1_shift;
+        fast.off2 = prm->input2_offset;
+        fast.m2 = prm->input2_multiplier;
+        fast.r2 = -prm->input2_shift;
+        fast.mo = prm->output_multiplier;
+        fast.ro = -prm->output_shift;
+        fast.out_offset = prm->output_offset;
+        fast.lo = prm->act_min;
+        fast.hi = prm->act_max;
+        f = &fast;
+    }
     /* Loops from the innermost axis out; extent-1 output axes vanish, mergeable axes fuse. */
     for (d = {{ kp|upper }}ADD_MAX_DIMS - 1; d >= 0; d--) {
         const int32_t n = prm->out_shape[d];
@@ -86,7 +179,7 @@ void {{ kp }}add(const {{ kp }}add_params *prm, const int8_t *input1, const int8
         nd = 1;
     }
     if (nd == 1) { /* equal shapes, a scalar against a tensor, or one contiguous broadcast */
-        {{ kp }}add_row(prm, shape[0], input1, sa[0], input2, sb[0], output);
+        {{ kp }}add_row(prm, f, shape[0], input1, sa[0], input2, sb[0], output);
         return;
     }
     for (d = 1; d < nd; d++) {
@@ -94,7 +187,7 @@ void {{ kp }}add(const {{ kp }}add_params *prm, const int8_t *input1, const int8
         outer *= shape[d];
     }
     for (it = 0; it < outer; it++) {
-        {{ kp }}add_row(prm, shape[0], input1 + ia, sa[0], input2 + ib, sb[0], output);
+        {{ kp }}add_row(prm, f, shape[0], input1 + ia, sa[0], input2 + ib, sb[0], output);
         output += shape[0];
         for (d = 1; d < nd; d++) { /* odometer over the outer loops */
             ia += sa[d];

@@ -1,13 +1,36 @@
 /* conv2d: int8 2-D convolution, bit-exact with TFLM's reference_integer_ops::ConvPerChannel.
  *
- * Same arithmetic as TFLM (acc = sum filter * (input + input_offset), + bias, requantize, + output
- * offset, clamp), organised for speed: the range of filter taps that falls inside the input is
- * computed once per output row / column instead of testing every tap, and the inner loop over the
- * input channels of a group is unrolled by four. 1x1 stride-1 unpadded convolutions take a
- * matrix-multiply path. */
+ * Same arithmetic as TFLM: acc = bias + sum filter * (input + input_offset) in int32 (wrapping
+ * like TFLM's accumulator, which is compiled without overflow checks), requantized per output
+ * channel (enn_rq_r when the layer qualifies, else enn_mbqm), plus the output offset, clamped.
+ *
+ * Output pixels are computed one after the other in memory order, each pixel's inputs read before
+ * its outputs are written, so that the output may overlap the input as the memory planner allows
+ * (runtime_py/memory.py); no working memory from the arena, only bounded stack buffers. Per pixel,
+ * the column of input values its window covers is formed the cheapest way:
+ * - 1x1 filters (one group): the pixel's input channels, as they are;
+ * - small windows (one group, at most CONV2D_GATHER bytes): gathered into a stack buffer, taps in
+ *   the padding filled with the input zero point (they add filter * (zp + input_offset) = 0);
+ * - DSP build, input channels in fours (one group, at most CONV2D_EXT values): extended straight
+ *   into int16 pairs (input + offset; 0 in the padding);
+ * - otherwise one dot product per filter row (or per tap) over the taps inside the input.
+ * Then four filters at a time (enn_dot4 and its variants in edgenn_fixedpoint.h), so that each
+ * input word loaded serves four dot products: two 16-bit MACs per SMLAD on the DSP extension
+ * (Cortex-M4/M7/M33), sixteen 8-bit MACs per VMLADAVA on Helium (Cortex-M55, with each filter's
+ * sum from a table the op template makes: + input_offset * sum), plain C elsewhere. */
 #include "conv2d.h"
 
 #include "edgenn_fixedpoint.h"
+
+/* Windows of at most this many bytes (one group) are gathered into a stack buffer and take one
+ * contiguous dot product per filter: first layers with few input channels have many short rows.
+ * With Helium, where a dot product's set-up is costly and the filter sums come from a table, every
+ * window up to 1 KB (3x3 filters of up to 113 channels) is gathered. */
+#if defined(ENN_MVE)
+#define {{ kp|upper }}CONV2D_GATHER 1024
+#else
+#define {{ kp|upper }}CONV2D_GATHER 128
+#endif
 
 /* First and one-past-last filter tap k with 0 <= origin + k * dilation < size. */
 static void {{ kp }}conv2d_tap_range(int32_t origin, int32_t dilation, int32_t size, int32_t taps, int32_t *lo,
@@ -28,69 +51,224 @@ static void {{ kp }}conv2d_tap_range(int32_t origin, int32_t dilation, int32_t s
     *hi = h;
 }
 
-/* sum over n of w[i] * (x[i] + offset). */
-static inline int32_t {{ kp }}conv2d_dot(const int8_t *x, const int8_t *w, int32_t n, int32_t offset)
+/* A call's parameters, read once: the byte stores to the output could alias the parameter struct,
+ * so the compiler would otherwise reload every field for every output. */
+typedef struct {
+    const int8_t *filter;
+    const int32_t *bias;
+    const int32_t *mult;
+    const int32_t *shift;
+    const uint8_t *rsh;
+    const int32_t *ksum; /* Helium: filter sums (or NULL) */
+    int32_t per_group, groups, f_c, filter_size, w_row, row_step, col_step, offset;
+    int32_t out_offset, lo, hi;
+    int fast; /* enn_rq_layer_ok */
+} {{ kp }}conv2d_ctx;
+
+/* Channel oc's output byte, for any layer. */
+static int8_t {{ kp }}conv2d_out_any(const {{ kp }}conv2d_ctx *c, int32_t acc, int32_t oc)
 {
-    int32_t acc = 0;
-    while (n >= 4) {
-        acc += (int32_t)w[0] * ((int32_t)x[0] + offset);
-        acc += (int32_t)w[1] * ((int32_t)x[1] + offset);
-        acc += (int32_t)w[2] * ((int32_t)x[2] + offset);
-        acc += (int32_t)w[3] * ((int32_t)x[3] + offset);
-        x += 4;
-        w += 4;
-        n -= 4;
+    int32_t v;
+    if (c->fast) {
+        v = enn_rq_r(acc, c->mult[oc], c->rsh[oc]);
+    } else {
+        v = enn_mbqm(acc, c->mult[oc], (int)c->shift[oc]);
     }
-    while (n > 0) {
-        acc += (int32_t)*w++ * ((int32_t)*x++ + offset);
-        n--;
-    }
-    return acc;
+    return enn_out8(v, c->out_offset, c->lo, c->hi, 0);
 }
 
-/* Two filters at once (w0 and w0 + w_stride): each input value feeds two multiply-accumulates. */
-static inline void {{ kp }}conv2d_dot2(const int8_t *x, const int8_t *w0, int32_t w_stride, int32_t n, int32_t offset,
-                                       int32_t *acc0, int32_t *acc1)
+/* All output channels of one pixel, any filter and groups (the layers conv2d_col does not take:
+ * groups, dilated or large windows). in_px / w_first: the first valid tap in the input and in a
+ * filter; n_ky filter rows of `runs` dot products of length `run` each. fast_full: the layer passed
+ * enn_rq_layer_ok and its clamp is the int8 range. */
+static void {{ kp }}conv2d_pixel(const {{ kp }}conv2d_ctx *c, const int8_t *in_px, int32_t w_first, int32_t n_ky,
+                                 int32_t runs, int32_t run, int8_t *out, int fast_full)
 {
-    const int8_t *w1 = w0 + w_stride;
-    int32_t a0 = *acc0;
-    int32_t a1 = *acc1;
-    while (n >= 4) {
-        const int32_t x0 = (int32_t)x[0] + offset;
-        const int32_t x1 = (int32_t)x[1] + offset;
-        const int32_t x2 = (int32_t)x[2] + offset;
-        const int32_t x3 = (int32_t)x[3] + offset;
-        a0 += (int32_t)w0[0] * x0;
-        a1 += (int32_t)w1[0] * x0;
-        a0 += (int32_t)w0[1] * x1;
-        a1 += (int32_t)w1[1] * x1;
-        a0 += (int32_t)w0[2] * x2;
-        a1 += (int32_t)w1[2] * x2;
-        a0 += (int32_t)w0[3] * x3;
-        a1 += (int32_t)w1[3] * x3;
-        x += 4;
-        w0 += 4;
-        w1 += 4;
-        n -= 4;
+    const int32_t f_c = c->f_c;
+    const int32_t filter_size = c->filter_size;
+    const int32_t per_group = c->per_group;
+    int32_t oc = 0;
+    int32_t g;
+    for (g = 0; g < c->groups; g++) {
+        const int8_t *in_g = in_px + g * f_c;
+        int32_t f = 0;
+        for (; f + 4 <= per_group; f += 4, oc += 4) {
+            const int8_t *w_row = c->filter + oc * filter_size + w_first;
+            int32_t a0 = 0;
+            int32_t a1 = 0;
+            int32_t a2 = 0;
+            int32_t a3 = 0;
+            if (c->bias != 0) {
+                a0 = c->bias[oc];
+                a1 = c->bias[oc + 1];
+                a2 = c->bias[oc + 2];
+                a3 = c->bias[oc + 3];
+            }
+            {
+                const int8_t *x_row = in_g;
+                int32_t ky;
+                for (ky = 0; ky < n_ky; ky++, x_row += c->row_step, w_row += c->w_row) {
+                    const int8_t *x = x_row;
+                    const int8_t *w = w_row;
+                    int32_t k;
+                    for (k = 0; k < runs; k++, x += c->col_step, w += f_c) {
+                        enn_dot4(x, w, filter_size, run, c->offset, &a0, &a1, &a2, &a3);
+                    }
+                }
+            }
+#if defined(ENN_MVE)
+            (void)fast_full;
+            enn_requant4_mve(enn_lanes4(a0, a1, a2, a3), c->mult + oc, c->shift + oc, 1, c->out_offset, c->lo, c->hi,
+                             out + oc);
+#else
+            if (fast_full) {
+                const int32_t *m = c->mult + oc;
+                const uint8_t *r = c->rsh + oc;
+                out[oc] = enn_sat8(enn_rq_r(a0, m[0], r[0]) + c->out_offset);
+                out[oc + 1] = enn_sat8(enn_rq_r(a1, m[1], r[1]) + c->out_offset);
+                out[oc + 2] = enn_sat8(enn_rq_r(a2, m[2], r[2]) + c->out_offset);
+                out[oc + 3] = enn_sat8(enn_rq_r(a3, m[3], r[3]) + c->out_offset);
+            } else {
+                out[oc] = {{ kp }}conv2d_out_any(c, a0, oc);
+                out[oc + 1] = {{ kp }}conv2d_out_any(c, a1, oc + 1);
+                out[oc + 2] = {{ kp }}conv2d_out_any(c, a2, oc + 2);
+                out[oc + 3] = {{ kp }}conv2d_out_any(c, a3, oc + 3);
+            }
+#endif
+        }
+        for (; f < per_group; f++, oc++) {
+            const int8_t *w_row = c->filter + oc * filter_size + w_first;
+            const int8_t *x_row = in_g;
+            uint32_t acc = c->bias != 0 ? (uint32_t)c->bias[oc] : 0u;
+            int32_t ky;
+            for (ky = 0; ky < n_ky; ky++, x_row += c->row_step, w_row += c->w_row) {
+                const int8_t *x = x_row;
+                const int8_t *w = w_row;
+                int32_t k;
+                for (k = 0; k < runs; k++, x += c->col_step, w += f_c) {
+                    acc += enn_dot1(x, w, run, c->offset);
+                }
+            }
+            out[oc] = {{ kp }}conv2d_out_any(c, (int32_t)acc, oc);
+        }
     }
-    while (n > 0) {
-        const int32_t x0 = (int32_t)*x++ + offset;
-        a0 += (int32_t)*w0++ * x0;
-        a1 += (int32_t)*w1++ * x0;
-        n--;
-    }
-    *acc0 = a0;
-    *acc1 = a1;
 }
 
-static int8_t {{ kp }}conv2d_requant(const {{ kp }}conv2d_params *prm, int32_t acc, const int32_t *bias, int32_t oc)
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+/* The DSP build extends a pixel's column of up to this many values to int16 pairs once (enn_ext16),
+ * in a stack buffer of 1152 bytes (3x3 filters of 64 channels), so that the filters' inner loop
+ * reads ready pairs. */
+#define {{ kp|upper }}CONV2D_EXT 576
+#endif
+
+/* All output channels of one pixel from a column of n input values (1x1 filters and gathered
+ * windows; one group): the common case, with the call's parameters in locals. x: the column as
+ * int8 (NULL when xp is ready and n is a multiple of 4); xp: the DSP build's buffer of int16 pairs,
+ * already holding the column when ready. */
+static void {{ kp }}conv2d_col(const {{ kp }}conv2d_ctx *c, const int8_t *x, uint32_t *xp, int ready, int32_t n,
+                               int8_t *out)
 {
-    if (bias != 0) {
-        /* int32 wrap-around as TFLM's accumulator (which is compiled without overflow checks). */
-        acc = (int32_t)((uint32_t)acc + (uint32_t)bias[oc]);
+    const int8_t *w = c->filter;
+    const int32_t *bias = c->bias;
+    const int32_t *mult = c->mult;
+    const int32_t out_c = c->per_group;
+    const int32_t offset = c->offset;
+    const int32_t out_offset = c->out_offset;
+    const int32_t lo = c->lo;
+    const int32_t hi = c->hi;
+#if defined(ENN_MVE)
+    const int32_t *shift = c->shift;
+    const int32_t *ksum = c->ksum;
+#else
+    const uint8_t *rsh = c->rsh;
+    const int fast_full = c->fast && lo == -128 && hi == 127;
+#endif
+    int32_t oc = 0;
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+    if (!ready && n <= {{ kp|upper }}CONV2D_EXT) {
+        enn_ext16(xp, x, n >> 2, offset);
+        ready = 1;
     }
-    acc = enn_mbqm(acc, prm->multiplier[oc], (int)prm->shift[oc]) + prm->output_offset;
-    return (int8_t)enn_clamp(acc, prm->act_min, prm->act_max);
+#else
+    (void)xp;
+    (void)ready;
+#endif
+    for (; oc + 4 <= out_c; oc += 4, w += 4 * n) {
+        int32_t a0 = 0;
+        int32_t a1 = 0;
+        int32_t a2 = 0;
+        int32_t a3 = 0;
+        if (bias != 0) {
+            a0 = bias[oc];
+            a1 = bias[oc + 1];
+            a2 = bias[oc + 2];
+            a3 = bias[oc + 3];
+        }
+#if defined(ENN_MVE)
+        if (ksum != 0) {
+            /* acc += sum w x + input_offset * sum(w), the filter sums from the table. */
+            a0 = (int32_t)((uint32_t)a0 + (uint32_t)offset * (uint32_t)ksum[oc]);
+            a1 = (int32_t)((uint32_t)a1 + (uint32_t)offset * (uint32_t)ksum[oc + 1]);
+            a2 = (int32_t)((uint32_t)a2 + (uint32_t)offset * (uint32_t)ksum[oc + 2]);
+            a3 = (int32_t)((uint32_t)a3 + (uint32_t)offset * (uint32_t)ksum[oc + 3]);
+            enn_dot4x_mve(x, w, n, n, &a0, &a1, &a2, &a3);
+        } else {
+            enn_dot4(x, w, n, n, offset, &a0, &a1, &a2, &a3);
+        }
+        enn_requant4_mve(enn_lanes4(a0, a1, a2, a3), mult + oc, shift + oc, 1, out_offset, lo, hi, out + oc);
+#else
+#if defined(ENN_DSP)
+        if (ready) {
+            /* The pairs, then the last n % 4 values (with their offset) one by one. */
+            int32_t i;
+            enn_dot4_x16(xp, w, n, n >> 2, &a0, &a1, &a2, &a3);
+            for (i = n & ~3; i < n; i++) {
+                const int32_t v = x[i] + offset;
+                a0 = (int32_t)((uint32_t)a0 + (uint32_t)(w[i] * v));
+                a1 = (int32_t)((uint32_t)a1 + (uint32_t)(w[n + i] * v));
+                a2 = (int32_t)((uint32_t)a2 + (uint32_t)(w[2 * n + i] * v));
+                a3 = (int32_t)((uint32_t)a3 + (uint32_t)(w[3 * n + i] * v));
+            }
+        } else
+#endif
+        {
+            enn_dot4(x, w, n, n, offset, &a0, &a1, &a2, &a3);
+        }
+        if (fast_full) {
+            out[oc] = enn_sat8(enn_rq_r(a0, mult[oc], rsh[oc]) + out_offset);
+            out[oc + 1] = enn_sat8(enn_rq_r(a1, mult[oc + 1], rsh[oc + 1]) + out_offset);
+            out[oc + 2] = enn_sat8(enn_rq_r(a2, mult[oc + 2], rsh[oc + 2]) + out_offset);
+            out[oc + 3] = enn_sat8(enn_rq_r(a3, mult[oc + 3], rsh[oc + 3]) + out_offset);
+        } else {
+            out[oc] = {{ kp }}conv2d_out_any(c, a0, oc);
+            out[oc + 1] = {{ kp }}conv2d_out_any(c, a1, oc + 1);
+            out[oc + 2] = {{ kp }}conv2d_out_any(c, a2, oc + 2);
+            out[oc + 3] = {{ kp }}conv2d_out_any(c, a3, oc + 3);
+        }
+#endif
+    }
+    for (; oc < out_c; oc++, w += n) {
+        uint32_t acc = bias != 0 ? (uint32_t)bias[oc] : 0u;
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+        if (ready) {
+            int32_t i;
+            int32_t a = (int32_t)acc;
+            for (i = 0; i + 4 <= n; i += 4) {
+                const int32_t wv = enn_ld32(w + i);
+                a = __smlad((int32_t)xp[(i >> 1) + 1], enn_sxtb16_ror8(wv),
+                            __smlad((int32_t)xp[i >> 1], __sxtb16(wv), a));
+            }
+            acc = (uint32_t)a;
+            for (; i < n; i++) {
+                acc += (uint32_t)(w[i] * (x[i] + offset));
+            }
+        } else
+#endif
+        {
+            acc += enn_dot1(x, w, n, offset);
+        }
+        out[oc] = {{ kp }}conv2d_out_any(c, (int32_t)acc, oc);
+    }
 }
 
 void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const int8_t *filter,
@@ -99,124 +277,142 @@ void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const
     const int32_t in_h = prm->input_h;
     const int32_t in_w = prm->input_w;
     const int32_t in_c = prm->input_c;
-    const int32_t out_h = prm->output_h;
-    const int32_t out_w = prm->output_w;
     const int32_t out_c = prm->output_c;
-    const int32_t f_h = prm->filter_h;
     const int32_t f_w = prm->filter_w;
     const int32_t f_c = prm->filter_c;
-    const int32_t groups = in_c / f_c;
-    const int32_t per_group = out_c / groups;
-    const int32_t offset = prm->input_offset;
-    const int32_t filter_size = f_h * f_w * f_c;
+    {{ kp }}conv2d_ctx c;
+    int fast_full;
+    int pointwise;
+    int gather;
+    int8_t win[{{ kp|upper }}CONV2D_GATHER];
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+    int wide;
+    uint32_t xp[{{ kp|upper }}CONV2D_EXT / 2];
+#else
+    uint32_t *xp = 0;
+#endif
     int32_t b;
-
-    if (f_h == 1 && f_w == 1 && groups == 1 && prm->stride_h == 1 && prm->stride_w == 1 && prm->pad_top == 0 &&
-        prm->pad_left == 0 && out_h == in_h && out_w == in_w) {
-        /* 1x1, stride 1, no padding: every output pixel is a matrix-vector product. */
-        const int32_t pixels = prm->batches * out_h * out_w;
-        int32_t p;
-        for (p = 0; p < pixels; p++) {
-            const int8_t *x = input + p * in_c;
-            const int8_t *w = filter;
-            int32_t oc = 0;
-            for (; oc + 2 <= out_c; oc += 2) {
-                int32_t acc0 = 0;
-                int32_t acc1 = 0;
-                {{ kp }}conv2d_dot2(x, w, in_c, in_c, offset, &acc0, &acc1);
-                *output++ = {{ kp }}conv2d_requant(prm, acc0, bias, oc);
-                *output++ = {{ kp }}conv2d_requant(prm, acc1, bias, oc + 1);
-                w += 2 * in_c;
-            }
-            if (oc < out_c) {
-                *output++ = {{ kp }}conv2d_requant(prm, {{ kp }}conv2d_dot(x, w, in_c, offset), bias, oc);
-            }
-        }
-        return;
-    }
+    c.filter = filter;
+    c.bias = bias;
+    c.mult = prm->multiplier;
+    c.shift = prm->shift;
+    c.rsh = prm->rshift;
+    c.ksum = prm->ksum;
+    c.groups = in_c / f_c;
+    c.per_group = out_c / c.groups;
+    c.f_c = f_c;
+    c.filter_size = prm->filter_h * f_w * f_c;
+    c.w_row = f_w * f_c;                             /* filter: next row */
+    c.row_step = prm->dilation_h * in_w * in_c;      /* input: next filter row */
+    c.col_step = prm->dilation_w * in_c;             /* input: next filter column */
+    c.offset = prm->input_offset;
+    c.out_offset = prm->output_offset;
+    c.lo = prm->act_min;
+    c.hi = prm->act_max;
+    c.fast = enn_rq_layer_ok(c.mult, c.shift, out_c);
+    fast_full = c.fast && c.lo == -128 && c.hi == 127;
+    pointwise = prm->filter_h == 1 && f_w == 1 && c.groups == 1;
+    gather = !pointwise && c.groups == 1 && c.filter_size <= {{ kp|upper }}CONV2D_GATHER;
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+    /* Whole windows straight into int16 pairs: input channels in fours keep each tap's channels in
+     * whole pairs; padding is 0 (input + offset = 0 there). */
+    wide = !pointwise && c.groups == 1 && (in_c & 3) == 0 && c.filter_size <= {{ kp|upper }}CONV2D_EXT;
+#endif
 
     for (b = 0; b < prm->batches; b++) {
         const int8_t *in_b = input + b * in_h * in_w * in_c;
         int32_t oy;
-        for (oy = 0; oy < out_h; oy++) {
+        for (oy = 0; oy < prm->output_h; oy++) {
             const int32_t iy0 = oy * prm->stride_h - prm->pad_top;
             int32_t ky_lo;
             int32_t ky_hi;
             int32_t ox;
-            {{ kp }}conv2d_tap_range(iy0, prm->dilation_h, in_h, f_h, &ky_lo, &ky_hi);
-            for (ox = 0; ox < out_w; ox++) {
+            {{ kp }}conv2d_tap_range(iy0, prm->dilation_h, in_h, prm->filter_h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < prm->output_w; ox++, output += out_c) {
                 const int32_t ix0 = ox * prm->stride_w - prm->pad_left;
                 int32_t kx_lo;
                 int32_t kx_hi;
-                int32_t g;
-                int32_t oc = 0;
+                int32_t n_ky = ky_hi - ky_lo;
+                int32_t n_kx;
+                int32_t runs; /* dot products per filter row */
+                int32_t run;  /* their length */
+                const int8_t *in_px = in_b;
                 {{ kp }}conv2d_tap_range(ix0, prm->dilation_w, in_w, f_w, &kx_lo, &kx_hi);
-                {
-                    /* First valid tap of the window, in the input and in a filter. */
-                    const int32_t n_ky = ky_hi - ky_lo;
-                    const int32_t n_kx = kx_hi - kx_lo;
-                    const int8_t *in_px = n_ky > 0 && n_kx > 0
-                        ? in_b + ((iy0 + ky_lo * prm->dilation_h) * in_w + ix0 + kx_lo * prm->dilation_w) * in_c
-                        : in_b;
-                    const int32_t w_first = n_ky > 0 && n_kx > 0 ? (ky_lo * f_w + kx_lo) * f_c : 0;
-                    const int32_t row_step = prm->dilation_h * in_w * in_c;
-                    const int32_t col_step = prm->dilation_w * in_c;
-                    /* Taps of a filter row are contiguous in the input too: one dot product per row. */
-                    const int32_t run = col_step == f_c ? n_kx * f_c : 0;
-                    for (g = 0; g < groups; g++) {
-                        const int8_t *in_g = in_px + g * f_c;
-                        int32_t f = 0;
-                        /* Filters in pairs: every input value loaded feeds two multiply-accumulates. */
-                        for (; f + 2 <= per_group; f += 2, oc += 2) {
-                            const int8_t *w_row = filter + oc * filter_size + w_first;
-                            const int8_t *x_row = in_g;
-                            int32_t acc0 = 0;
-                            int32_t acc1 = 0;
-                            int32_t ky;
-                            for (ky = 0; ky < n_ky; ky++) {
-                                if (run > 0) {
-                                    {{ kp }}conv2d_dot2(x_row, w_row, filter_size, run, offset, &acc0, &acc1);
-                                } else {
-                                    const int8_t *x = x_row;
-                                    const int8_t *w = w_row;
-                                    int32_t kx;
-                                    for (kx = 0; kx < n_kx; kx++) {
-                                        {{ kp }}conv2d_dot2(x, w, filter_size, f_c, offset, &acc0, &acc1);
-                                        x += col_step;
-                                        w += f_c;
-                                    }
+                n_kx = kx_hi - kx_lo;
+                if (n_ky == 0 || n_kx == 0) {
+                    n_ky = 0;
+                } else {
+                    /* First valid tap of the window. */
+                    in_px += ((iy0 + ky_lo * prm->dilation_h) * in_w + ix0 + kx_lo * prm->dilation_w) * in_c;
+                }
+                /* Taps of a filter row are contiguous in the input too with one group and no
+                 * horizontal dilation: one dot product per row. */
+                if (c.groups == 1 && c.col_step == f_c) {
+                    runs = 1;
+                    run = n_kx * f_c;
+                } else {
+                    runs = n_kx;
+                    run = f_c;
+                }
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+                if (wide) {
+                    uint32_t *d = xp;
+                    int32_t ky;
+                    for (ky = 0; ky < prm->filter_h; ky++) {
+                        const int32_t iy = iy0 + ky * prm->dilation_h;
+                        int32_t kx;
+                        for (kx = 0; kx < f_w; kx++, d += in_c >> 1) {
+                            const int32_t ix = ix0 + kx * prm->dilation_w;
+                            if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
+                                enn_ext16(d, in_b + (iy * in_w + ix) * in_c, in_c >> 2, c.offset);
+                            } else {
+                                int32_t i;
+                                for (i = 0; i < in_c >> 1; i++) {
+                                    d[i] = 0u;
                                 }
-                                x_row += row_step;
-                                w_row += f_w * f_c;
                             }
-                            *output++ = {{ kp }}conv2d_requant(prm, acc0, bias, oc);
-                            *output++ = {{ kp }}conv2d_requant(prm, acc1, bias, oc + 1);
-                        }
-                        if (f < per_group) {
-                            const int8_t *w_row = filter + oc * filter_size + w_first;
-                            const int8_t *x_row = in_g;
-                            int32_t acc = 0;
-                            int32_t ky;
-                            for (ky = 0; ky < n_ky; ky++) {
-                                if (run > 0) {
-                                    acc += {{ kp }}conv2d_dot(x_row, w_row, run, offset);
-                                } else {
-                                    const int8_t *x = x_row;
-                                    const int8_t *w = w_row;
-                                    int32_t kx;
-                                    for (kx = 0; kx < n_kx; kx++) {
-                                        acc += {{ kp }}conv2d_dot(x, w, f_c, offset);
-                                        x += col_step;
-                                        w += f_c;
-                                    }
-                                }
-                                x_row += row_step;
-                                w_row += f_w * f_c;
-                            }
-                            *output++ = {{ kp }}conv2d_requant(prm, acc, bias, oc);
-                            oc++;
                         }
                     }
+                    {{ kp }}conv2d_col(&c, 0, xp, 1, c.filter_size, output);
+                    continue;
+                }
+#endif
+                if (gather) {
+                    /* The whole window in filter order; taps in the padding hold the input zero
+                     * point, so that they add filter * (zero point + input_offset) = 0. */
+                    const int8_t zp = (int8_t)(-c.offset);
+                    int8_t *d = win;
+                    int32_t ky;
+                    for (ky = 0; ky < prm->filter_h; ky++) {
+                        const int32_t iy = iy0 + ky * prm->dilation_h;
+                        if (iy < 0 || iy >= in_h) {
+                            enn_fill8(d, zp, c.w_row);
+                            d += c.w_row;
+                        } else if (prm->dilation_w == 1) {
+                            /* The row's taps inside the input are contiguous. */
+                            const int32_t lo = kx_lo * f_c;
+                            const int32_t n = n_kx * f_c;
+                            enn_fill8(d, zp, lo);
+                            enn_copy8(d + lo, in_b + (iy * in_w + ix0 + kx_lo) * in_c, n);
+                            enn_fill8(d + lo + n, zp, c.w_row - lo - n);
+                            d += c.w_row;
+                        } else {
+                            int32_t kx;
+                            for (kx = 0; kx < f_w; kx++, d += f_c) {
+                                const int32_t ix = ix0 + kx * prm->dilation_w;
+                                if (ix >= 0 && ix < in_w) {
+                                    enn_copy8(d, in_b + (iy * in_w + ix) * in_c, f_c);
+                                } else {
+                                    enn_fill8(d, zp, f_c);
+                                }
+                            }
+                        }
+                    }
+                    {{ kp }}conv2d_col(&c, win, xp, 0, c.filter_size, output);
+                } else if (pointwise && n_ky > 0) {
+                    {{ kp }}conv2d_col(&c, in_px, xp, 0, f_c, output);
+                } else {
+                    {{ kp }}conv2d_pixel(&c, in_px, (ky_lo * f_w + kx_lo) * f_c, n_ky, runs, run, output, fast_full);
                 }
             }
         }

@@ -17,6 +17,8 @@ typedef struct {
     int32_t act_min, act_max;
     const int32_t *multiplier; /* [output_c] */
     const int32_t *shift;      /* [output_c], > 0: left */
+    const uint8_t *rshift;     /* [output_c], clamp(-shift, 1, 31) - 1: see enn_rq_r */
+    const int32_t *ksum;       /* [output_c] sum of each filter (Helium builds), or NULL */
 } {{ kp }}conv2d_params;
 
 /* input: [batches][input_h][input_w][input_c]; filter: [output_c][filter_h][filter_w][filter_c];

@@ -1,9 +1,20 @@
 /* depthwise_conv2d: int8 depthwise convolution, bit-exact with TFLM's
  * reference_integer_ops::DepthwiseConvPerChannel.
  *
- * Same arithmetic as TFLM; the range of taps inside the input is computed once per output row /
- * column, and with depth_multiplier 1 four channels are accumulated together so that every input
- * and filter byte loaded feeds a multiply-accumulate with little loop overhead. */
+ * Same arithmetic as TFLM: acc = bias + sum filter * (input + input_offset) in int32 (wrapping),
+ * requantized per channel, plus the output offset, clamped. Output pixels are computed one after
+ * the other in memory order, without working memory, so the output may overlap the input as the
+ * memory planner allows (runtime_py/memory.py). The range of taps inside the input is computed once
+ * per output row / column, so that no tap is tested for the padding.
+ *
+ * With depth_multiplier 1 (input channel == output channel) channels go four at a time:
+ * - Cortex-M DSP: per tap one word of four input bytes and one of four filter bytes, unpacked by
+ *   SXTAB16 / SXTB16 into int16 pairs (the input with its offset added), and one 16x16 MAC per
+ *   channel (SMLABB / SMLATT); a whole 3x3 window hand-scheduled;
+ * - Helium (Cortex-M55): the four channels as int32 lanes (widening loads), and the
+ *   requantization across the lanes;
+ * - portable C: the same loops with plain multiply-adds.
+ * Other depth multipliers take a channel-by-channel loop. */
 #include "depthwise_conv2d.h"
 
 #include "edgenn_fixedpoint.h"
@@ -26,15 +37,275 @@ static void {{ kp }}dw_tap_range(int32_t origin, int32_t dilation, int32_t size,
     *hi = h;
 }
 
-static int8_t {{ kp }}dw_requant(const {{ kp }}depthwise_conv2d_params *prm, int32_t acc, const int32_t *bias,
-                                 int32_t oc)
+/* A call's parameters, read once: the byte stores to the output could alias the parameter struct,
+ * so the compiler would otherwise reload every field for every output. */
+typedef struct {
+    const int32_t *bias;
+    const int32_t *mult;
+    const int32_t *shift;
+    const uint8_t *rsh;
+    int32_t ch;        /* channels (input = output with depth_multiplier 1) */
+    int32_t row_step;  /* input: next filter row */
+    int32_t col_step;  /* input: next filter column */
+    int32_t w_row;     /* filter: next row */
+    int32_t offset;    /* input offset */
+    int32_t out_offset, lo, hi;
+    int fast;          /* enn_rq_layer_ok */
+    int full;          /* the clamp is the int8 range */
+    int window3;       /* 3x3 filter, no dilation */
+} {{ kp }}dw_ctx;
+
+/* Channel c's output byte from its accumulator (bias included). */
+static int8_t {{ kp }}dw_out_any(const {{ kp }}dw_ctx *k, int32_t acc, int32_t c)
 {
-    if (bias != 0) {
-        /* int32 wrap-around as TFLM's accumulator (which is compiled without overflow checks). */
-        acc = (int32_t)((uint32_t)acc + (uint32_t)bias[oc]);
+    const int32_t v = k->fast ? enn_rq_r(acc, k->mult[c], k->rsh[c]) : enn_mbqm(acc, k->mult[c], (int)k->shift[c]);
+    return enn_out8(v, k->out_offset, k->lo, k->hi, 0);
+}
+
+#if defined(ENN_MVE)
+/* Channels c..c+3 of one pixel as int32 lanes: acc += w * (x + offset) over the n_ky x n_kx taps
+ * at x, w (first tap, channel c); then requantized in the lanes (enn_requant4_mve) and stored. */
+ENN_INLINE void {{ kp }}dw_four(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx,
+                                int32_t c, int8_t *out)
+{
+    int32x4_t acc = k->bias != 0 ? vldrwq_s32(k->bias + c) : vdupq_n_s32(0);
+    int32_t ky;
+    for (ky = 0; ky < n_ky; ky++, x += k->row_step, w += k->w_row) {
+        const int8_t *xp = x;
+        const int8_t *wp = w;
+        int32_t kx;
+        for (kx = 0; kx < n_kx; kx++, xp += k->col_step, wp += k->ch) {
+            /* Helium has no lane-wise vector x vector multiply-accumulate: VMUL then VADD. */
+            const int32x4_t xv = vaddq_n_s32(vldrbq_s32(xp), k->offset);
+            acc = vaddq_s32(acc, vmulq_s32(xv, vldrbq_s32(wp)));
+        }
     }
-    acc = enn_mbqm(acc, prm->multiplier[oc], (int)prm->shift[oc]) + prm->output_offset;
-    return (int8_t)enn_clamp(acc, prm->act_min, prm->act_max);
+    enn_requant4_mve(acc, k->mult + c, k->shift + c, 1, k->out_offset, k->lo, k->hi, out);
+}
+#else
+/* Channels c..c+3 of one pixel: acc[j] += w[j] * (x[j] + offset) over the n_ky x n_kx taps at x,
+ * w (first tap, channel c); then requantized and stored. fast_full: a constant in each caller
+ * (enn_rq_layer_ok and an int8-range clamp). */
+ENN_INLINE void {{ kp }}dw_four(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx,
+                                int32_t c, int8_t *out, const int fast_full)
+{
+    int32_t a0 = 0;
+    int32_t a1 = 0;
+    int32_t a2 = 0;
+    int32_t a3 = 0;
+    if (k->bias != 0) {
+        a0 = k->bias[c];
+        a1 = k->bias[c + 1];
+        a2 = k->bias[c + 2];
+        a3 = k->bias[c + 3];
+    }
+#if defined(ENN_DSP)
+    {
+        /* input_offset in both 16-bit halves, for SXTAB16. */
+        const int32_t offset2 = (int32_t)(((uint32_t)k->offset & 0xFFFFu) * 0x10001u);
+#if defined(ENN_DSP_ASM)
+        if (n_ky == 3 && n_kx == 3 && k->window3) {
+            /* A whole 3x3 window, hand-scheduled (ENN_DSP_ASM): 10 instructions per tap for four
+             * channels, 102 per window. Taps of a row are `col` bytes apart in both input and
+             * filter (depth_multiplier 1, no dilation); after a row the input moves on by
+             * row_step - col (kept in memory), the filter by 2 col. 12 registers. */
+            const int32_t col = k->ch;
+            const int32_t radj = k->row_step - col;
+            int32_t xv;
+            int32_t x13;
+            int32_t wv;
+            int32_t w13;
+#define {{ kp|upper }}DW_TAP(OFS)                                                                  \
+    "ldr %[xv], [%[x]" OFS "]\n\t"                                                                 \
+    "ldr %[wv], [%[w]" OFS "]\n\t"                                                                 \
+    "sxtab16 %[x13], %[off2], %[xv], ror #8\n\t"                                                   \
+    "sxtab16 %[xv], %[off2], %[xv]\n\t"                                                            \
+    "sxtb16 %[w13], %[wv], ror #8\n\t"                                                             \
+    "sxtb16 %[wv], %[wv]\n\t"                                                                      \
+    "smlabb %[a0], %[xv], %[wv], %[a0]\n\t"                                                        \
+    "smlatt %[a2], %[xv], %[wv], %[a2]\n\t"                                                        \
+    "smlabb %[a1], %[x13], %[w13], %[a1]\n\t"                                                      \
+    "smlatt %[a3], %[x13], %[w13], %[a3]\n\t"
+#define {{ kp|upper }}DW_ROW                                                                       \
+    {{ kp|upper }}DW_TAP("") {{ kp|upper }}DW_TAP(", %[col]")                                      \
+    "add %[x], %[x], %[col]\n\t"                                                                   \
+    "add %[w], %[w], %[col]\n\t" {{ kp|upper }}DW_TAP(", %[col]")
+#define {{ kp|upper }}DW_NEXT                                                                      \
+    "ldr %[xv], %[radj]\n\t"                                                                       \
+    "add %[x], %[x], %[xv]\n\t"                                                                    \
+    "add %[w], %[w], %[col], lsl #1\n\t"
+            __asm__({{ kp|upper }}DW_ROW {{ kp|upper }}DW_NEXT {{ kp|upper }}DW_ROW {{ kp|upper }}DW_NEXT
+                    {{ kp|upper }}DW_ROW
+                    : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+                      [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
+                    : [col] "r"(col), [radj] "m"(radj), [off2] "r"(offset2)
+                    : "memory");
+#undef {{ kp|upper }}DW_TAP
+#undef {{ kp|upper }}DW_ROW
+#undef {{ kp|upper }}DW_NEXT
+        } else
+#endif
+        {
+            int32_t ky;
+            for (ky = 0; ky < n_ky; ky++, x += k->row_step, w += k->w_row) {
+                const int8_t *xp = x;
+                const int8_t *wp = w;
+                int32_t kx;
+                for (kx = 0; kx < n_kx; kx++, xp += k->col_step, wp += k->ch) {
+                    const int32_t xv = enn_ld32(xp);
+                    const int32_t wv = enn_ld32(wp);
+                    const int32_t x02 = __sxtab16(offset2, xv);
+                    const int32_t x13 = enn_sxtab16_ror8(offset2, xv);
+                    const int32_t w02 = __sxtb16(wv);
+                    const int32_t w13 = enn_sxtb16_ror8(wv);
+                    a0 = __smlabb(x02, w02, a0);
+                    a2 = __smlatt(x02, w02, a2);
+                    a1 = __smlabb(x13, w13, a1);
+                    a3 = __smlatt(x13, w13, a3);
+                }
+            }
+        }
+    }
+#else
+    {
+        /* Unsigned accumulation: int32 wrap-around without undefined behaviour. */
+        uint32_t u0 = (uint32_t)a0;
+        uint32_t u1 = (uint32_t)a1;
+        uint32_t u2 = (uint32_t)a2;
+        uint32_t u3 = (uint32_t)a3;
+        const int32_t offset = k->offset;
+        int32_t ky;
+        for (ky = 0; ky < n_ky; ky++, x += k->row_step, w += k->w_row) {
+            const int8_t *xp = x;
+            const int8_t *wp = w;
+            int32_t kx;
+            for (kx = 0; kx < n_kx; kx++, xp += k->col_step, wp += k->ch) {
+                u0 += (uint32_t)(wp[0] * (xp[0] + offset));
+                u1 += (uint32_t)(wp[1] * (xp[1] + offset));
+                u2 += (uint32_t)(wp[2] * (xp[2] + offset));
+                u3 += (uint32_t)(wp[3] * (xp[3] + offset));
+            }
+        }
+        a0 = (int32_t)u0;
+        a1 = (int32_t)u1;
+        a2 = (int32_t)u2;
+        a3 = (int32_t)u3;
+    }
+#endif
+    if (fast_full) {
+        const int32_t *m = k->mult + c;
+        const uint8_t *r = k->rsh + c;
+        out[0] = enn_sat8(enn_rq_r(a0, m[0], r[0]) + k->out_offset);
+        out[1] = enn_sat8(enn_rq_r(a1, m[1], r[1]) + k->out_offset);
+        out[2] = enn_sat8(enn_rq_r(a2, m[2], r[2]) + k->out_offset);
+        out[3] = enn_sat8(enn_rq_r(a3, m[3], r[3]) + k->out_offset);
+    } else {
+        out[0] = {{ kp }}dw_out_any(k, a0, c);
+        out[1] = {{ kp }}dw_out_any(k, a1, c + 1);
+        out[2] = {{ kp }}dw_out_any(k, a2, c + 2);
+        out[3] = {{ kp }}dw_out_any(k, a3, c + 3);
+    }
+}
+#endif
+
+#if defined(ENN_MVE)
+/* Channels c..c+15 (sets == 2) or c..c+7 (sets == 1) of one pixel in int16 lanes. Per tap and set of
+ * eight channels, the input (with its offset) and the filter as eight int16; VMULLB / VMULLT
+ * multiply the even and the odd lanes into int32 products for two accumulators (channels c, c+2,
+ * c+4, c+6 and c+1, c+3, c+5, c+7), requantized with their parameters gathered at stride 2 and
+ * stored back interleaved. |(x + offset) w| <= 255 * 128 fits the int16 operands; the products are
+ * int32. Seven vector registers, so that nothing spills in the tap loop. */
+ENN_INLINE void {{ kp }}dw_sets(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx,
+                                int32_t c, int8_t *out, const int sets)
+{
+    const int16_t offset = (int16_t)k->offset;
+    int32x4_t e0 = vdupq_n_s32(0); /* channels c, c+2, c+4, c+6 */
+    int32x4_t o0 = vdupq_n_s32(0); /* c+1, c+3, c+5, c+7 */
+    int32x4_t e1 = vdupq_n_s32(0); /* c+8, ..., c+14 */
+    int32x4_t o1 = vdupq_n_s32(0); /* c+9, ..., c+15 */
+    int32_t ky;
+    int32_t j;
+    for (ky = 0; ky < n_ky; ky++, x += k->row_step, w += k->w_row) {
+        const int8_t *xp = x;
+        const int8_t *wp = w;
+        int32_t kx;
+        for (kx = 0; kx < n_kx; kx++, xp += k->col_step, wp += k->ch) {
+            int16x8_t xv = vaddq_n_s16(vldrbq_s16(xp), offset);
+            int16x8_t wv = vldrbq_s16(wp);
+            e0 = vaddq_s32(e0, vmullbq_int_s16(xv, wv));
+            o0 = vaddq_s32(o0, vmulltq_int_s16(xv, wv));
+            if (sets == 2) {
+                xv = vaddq_n_s16(vldrbq_s16(xp + 8), offset);
+                wv = vldrbq_s16(wp + 8);
+                e1 = vaddq_s32(e1, vmullbq_int_s16(xv, wv));
+                o1 = vaddq_s32(o1, vmulltq_int_s16(xv, wv));
+            }
+        }
+    }
+    for (j = 0; j < 2 * sets; j++) {
+        /* Accumulator j holds channels c + 8 (j / 2) + (j % 2) + 0, 2, 4, 6. */
+        const int32_t first = c + 8 * (j >> 1) + (j & 1);
+        const uint32x4_t idx = vidupq_n_u32(0, 2); /* 0, 2, 4, 6 */
+        int32x4_t acc = j == 0 ? e0 : (j == 1 ? o0 : (j == 2 ? e1 : o1));
+        if (k->bias != 0) {
+            acc = vaddq_s32(acc, vldrwq_gather_shifted_offset_s32(k->bias + first, idx));
+        }
+        acc = enn_mbqm4_mve(acc, vldrwq_gather_shifted_offset_s32(k->mult + first, idx),
+                            vldrwq_gather_shifted_offset_s32(k->shift + first, idx));
+        acc = vaddq_n_s32(acc, k->out_offset);
+        acc = vminq_s32(vmaxq_s32(acc, vdupq_n_s32(k->lo)), vdupq_n_s32(k->hi));
+        vstrbq_scatter_offset_s32(out + (first - c), idx, acc);
+    }
+}
+#endif
+
+/* All channels of one output pixel with depth_multiplier 1: x, w at the first valid tap. */
+ENN_INLINE void {{ kp }}dw_pixel(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx,
+                                 int8_t *out, const int fast_full)
+{
+    int32_t c = 0;
+#if defined(ENN_MVE)
+    /* Sixteen channels per call would spill vector registers in gcc 12: eight. */
+    for (; c + 8 <= k->ch; c += 8) {
+        {{ kp }}dw_sets(k, x + c, w + c, n_ky, n_kx, c, out + c, 1);
+    }
+#endif
+    for (; c + 4 <= k->ch; c += 4) {
+#if defined(ENN_MVE)
+        (void)fast_full;
+        {{ kp }}dw_four(k, x + c, w + c, n_ky, n_kx, c, out + c);
+#else
+        {{ kp }}dw_four(k, x + c, w + c, n_ky, n_kx, c, out + c, fast_full);
+#endif
+    }
+    for (; c < k->ch; c++) {
+        const int8_t *x_row = x + c;
+        const int8_t *w_row = w + c;
+        uint32_t acc = k->bias != 0 ? (uint32_t)k->bias[c] : 0u;
+        int32_t ky;
+        for (ky = 0; ky < n_ky; ky++, x_row += k->row_step, w_row += k->w_row) {
+            const int8_t *xp = x_row;
+            const int8_t *wp = w_row;
+            int32_t kx;
+            for (kx = 0; kx < n_kx; kx++, xp += k->col_step, wp += k->ch) {
+                acc += (uint32_t)((int32_t)*wp * ((int32_t)*xp + k->offset));
+            }
+        }
+        out[c] = {{ kp }}dw_out_any(k, (int32_t)acc, c);
+    }
+}
+
+/* The two builds of dw_pixel: common layers (fast requantization, no clamp beyond int8) and any. */
+static void {{ kp }}dw_pixel_fast(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky,
+                                  int32_t n_kx, int8_t *out)
+{
+    {{ kp }}dw_pixel(k, x, w, n_ky, n_kx, out, 1);
+}
+
+static void {{ kp }}dw_pixel_any(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky,
+                                 int32_t n_kx, int8_t *out)
+{
+    {{ kp }}dw_pixel(k, x, w, n_ky, n_kx, out, 0);
 }
 
 void {{ kp }}depthwise_conv2d(const {{ kp }}depthwise_conv2d_params *prm, const int8_t *input, const int8_t *filter,
@@ -43,92 +314,79 @@ void {{ kp }}depthwise_conv2d(const {{ kp }}depthwise_conv2d_params *prm, const 
     const int32_t in_h = prm->input_h;
     const int32_t in_w = prm->input_w;
     const int32_t in_c = prm->input_c;
-    const int32_t out_h = prm->output_h;
-    const int32_t out_w = prm->output_w;
     const int32_t out_c = prm->output_c;
     const int32_t f_w = prm->filter_w;
     const int32_t mult = prm->depth_multiplier;
-    const int32_t offset = prm->input_offset;
-    const int32_t row_step = prm->dilation_h * in_w * in_c; /* input: next filter row */
-    const int32_t col_step = prm->dilation_w * in_c;        /* input: next filter column */
-    const int32_t w_row_step = f_w * out_c;                 /* filter: next row */
+    {{ kp }}dw_ctx k;
+    int fast_full;
     int32_t b;
+    k.bias = bias;
+    k.mult = prm->multiplier;
+    k.shift = prm->shift;
+    k.rsh = prm->rshift;
+    k.ch = out_c;
+    k.row_step = prm->dilation_h * in_w * in_c;
+    k.col_step = prm->dilation_w * in_c;
+    k.w_row = f_w * out_c;
+    k.offset = prm->input_offset;
+    k.out_offset = prm->output_offset;
+    k.lo = prm->act_min;
+    k.hi = prm->act_max;
+    k.fast = enn_rq_layer_ok(k.mult, k.shift, out_c);
+    k.full = k.lo == -128 && k.hi == 127;
+    k.window3 = prm->filter_h == 3 && f_w == 3 && prm->dilation_h == 1 && prm->dilation_w == 1;
+    fast_full = k.fast && k.full;
 
     for (b = 0; b < prm->batches; b++) {
         const int8_t *in_b = input + b * in_h * in_w * in_c;
         int32_t oy;
-        for (oy = 0; oy < out_h; oy++) {
+        for (oy = 0; oy < prm->output_h; oy++) {
             const int32_t iy0 = oy * prm->stride_h - prm->pad_top;
             int32_t ky_lo;
             int32_t ky_hi;
             int32_t ox;
             {{ kp }}dw_tap_range(iy0, prm->dilation_h, in_h, prm->filter_h, &ky_lo, &ky_hi);
-            for (ox = 0; ox < out_w; ox++) {
+            for (ox = 0; ox < prm->output_w; ox++, output += out_c) {
                 const int32_t ix0 = ox * prm->stride_w - prm->pad_left;
                 int32_t kx_lo;
                 int32_t kx_hi;
-                int32_t n_ky;
+                int32_t n_ky = ky_hi - ky_lo;
                 int32_t n_kx;
-                const int8_t *in_px;
-                const int8_t *w_px;
-                int32_t oc = 0;
+                const int8_t *in_px = in_b;
+                const int8_t *w_px = filter;
                 {{ kp }}dw_tap_range(ix0, prm->dilation_w, in_w, f_w, &kx_lo, &kx_hi);
-                n_ky = ky_hi - ky_lo;
                 n_kx = kx_hi - kx_lo;
-                /* First valid tap of the window, in the input and in the filter. */
-                in_px = n_ky > 0 && n_kx > 0
-                    ? in_b + ((iy0 + ky_lo * prm->dilation_h) * in_w + ix0 + kx_lo * prm->dilation_w) * in_c
-                    : in_b;
-                w_px = n_ky > 0 && n_kx > 0 ? filter + (ky_lo * f_w + kx_lo) * out_c : filter;
+                if (n_ky == 0 || n_kx == 0) {
+                    n_ky = 0;
+                    n_kx = 0;
+                } else {
+                    /* First valid tap of the window, in the input and in the filter. */
+                    in_px += ((iy0 + ky_lo * prm->dilation_h) * in_w + ix0 + kx_lo * prm->dilation_w) * in_c;
+                    w_px += (ky_lo * f_w + kx_lo) * out_c;
+                }
                 if (mult == 1) {
-                    /* Four channels at a time: input channel == output channel. */
-                    for (; oc + 4 <= out_c; oc += 4) {
-                        const int8_t *x_row = in_px + oc;
+                    if (fast_full) {
+                        {{ kp }}dw_pixel_fast(&k, in_px, w_px, n_ky, n_kx, output);
+                    } else {
+                        {{ kp }}dw_pixel_any(&k, in_px, w_px, n_ky, n_kx, output);
+                    }
+                } else {
+                    int32_t oc;
+                    for (oc = 0; oc < out_c; oc++) {
+                        const int8_t *x_row = in_px + oc / mult;
                         const int8_t *w_row = w_px + oc;
-                        int32_t acc0 = 0;
-                        int32_t acc1 = 0;
-                        int32_t acc2 = 0;
-                        int32_t acc3 = 0;
+                        uint32_t acc = bias != 0 ? (uint32_t)bias[oc] : 0u;
                         int32_t ky;
-                        for (ky = 0; ky < n_ky; ky++) {
+                        for (ky = 0; ky < n_ky; ky++, x_row += k.row_step, w_row += k.w_row) {
                             const int8_t *x = x_row;
                             const int8_t *w = w_row;
                             int32_t kx;
-                            for (kx = 0; kx < n_kx; kx++) {
-                                acc0 += (int32_t)w[0] * ((int32_t)x[0] + offset);
-                                acc1 += (int32_t)w[1] * ((int32_t)x[1] + offset);
-                                acc2 += (int32_t)w[2] * ((int32_t)x[2] + offset);
-                                acc3 += (int32_t)w[3] * ((int32_t)x[3] + offset);
-                                x += col_step;
-                                w += out_c;
+                            for (kx = 0; kx < n_kx; kx++, x += k.col_step, w += out_c) {
+                                acc += (uint32_t)((int32_t)*w * ((int32_t)*x + k.offset));
                             }
-                            x_row += row_step;
-                            w_row += w_row_step;
                         }
-                        *output++ = {{ kp }}dw_requant(prm, acc0, bias, oc);
-                        *output++ = {{ kp }}dw_requant(prm, acc1, bias, oc + 1);
-                        *output++ = {{ kp }}dw_requant(prm, acc2, bias, oc + 2);
-                        *output++ = {{ kp }}dw_requant(prm, acc3, bias, oc + 3);
+                        output[oc] = {{ kp }}dw_out_any(&k, (int32_t)acc, oc);
                     }
-                }
-                for (; oc < out_c; oc++) {
-                    const int8_t *x_row = in_px + oc / mult;
-                    const int8_t *w_row = w_px + oc;
-                    int32_t acc = 0;
-                    int32_t ky;
-                    for (ky = 0; ky < n_ky; ky++) {
-                        const int8_t *x = x_row;
-                        const int8_t *w = w_row;
-                        int32_t kx;
-                        for (kx = 0; kx < n_kx; kx++) {
-                            acc += (int32_t)*w * ((int32_t)*x + offset);
-                            x += col_step;
-                            w += out_c;
-                        }
-                        x_row += row_step;
-                        w_row += w_row_step;
-                    }
-                    *output++ = {{ kp }}dw_requant(prm, acc, bias, oc);
                 }
             }
         }

@@ -18,6 +18,7 @@ typedef struct {
     int32_t act_min, act_max;
     const int32_t *multiplier; /* [output_c] */
     const int32_t *shift;      /* [output_c], > 0: left */
+    const uint8_t *rshift;     /* [output_c], clamp(-shift, 1, 31) - 1: see enn_rq_r */
 } {{ kp }}depthwise_conv2d_params;
 
 /* input: [batches][input_h][input_w][input_c]; filter: [1][filter_h][filter_w][output_c];

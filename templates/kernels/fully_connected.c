@@ -1,26 +1,92 @@
-/* fully_connected: int8 dense layer (TFLM reference arithmetic). */
+/* fully_connected: int8 dense layer, bit-exact with TFLM's reference FullyConnected /
+ * FullyConnectedPerChannel: acc = bias + sum (filter + filter_offset) * (input + input_offset) in
+ * int32 (wrapping), requantized, plus the output offset, clamped.
+ *
+ * Units go four at a time through enn_dot4 (edgenn_fixedpoint.h: DSP extension, Helium or portable
+ * C), so that each input word loaded serves four of them. A nonzero filter_offset (asymmetric
+ * weights, rare) takes a plain loop. The input row is read completely before its outputs are
+ * written (the memory planner does not overlap this operator's output with its input anyway). */
 #include "fully_connected.h"
 
 #include "edgenn_fixedpoint.h"
+
+/* Requantization of unit u: fast form (enn_rq_r) when the layer qualifies, else the reference.
+ * Not inlined: once per unit against a whole row of multiply-accumulates, and it keeps the code
+ * small. */
+static int8_t {{ kp }}fc_out(const {{ kp }}fully_connected_params *prm, int fast, int32_t acc, int32_t u)
+{
+    const int32_t c = prm->per_channel ? u : 0;
+    const int32_t m = prm->multiplier[c];
+    int32_t v;
+    if (fast) {
+        v = enn_rq_r(acc, m, ~prm->shift[c]); /* t = -shift - 1 */
+    } else {
+        v = enn_mbqm(acc, m, (int)prm->shift[c]);
+    }
+    return enn_out8(v, prm->output_offset, prm->act_min, prm->act_max, prm->act_min == -128 && prm->act_max == 127);
+}
 
 void {{ kp }}fully_connected(const {{ kp }}fully_connected_params *prm, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, int8_t *output)
 {
     const int32_t depth = prm->accum_depth;
+    const int32_t units = prm->output_depth;
+    const int32_t ioff = prm->input_offset;
+    const int32_t foff = prm->filter_offset;
+    const int fast = enn_rq_layer_ok(prm->multiplier, prm->shift, prm->per_channel ? units : 1);
     int32_t b;
-    int32_t u;
-    for (b = 0; b < prm->batches; b++) {
-        const int8_t *x = input + b * depth;
-        for (u = 0; u < prm->output_depth; u++) {
-            const int8_t *w = filter + u * depth;
-            const int32_t c = prm->per_channel ? u : 0;
-            int32_t acc = bias != 0 ? bias[u] : 0;
-            int32_t d;
-            for (d = 0; d < depth; d++) {
-                acc += ((int32_t)w[d] + prm->filter_offset) * ((int32_t)x[d] + prm->input_offset);
+    for (b = 0; b < prm->batches; b++, input += depth) {
+        int32_t u = 0;
+        if (foff == 0) {
+            for (; u + 4 <= units; u += 4) {
+                int32_t a0 = 0;
+                int32_t a1 = 0;
+                int32_t a2 = 0;
+                int32_t a3 = 0;
+                if (bias != 0) {
+                    a0 = bias[u];
+                    a1 = bias[u + 1];
+                    a2 = bias[u + 2];
+                    a3 = bias[u + 3];
+                }
+#if defined(ENN_MVE)
+                if (prm->ksum != 0) {
+                    /* acc += sum w x + input_offset * sum(w), the filter sums from the table. */
+                    a0 = (int32_t)((uint32_t)a0 + (uint32_t)ioff * (uint32_t)prm->ksum[u]);
+                    a1 = (int32_t)((uint32_t)a1 + (uint32_t)ioff * (uint32_t)prm->ksum[u + 1]);
+                    a2 = (int32_t)((uint32_t)a2 + (uint32_t)ioff * (uint32_t)prm->ksum[u + 2]);
+                    a3 = (int32_t)((uint32_t)a3 + (uint32_t)ioff * (uint32_t)prm->ksum[u + 3]);
+                    enn_dot4x_mve(input, filter + u * depth, depth, depth, &a0, &a1, &a2, &a3);
+                } else {
+                    enn_dot4(input, filter + u * depth, depth, depth, ioff, &a0, &a1, &a2, &a3);
+                }
+                enn_requant4_mve(enn_lanes4(a0, a1, a2, a3), prm->multiplier + (prm->per_channel ? u : 0),
+                                 prm->shift + (prm->per_channel ? u : 0), prm->per_channel, prm->output_offset,
+                                 prm->act_min, prm->act_max, output + u);
+#else
+                enn_dot4(input, filter + u * depth, depth, depth, ioff, &a0, &a1, &a2, &a3);
+                output[u] = {{ kp }}fc_out(prm, fast, a0, u);
+                output[u + 1] = {{ kp }}fc_out(prm, fast, a1, u + 1);
+                output[u + 2] = {{ kp }}fc_out(prm, fast, a2, u + 2);
+                output[u + 3] = {{ kp }}fc_out(prm, fast, a3, u + 3);
+#endif
             }
-            acc = enn_mbqm(acc, prm->multiplier[c], (int)prm->shift[c]) + prm->output_offset;
-            output[b * prm->output_depth + u] = (int8_t)enn_clamp(acc, prm->act_min, prm->act_max);
+            for (; u < units; u++) {
+                const uint32_t acc =
+                    (bias != 0 ? (uint32_t)bias[u] : 0u) + enn_dot1(input, filter + u * depth, depth, ioff);
+                output[u] = {{ kp }}fc_out(prm, fast, (int32_t)acc, u);
+            }
+        } else {
+            for (; u < units; u++) {
+                const int8_t *w = filter + u * depth;
+                uint32_t acc = bias != 0 ? (uint32_t)bias[u] : 0u;
+                int32_t d;
+                for (d = 0; d < depth; d++) {
+                    acc += (uint32_t)(((int32_t)w[d] + foff) * ((int32_t)input[d] + ioff));
+                }
+                output[u] = {{ kp }}fc_out(prm, fast, (int32_t)acc, u);
+            }
         }
+        output += units;
     }
 }

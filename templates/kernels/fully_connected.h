@@ -16,6 +16,7 @@ typedef struct {
     int32_t per_channel; /* 1: one multiplier/shift per unit; 0: a single one */
     const int32_t *multiplier;
     const int32_t *shift;
+    const int32_t *ksum; /* [output_depth] sum of each unit's filter (Helium builds), or NULL */
 } {{ kp }}fully_connected_params;
 
 /* filter: [output_depth][accum_depth]; bias: [output_depth] or NULL. */

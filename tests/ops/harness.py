@@ -2,8 +2,10 @@
 
 A case is a one-operator quantized graph (random shapes, parameters and zero points) lowered
 to an EnnModel exactly as the converter does it. All cases of a test are generated into one C
-program (one model per case, kernels shared), compiled once for the host, and optionally once
-as firmware for the emulated Cortex-M4; every case's outputs must equal runtime_py's byte for byte.
+program (one model per case, kernels shared), compiled once for the host (run_c_host) or once as
+firmware for an emulated board (run_c_firmware: the Cortex-M4 with the DSP extension, the
+Cortex-M55 with Helium, ... under qemu-system-arm); every case's outputs must equal runtime_py's
+byte for byte.
 """
 from __future__ import annotations
 
@@ -180,15 +182,189 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
     return results
 
 
-def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | None = None) -> dict[str, int]:
-    """Run all cases through runtime_py and host C; assert byte equality. Returns statistics."""
+_FW_DRIVER = r"""
+/* Op-test firmware: every case's samples from in.bin through the case's model, outputs to
+ * out.bin, over semihosting (harness/startup.c: vector table, semihosting calls, exit status). */
+#include <stdint.h>
+%(includes)s
+
+int32_t fw_semihost(int32_t op, const void *arg);
+void fw_print(const char *text);
+
+typedef int (*invoke_fn)(uint8_t *, const int8_t *, int8_t *);
+static const struct { invoke_fn fn; uint32_t in_bytes, out_bytes; } cases[] = {
+%(table)s
+};
+
+/* One arena for all cases (each model's own static arena is compiled out). */
+static uint8_t arena[%(max_arena)d] __attribute__((aligned(16)));
+static int8_t in_buf[%(max_in)d];
+static int8_t out_buf[%(max_out)d];
+
+static int32_t fw_file(const char *name, uint32_t len, uint32_t mode)
+{
+    uint32_t args[3];
+    args[0] = (uint32_t)(uintptr_t)name;
+    args[1] = mode;
+    args[2] = len;
+    return fw_semihost(0x01, args); /* SYS_OPEN */
+}
+
+/* SYS_READ (0x06) / SYS_WRITE (0x05): 0 when all bytes were transferred. */
+static int32_t fw_io(int32_t op, int32_t fd, void *buf, uint32_t len)
+{
+    uint32_t args[3];
+    args[0] = (uint32_t)fd;
+    args[1] = (uint32_t)(uintptr_t)buf;
+    args[2] = len;
+    return fw_semihost(op, args);
+}
+
+int main(void)
+{
+    const int32_t fi = fw_file("in.bin", 6, 1);   /* "rb" */
+    const int32_t fo = fw_file("out.bin", 7, 5);  /* "wb" */
+    uint32_t i;
+    if (fi < 0 || fo < 0) {
+        fw_print("driver: cannot open in.bin / out.bin\n");
+        return 2;
+    }
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint32_t n;
+        uint32_t s;
+        if (fw_io(0x06, fi, &n, 4) != 0) {
+            return 3;
+        }
+        for (s = 0; s < n; s++) {
+            if (fw_io(0x06, fi, in_buf, cases[i].in_bytes) != 0) {
+                return 3;
+            }
+            if (cases[i].fn(arena, in_buf, out_buf) != 0) {
+                return 4;
+            }
+            if (fw_io(0x05, fo, out_buf, cases[i].out_bytes) != 0) {
+                return 5;
+            }
+        }
+    }
+    fw_semihost(0x02, &fi); /* SYS_CLOSE */
+    fw_semihost(0x02, &fo);
+    return 0;
+}
+"""
+
+
+def _pack_inputs(inputs: list[list[np.ndarray]]) -> bytes:
+    blob = bytearray()
+    for xs in inputs:
+        n = xs[0].shape[0]
+        blob += np.uint32(n).tobytes()
+        rows = [np.ascontiguousarray(x).reshape(n, -1).view(np.uint8) for x in xs]
+        blob += np.concatenate(rows, axis=1).tobytes()
+    return bytes(blob)
+
+
+def _unpack_outputs(models: list[EnnModel], inputs: list[list[np.ndarray]], raw: bytes) -> list[list[np.ndarray]]:
+    data = np.frombuffer(raw, dtype=np.uint8)
+    results, off = [], 0
+    for m, xs in zip(models, inputs):
+        n = xs[0].shape[0]
+        per = _io_bytes(m, m.outputs)
+        block = data[off: off + per * n].reshape(n, per)
+        off += per * n
+        o2, k = [], 0
+        for d in m.outputs:
+            t = m.tensors[d.tensor]
+            o2.append(block[:, k:k + t.nbytes].copy().view(t.dtype).reshape((n,) + tuple(t.shape)))
+            k += t.nbytes
+        results.append(o2)
+    assert off == data.size, f"driver wrote {data.size} bytes, expected {off}"
+    return results
+
+
+def run_firmware(workdir: Path, board, sources: list[str], startup: Path, link: Path, defines: list[str] = (),
+                 timeout: float = 300) -> None:
+    """Compile C sources (relative to workdir) with the board's compiler and flags at -O2, link them
+    with a generated firmware harness's start-up code and linker script, and run the firmware in
+    QEMU from workdir (semihosting files are relative to it); asserts a clean exit."""
+    from edgenn.emulation import backends as be
+
+    flags = list(board.cflags) + ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
+                                  "-fdata-sections"]
+    objs = []
+    for i, src in enumerate(list(sources) + [str(startup)]):
+        obj = f"o{i}.o"
+        extra = ["-ffreestanding"] if src == str(startup) else []
+        r = subprocess.run([board.cc] + flags + extra + list(defines) + ["-c", src, "-o", obj], cwd=workdir,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, f"firmware build failed ({src}):\n{r.stderr[-3000:]}"
+        objs.append(obj)
+    r = subprocess.run([board.cc] + flags + ["-nostdlib", "-nostartfiles", "-Wl,--gc-sections", "-T", str(link)]
+                       + objs + ["-lgcc", "-o", "fw.elf"], cwd=workdir, capture_output=True, text=True)
+    assert r.returncode == 0, f"firmware link failed:\n{r.stderr[-3000:]}"
+    r = subprocess.run(be.qemu_command(board, workdir / "fw.elf"), cwd=workdir, capture_output=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, (f"{board.name} firmware exited with {r.returncode}: "
+                               f"{(r.stderr + r.stdout).decode(errors='replace')[-2000:]}")
+
+
+def firmware_harness(board, workdir: Path, model: EnnModel) -> tuple[Path, Path]:
+    """startup.c and the linker script of the generated firmware harness for ``board``."""
+    render_model(model, workdir / "fw", board, kernel_prefix="enn_", harness=True)
+    link = workdir / "fw" / "harness" / ("link_qemu.ld" if board.separate_emu_firmware else "link.ld")
+    return workdir / "fw" / "harness" / "startup.c", link
+
+
+def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: Path,
+                   board: str = "mps2-an386", timeout: float = 300) -> list[list[np.ndarray]]:
+    """Like run_c_host, as bare-metal firmware for an emulated board (qemu-system-arm, semihosting).
+
+    The kernels are built with the board's own compiler and flags at the generated Makefile's
+    level (-O2), so they take the board's code paths (DSP, Helium); the start-up code and linker
+    script are the generated firmware harness's (templates/harness)."""
+    b = get_board(board)
+    assert b.kind == "baremetal" and b.emulated, f"{board} is not an emulated bare-metal board"
+    for tool in (b.cc, "qemu-system-arm"):
+        assert shutil.which(tool), f"{tool} not found (make setup installs it)"
+    for m in models:
+        render_model(m, workdir / m.name, b, kernel_prefix="enn_", harness=False)
+    # The generated harness of the first case supplies startup.c and the linker script.
+    _, link = firmware_harness(b, workdir, models[0])
+    includes = "\n".join(f'#include "{m.name}/model.h"' for m in models)
+    table = ",\n".join(f"    {{ {m.name}_invoke_arena, {_io_bytes(m, m.inputs)}u, {_io_bytes(m, m.outputs)}u }}"
+                       for m in models)
+    (workdir / "driver.c").write_text(_FW_DRIVER % {
+        "includes": includes, "table": table, "max_arena": max(max(m.arena_bytes for m in models), 4),
+        "max_in": max(_io_bytes(m, m.inputs) for m in models),
+        "max_out": max(_io_bytes(m, m.outputs) for m in models)})
+    unity = ['#include "driver.c"']
+    for m in models:
+        unity += [f'#include "{m.name}/model.c"', f'#include "{m.name}/weights.c"']
+    (workdir / "unity.c").write_text("\n".join(unity) + "\n")
+    kernels: dict[str, str] = {}
+    for m in models:
+        for p in sorted((workdir / m.name / "kernels").glob("*.c")):
+            kernels.setdefault(p.name, str(p.relative_to(workdir)))
+    defines = [f"-D{m.name.upper()}_NO_STATIC_ARENA" for m in models]
+    (workdir / "in.bin").write_bytes(_pack_inputs(inputs))
+    run_firmware(workdir, b, ["unity.c"] + list(kernels.values()), link.parent / "startup.c", link, defines,
+                 timeout=timeout)
+    return _unpack_outputs(models, inputs, (workdir / "out.bin").read_bytes())
+
+
+def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | None = None,
+                board: str | None = None) -> dict[str, int]:
+    """Run all cases through runtime_py and C; assert byte equality. Returns statistics.
+
+    The C runs natively on the host, or with ``board`` (e.g. "mps2-an386", "mps3-an547") as
+    firmware under QEMU."""
     rng = np.random.default_rng(seed)
     models = [build_model(c, f"c{i}") for i, c in enumerate(cases)]
     inputs = [random_inputs(m, samples, rng) for m in models]
     expected = [Interpreter(m).invoke(*xs) for m, xs in zip(models, inputs)]
     work = Path(tempfile.mkdtemp(prefix="edgenn-optest-"))
     try:
-        got = run_c_host(models, inputs, work)
+        got = run_c_host(models, inputs, work) if board is None else run_c_firmware(models, inputs, work, board)
     finally:
         if keep:
             shutil.copytree(work, keep, dirs_exist_ok=True)
@@ -199,7 +375,7 @@ def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | 
             if not np.array_equal(a, b):
                 bad = np.argwhere(a != b)
                 raise AssertionError(
-                    f"case {i} ({c.op_type}, attrs {c.attrs}, inputs {[t.shape if t else None for t in c.inputs]}): "
+                    f"{'host' if board is None else board}: case {i} ({c.op_type}, attrs {c.attrs}, inputs {[t.shape if t else None for t in c.inputs]}): "
                     f"output {k} differs at {len(bad)} of {a.size} bytes, first at {tuple(bad[0])}: "
                     f"python {a[tuple(bad[0])]} vs C {b[tuple(bad[0])]}")
             stats["bytes"] += a.size

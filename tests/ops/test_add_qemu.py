@@ -1,0 +1,20 @@
+"""add on emulated Cortex-M cores: the DSP (Cortex-M4) and Helium (Cortex-M55) builds of the C
+kernel == the Python kernel, byte for byte, on random cases with broadcasting and constant
+inputs (tests/ops/test_add.py covers the portable C build on the host)."""
+import numpy as np
+import pytest
+
+from harness import check_cases
+from test_add import fixed_cases, random_case
+
+BOARDS = ["mps2-an386", "mps3-an547"]
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_add_random_cases_on_board(board):
+    rng = np.random.default_rng(7004)
+    cases = fixed_cases(rng, "add")[::3] + [random_case(rng) for _ in range(60)]
+    stats = check_cases(cases, samples=3, board=board)
+    assert stats["cases"] >= 60
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0

@@ -1,0 +1,20 @@
+"""depthwise_conv2d on emulated Cortex-M cores: the DSP (Cortex-M4) and Helium (Cortex-M55) builds of the C
+kernel == the Python kernel, byte for byte, on random cases (tests/ops/test_depthwise_conv2d.py covers the
+portable C build on the host)."""
+import numpy as np
+import pytest
+
+from conv2d_util import random_case
+from harness import check_cases
+
+BOARDS = ["mps2-an386", "mps3-an547"]
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_depthwise_conv2d_random_cases_on_board(board):
+    rng = np.random.default_rng(7002)
+    cases = [random_case(rng, depthwise=True) for _ in range(72)]
+    stats = check_cases(cases, samples=3, board=board)
+    assert stats["cases"] == 72
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
