@@ -1,7 +1,7 @@
 """Instructions per inference and per MAC of the four MLPerf Tiny models on emulated boards.
 
     python bench/instructions.py [--boards mps2-an386,mps2-an500,mps3-an547,rpi4] [--samples 3]
-                                 [--models kws,vww,ic,ad] [--per-op] [--json FILE] [--write FILE]
+                                 [--models kws,vww,ic,ad] [--per-op] [--json FILE] [--write]
 
 Counts come from edgenn's QEMU TCG plugin (emulation/plugin/icount.c): executed guest
 instructions between the harness's markers around each inference, identical on every run. Inputs
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=3)
     ap.add_argument("--per-op", action="store_true", help="also a table of instructions per MAC per op type")
     ap.add_argument("--json", help="write all figures as JSON here")
-    ap.add_argument("--write", help="write the markdown here")
+    ap.add_argument("--write", action="store_true", help="update the instructions section of docs/benchmarks.md")
     args = ap.parse_args(argv)
 
     from edgenn.emulation import backends
@@ -105,7 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         md += "\n" + per_op_table(results, boards, models)
     print(md)
     if args.write:
-        Path(args.write).write_text(md)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from common import write_section
+
+        write_section("instructions", md)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0 if all(p["bit_exact"] for r in results.values() for p in r.values()) else 1

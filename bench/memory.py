@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from edgenn.fit import fit_report  # noqa: E402
 from common import LOWER_BOUND, MLPERF, MLPERF_DIR, TFLM_M4_FLASH_REF, convert_mlperf, md_table, write_section  # noqa: E402
 
 PROBE = r"""
@@ -67,8 +68,10 @@ def main() -> None:
         m = convert_mlperf(key)
         tflm = tflm_min_arena(MLPERF_DIR / fname) if not args.no_tflm else None
         lb = LOWER_BOUND[key]
+        fit = fit_report(m, "mps2-an386")
         rows.append([key, f"{m.arena_bytes:,}", f"{tflm:,}" if tflm else "-", f"{lb:,}",
-                     f"{m.arena_bytes / tflm:.2f}" if tflm else "-", f"{m.arena_bytes / lb:.2f}", m.plan["planner"]])
+                     f"{m.arena_bytes / tflm:.2f}" if tflm else "-", f"{m.arena_bytes / lb:.2f}",
+                     f"{fit['ram_used']:,} ({fit['stack_bytes']:,})", m.plan["planner"]])
         size = flash_bytes(m)
         weights = sum(t.nbytes for t in m.tensors if t.is_const)
         tfl = (MLPERF_DIR / fname).stat().st_size
@@ -76,12 +79,14 @@ def main() -> None:
                       f"{TFLM_M4_FLASH_REF[key]:,}"])
         print(f"{key}: arena {m.arena_bytes} (TFLM {tflm}, bound {lb}), flash {size['flash']}", file=sys.stderr)
     ram = md_table(["model", "edgenn arena B", "TFLM arena B (measured)", "layer-wise bound B", "edgenn/TFLM",
-                    "edgenn/bound", "plan"], rows)
+                    "edgenn/bound", "edgenn whole RAM on M4 B (of which stack)", "plan"], rows)
     flash = md_table(["model", "edgenn flash B (M4, -O2)", "of which weights+bias B", "code+params B", ".tflite B",
                       "TFLM firmware flash B (ref kernels, -Os, README)"], frows)
     text = ("### RAM: arena bytes\n\n" + ram + "\n\nThe TFLM arena is the smallest `arena_size` its Python "
             "package accepts (bisection, 16-byte steps); it includes TFLM's persistent interpreter data. "
-            "edgenn's arena is all the working memory the generated code needs besides its stack.\n\n"
+            "edgenn's arena is all the working memory the generated code needs besides its stack; the "
+            "whole-RAM column adds the library's other static data and the deepest stack of `<name>_invoke` "
+            "(gcc -fcallgraph-info, checked against the painted stack in QEMU), for the Cortex-M4 build.\n\n"
             "### Flash bytes\n\n" + flash + "\n\nedgenn flash = text + data of the generated model library "
             "(weights, biases, per-layer parameters and the kernels the model uses) for the Cortex-M4 at -O2; "
             "the TFLM column is a whole firmware (interpreter, kernels, model) from the README, for scale.")
