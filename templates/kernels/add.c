@@ -6,7 +6,7 @@
  * converter's adds), and Helium does four elements at a time. */
 #include "add.h"
 
-#include "edgenn_fixedpoint.h"
+#include "edgenn_simd.h"
 
 /* ((x + offset) << left_shift) rescaled by a multiplier < 1 (TFLM AddFunc, first stage). */
 static inline int32_t {{ kp }}add_scale(int32_t x, int32_t offset, int32_t left_shift, int32_t multiplier,

@@ -20,7 +20,7 @@
  * sum from a table the op template makes: + input_offset * sum), plain C elsewhere. */
 #include "conv2d.h"
 
-#include "edgenn_fixedpoint.h"
+#include "edgenn_simd.h"
 
 /* Windows of at most this many bytes (one group) are gathered into a stack buffer and take one
  * contiguous dot product per filter: first layers with few input channels have many short rows.

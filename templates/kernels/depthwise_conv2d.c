@@ -17,7 +17,7 @@
  * Other depth multipliers take a channel-by-channel loop. */
 #include "depthwise_conv2d.h"
 
-#include "edgenn_fixedpoint.h"
+#include "edgenn_simd.h"
 
 /* First and one-past-last filter tap k with 0 <= origin + k * dilation < size. */
 static void {{ kp }}dw_tap_range(int32_t origin, int32_t dilation, int32_t size, int32_t taps, int32_t *lo, int32_t *hi)

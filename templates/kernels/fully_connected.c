@@ -8,7 +8,7 @@
  * written (the memory planner does not overlap this operator's output with its input anyway). */
 #include "fully_connected.h"
 
-#include "edgenn_fixedpoint.h"
+#include "edgenn_simd.h"
 
 /* Requantization of unit u: fast form (enn_rq_r) when the layer qualifies, else the reference.
  * Not inlined: once per unit against a whole row of multiply-accumulates, and it keeps the code

@@ -1,4 +1,4 @@
-"""The kernels' fast requantization forms (templates/kernels/edgenn_fixedpoint.h) == TFLM's
+"""The kernels' fast requantization forms (templates/kernels/edgenn_fixedpoint.h, edgenn_simd.h) == TFLM's
 MultiplyByQuantizedMultiplier by its exact definition (tests/test_fixedpoint.py), on random and
 extreme accumulators, multipliers and shifts:
 
@@ -24,7 +24,7 @@ from test_fixedpoint import EXTREME_M, EXTREME_X, INT32_MAX, INT32_MIN, ref_mbqm
 
 _DRIVER = r"""
 #include <stdint.h>
-#include "edgenn_fixedpoint.h"
+#include "edgenn_simd.h"
 
 /* in: n triples (x, multiplier, shift); out: n triples (enn_mbqm, enn_rq_r or enn_mbqm where the
  * channel does not qualify, enn_mbqm4_mve on Helium or enn_mbqm). */
@@ -180,7 +180,8 @@ def test_fast_requantization_with_the_dsp_instructions_on_arm_linux(tmp_path):
 def test_fast_requantization_as_firmware(tmp_path, board):
     b = get_board(board)
     startup, link = firmware_harness(b, tmp_path, build_model(random_case(np.random.default_rng(0)), "fw"))
-    shutil.copy(_templates_dir() / "kernels" / "edgenn_fixedpoint.h", tmp_path / "edgenn_fixedpoint.h")
+    for header in ("edgenn_fixedpoint.h", "edgenn_simd.h"):
+        shutil.copy(_templates_dir() / "kernels" / header, tmp_path / header)
     (tmp_path / "driver.c").write_text(_DRIVER)
     t = cases(seed=7)
     (tmp_path / "in.bin").write_bytes(t.astype(np.int32).tobytes())
