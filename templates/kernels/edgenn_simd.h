@@ -317,11 +317,9 @@ ENN_INLINE void enn_dot4(const int8_t *x, const int8_t *w, int32_t w_stride, int
         int32_t xo;
         int32_t wv;
         int32_t we;
-#define ENN_DOT4_STEP                                                                              \
-    "ldr %[xo], [%[x]], #4\n\t"                                                                    \
-    "ldr %[we], %[off2]\n\t"                                                                       \
-    "sxtab16 %[xe], %[we], %[xo]\n\t"                                                              \
-    "sxtab16 %[xo], %[we], %[xo], ror #8\n\t"                                                      \
+/* The four filters of one step of enn_dot4 / enn_dot4x: the int16 input pairs xe (even bytes)
+ * and xo (odd bytes) multiply 4 weights of each filter (w0, w0 + ws, w0 + 2 ws, w0 + 3 ws). */
+#define ENN_DOT4_FILTERS                                                                           \
     "ldr %[wv], [%[w0], %[ws]]\n\t"                                                                \
     "sxtb16 %[we], %[wv]\n\t"                                                                      \
     "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
@@ -343,6 +341,12 @@ ENN_INLINE void enn_dot4(const int8_t *x, const int8_t *w, int32_t w_stride, int
     "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
     "smlad %[a0], %[xe], %[we], %[a0]\n\t"                                                         \
     "smlad %[a0], %[xo], %[wv], %[a0]\n\t"
+#define ENN_DOT4_STEP                                                                              \
+    "ldr %[xo], [%[x]], #4\n\t"                                                                    \
+    "ldr %[we], %[off2]\n\t"                                                                       \
+    "sxtab16 %[xe], %[we], %[xo]\n\t"                                                              \
+    "sxtab16 %[xo], %[we], %[xo], ror #8\n\t"                                                      \
+    ENN_DOT4_FILTERS
         __asm__("1:\n\t" ENN_DOT4_STEP ENN_DOT4_STEP
                 "ldr %[wv], %[n]\n\t"
                 "subs %[wv], %[wv], #1\n\t"
@@ -436,27 +440,7 @@ ENN_INLINE void enn_dot4_x16(const uint32_t *xp, const int8_t *w, int32_t w_stri
         int32_t we;
 #define ENN_DOT4X_STEP                                                                             \
     "ldrd %[xe], %[xo], [%[x]], #8\n\t"                                                            \
-    "ldr %[wv], [%[w0], %[ws]]\n\t"                                                                \
-    "sxtb16 %[we], %[wv]\n\t"                                                                      \
-    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
-    "smlad %[a1], %[xe], %[we], %[a1]\n\t"                                                         \
-    "smlad %[a1], %[xo], %[wv], %[a1]\n\t"                                                         \
-    "ldr %[wv], [%[w0], %[ws], lsl #1]\n\t"                                                        \
-    "sxtb16 %[we], %[wv]\n\t"                                                                      \
-    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
-    "smlad %[a2], %[xe], %[we], %[a2]\n\t"                                                         \
-    "smlad %[a2], %[xo], %[wv], %[a2]\n\t"                                                         \
-    "add %[we], %[ws], %[ws], lsl #1\n\t"                                                          \
-    "ldr %[wv], [%[w0], %[we]]\n\t"                                                                \
-    "sxtb16 %[we], %[wv]\n\t"                                                                      \
-    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
-    "smlad %[a3], %[xe], %[we], %[a3]\n\t"                                                         \
-    "smlad %[a3], %[xo], %[wv], %[a3]\n\t"                                                         \
-    "ldr %[wv], [%[w0]], #4\n\t"                                                                   \
-    "sxtb16 %[we], %[wv]\n\t"                                                                      \
-    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
-    "smlad %[a0], %[xe], %[we], %[a0]\n\t"                                                         \
-    "smlad %[a0], %[xo], %[wv], %[a0]\n\t"
+    ENN_DOT4_FILTERS
         __asm__("1:\n\t" ENN_DOT4X_STEP ENN_DOT4X_STEP
                 "ldr %[wv], %[n]\n\t"
                 "subs %[wv], %[wv], #1\n\t"
