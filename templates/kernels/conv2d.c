@@ -21,6 +21,7 @@
 #include "conv2d.h"
 
 #include "edgenn_simd.h"
+#include "edgenn_window.h"
 
 /* Windows of at most this many bytes (one group) are gathered into a stack buffer and take one
  * contiguous dot product per filter: first layers with few input channels have many short rows.
@@ -31,25 +32,6 @@
 #else
 #define {{ kp|upper }}CONV2D_GATHER 128
 #endif
-
-/* First and one-past-last filter tap k with 0 <= origin + k * dilation < size. */
-static void {{ kp }}conv2d_tap_range(int32_t origin, int32_t dilation, int32_t size, int32_t taps, int32_t *lo,
-                                     int32_t *hi)
-{
-    int32_t l = 0;
-    int32_t h = taps;
-    if (origin < 0) {
-        l = (-origin + dilation - 1) / dilation;
-    }
-    if (origin + (taps - 1) * dilation >= size) {
-        h = size - origin > 0 ? (size - origin - 1) / dilation + 1 : 0;
-    }
-    if (h < l) {
-        h = l;
-    }
-    *lo = l;
-    *hi = h;
-}
 
 /* A call's parameters, read once: the byte stores to the output could alias the parameter struct,
  * so the compiler would otherwise reload every field for every output. */
@@ -327,7 +309,7 @@ void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const
             int32_t ky_lo;
             int32_t ky_hi;
             int32_t ox;
-            {{ kp }}conv2d_tap_range(iy0, prm->dilation_h, in_h, prm->filter_h, &ky_lo, &ky_hi);
+            enn_tap_range(iy0, prm->dilation_h, in_h, prm->filter_h, &ky_lo, &ky_hi);
             for (ox = 0; ox < prm->output_w; ox++, output += out_c) {
                 const int32_t ix0 = ox * prm->stride_w - prm->pad_left;
                 int32_t kx_lo;
@@ -337,7 +319,7 @@ void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const
                 int32_t runs; /* dot products per filter row */
                 int32_t run;  /* their length */
                 const int8_t *in_px = in_b;
-                {{ kp }}conv2d_tap_range(ix0, prm->dilation_w, in_w, f_w, &kx_lo, &kx_hi);
+                enn_tap_range(ix0, prm->dilation_w, in_w, f_w, &kx_lo, &kx_hi);
                 n_kx = kx_hi - kx_lo;
                 if (n_ky == 0 || n_kx == 0) {
                     n_ky = 0;

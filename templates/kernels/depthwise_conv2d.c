@@ -18,24 +18,7 @@
 #include "depthwise_conv2d.h"
 
 #include "edgenn_simd.h"
-
-/* First and one-past-last filter tap k with 0 <= origin + k * dilation < size. */
-static void {{ kp }}dw_tap_range(int32_t origin, int32_t dilation, int32_t size, int32_t taps, int32_t *lo, int32_t *hi)
-{
-    int32_t l = 0;
-    int32_t h = taps;
-    if (origin < 0) {
-        l = (-origin + dilation - 1) / dilation;
-    }
-    if (origin + (taps - 1) * dilation >= size) {
-        h = size - origin > 0 ? (size - origin - 1) / dilation + 1 : 0;
-    }
-    if (h < l) {
-        h = l;
-    }
-    *lo = l;
-    *hi = h;
-}
+#include "edgenn_window.h"
 
 /* A call's parameters, read once: the byte stores to the output could alias the parameter struct,
  * so the compiler would otherwise reload every field for every output. */
@@ -345,7 +328,7 @@ void {{ kp }}depthwise_conv2d(const {{ kp }}depthwise_conv2d_params *prm, const 
             int32_t ky_lo;
             int32_t ky_hi;
             int32_t ox;
-            {{ kp }}dw_tap_range(iy0, prm->dilation_h, in_h, prm->filter_h, &ky_lo, &ky_hi);
+            enn_tap_range(iy0, prm->dilation_h, in_h, prm->filter_h, &ky_lo, &ky_hi);
             for (ox = 0; ox < prm->output_w; ox++, output += out_c) {
                 const int32_t ix0 = ox * prm->stride_w - prm->pad_left;
                 int32_t kx_lo;
@@ -354,7 +337,7 @@ void {{ kp }}depthwise_conv2d(const {{ kp }}depthwise_conv2d_params *prm, const 
                 int32_t n_kx;
                 const int8_t *in_px = in_b;
                 const int8_t *w_px = filter;
-                {{ kp }}dw_tap_range(ix0, prm->dilation_w, in_w, f_w, &kx_lo, &kx_hi);
+                enn_tap_range(ix0, prm->dilation_w, in_w, f_w, &kx_lo, &kx_hi);
                 n_kx = kx_hi - kx_lo;
                 if (n_ky == 0 || n_kx == 0) {
                     n_ky = 0;

@@ -2,6 +2,7 @@
 #include "max_pool2d.h"
 
 #include "edgenn_fixedpoint.h"
+#include "edgenn_window.h"
 
 void {{ kp }}max_pool2d(const {{ kp }}max_pool2d_params *prm, const int8_t *input, int8_t *output)
 {
@@ -13,16 +14,20 @@ void {{ kp }}max_pool2d(const {{ kp }}max_pool2d_params *prm, const int8_t *inpu
         int32_t oy;
         for (oy = 0; oy < prm->out_h; oy++) {
             const int32_t y0 = oy * prm->stride_h - prm->pad_top;
-            const int32_t fy0 = y0 < 0 ? -y0 : 0;
-            const int32_t fy1 = prm->filter_h < prm->in_h - y0 ? prm->filter_h : prm->in_h - y0;
+            int32_t fy0;
+            int32_t fy1;
             int32_t ox;
+            enn_tap_range(y0, 1, prm->in_h, prm->filter_h, &fy0, &fy1);
             for (ox = 0; ox < prm->out_w; ox++) {
                 const int32_t x0 = ox * prm->stride_w - prm->pad_left;
-                const int32_t fx0 = x0 < 0 ? -x0 : 0;
-                const int32_t fx1 = prm->filter_w < prm->in_w - x0 ? prm->filter_w : prm->in_w - x0;
-                const int32_t nx = fx1 - fx0;
-                const int8_t *win = xb + (y0 + fy0) * row + (x0 + fx0) * depth; /* first in-bounds tap */
+                int32_t fx0;
+                int32_t fx1;
+                int32_t nx;
                 int32_t c;
+                const int8_t *win;
+                enn_tap_range(x0, 1, prm->in_w, prm->filter_w, &fx0, &fx1);
+                nx = fx1 - fx0;
+                win = xb + (y0 + fy0) * row + (x0 + fx0) * depth; /* first in-bounds tap */
                 for (c = 0; c < depth; c++) {
                     int32_t m = -128;
                     int32_t fy;
