@@ -225,8 +225,8 @@ def render_model(model: EnnModel, out_dir: Path, board: Board, kernel_prefix: st
                 files[f"{model.name}.py"] = "binding.py.j2"
         for dst, src in files.items():
             _write(tmp / dst, env.get_template(src).render(**{**ctx, **extra.get(dst, {})}))
-        kernel_files = ["edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_window.h"] + [f"{t}.{ext}" for t in ctx["op_types"]
-                                                                 for ext in ("h", "c")]
+        kernel_files = ["edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_window.h", "edgenn_broadcast.h"]
+        kernel_files += [f"{t}.{ext}" for t in ctx["op_types"] for ext in ("h", "c")]
         for f in kernel_files:
             src = _templates_dir() / "kernels" / f
             if not src.exists():

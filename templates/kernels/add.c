@@ -6,6 +6,7 @@
  * converter's adds), and Helium does four elements at a time. */
 #include "add.h"
 
+#include "edgenn_broadcast.h"
 #include "edgenn_simd.h"
 
 /* ((x + offset) << left_shift) rescaled by a multiplier < 1 (TFLM AddFunc, first stage). */
@@ -121,20 +122,20 @@ static void {{ kp }}add_row(const {{ kp }}add_params *p, const {{ kp }}add_fast 
     }
 }
 
+typedef struct {
+    const {{ kp }}add_params *p;
+    const {{ kp }}add_fast *f;
+} {{ kp }}add_ctx;
+
+static void {{ kp }}add_row_cb(const void *ctx, int32_t n, const int8_t *a, int32_t sa, const int8_t *b, int32_t sb,
+                               int8_t *o)
+{
+    const {{ kp }}add_ctx *c = (const {{ kp }}add_ctx *)ctx;
+    {{ kp }}add_row(c->p, c->f, n, a, sa, b, sb, o);
+}
+
 void {{ kp }}add(const {{ kp }}add_params *prm, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
-    int32_t shape[{{ kp|upper }}ADD_MAX_DIMS];
-    int32_t sa[{{ kp|upper }}ADD_MAX_DIMS];
-    int32_t sb[{{ kp|upper }}ADD_MAX_DIMS];
-    int32_t idx[{{ kp|upper }}ADD_MAX_DIMS];
-    int32_t acc_a = 1;
-    int32_t acc_b = 1;
-    int32_t outer = 1;
-    int32_t nd = 0;
-    int32_t ia = 0;
-    int32_t ib = 0;
-    int32_t it;
-    int d;
     {{ kp }}add_fast fast;
     const {{ kp }}add_fast *f = 0;
     if (prm->left_shift >= 0 && prm->left_shift <= 21 && prm->input1_multiplier >= 0 && prm->input2_multiplier >= 0 &&
@@ -154,50 +155,11 @@ void {{ kp }}add(const {{ kp }}add_params *prm, const int8_t *input1, const int8
         fast.hi = prm->act_max;
         f = &fast;
     }
-    /* Loops from the innermost axis out; extent-1 output axes vanish, mergeable axes fuse. */
-    for (d = {{ kp|upper }}ADD_MAX_DIMS - 1; d >= 0; d--) {
-        const int32_t n = prm->out_shape[d];
-        if (n != 1) {
-            const int32_t a = prm->in1_shape[d] == 1 ? 0 : acc_a;
-            const int32_t b = prm->in2_shape[d] == 1 ? 0 : acc_b;
-            if (nd > 0 && a == sa[nd - 1] * shape[nd - 1] && b == sb[nd - 1] * shape[nd - 1]) {
-                shape[nd - 1] *= n;
-            } else {
-                shape[nd] = n;
-                sa[nd] = a;
-                sb[nd] = b;
-                nd++;
-            }
-        }
-        acc_a *= prm->in1_shape[d];
-        acc_b *= prm->in2_shape[d];
-    }
-    if (nd == 0) { /* a single element */
-        shape[0] = 1;
-        sa[0] = 1;
-        sb[0] = 1;
-        nd = 1;
-    }
-    if (nd == 1) { /* equal shapes, a scalar against a tensor, or one contiguous broadcast */
-        {{ kp }}add_row(prm, f, shape[0], input1, sa[0], input2, sb[0], output);
-        return;
-    }
-    for (d = 1; d < nd; d++) {
-        idx[d] = 0;
-        outer *= shape[d];
-    }
-    for (it = 0; it < outer; it++) {
-        {{ kp }}add_row(prm, f, shape[0], input1 + ia, sa[0], input2 + ib, sb[0], output);
-        output += shape[0];
-        for (d = 1; d < nd; d++) { /* odometer over the outer loops */
-            ia += sa[d];
-            ib += sb[d];
-            if (++idx[d] < shape[d]) {
-                break;
-            }
-            ia -= sa[d] * shape[d];
-            ib -= sb[d] * shape[d];
-            idx[d] = 0;
-        }
+    {
+        {{ kp }}add_ctx ctx;
+        ctx.p = prm;
+        ctx.f = f;
+        enn_bcast_run(prm->out_shape, prm->in1_shape, prm->in2_shape, {{ kp|upper }}ADD_MAX_DIMS, input1, input2,
+                      output, {{ kp }}add_row_cb, &ctx);
     }
 }
