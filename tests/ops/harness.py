@@ -382,3 +382,34 @@ def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | 
             stats["saturated_low"] += int(np.sum(a == -128))
             stats["saturated_high"] += int(np.sum(a == 127))
     return stats
+
+
+def judge_tflite(cases: list[tuple[bytes, list[np.ndarray]]], what: str = "") -> int:
+    """TFLM == runtime_py == compiled host C, byte for byte, for each (.tflite bytes, int8 inputs).
+
+    Each model is imported with edgenn's TFLite importer; every case is checked in Python first,
+    then all cases are compiled into one program. Returns the number of cases.
+    """
+    from tflite_builder import run_tflm
+    from edgenn.converter.tflite_import import convert_tflite_bytes
+
+    models, inputs, want = [], [], []
+    for i, (data, xs) in enumerate(cases):
+        model = convert_tflite_bytes(data, f"t{i}")
+        y_tflm = run_tflm(data, xs)[0]
+        y_py = Interpreter(model).invoke(*xs)[0]
+        y_tflm = y_tflm.reshape(y_py.shape)
+        assert np.array_equal(y_py, y_tflm), (
+            f"{what} case {i} ({model.ops[0].type}, options {model.ops[0].options}): python != TFLM at "
+            f"{np.argwhere(y_py != y_tflm)[:3].tolist()}")
+        models.append(model)
+        inputs.append(xs)
+        want.append(y_tflm)
+    work = Path(tempfile.mkdtemp(prefix="edgenn-tflm-"))
+    try:
+        got = run_c_host(models, inputs, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert np.array_equal(g[0], w), f"{what} case {i}: edgenn C != TFLM"
+    return len(cases)

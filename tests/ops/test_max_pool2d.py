@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import Case, T, build_model, check_cases
+from harness import judge_tflite, Case, T, build_model, check_cases
 from edgenn.runtime_py.interpreter import Interpreter
 
 ACTS = [(None, None), (0.0, None), (0.0, 6.0), (-1.0, 1.0)]
@@ -119,32 +119,15 @@ def tflite_pool_case(rng: np.random.Generator, code: str):
 
 
 def check_against_tflm(code: str, seed: int, count: int) -> dict:
-    from harness import random_inputs, run_c_host
-    from tflite_builder import run_tflm
+    from harness import random_inputs
     from edgenn.converter.tflite_import import convert_tflite_bytes
-    import tempfile
-    import shutil
-    from pathlib import Path
 
     rng = np.random.default_rng(seed)
-    models, inputs, want = [], [], []
+    cases = []
     for i in range(count):
         data, shape = tflite_pool_case(rng, code)
-        model = convert_tflite_bytes(data, f"t{i}")
-        x = random_inputs(model, 4, rng)
-        y_tflm = run_tflm(data, x)[0]
-        y_py = Interpreter(model).invoke(*x)[0]
-        assert np.array_equal(y_py, y_tflm), f"{code} case {i}: edgenn python != TFLM ({model.ops[0].options})"
-        models.append(model)
-        inputs.append(x)
-        want.append(y_tflm)
-    work = Path(tempfile.mkdtemp(prefix="edgenn-tflm-"))
-    try:
-        got = run_c_host(models, inputs, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    for i, (g, w) in enumerate(zip(got, want)):
-        assert np.array_equal(g[0], w), f"{code} case {i}: edgenn C != TFLM"
+        cases.append((data, random_inputs(convert_tflite_bytes(data, f"t{i}"), 4, rng)))
+    judge_tflite(cases, code)
     return {"cases": count}
 
 
