@@ -261,6 +261,26 @@ ENN_INLINE int32x4_t enn_lanes4(int32_t a0, int32_t a1, int32_t a2, int32_t a3)
 }
 #endif
 
+#if defined(ENN_DSP)
+/* One step of enn_dot4 in intrinsics: four input bytes (+ offset, as int16 pairs) times four
+ * bytes of each of four filters (w, w + w_stride, w + 2 w_stride, w + 3 w_stride). */
+ENN_INLINE void enn_dot4_step(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t offset2, int32_t *i0,
+                              int32_t *i1, int32_t *i2, int32_t *i3)
+{
+    const int32_t xv = enn_ld32(x);
+    const int32_t xe = __sxtab16(offset2, xv);
+    const int32_t xo = enn_sxtab16_ror8(offset2, xv);
+    int32_t wv = enn_ld32(w);
+    *i0 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), *i0));
+    wv = enn_ld32(w + w_stride);
+    *i1 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), *i1));
+    wv = enn_ld32(w + 2 * w_stride);
+    *i2 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), *i2));
+    wv = enn_ld32(w + 3 * w_stride);
+    *i3 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), *i3));
+}
+#endif
+
 /* *a_j += sum_{i < n} w[j * w_stride + i] * (x[i] + offset) for the four filters j = 0..3
  * (int32 wrap-around): the inner product of convolutions and fully connected layers, four
  * filters at a time so that each input word loaded serves four of them. */
@@ -288,17 +308,7 @@ ENN_INLINE void enn_dot4(const int8_t *x, const int8_t *w, int32_t w_stride, int
 #if defined(ENN_DSP_ASM)
     if (steps & 1) {
         /* An odd step first, so that the asm below runs whole iterations. */
-        const int32_t xv = enn_ld32(x);
-        const int32_t xe = __sxtab16(offset2, xv);
-        const int32_t xo = enn_sxtab16_ror8(offset2, xv);
-        int32_t wv = enn_ld32(w);
-        i0 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), i0));
-        wv = enn_ld32(w + w_stride);
-        i1 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), i1));
-        wv = enn_ld32(w + 2 * w_stride);
-        i2 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), i2));
-        wv = enn_ld32(w + 3 * w_stride);
-        i3 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), i3));
+        enn_dot4_step(x, w, w_stride, offset2, &i0, &i1, &i2, &i3);
         x += 4;
         w += 4;
         steps--;
@@ -361,17 +371,7 @@ ENN_INLINE void enn_dot4(const int8_t *x, const int8_t *w, int32_t w_stride, int
 #else
         int32_t k;
         for (k = 0; k < steps; k++, x += 4, w += 4) {
-            const int32_t xv = enn_ld32(x);
-            const int32_t xe = __sxtab16(offset2, xv);
-            const int32_t xo = enn_sxtab16_ror8(offset2, xv);
-            int32_t wv = enn_ld32(w);
-            i0 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), i0));
-            wv = enn_ld32(w + w_stride);
-            i1 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), i1));
-            wv = enn_ld32(w + 2 * w_stride);
-            i2 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), i2));
-            wv = enn_ld32(w + 3 * w_stride);
-            i3 = __smlad(xo, enn_sxtb16_ror8(wv), __smlad(xe, __sxtb16(wv), i3));
+            enn_dot4_step(x, w, w_stride, offset2, &i0, &i1, &i2, &i3);
         }
 #endif
     }
