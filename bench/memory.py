@@ -16,9 +16,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from edgenn.fit import fit_report  # noqa: E402
-from common import LOWER_BOUND, MLPERF, MLPERF_DIR, TFLM_M4_FLASH_REF, convert_mlperf, md_table, write_section  # noqa: E402
+from common import LOWER_BOUND, MLPERF, MLPERF_DIR, ROOT, TFLM_M4_FLASH_REF, convert_mlperf, md_table, write_section  # noqa: E402
 
 PROBE = r"""
 import sys, numpy as np
@@ -78,6 +80,19 @@ def main() -> None:
         frows.append([key, f"{size['flash']:,}", f"{weights:,}", f"{size['flash'] - weights:,}", f"{tfl:,}",
                       f"{TFLM_M4_FLASH_REF[key]:,}"])
         print(f"{key}: arena {m.arena_bytes} (TFLM {tflm}, bound {lb}), flash {size['flash']}", file=sys.stderr)
+    # The bundled example (a float ONNX model: no TFLM arena to compare with).
+    from edgenn.converter.pipeline import ConvertOptions, convert
+
+    ex = ROOT / "examples" / "digits"
+    m = convert(ex / "model.onnx", [np.load(ex / "calib.npy")], ConvertOptions(name="digits", progress=False))
+    lb = int(m.plan["lower_bound_bytes"])
+    fit = fit_report(m, "mps2-an386")
+    rows.append(["digits (example)", f"{m.arena_bytes:,}", "-", f"{lb:,}", "-", f"{m.arena_bytes / lb:.2f}",
+                 f"{fit['ram_used']:,} ({fit['stack_bytes']:,})", m.plan["planner"]])
+    size = flash_bytes(m)
+    weights = sum(t.nbytes for t in m.tensors if t.is_const)
+    frows.append(["digits (example)", f"{size['flash']:,}", f"{weights:,}", f"{size['flash'] - weights:,}",
+                  f"{(ex / 'model.onnx').stat().st_size:,} (float ONNX)", "-"])
     ram = md_table(["model", "edgenn arena B", "TFLM arena B (measured)", "layer-wise bound B", "edgenn/TFLM",
                     "edgenn/bound", "edgenn whole RAM on M4 B (of which stack)", "plan"], rows)
     flash = md_table(["model", "edgenn flash B (M4, -O2)", "of which weights+bias B", "code+params B", ".tflite B",
