@@ -46,10 +46,24 @@ def run_float(model: onnx.ModelProto, inputs: dict[str, np.ndarray], outputs: li
     return res
 
 
-def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress: bool = True) -> dict[str, Range]:
-    """Min/max of every ONNX value the quantized graph needs, over the calibration samples."""
+METHODS = ("minmax", "percentile")
+HIST_BINS = 2048
+
+
+def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress: bool = True,
+              method: str = "minmax", percentile: float = 99.99) -> dict[str, Range]:
+    """Range of every ONNX value the quantized graph needs, over the calibration samples.
+
+    ``minmax`` takes the extremes seen. ``percentile`` clips each tail at ``percentile`` (a second
+    pass fills a histogram per tensor between its extremes), so that a few outliers in the
+    calibration data do not waste the int8 resolution of everything else.
+    """
     from tqdm import tqdm
 
+    if method not in METHODS:
+        raise DataError(f"unknown calibration method {method!r}; choose from {', '.join(METHODS)}")
+    if not 50.0 < percentile <= 100.0:
+        raise DataError(f"the calibration percentile must be in (50, 100], got {percentile}")
     inputs = {}
     for io, arr in zip(g.inputs, data):
         inputs[io.source_name] = source_batches(arr, io.source_shape, "calibration data", io.source_name).astype(np.float32)
@@ -62,13 +76,53 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
     for k, v in inputs.items():
         lo[k], hi[k] = float(v.min()), float(v.max())
     show = progress and sys.stderr.isatty()
-    for i in tqdm(range(n), desc="calibrating", disable=not show, unit="sample", leave=False):
-        feed = {k: v[i] for k, v in inputs.items()}
-        for k, v in zip(needed, sess.run(needed, feed)):
+
+    def samples(desc: str):
+        for i in tqdm(range(n), desc=desc, disable=not show, unit="sample", leave=False):
+            feed = {k: v[i] for k, v in inputs.items()}
+            yield feed, sess.run(needed, feed)
+
+    for _, outs in samples("calibrating"):
+        for k, v in zip(needed, outs):
             if v.size:
                 lo[k] = min(lo[k], float(np.min(v)))
                 hi[k] = max(hi[k], float(np.max(v)))
     bad = [k for k in needed if not (np.isfinite(lo[k]) and np.isfinite(hi[k]))]
     if bad:
         raise DataError(f"the float model produces NaN or Inf at '{bad[0]}' on the calibration data")
-    return {k: (lo[k], hi[k]) for k in lo}
+    ranges = {k: (lo[k], hi[k]) for k in lo}
+    if method == "minmax" or percentile >= 100.0:
+        return ranges
+    hists = {k: np.zeros(HIST_BINS, np.int64) for k in ranges}
+    for k, v in inputs.items():
+        hists[k] += _histogram(v, ranges[k])
+    for _, outs in samples("calibrating (percentiles)"):
+        for k, v in zip(needed, outs):
+            hists[k] += _histogram(v, ranges[k])
+    return {k: _clip_range(hists[k], ranges[k], percentile) for k in ranges}
+
+
+def _histogram(v: np.ndarray, r: Range) -> np.ndarray:
+    lo, hi = r
+    if hi <= lo:
+        h = np.zeros(HIST_BINS, np.int64)
+        h[0] = v.size
+        return h
+    return np.histogram(v, bins=HIST_BINS, range=(lo, hi))[0].astype(np.int64)
+
+
+def _clip_range(hist: np.ndarray, r: Range, percentile: float) -> Range:
+    """The range keeping ``percentile`` % of the values on each side (bin edges, never beyond the extremes)."""
+    lo, hi = r
+    total = int(hist.sum())
+    if total == 0 or hi <= lo:
+        return r
+    tail = total * (100.0 - percentile) / 100.0
+    cum = np.cumsum(hist)
+    edges = np.linspace(lo, hi, HIST_BINS + 1)
+    first = int(np.searchsorted(cum, tail, side="right"))  # bins fully below the lower tail
+    last = int(np.searchsorted(cum, total - tail, side="left"))
+    new_lo = float(edges[min(first, HIST_BINS - 1)]) if lo < 0 else lo
+    new_hi = float(edges[min(last + 1, HIST_BINS)]) if hi > 0 else hi
+    # ReLU outputs and other one-signed tensors keep their exact zero end.
+    return (min(new_lo, 0.0) if lo < 0 else lo, max(new_hi, 0.0) if hi > 0 else hi)

@@ -20,9 +20,12 @@ class ConvertOptions:
     name: str | None = None
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     progress: bool = True
+    calib_method: str = "minmax"
+    calib_percentile: float = 99.99
 
     def to_json(self) -> str:
-        return json.dumps({"name": self.name, "input_shapes": {k: list(v) for k, v in self.input_shapes.items()}},
+        return json.dumps({"name": self.name, "input_shapes": {k: list(v) for k, v in self.input_shapes.items()},
+                           "calib_method": self.calib_method, "calib_percentile": self.calib_percentile},
                           sort_keys=True)
 
 
@@ -61,7 +64,8 @@ def import_graph(path: str | Path, calib: list[np.ndarray] | None, options: Conv
                         "(a few hundred representative inputs)")
     if len(calib) != len(g.inputs):
         raise DataError(f"the model has {len(g.inputs)} inputs but {len(calib)} calibration arrays were given")
-    ranges = calibrate(model, g, calib, progress=options.progress)
+    ranges = calibrate(model, g, calib, progress=options.progress, method=options.calib_method,
+                       percentile=options.calib_percentile)
     quantize(g, ranges)
     return g
 

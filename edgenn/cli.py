@@ -90,9 +90,13 @@ def cli() -> None:
 @click.option("--name", help="Model name (C symbol prefix); default: the file name.")
 @click.option("--board", help="Check that the model fits this board (see `edgenn boards`).")
 @click.option("--input-shape", "input_shapes", multiple=True, help="Fix a dynamic input shape: NAME=1x3x32x32.")
+@click.option("--calib-method", type=click.Choice(["minmax", "percentile"]), default="minmax", show_default=True,
+              help="Activation ranges: the extremes seen, or clipped at --calib-percentile on each side.")
+@click.option("--calib-percentile", type=float, default=99.99, show_default=True,
+              help="With --calib-method percentile: the share of values kept on each side.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, board: str | None,
-            input_shapes: tuple[str, ...], quiet: bool) -> None:
+            input_shapes: tuple[str, ...], calib_method: str, calib_percentile: float, quiet: bool) -> None:
     """Convert a float ONNX (with calibration data) or int8 TFLite model to .enn."""
     from edgenn.converter.pipeline import ConvertOptions, convert as do_convert, detect_format
     from edgenn.runtime_py import enn
@@ -102,7 +106,8 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
     if fmt == "tflite" and arrays is not None and not quiet:
         click.echo("note: the .tflite model is already quantized; --calib is ignored", err=True)
         arrays = None
-    m = do_convert(model, arrays, ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet))
+    m = do_convert(model, arrays, ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet,
+                                                 calib_method=calib_method, calib_percentile=calib_percentile))
     fit = None
     if board:
         from edgenn.fit import check_fit
