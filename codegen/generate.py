@@ -9,7 +9,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,6 @@ class Layer:
     o: dict[str, Any]  # all options (scalars as ints)
     scratch_ptr: str = "0"
     label: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sym(self) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from edgenn.runtime_py.memory import ALIGN, OverlapRule, PlanError, Region, align_up, check_plan
+from edgenn.runtime_py.memory import OverlapRule, PlanError, Region, align_up, check_plan
 
 Buffer = Region  # the planner's buffers are the checker's regions
 
@@ -205,6 +205,3 @@ def plan(buffers: list[Buffer], steps: int, links: list[OverlapRule] | None = No
 def check(p: Plan) -> None:
     check_plan(p.buffers, p.links, p.arena_bytes)
 
-
-# kept for callers that align sizes themselves
-ALIGNMENT = ALIGN
