@@ -22,10 +22,12 @@ class ConvertOptions:
     progress: bool = True
     calib_method: str = "minmax"
     calib_percentile: float = 99.99
+    compress: str | None = None  # lossless weight compression: "auto", "huffman" or "palette"
 
     def to_json(self) -> str:
         return json.dumps({"name": self.name, "input_shapes": {k: list(v) for k, v in self.input_shapes.items()},
-                           "calib_method": self.calib_method, "calib_percentile": self.calib_percentile},
+                           "calib_method": self.calib_method, "calib_percentile": self.calib_percentile,
+                           "compress": self.compress},
                           sort_keys=True)
 
 
@@ -74,6 +76,10 @@ def convert(path: str | Path, calib: list[np.ndarray] | None = None, options: Co
     """Convert an ONNX (float) or TFLite (int8) model to an EnnModel."""
     options = options or ConvertOptions()
     g = import_graph(path, calib, options)
+    if options.compress:
+        from edgenn.converter.compress import compress_weights
+
+        compress_weights(g, options.compress)
     prov: dict[str, Any] = {"tool_version": __version__, "source_format": g.source_format,
                             "source_file": Path(path).name, "source_sha256": g.source_sha256,
                             "options_json": options.to_json()}

@@ -19,11 +19,16 @@ def analyze(model: EnnModel) -> dict[str, Any]:
     for i, op in enumerate(model.ops):
         ins = [model.tensors[t] for t in op.inputs if t >= 0]
         outs = [model.tensors[t] for t in op.outputs]
-        wbytes = 0
+        wbytes = decoded = 0
+        encodings: list[str] = []
         for t_idx in op.inputs:
             if t_idx >= 0 and model.tensors[t_idx].is_const and t_idx not in counted:
                 counted.add(t_idx)
-                wbytes += model.tensors[t_idx].nbytes
+                t = model.tensors[t_idx]
+                wbytes += t.stored_nbytes
+                decoded += int(t.data.nbytes)
+                if t.is_encoded and t.encoding not in encodings:
+                    encodings.append(t.encoding)
         layers.append({
             "index": i,
             "op": op.type,
@@ -33,12 +38,15 @@ def analyze(model: EnnModel) -> dict[str, Any]:
             "input_shapes": [list(t.shape) for t in ins if not t.is_const],
             "output_shapes": [list(t.shape) for t in outs],
             "macs": int(op.macs),
-            "weight_bytes": int(wbytes),
+            "weight_bytes": int(wbytes),  # as stored (encoded constants: the encoded stream)
+            "weights_encoding": "+".join(encodings) or "raw",
+            "weights_bytes_decoded": int(decoded),
             "param_bytes": params_bytes(model, i),
             "scratch_bytes": int(op.scratch_bytes),
             "scratch_offset": int(op.scratch_offset),
         })
-    weights = sum(t.nbytes for t in model.tensors if t.is_const)
+    weights = sum(t.stored_nbytes for t in model.tensors if t.is_const)
+    weights_decoded = sum(int(t.data.nbytes) for t in model.tensors if t.is_const)
     params = sum(layer["param_bytes"] for layer in layers)
     return {
         "name": model.name,
@@ -48,6 +56,7 @@ def analyze(model: EnnModel) -> dict[str, Any]:
         "arena_lower_bound_bytes": int(model.plan.get("lower_bound_bytes", 0)),
         "planner": model.plan.get("planner", ""),
         "weights_bytes": int(weights),
+        "weights_bytes_decoded": int(weights_decoded),
         "params_bytes": int(params),
         "macs": int(sum(op.macs for op in model.ops)),
         "inputs": [{"name": d.source_name, "shape": list(model.tensors[d.tensor].shape),

@@ -94,9 +94,13 @@ def cli() -> None:
               help="Activation ranges: the extremes seen, or clipped at --calib-percentile on each side.")
 @click.option("--calib-percentile", type=float, default=99.99, show_default=True,
               help="With --calib-method percentile: the share of values kept on each side.")
+@click.option("--compress", type=click.Choice(["auto", "huffman", "palette"]), is_flag=False, flag_value="auto",
+              default=None, help="Store weights losslessly compressed (decoded into the arena before each layer); "
+              "alone: auto, the smallest per tensor.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, board: str | None,
-            input_shapes: tuple[str, ...], calib_method: str, calib_percentile: float, quiet: bool) -> None:
+            input_shapes: tuple[str, ...], calib_method: str, calib_percentile: float, compress: str | None,
+            quiet: bool) -> None:
     """Convert a float ONNX (with calibration data) or int8 TFLite model to .enn."""
     from edgenn.converter.pipeline import ConvertOptions, convert as do_convert, detect_format
     from edgenn.runtime_py import enn
@@ -107,7 +111,8 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
         click.echo("note: the .tflite model is already quantized; --calib is ignored", err=True)
         arrays = None
     m = do_convert(model, arrays, ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet,
-                                                 calib_method=calib_method, calib_percentile=calib_percentile))
+                                                 calib_method=calib_method, calib_percentile=calib_percentile,
+                                                 compress=compress))
     fit = None
     if board:
         from edgenn.fit import check_fit
@@ -120,6 +125,10 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
         a = analyze(m)
         click.echo(f"wrote {output}: {len(m.ops)} layers, {a['macs']:,} MACs, arena {a['arena_bytes']:,} B, "
                    f"weights {a['weights_bytes']:,} B")
+        if compress:
+            from edgenn.converter.compress import compression_summary
+
+            click.echo(compression_summary(m), err=True)
         if fit is not None:
             click.echo(_fit_line(fit))
 
@@ -232,8 +241,10 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
         t.add_row(*row)
     con = _console()
     con.print(t)
+    packed = "" if a["weights_bytes"] == a["weights_bytes_decoded"] else \
+        f" (compressed from {a['weights_bytes_decoded']:,} B, decoded into the arena layer by layer)"
     con.print(f"arena {a['arena_bytes']:,} B (layer-wise lower bound {a['arena_lower_bound_bytes']:,} B, "
-              f"{a['planner']}), weights {a['weights_bytes']:,} B + parameters {a['params_bytes']:,} B, "
+              f"{a['planner']}), weights {a['weights_bytes']:,} B{packed} + parameters {a['params_bytes']:,} B, "
               f"{a['macs']:,} MACs")
     if board:
         con.print(_fit_line(a["board"]))

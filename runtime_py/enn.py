@@ -72,13 +72,26 @@ class EnnTensor:
     scale: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     zero_point: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     quant_axis: int = 0
-    data: np.ndarray | None = None  # constants only, with shape and dtype
+    data: np.ndarray | None = None  # constants only, with shape and dtype (decoded values)
     arena_offset: int = -1
     nbytes: int = 0
+    encoding: str = "raw"  # how the constant is stored: "raw", "huffman" or "palette" (weight_codecs)
+    encoded: bytes | None = None  # the stored stream of an encoded constant
 
     @property
     def is_const(self) -> bool:
         return self.data is not None
+
+    @property
+    def is_encoded(self) -> bool:
+        return self.data is not None and self.encoding != "raw"
+
+    @property
+    def stored_nbytes(self) -> int:
+        """Bytes the constant occupies in the file and in flash (the encoded stream if encoded)."""
+        if self.data is None:
+            return 0
+        return len(self.encoded) if self.is_encoded and self.encoded is not None else int(self.data.nbytes)
 
     @property
     def size(self) -> int:
