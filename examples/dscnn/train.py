@@ -1,0 +1,137 @@
+"""Train the `dscnn` example (a DS-CNN-style keyword-spotting architecture) and export it to ONNX.
+
+The MLPerf Tiny keyword-spotting model is a DS-CNN: a strided first convolution, then
+depthwise-separable blocks (depthwise 3x3 + BatchNorm + ReLU, pointwise 1x1 + BatchNorm + ReLU),
+global average pooling and one fully connected layer. This is the same architecture at 64
+channels, trained on scikit-learn's handwritten digits upsampled to 16x16 (real data that ships
+with scikit-learn, so nothing is downloaded; the same split as examples/digits). It exists to
+exercise pruning and compression on the architecture the field benchmarks, in float, with
+labels to measure accuracy.
+
+Regenerate every artifact in this folder with:
+
+    python examples/dscnn/train.py
+
+Needs torch (CPU), scikit-learn, numpy, onnx and onnxruntime; edgenn itself never imports torch.
+
+Artifacts written next to this file:
+    model.onnx   float model, opset 13, input "input" (1,1,16,16) NCHW float32 in [0,1],
+                 output "logits" (1,10)
+    calib.npy    float32 (200,1,16,16)  calibration images (from the training part)
+    test_x.npy   float32 (360,1,16,16)  held-out test images
+    test_y.npy   int64   (360,)         test labels
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from torch import nn
+
+HERE = Path(__file__).resolve().parent
+EPOCHS = 30
+BATCH = 32
+LR = 3e-3
+CHANNELS = 64
+BLOCKS = 4
+
+
+def _digits_train_module():
+    """examples/digits/train.py: the data split, seeding and ONNX tidying are shared with it."""
+    spec = importlib.util.spec_from_file_location("digits_train", HERE.parent / "digits" / "train.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def upsample(x: np.ndarray) -> np.ndarray:
+    """8x8 -> 16x16 by pixel repetition (keeps the values exactly, [0, 1])."""
+    return np.ascontiguousarray(x.repeat(2, axis=2).repeat(2, axis=3), dtype=np.float32)
+
+
+class DSCNN(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(1, CHANNELS, 3, stride=2, padding=1), nn.BatchNorm2d(CHANNELS), nn.ReLU()]
+        for _ in range(BLOCKS):
+            layers += [nn.Conv2d(CHANNELS, CHANNELS, 3, padding=1, groups=CHANNELS), nn.BatchNorm2d(CHANNELS), nn.ReLU(),
+                       nn.Conv2d(CHANNELS, CHANNELS, 1), nn.BatchNorm2d(CHANNELS), nn.ReLU()]
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(CHANNELS, 10)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def train(model: nn.Module, x: np.ndarray, y: np.ndarray, seed: int) -> None:
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=EPOCHS)
+    loss_fn = nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(seed)
+    for epoch in range(EPOCHS):
+        model.train()
+        perm = torch.randperm(len(xt), generator=gen)
+        total = 0.0
+        for i in range(0, len(xt), BATCH):
+            idx = perm[i : i + BATCH]
+            opt.zero_grad()
+            loss = loss_fn(model(xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        sched.step()
+        if epoch % 10 == 9 or epoch == EPOCHS - 1:
+            print(f"epoch {epoch + 1:3d}  train loss {total / len(xt):.4f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="output folder")
+    args = parser.parse_args()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    digits = _digits_train_module()
+    digits.seed_everything(digits.SEED)
+    d = {k: (upsample(v) if k.startswith("x_") else v) for k, v in digits.load_data().items()}
+    model = DSCNN()
+    print(f"parameters: {sum(p.numel() for p in model.parameters())}")
+    t0 = time.perf_counter()
+    train(model, d["x_train"], d["y_train"], digits.SEED)
+    print(f"training time: {time.perf_counter() - t0:.1f} s")
+    model.eval()
+    with torch.no_grad():
+        torch_logits = model(torch.from_numpy(d["x_test"])).numpy()
+    print(f"torch float test accuracy: {float((torch_logits.argmax(1) == d['y_test']).mean()):.4f}")
+
+    onnx_path = out / "model.onnx"
+    torch.onnx.export(model, (torch.zeros(1, 1, 16, 16),), str(onnx_path), opset_version=13,
+                      input_names=["input"], output_names=["logits"], dynamo=False, do_constant_folding=False)
+    m = digits.tidy(onnx.load(str(onnx_path)))
+    onnx.checker.check_model(m, full_check=True)
+    onnx.save(m, str(onnx_path))
+    print("onnx ops:", " ".join(n.op_type for n in m.graph.node))
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    ort_logits = np.concatenate([sess.run(["logits"], {"input": d["x_test"][i : i + 1]})[0]
+                                 for i in range(len(d["x_test"]))])
+    max_diff = float(np.abs(ort_logits - torch_logits).max())
+    acc = float((ort_logits.argmax(1) == d["y_test"]).mean())
+    print(f"onnxruntime float test accuracy: {acc:.4f}  (max |ort - torch| = {max_diff:.2e})")
+    assert max_diff < 1e-3, f"ONNX export does not reproduce torch: max diff {max_diff}"
+    assert acc >= 0.95, f"float accuracy too low: {acc}"
+    np.save(out / "calib.npy", d["x_calib"])
+    np.save(out / "test_x.npy", d["x_test"])
+    np.save(out / "test_y.npy", d["y_test"])
+    for name in ("model.onnx", "calib.npy", "test_x.npy", "test_y.npy"):
+        print(f"{name:12s} {(out / name).stat().st_size:8d} bytes")
+
+
+if __name__ == "__main__":
+    main()
