@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Callable, Iterable
 
 import numpy as np
 import onnx
@@ -50,20 +51,65 @@ METHODS = ("minmax", "percentile")
 HIST_BINS = 2048
 
 
-def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress: bool = True,
-              method: str = "minmax", percentile: float = 99.99) -> dict[str, Range]:
-    """Range of every ONNX value the quantized graph needs, over the calibration samples.
-
-    ``minmax`` takes the extremes seen. ``percentile`` clips each tail at ``percentile`` (a second
-    pass fills a histogram per tensor between its extremes), so that a few outliers in the
-    calibration data do not waste the int8 resolution of everything else.
-    """
-    from tqdm import tqdm
-
+def check_method(method: str, percentile: float) -> None:
+    """One-line errors for a bad calibration method or percentile."""
     if method not in METHODS:
         raise DataError(f"unknown calibration method {method!r}; choose from {', '.join(METHODS)}")
     if not 50.0 < percentile <= 100.0:
         raise DataError(f"the calibration percentile must be in (50, 100], got {percentile}")
+
+
+Observer = Callable[[str, np.ndarray], None]
+
+
+def tensor_ranges(names: Iterable[str], run_pass: Callable[[str, Observer], None], method: str,
+                  percentile: float, what: str) -> dict[str, Range]:
+    """Ranges of named tensors from passes over the calibration data.
+
+    ``run_pass(desc, observe)`` runs once over all samples and calls ``observe(name, values)`` for
+    each chunk of values of each tensor. ``minmax`` needs one pass (the extremes); ``percentile``
+    a second one that fills a histogram per tensor between its extremes, then clips each tail
+    at ``percentile`` so that a few outliers do not waste the int8 resolution of everything else.
+    ``what`` names the producer of the values in the NaN/Inf error.
+    """
+    names = list(names)
+    lo = {k: np.inf for k in names}
+    hi = {k: -np.inf for k in names}
+    bad: list[str] = []
+
+    def extremes(k: str, v: np.ndarray) -> None:
+        if k not in lo or not v.size:
+            return
+        mn, mx = float(np.min(v)), float(np.max(v))
+        if not (np.isfinite(mn) and np.isfinite(mx)):
+            bad.append(k)  # Python's min() would silently skip a NaN
+            return
+        lo[k], hi[k] = min(lo[k], mn), max(hi[k], mx)
+
+    run_pass("calibrating", extremes)
+    bad += [k for k in names if not (np.isfinite(lo[k]) and np.isfinite(hi[k]))]
+    if bad:
+        raise DataError(f"{what} produces NaN or Inf at '{bad[0]}' on the calibration data")
+    ranges = {k: (lo[k], hi[k]) for k in names}
+    if method == "minmax" or percentile >= 100.0:
+        return ranges
+    hists = {k: np.zeros(HIST_BINS, np.int64) for k in names}
+
+    def fill(k: str, v: np.ndarray) -> None:
+        if k in hists:
+            hists[k] += _histogram(v, ranges[k])
+
+    run_pass("calibrating (percentiles)", fill)
+    return {k: _clip_range(hists[k], ranges[k], percentile) for k in names}
+
+
+def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress: bool = True,
+              method: str = "minmax", percentile: float = 99.99) -> dict[str, Range]:
+    """Range of every ONNX value the quantized graph needs, over the calibration samples
+    (onnxruntime on the source model; keyed by ONNX name, see ``Tensor.origin``)."""
+    from tqdm import tqdm
+
+    check_method(method, percentile)
     inputs = {}
     for io, arr in zip(g.inputs, data):
         inputs[io.source_name] = source_batches(arr, io.source_shape, "calibration data", io.source_name).astype(np.float32)
@@ -71,35 +117,35 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
                      if t.origin and not t.is_const and "#" not in t.origin and t.origin not in inputs})
     sess = ort_session(model, needed)
     n = next(iter(inputs.values())).shape[0]
-    lo = {k: np.inf for k in needed}
-    hi = {k: -np.inf for k in needed}
-    for k, v in inputs.items():
-        lo[k], hi[k] = float(v.min()), float(v.max())
     show = progress and sys.stderr.isatty()
 
-    def samples(desc: str):
+    def run_pass(desc: str, observe: Observer) -> None:
+        for k, v in inputs.items():
+            observe(k, v)
         for i in tqdm(range(n), desc=desc, disable=not show, unit="sample", leave=False):
             feed = {k: v[i] for k, v in inputs.items()}
-            yield feed, sess.run(needed, feed)
+            for k, v in zip(needed, sess.run(needed, feed)):
+                observe(k, v)
 
-    for _, outs in samples("calibrating"):
-        for k, v in zip(needed, outs):
-            if v.size:
-                lo[k] = min(lo[k], float(np.min(v)))
-                hi[k] = max(hi[k], float(np.max(v)))
-    bad = [k for k in needed if not (np.isfinite(lo[k]) and np.isfinite(hi[k]))]
-    if bad:
-        raise DataError(f"the float model produces NaN or Inf at '{bad[0]}' on the calibration data")
-    ranges = {k: (lo[k], hi[k]) for k in lo}
-    if method == "minmax" or percentile >= 100.0:
-        return ranges
-    hists = {k: np.zeros(HIST_BINS, np.int64) for k in ranges}
-    for k, v in inputs.items():
-        hists[k] += _histogram(v, ranges[k])
-    for _, outs in samples("calibrating (percentiles)"):
-        for k, v in zip(needed, outs):
-            hists[k] += _histogram(v, ranges[k])
-    return {k: _clip_range(hists[k], ranges[k], percentile) for k in ranges}
+    return tensor_ranges(list(inputs) + needed, run_pass, method, percentile, "the float model")
+
+
+def calibrate_graph(g: Graph, data: list[np.ndarray], progress: bool = True, method: str = "minmax",
+                    percentile: float = 99.99) -> dict[str, Range]:
+    """Range of every non-constant tensor of the float graph ``g`` itself (inputs included), keyed
+    by internal tensor name: for graphs that no longer equal their source model (pruned,
+    compressed). Same methods as ``calibrate``; quantize with ``quantize(g, ranges, by_name=True)``."""
+    from edgenn.converter.float_exec import graph_feeds, run_graph
+
+    check_method(method, percentile)
+    feeds = graph_feeds(g, data, "calibration data")
+    names = list(dict.fromkeys(g.input_names + [t for op in g.ops for t in op.outputs
+                                                if t and not g.tensors[t].is_const]))
+
+    def run_pass(desc: str, observe: Observer) -> None:
+        run_graph(g, feeds, wanted=[], observe=observe, progress=desc if progress else None)
+
+    return tensor_ranges(names, run_pass, method, percentile, "the float graph")
 
 
 def _histogram(v: np.ndarray, r: Range) -> np.ndarray:

@@ -30,7 +30,8 @@ def graph_feeds(g: Graph, data: list[np.ndarray], what: str = "calibration data"
     n = None
     for io, arr in zip(g.inputs, data):
         a = source_batches(arr, tuple(io.source_shape), what, io.source_name)
-        x = a.astype(np.float32)
+        with np.errstate(over="ignore"):  # reported just below
+            x = a.astype(np.float32)
         if not np.all(np.isfinite(x)):
             # finite float64 beyond float32's range becomes Inf here
             raise DataError(f"{what} for input '{io.source_name}' contains NaN or Inf (or values beyond float32)")
@@ -352,7 +353,8 @@ def eval_op(op: Op, g: Graph, values: dict[str, np.ndarray], apply_act: bool = T
     res = []
     for name, y in zip(op.outputs, outs):
         shape = (n,) + tuple(g.tensors[name].shape)
-        y = np.asarray(y, np.float32)
+        with np.errstate(over="ignore"):  # Inf like the float32 source model; calibration reports it
+            y = np.asarray(y, np.float32)
         if y.size != int(np.prod(shape, dtype=np.int64)):
             raise EdgennError(f"{op.type} '{op.name}': computed {y.shape[1:]} values for output {name!r} "
                               f"of shape {shape[1:]}")

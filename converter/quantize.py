@@ -18,13 +18,13 @@ from edgenn.converter.quantize_util import asymmetric_from_range, quantize_array
 from edgenn.errors import EdgennError
 
 
-def _derived_range(op: Op, g: Graph, ranges: dict[str, Range]) -> Range | None:
+def _derived_range(op: Op, g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Range | None:
     """Interval bound for a tensor that exists only in the IR, from its producer's input (an
     unfolded BatchNorm's middle: x * a) or from its consumer's output (a Gemm's product before
     a full-matrix bias: y - c)."""
     c_of = lambda o: g.tensors[o.inputs[1]].data.astype(np.float64)  # noqa: E731
     has_const = lambda o: len(o.inputs) == 2 and g.tensors[o.inputs[1]].data is not None  # noqa: E731
-    r = _range_of(op.inputs[0], g, ranges) if op.inputs and op.inputs[0] else None
+    r = _range_of(op.inputs[0], g, ranges, by_name) if op.inputs and op.inputs[0] else None
     if r is not None and has_const(op):
         c = c_of(op)
         if op.type == "mul":
@@ -34,25 +34,28 @@ def _derived_range(op: Op, g: Graph, ranges: dict[str, Range]) -> Range | None:
             return r[0] + float(c.min()), r[1] + float(c.max())
     users = g.consumers(op.outputs[0])
     if len(users) == 1 and users[0].type == "add" and has_const(users[0]) and users[0].inputs[0] == op.outputs[0]:
-        ry = _range_of(users[0].outputs[0], g, ranges)
+        ry = _range_of(users[0].outputs[0], g, ranges, by_name)
         if ry is not None:
             c = c_of(users[0])
             return ry[0] - float(c.max()), ry[1] - float(c.min())
     return None
 
 
-def _range_of(name: str, g: Graph, ranges: dict[str, Range]) -> Range | None:
+def _range_of(name: str, g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Range | None:
+    if by_name:
+        return ranges.get(name)
     t = g.tensors[name]
     if t.origin and t.origin in ranges:
         return ranges[t.origin]
     return None
 
 
-def quantize(g: Graph, ranges: dict[str, Range]) -> Graph:
-    """Quantize ``g`` in place."""
+def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph:
+    """Quantize ``g`` in place. ``ranges`` are keyed by source-model value (``Tensor.origin``), or
+    with ``by_name`` by internal tensor name (``calibrate.calibrate_graph``)."""
     for io in g.inputs:
         t = g.tensors[io.tensor]
-        r = _range_of(t.name, g, ranges)
+        r = _range_of(t.name, g, ranges, by_name)
         if r is None:
             raise EdgennError(f"internal: no calibration range for input {t.name!r}")
         t.quant = asymmetric_from_range(*r)
@@ -67,7 +70,7 @@ def quantize(g: Graph, ranges: dict[str, Range]) -> Graph:
             elif policy == "fixed":
                 t.quant = rule.fixed_output_qparams(op, g)
             else:
-                r = _range_of(out, g, ranges) or _derived_range(op, g, ranges)
+                r = _range_of(out, g, ranges, by_name) or _derived_range(op, g, ranges, by_name)
                 if r is None:
                     raise EdgennError(f"internal: no calibration range for {out!r} ({op.type} {op.name!r})")
                 t.quant = asymmetric_from_range(*r)
