@@ -92,6 +92,7 @@ class Graph:
         self.source_format = ""
         self.source_file = ""
         self.source_sha256 = ""
+        self.transform_report: dict = {}  # what pruning / clustering did (converter/weight_transforms.py)
         self._counter = 0
 
     # -------------------------------------------------------------- construction helpers

@@ -11,6 +11,7 @@ import numpy as np
 from edgenn import __version__
 from edgenn.converter.graph import Graph
 from edgenn.converter.lower import to_enn
+from edgenn.converter.weight_transforms import PruneSpec, transform, wants_transforms
 from edgenn.errors import DataError, ModelFormatError, read_file
 from edgenn.runtime_py.enn import EnnModel
 
@@ -23,12 +24,27 @@ class ConvertOptions:
     calib_method: str = "minmax"
     calib_percentile: float = 99.99
     compress: str | None = None  # lossless weight compression: "auto", "huffman" or "palette"
+    prune: tuple[PruneSpec, ...] = ()  # structured / unstructured pruning (float ONNX models)
+    prune_saliency: str = "l1"
+    cluster: int | None = None  # k-means weight sharing into at most this many values per layer
+    only_layers: frozenset[str] | None = None  # restrict pruning/clustering to these operators (sensitivity)
 
     def to_json(self) -> str:
-        return json.dumps({"name": self.name, "input_shapes": {k: list(v) for k, v in self.input_shapes.items()},
-                           "calib_method": self.calib_method, "calib_percentile": self.calib_percentile,
-                           "compress": self.compress},
-                          sort_keys=True)
+        d: dict[str, Any] = {"name": self.name, "input_shapes": {k: list(v) for k, v in self.input_shapes.items()},
+                             "calib_method": self.calib_method, "calib_percentile": self.calib_percentile,
+                             "compress": self.storage_compression}
+        if self.prune or self.cluster is not None:
+            d.update(prune=[str(p) for p in self.prune], prune_saliency=self.prune_saliency, cluster=self.cluster)
+            if self.only_layers is not None:
+                d["only_layers"] = sorted(self.only_layers)
+        return json.dumps(d, sort_keys=True)
+
+    @property
+    def storage_compression(self) -> str | None:
+        """The weight encoding to use: as asked, or a palette for weights clustered into <= 16 values."""
+        if self.compress:
+            return self.compress
+        return "palette" if self.cluster is not None and self.cluster <= 16 else None
 
 
 def detect_format(path: str | Path) -> str:
@@ -48,13 +64,20 @@ def default_name(path: str | Path) -> str:
 
 
 def import_graph(path: str | Path, calib: list[np.ndarray] | None, options: ConvertOptions) -> Graph:
-    """Import (and for float models: simplify, calibrate, quantize) to a quantized graph."""
+    """Import (and for float models: simplify, transform, calibrate, quantize) to a quantized graph.
+
+    The reports of the float transforms (pruning, clustering) are left in ``graph.transform_report``.
+    """
     fmt = detect_format(path)
+    transforms = wants_transforms(options.prune, options.cluster)
     if fmt == "tflite":
         from edgenn.converter.tflite_import import import_tflite
 
+        if transforms:
+            raise DataError("pruning and clustering need a float ONNX model (they change the float weights and "
+                            "recalibrate); a .tflite is already quantized: --compress still applies to it")
         return import_tflite(Path(path).read_bytes(), str(path))
-    from edgenn.converter.calibrate import calibrate
+    from edgenn.converter.calibrate import calibrate, calibrate_graph
     from edgenn.converter.onnx_import import import_onnx
     from edgenn.converter.passes import simplify
     from edgenn.converter.quantize import quantize
@@ -66,6 +89,13 @@ def import_graph(path: str | Path, calib: list[np.ndarray] | None, options: Conv
                         "(a few hundred representative inputs)")
     if len(calib) != len(g.inputs):
         raise DataError(f"the model has {len(g.inputs)} inputs but {len(calib)} calibration arrays were given")
+    if transforms:
+        g.transform_report = transform(g, calib, options.prune, options.cluster, options.prune_saliency,
+                                       set(options.only_layers) if options.only_layers is not None else None)
+        ranges = calibrate_graph(g, calib, progress=options.progress, method=options.calib_method,
+                                 percentile=options.calib_percentile)
+        quantize(g, ranges, by_name=True)
+        return g
     ranges = calibrate(model, g, calib, progress=options.progress, method=options.calib_method,
                        percentile=options.calib_percentile)
     quantize(g, ranges)
@@ -76,11 +106,13 @@ def convert(path: str | Path, calib: list[np.ndarray] | None = None, options: Co
     """Convert an ONNX (float) or TFLite (int8) model to an EnnModel."""
     options = options or ConvertOptions()
     g = import_graph(path, calib, options)
-    if options.compress:
+    if options.storage_compression:
         from edgenn.converter.compress import compress_weights
 
-        compress_weights(g, options.compress)
+        compress_weights(g, options.storage_compression)
     prov: dict[str, Any] = {"tool_version": __version__, "source_format": g.source_format,
                             "source_file": Path(path).name, "source_sha256": g.source_sha256,
                             "options_json": options.to_json()}
-    return to_enn(g, options.name or default_name(path), prov)
+    m = to_enn(g, options.name or default_name(path), prov)
+    m.transform_report = g.transform_report  # not stored in the file; for the CLI's report
+    return m

@@ -10,17 +10,21 @@ INT32_MAX = (1 << 31) - 1
 
 
 def symmetric_per_channel(w: np.ndarray, axis: int, bias: np.ndarray | None = None,
-                          input_scale: float | None = None) -> tuple[np.ndarray, QParams]:
+                          input_scale: float | None = None, shared_scale: bool = False) -> tuple[np.ndarray, QParams]:
     """int8 weights in -127..127 with one scale per channel along ``axis`` (zero point 0).
 
     When a bias and the input scale are given, channel scales are raised where needed so that
-    the int32 bias (scale = input_scale * weight_scale) cannot overflow.
+    the int32 bias (scale = input_scale * weight_scale) cannot overflow. ``shared_scale`` gives
+    every channel the scale of the largest one (clustered weights: the int8 values then stay on
+    the layer's palette).
     """
     w = np.asarray(w, dtype=np.float64)
     if not np.all(np.isfinite(w)):
         raise EdgennError("weights contain NaN or Inf")
     red = tuple(i for i in range(w.ndim) if i != axis)
     amax = np.max(np.abs(w), axis=red) if w.size else np.zeros(w.shape[axis])
+    if shared_scale and amax.size:
+        amax = np.full_like(amax, amax.max())
     scale = np.where(amax > 0, amax / 127.0, 1.0)
     if bias is not None and input_scale is not None:
         need = np.abs(np.asarray(bias, np.float64)) / (float(input_scale) * (INT32_MAX - 1))
@@ -45,7 +49,8 @@ def quantize_weights_and_bias(op, g, weight_axis: int) -> None:
     b = g.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] else None
     if w.dtype == "float32":
         qw, wq = symmetric_per_channel(w.data, axis=weight_axis, bias=None if b is None else b.data,
-                                       input_scale=x.quant.s)
+                                       input_scale=x.quant.s,
+                                       shared_scale=op.attrs.get("weight_scale") == "per_tensor")
         w.data, w.dtype, w.quant = qw, "int8", wq
     if b is not None and b.dtype == "float32":
         b.data, b.quant = bias_int32(b.data, x.quant.s, w.quant.scale)

@@ -64,12 +64,12 @@ def parse_shapes(items: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def _console():
+def _console(stderr: bool = False):
     """A rich console; into a file or a pipe, wide enough that tables keep their columns."""
     from rich.console import Console
 
-    con = Console()
-    return con if con.is_terminal else Console(width=200)
+    con = Console(stderr=stderr)
+    return con if con.is_terminal else Console(width=200, stderr=stderr)
 
 
 def emit_json(obj: Any) -> None:
@@ -97,22 +97,50 @@ def cli() -> None:
 @click.option("--compress", type=click.Choice(["auto", "huffman", "palette"]), is_flag=False, flag_value="auto",
               default=None, help="Store weights losslessly compressed (decoded into the arena before each layer); "
               "alone: auto, the smallest per tensor.")
+@click.option("--prune", "prune", multiple=True, metavar="KIND:RATIO",
+              help="structured:RATIO removes that share of the output channels of every prunable conv/Gemm "
+              "(least salient first; consumers reconstructed by least squares on --calib); unstructured:RATIO "
+              "zeroes that share of each layer's smallest weights (saves flash with --compress). Float ONNX only.")
+@click.option("--prune-saliency", type=click.Choice(["l1", "l2", "activation"]), default="l1", show_default=True,
+              help="Structured pruning: rank channels by weight norm, or by mean activation on --calib.")
+@click.option("--cluster", type=click.IntRange(2, 256), metavar="N",
+              help="Weight sharing: k-means each layer's weights into at most N values (N <= 16: stored as "
+              "a palette + packed indices). Float ONNX only.")
+@click.option("--eval-data", type=click.Path(dir_okay=False),
+              help="With --prune/--cluster/--compress: data for the before/after report (default: --calib).")
+@click.option("--eval-labels", type=click.Path(dir_okay=False), help="Labels of --eval-data: report accuracy too.")
+@click.option("--report-json", type=click.Path(dir_okay=False),
+              help="With --prune/--cluster/--compress: write the before/after report as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, board: str | None,
             input_shapes: tuple[str, ...], calib_method: str, calib_percentile: float, compress: str | None,
-            quiet: bool) -> None:
+            prune: tuple[str, ...], prune_saliency: str, cluster: int | None, eval_data: str | None,
+            eval_labels: str | None, report_json: str | None, quiet: bool) -> None:
     """Convert a float ONNX (with calibration data) or int8 TFLite model to .enn."""
     from edgenn.converter.pipeline import ConvertOptions, convert as do_convert, detect_format
+    from edgenn.converter.weight_transforms import parse_prune
     from edgenn.runtime_py import enn
 
     fmt = detect_format(model)
+    specs = tuple(parse_prune(p) for p in prune)
     arrays = [load_npy(c, "calibration data") for c in calib] if calib else None
     if fmt == "tflite" and arrays is not None and not quiet:
         click.echo("note: the .tflite model is already quantized; --calib is ignored", err=True)
         arrays = None
-    m = do_convert(model, arrays, ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet,
-                                                 calib_method=calib_method, calib_percentile=calib_percentile,
-                                                 compress=compress))
+    shrinking = bool(specs) or cluster is not None or compress is not None
+    if (eval_data or eval_labels or report_json) and not shrinking:
+        _fail("--eval-data, --eval-labels and --report-json report on --prune, --cluster or --compress: give one")
+    if eval_labels and not eval_data:
+        _fail("--eval-labels needs --eval-data")
+    ev = [load_npy(eval_data, "evaluation data")] if eval_data else None
+    ev_labels = load_npy(eval_labels, "evaluation labels") if eval_labels else None
+    options = ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet,
+                             calib_method=calib_method, calib_percentile=calib_percentile, compress=compress,
+                             prune=specs, prune_saliency=prune_saliency, cluster=cluster)
+    m = do_convert(model, arrays, options)
+    report = None
+    if shrinking and (not quiet or report_json):
+        report = _savings_report(model, arrays, options, m, ev, ev_labels)
     fit = None
     if board:
         from edgenn.fit import check_fit
@@ -129,8 +157,37 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
             from edgenn.converter.compress import compression_summary
 
             click.echo(compression_summary(m), err=True)
+        if report is not None:
+            from edgenn.savings import render
+
+            _console(stderr=True).print(render(report))
         if fit is not None:
             click.echo(_fit_line(fit))
+    if report_json and report is not None:
+        from edgenn.runtime_py.enn import write_atomic
+
+        write_atomic(report_json, (json.dumps(report, indent=2) + "\n").encode())
+
+
+def _savings_report(model: str, calib: list[np.ndarray] | None, options: Any, m: Any,
+                    data: list[np.ndarray] | None, labels: np.ndarray | None) -> dict[str, Any]:
+    """convert's before/after report: the same conversion without pruning, clustering and compression
+    as the baseline; quality on --eval-data (default: the calibration data)."""
+    import dataclasses
+
+    from edgenn.converter.pipeline import convert as do_convert
+    from edgenn.savings import compare, quality
+
+    base_opts = dataclasses.replace(options, prune=(), cluster=None, compress=None, progress=False)
+    base = do_convert(model, calib, base_opts)
+    report = compare(base, m)
+    report["transforms"] = getattr(m, "transform_report", {})
+    data = data if data is not None else calib
+    if data is not None:
+        q = quality(model, {"before": base, "after": m}, data, labels)
+        q["lossless"] = not (options.prune or options.cluster is not None)
+        report["quality"] = q
+    return report
 
 
 def _fit_line(b: dict[str, Any]) -> str:
@@ -181,6 +238,26 @@ def _profile_json(p: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in p.items() if k != "outputs"}
 
 
+def _sensitivity(model: str, kind: str, calib: tuple[str, ...], data: str | None, labels: str | None, ratios: str,
+                 saliency: str, as_json: bool) -> None:
+    from edgenn.sensitivity import render, sensitivity
+
+    if not calib or not data:
+        _fail("--sensitivity needs --calib (calibration data) and --data (evaluation data)")
+    try:
+        rs = tuple(float(r) for r in ratios.split(",") if r.strip())
+    except ValueError:
+        rs = ()
+    if not rs:
+        _fail(f"--ratios {ratios!r}: expected comma-separated numbers in (0, 1), e.g. 0.1,0.3,0.5")
+    rep = sensitivity(model, [load_npy(c, "calibration data") for c in calib], [load_npy(data, "data")],
+                      load_npy(labels, "labels") if labels else None, kind, rs, saliency, progress=not as_json)
+    if as_json:
+        emit_json(rep)
+    else:
+        _console().print(render(rep))
+
+
 @cli.command()
 @click.argument("enn_file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
@@ -192,12 +269,30 @@ def _profile_json(p: dict[str, Any]) -> dict[str, Any]:
 @click.option("--samples", default=1, show_default=True, help="With --profile and no --input: random samples.")
 @click.option("--plot", type=click.Path(dir_okay=False),
               help="Draw the memory plan (operators x arena bytes) to a .png, .svg or .pdf file.")
+@click.option("--sensitivity", type=click.Choice(["structured", "unstructured"]), is_flag=False,
+              flag_value="structured", default=None,
+              help="Instead: prune each layer of a float ONNX model (the argument) alone at --ratios and report "
+              "int8 accuracy (--labels) or top-1 agreement with the float model on --data.")
+@click.option("--calib", "calib", multiple=True, type=click.Path(dir_okay=False),
+              help="With --sensitivity: calibration data .npy.")
+@click.option("--data", "data", type=click.Path(dir_okay=False), help="With --sensitivity: evaluation data .npy.")
+@click.option("--labels", type=click.Path(dir_okay=False), help="With --sensitivity: labels of --data.")
+@click.option("--ratios", default="0.1,0.3,0.5,0.7", show_default=True, help="With --sensitivity: pruning ratios.")
+@click.option("--prune-saliency", type=click.Choice(["l1", "l2", "activation"]), default="l1", show_default=True,
+              help="With --sensitivity structured: how channels are ranked.")
 def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inputs: tuple[str, ...],
-            samples: int, plot: str | None) -> None:
-    """Report memory plan, weights and MACs per layer (and fit and instructions on a board)."""
+            samples: int, plot: str | None, sensitivity: str | None, calib: tuple[str, ...], data: str | None,
+            labels: str | None, ratios: str, prune_saliency: str) -> None:
+    """Report memory plan, weights and MACs per layer of an .enn (and fit and instructions on a board);
+    with --sensitivity, the pruning sensitivity of a float ONNX model per layer."""
     from edgenn.analysis import analyze as do_analyze
     from edgenn.runtime_py import enn
 
+    if sensitivity:
+        _sensitivity(enn_file, sensitivity, calib, data, labels, ratios, prune_saliency, as_json)
+        return
+    if calib or data or labels:
+        _fail("--calib, --data and --labels go with --sensitivity")
     if profile and not board:
         _fail("--profile needs --board (an emulated board, see `edgenn boards`)")
     m = enn.load(enn_file)
