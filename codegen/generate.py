@@ -20,7 +20,7 @@ import numpy as np
 from edgenn import __version__
 from edgenn.boards import Board, get_board
 from edgenn.errors import EdgennError
-from edgenn.runtime_py import enn
+from edgenn.runtime_py import enn, weight_codecs
 from edgenn.runtime_py.enn import EnnModel, EnnOp, EnnTensor
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -82,6 +82,7 @@ class Layer:
     o: dict[str, Any]  # all options (scalars as ints)
     scratch_ptr: str = "0"
     label: str = ""
+    decodes: list[dict[str, Any]] | None = None  # encoded weights to decode before the layer runs
 
     @property
     def sym(self) -> str:
@@ -93,7 +94,7 @@ class Weight:
     symbol: str
     ctype: str
     tensor: EnnTensor
-    values: np.ndarray
+    values: np.ndarray  # what weights.c stores: the values, or the bytes of an encoded stream
 
 
 def _stamp(model: EnnModel, command: str) -> str:
@@ -132,7 +133,10 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
                 t = model.tensors[ti]
                 sym = f"{p}l{i}_{roles[k] if weighted and k in roles else f'const{k}'}"
                 weight_sym[ti] = sym
-                weights.append(Weight(sym, C_TYPES[t.dtype], t, t.data))
+                if t.is_encoded:
+                    weights.append(Weight(sym, "uint8_t", t, np.frombuffer(t.encoded, np.uint8)))
+                else:
+                    weights.append(Weight(sym, C_TYPES[t.dtype], t, t.data))
     layers: list[Layer] = []
     params: list[tuple[str, np.ndarray]] = []
     for i, op in enumerate(model.ops):
@@ -153,19 +157,29 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
                 o[k] = int(v) if not isinstance(v, bool) else v
         in_ptr = [_pointer(model, t, ti, weight_sym, True) if t is not None else "0" for t, ti in zip(ins, op.inputs)]
         out_ptr = [_pointer(model, t, ti, weight_sym, False) for t, ti in zip(outs, op.outputs)]
-        scratch = f"(void *)(arena + {op.scratch_offset})" if op.scratch_bytes else "0"
+        decodes = []
+        for k, off in weight_codecs.decode_slots(model, op):
+            t = model.tensors[op.inputs[k]]
+            in_ptr[k] = f"(const int8_t *)(arena + {off})"
+            decodes.append({"encoding": t.encoding, "src": weight_sym[op.inputs[k]], "src_bytes": len(t.encoded),
+                            "n": t.nbytes, "offset": off,
+                            "comment": f"'{t.name}': {t.encoding}, {len(t.encoded):,} -> {t.nbytes:,} B, "
+                                       f"decoded into this layer's scratch".replace("*/", "* /")})
+        scratch = f"(void *)(arena + {op.scratch_offset})" if weight_codecs.kernel_scratch_bytes(model, op) else "0"
         label = (f"{op.type} '{op.name}': " + ", ".join(f"{t.name} {list(t.shape)}" for t in ins if t is not None and not t.is_const)
                  + " -> " + ", ".join(f"{t.name} {list(t.shape)}" for t in outs) + (f"; {op.macs:,} MACs" if op.macs else ""))
-        layers.append(Layer(i, op, p, ins, outs, in_ptr, out_ptr, arr, o, scratch, label.replace("*/", "* /")))
+        layers.append(Layer(i, op, p, ins, outs, in_ptr, out_ptr, arr, o, scratch, label.replace("*/", "* /"), decodes))
     ins = [model.tensors[d.tensor] for d in model.inputs]
     outs = [model.tensors[d.tensor] for d in model.outputs]
+    encoded = any(t.is_encoded for t in model.tensors)
     io_inputs = [_io_entry(model, d) for d in model.inputs]
     io_outputs = [_io_entry(model, d) for d in model.outputs]
     return {
         "io_inputs": io_inputs, "io_outputs": io_outputs, "macs": int(sum(op.macs for op in model.ops)),
-        "weights_bytes": int(sum(t.nbytes for t in model.tensors if t.is_const)),
+        "weights_bytes": int(sum(t.stored_nbytes for t in model.tensors if t.is_const)),
         "model": model, "p": p, "P": p.upper(), "weights": weights, "layers": layers, "params": params,
         "op_types": sorted({op.type for op in model.ops}), "inputs": ins, "outputs": outs,
+        "c_kernels": sorted({op.type for op in model.ops}) + (["edgenn_decode"] if encoded else []),
         "input_bytes": sum(t.nbytes for t in ins), "output_bytes": sum(t.nbytes for t in outs),
         "C_TYPES": C_TYPES, "version": __version__,
     }
@@ -225,7 +239,7 @@ def render_model(model: EnnModel, out_dir: Path, board: Board, kernel_prefix: st
         for dst, src in files.items():
             _write(tmp / dst, env.get_template(src).render(**{**ctx, **extra.get(dst, {})}))
         kernel_files = ["edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_window.h", "edgenn_broadcast.h"]
-        kernel_files += [f"{t}.{ext}" for t in ctx["op_types"] for ext in ("h", "c")]
+        kernel_files += [f"{t}.{ext}" for t in ctx["c_kernels"] for ext in ("h", "c")]
         for f in kernel_files:
             src = _templates_dir() / "kernels" / f
             if not src.exists():

@@ -7,8 +7,9 @@ import numpy as np
 
 from edgenn import registry
 from edgenn.converter import planner
-from edgenn.runtime_py import memory
+from edgenn.runtime_py import memory, weight_codecs
 from edgenn.runtime_py.memory import OverlapRule
+from edgenn.converter.compress import weight_encodings
 from edgenn.converter.graph import Graph, Op
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.enn import EnnIO, EnnModel, EnnOp, EnnTensor
@@ -44,7 +45,7 @@ def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int, list[OverlapRule]]
         last[t] = steps
     bufs = [planner.Buffer(t, g.tensors[t].nbytes, first[t], last[t]) for t in first]
     for i, op in enumerate(g.ops):
-        n = int(rule_call(op, g, "scratch_bytes", 0) or 0)
+        n = scratch_bytes(op, g)
         if n:
             bufs.append(planner.Buffer(f"{op.name}#scratch", n, i, i))
     links = []
@@ -61,6 +62,13 @@ def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int, list[OverlapRule]]
             if alias or (last[t] == i and t not in outputs):
                 links.append(OverlapRule(t, out.name, i, delta, alias=alias))
     return bufs, steps, links
+
+
+def scratch_bytes(op: Op, g: Graph) -> int:
+    """An operator's scratch region: the kernel's scratch, then a decode slot per encoded weight input."""
+    encoded = weight_encodings(g)
+    slots = [g.tensors[t].nbytes for t in op.inputs if t in encoded]
+    return weight_codecs.scratch_layout(int(rule_call(op, g, "scratch_bytes", 0) or 0), slots)[0]
 
 
 def candidate_orders(g: Graph, limit: int = 12) -> list[list[Op]]:
@@ -155,12 +163,14 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
             return index[tname]
         t = g.tensors[tname]
         q = t.quant
+        enc, stream = weight_encodings(g).get(tname, (weight_codecs.RAW, None))
         et = EnnTensor(
             name=t.name, shape=t.shape, dtype=t.dtype,
             scale=q.scale if q is not None else np.zeros(0, np.float32),
             zero_point=q.zero_point if q is not None else np.zeros(0, np.int64),
             quant_axis=q.axis if q is not None else 0,
-            data=t.data, arena_offset=-1 if t.is_const else offsets[tname], nbytes=t.nbytes)
+            data=t.data, arena_offset=-1 if t.is_const else offsets[tname], nbytes=t.nbytes,
+            encoding=enc, encoded=stream)
         index[tname] = len(tensors)
         tensors.append(et)
         return index[tname]

@@ -21,6 +21,7 @@ import numpy as np
 
 from edgenn.errors import ModelFormatError, read_file
 from edgenn.registry import OPS
+from edgenn.runtime_py import weight_codecs
 from edgenn.runtime_py.schema.fb import DType as _DType
 from edgenn.runtime_py.schema.fb import Model as _Model
 from edgenn.runtime_py.schema.fb import OperatorOptions as _OperatorOptions
@@ -202,7 +203,13 @@ def to_bytes(model: EnnModel) -> bytes:
         if t.data is not None:
             data = np.ascontiguousarray(t.data, dtype=np.dtype(t.dtype).newbyteorder("<"))
             tt.buffer = len(raw_buffers)
-            raw_buffers.append(data.tobytes())
+            if t.is_encoded:
+                if t.encoding not in weight_codecs.ENCODINGS or t.encoded is None or t.dtype != "int8":
+                    raise ValueError(f"tensor {t.name!r}: encoding {t.encoding!r} needs int8 data and its stream")
+                tt.encoding = weight_codecs.ENCODINGS.index(t.encoding)
+                raw_buffers.append(bytes(t.encoded))
+            else:
+                raw_buffers.append(data.tobytes())
             tt.nbytes = data.nbytes
         else:
             tt.nbytes = int(t.nbytes) if t.nbytes else t.size * np.dtype(t.dtype).itemsize
@@ -371,20 +378,37 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
                 raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r} has unknown dtype {tt.dtype}")
             shape = _ints(tt.shape)
             data_arr = None
+            if not 0 <= tt.encoding < len(weight_codecs.ENCODINGS):
+                raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r} has unknown weight encoding {tt.encoding} "
+                                       "(file from a newer edgenn?)")
+            encoding = weight_codecs.ENCODINGS[tt.encoding]
+            encoded = None
+            if encoding != weight_codecs.RAW and (tt.buffer < 0 or dtype != "int8"):
+                raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r} is {encoding}-encoded but not an int8 constant")
             if tt.buffer >= 0:
                 if tt.buffer >= len(buffers):
                     raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r} refers to missing buffer {tt.buffer}")
                 raw = buffers[tt.buffer]
                 want = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-                if raw.size != want:
-                    raise ModelFormatError(
-                        f"{source}: tensor {_s(tt.name)!r} has {raw.size} data bytes, shape {shape} needs {want}")
-                data_arr = np.frombuffer(raw.tobytes(), dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype).reshape(shape)
+                if encoding != weight_codecs.RAW:
+                    encoded = raw.tobytes()
+                    try:
+                        values = weight_codecs.decode(encoding, encoded, want)
+                    except ModelFormatError as e:
+                        raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r}: {e}") from None
+                    data_arr = values.reshape(shape)
+                else:
+                    if raw.size != want:
+                        raise ModelFormatError(
+                            f"{source}: tensor {_s(tt.name)!r} has {raw.size} data bytes, shape {shape} needs {want}")
+                    data_arr = np.frombuffer(raw.tobytes(), dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+                    data_arr = data_arr.reshape(shape)
             tensors.append(EnnTensor(
                 name=_s(tt.name), shape=shape, dtype=dtype,
                 scale=np.asarray(tt.scale if tt.scale is not None and not isinstance(tt.scale, int) else [], np.float32),
                 zero_point=np.asarray(tt.zeroPoint if tt.zeroPoint is not None and not isinstance(tt.zeroPoint, int) else [], np.int64),
-                quant_axis=int(tt.quantAxis), data=data_arr, arena_offset=int(tt.arenaOffset), nbytes=int(tt.nbytes)))
+                quant_axis=int(tt.quantAxis), data=data_arr, arena_offset=int(tt.arenaOffset), nbytes=int(tt.nbytes),
+                encoding=encoding, encoded=encoded))
         ops = []
         for o in m.operators or []:
             name = _OPTYPE_NAMES.get(o.type)
@@ -429,6 +453,10 @@ def validate(model: EnnModel, source: str = "<model>") -> None:
                 raise ModelFormatError(f"{source}: operator {op.name!r} refers to tensor {i} of {n}")
         if op.scratch_bytes and (op.scratch_offset < 0 or op.scratch_offset + op.scratch_bytes > model.arena_bytes):
             raise ModelFormatError(f"{source}: operator {op.name!r} scratch lies outside the arena")
+        try:
+            weight_codecs.kernel_scratch_bytes(model, op)
+        except ModelFormatError as e:
+            raise ModelFormatError(f"{source}: {e}") from None
     for d in model.inputs + model.outputs:
         if not 0 <= d.tensor < n:
             raise ModelFormatError(f"{source}: input/output refers to tensor {d.tensor} of {n}")

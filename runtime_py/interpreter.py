@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from edgenn import registry
 from edgenn.errors import ModelFormatError
-from edgenn.runtime_py import dataio, enn, memory
+from edgenn.runtime_py import dataio, enn, memory, weight_codecs
 from edgenn.runtime_py.enn import EnnModel, EnnTensor
 
 DEFAULT_CHUNK_BYTES = 64 << 20  # arena rows per chunk are limited to about this much memory
@@ -38,6 +38,10 @@ class Interpreter:
         except memory.PlanError as e:
             raise ModelFormatError(f"model '{self.model.name}' has an invalid memory plan: {e}") from None
         self._kernels = [registry.kernel(op.type) for op in self.model.ops]
+        # Encoded weights are decoded into their slots of the operator's scratch region before it
+        # runs, as the C does, so a plan that lets a slot overlap a live tensor corrupts results here too.
+        self._slots = [weight_codecs.decode_slots(self.model, op) for op in self.model.ops]
+        self._kernel_scratch = [weight_codecs.kernel_scratch_bytes(self.model, op) for op in self.model.ops]
 
     @property
     def input_tensors(self) -> list[EnnTensor]:
@@ -84,8 +88,13 @@ class Interpreter:
                     continue
                 t = m.tensors[ti]
                 ins.append(t.data if t.is_const else arena_view(arena, t))
+            for k, off in self._slots[i]:
+                t = m.tensors[op.inputs[k]]
+                arena[:, off: off + t.nbytes] = t.data.reshape(1, -1).view(np.uint8)
+                ins[k] = arena[0, off: off + t.nbytes].view(np.int8).reshape(t.shape)
             outs = [arena_view(arena, m.tensors[ti]) for ti in op.outputs]
-            scratch = arena[:, op.scratch_offset: op.scratch_offset + op.scratch_bytes] if op.scratch_bytes else None
+            ks = self._kernel_scratch[i]
+            scratch = arena[:, op.scratch_offset: op.scratch_offset + ks] if ks else None
             kern.run(op, m, ins, outs, scratch)
             if observe is not None:
                 observe(i, [o.copy() for o in outs])

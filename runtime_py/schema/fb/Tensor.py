@@ -151,7 +151,14 @@ class Tensor(object):
             return self._tab.Get(flatbuffers.number_types.Uint64Flags, o + self._tab.Pos)
         return 0
 
-def TensorStart(builder): builder.StartObject(9)
+    # Tensor
+    def Encoding(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Uint8Flags, o + self._tab.Pos)
+        return 0
+
+def TensorStart(builder): builder.StartObject(10)
 def Start(builder):
     return TensorStart(builder)
 def TensorAddName(builder, name): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
@@ -190,6 +197,9 @@ def AddArenaOffset(builder, arenaOffset):
 def TensorAddNbytes(builder, nbytes): builder.PrependUint64Slot(8, nbytes, 0)
 def AddNbytes(builder, nbytes):
     return TensorAddNbytes(builder, nbytes)
+def TensorAddEncoding(builder, encoding): builder.PrependUint8Slot(9, encoding, 0)
+def AddEncoding(builder, encoding):
+    return TensorAddEncoding(builder, encoding)
 def TensorEnd(builder): return builder.EndObject()
 def End(builder):
     return TensorEnd(builder)
@@ -211,6 +221,7 @@ class TensorT(object):
         self.buffer = -1  # type: int
         self.arenaOffset = -1  # type: int
         self.nbytes = 0  # type: int
+        self.encoding = 0  # type: int
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -255,6 +266,7 @@ class TensorT(object):
         self.buffer = tensor.Buffer()
         self.arenaOffset = tensor.ArenaOffset()
         self.nbytes = tensor.Nbytes()
+        self.encoding = tensor.Encoding()
 
     # TensorT
     def Pack(self, builder):
@@ -298,5 +310,6 @@ class TensorT(object):
         TensorAddBuffer(builder, self.buffer)
         TensorAddArenaOffset(builder, self.arenaOffset)
         TensorAddNbytes(builder, self.nbytes)
+        TensorAddEncoding(builder, self.encoding)
         tensor = TensorEnd(builder)
         return tensor
