@@ -36,7 +36,7 @@ SALIENCIES = ("l1", "l2", "activation")
 # Operators that compute each channel from the same channel only.
 PASS_THROUGH = {"clip", "leaky_relu", "hard_swish", "logistic", "tanh", "max_pool2d", "avg_pool2d"}
 LS_MAX_ROWS = 20000  # rows of the least-squares problem (subsampled above this)
-LS_MAX_DIM = 4096  # unknowns per output channel; larger layers get bias correction only
+LS_MAX_DIM = 2560  # unknowns per output channel (3x3x256 + bias fits); larger layers get bias correction only
 LS_RIDGES = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)  # relative to the mean diagonal, chosen on held-out samples
 EVAL_BATCH = 256
 CHUNK_VALUES = 2_000_000  # float64 values of one design-matrix chunk
@@ -551,6 +551,11 @@ class _Stats:
         self.cross += x.T @ y
         self.yy += float((y * y).sum())
 
+    def add_stats(self, other: "_Stats") -> None:
+        self.gram += other.gram
+        self.cross += other.cross
+        self.yy += other.yy
+
     def sq_error(self, theta: np.ndarray) -> float:
         return float((theta * (self.gram @ theta)).sum() - 2.0 * (theta * self.cross).sum() + self.yy)
 
@@ -597,8 +602,9 @@ def _recover_one(op: Op, g: Graph, op0: Op, g0: Graph, x: np.ndarray, x0: np.nda
     held_out = np.zeros(n, bool)
     if n >= 10:  # keep a fifth of the samples aside to choose the ridge and to reject overfitting
         held_out[rng.permutation(n)[: n // 5]] = True
-    fit = _Stats(np.zeros((d, d)), np.zeros((d, co)))
-    val = _Stats(np.zeros((d, d)), np.zeros((d, co)))
+    size = (d, d) if try_ls else (0, 0)  # no Gram matrices for layers too wide for least squares
+    fit = _Stats(np.zeros(size), np.zeros((size[0], co)))
+    val = _Stats(np.zeros(size), np.zeros((size[0], co)))
     sq = {"none": 0.0, "bias_correction": 0.0}
     y_norm = 0.0
     for s, e, rows in _design_chunks(op, g, x):
@@ -613,7 +619,6 @@ def _recover_one(op: Op, g: Graph, op0: Op, g0: Graph, x: np.ndarray, x0: np.nda
             val.add(rows[hv], y[hv])
     thetas = {"none": theta_plain, "bias_correction": theta_bc}
     if try_ls:
-        full = _Stats(fit.gram + val.gram, fit.cross + val.cross, fit.yy + val.yy)
         if held_out.any():
             cand = {rel: val.sq_error(_ridge(fit, rel, theta_bc)) for rel in LS_RIDGES}
             rel = min(cand, key=cand.__getitem__)
@@ -621,7 +626,8 @@ def _recover_one(op: Op, g: Graph, op0: Op, g0: Graph, x: np.ndarray, x0: np.nda
         else:
             rel, useful = 1e-4, True
         if useful:
-            theta_ls = _ridge(full, rel, theta_bc)
+            fit.add_stats(val)  # refit on all samples
+            theta_ls = _ridge(fit, rel, theta_bc)
             sq["least_squares"] = sum(float(((rows @ theta_ls - y_all[s:e].reshape(-1, co)) ** 2).sum())
                                       for s, e, rows in _design_chunks(op, g, x))
             thetas["least_squares"] = theta_ls
