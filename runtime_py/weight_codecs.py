@@ -65,16 +65,31 @@ def _huffman_lengths(freq: np.ndarray) -> np.ndarray:
     return lengths
 
 
+def _package_merge(freq: np.ndarray, limit: int) -> np.ndarray:
+    """Optimal code lengths of at most ``limit`` bits (package-merge), for 2..2^limit symbols."""
+    syms = np.flatnonzero(freq)
+    order = syms[np.lexsort((syms, freq[syms]))]  # lightest first, ties by symbol: deterministic
+    n = order.size
+    unit = np.eye(n, dtype=np.int64)
+    leaves = [(int(freq[s]), unit[i]) for i, s in enumerate(order)]
+    # Each item: (weight, how many times each symbol is inside). A package joins two neighbours.
+    items = list(leaves)
+    for _ in range(limit - 1):
+        packages = [(items[j][0] + items[j + 1][0], items[j][1] + items[j + 1][1]) for j in range(0, len(items) - 1, 2)]
+        items = sorted(leaves + packages, key=lambda it: it[0])  # stable: leaves before packages on ties
+    depth = np.sum([c for _, c in items[: 2 * n - 2]], axis=0)
+    lengths = np.zeros(256, np.int64)
+    lengths[order] = depth
+    return lengths
+
+
 def code_lengths(values: np.ndarray, limit: int = MAX_CODE_BITS) -> np.ndarray:
     """Huffman code lengths (<= limit) of the 256 int8 symbols (indexed by value & 0xFF), 0 if absent."""
     freq = np.bincount(_as_int8(values).view(np.uint8), minlength=256).astype(np.int64)
     lengths = _huffman_lengths(freq)
-    # Flattening the frequencies until the tree is shallow enough: converges to a balanced tree
-    # (depth 8 for 256 symbols); the cost over an optimal length-limited code is negligible.
-    while lengths.max() > limit:
-        nz = freq > 0
-        freq[nz] = (freq[nz] + 1) // 2
-        lengths = _huffman_lengths(freq)
+    if lengths.max() > limit:
+        # Optimal under the limit (a plain Huffman tree of very skewed data is deeper than 15).
+        lengths = _package_merge(freq, limit)
     return lengths
 
 
