@@ -5,8 +5,9 @@ calibration. Three steps:
 
 1. Channel analysis. Every (tensor, channel of its LAST axis) is a node; operators tie nodes
    that must go together (union-find): per-channel operators pass channels through, a residual
-   add ties all its operands, a concat on the last axis offsets them, a flatten maps feature f
-   to channel f % C. Operators that mix channels in other ways (softmax, grouped convolutions,
+   add ties all its operands, a concat on the last axis offsets them, a reshape whose last
+   dimension is a multiple of the input's (a flatten, moved size-1 axes) maps feature f to
+   channel f % C. Operators that mix channels in other ways (softmax, grouped convolutions,
    a transpose moving the last axis, graph inputs and outputs, unknown operators) block their
    channels. A class is prunable when it holds a channel made by a producer (conv2d with
    groups == 1, fully_connected: one weight row per channel) and no blocked node.
@@ -57,6 +58,8 @@ class Recovery:
 
 @dataclass
 class PruneReport:
+    """What ``prune_structured`` did: channels per producer, recovery per consumer, MACs and weights."""
+
     ratio: float
     saliency: str
     channels: dict[str, tuple[int, int]] = field(default_factory=dict)  # producer -> (before, after)
@@ -152,7 +155,7 @@ def _is_channelwise_depthwise(op: Op, g: Graph) -> bool:
     w = _const_data(g, op.inputs[1])
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     c = _last(x.shape)
-    return (w is not None and w.ndim == 4 and w.shape[3] == c == _last(y.shape)
+    return (w is not None and not x.is_const and w.ndim == 4 and w.shape[3] == c == _last(y.shape)
             and int(op.attrs.get("depth_multiplier", 1)) == 1 and _bias_ok(g, op, c))
 
 
@@ -380,7 +383,7 @@ def _normalized(v: np.ndarray) -> np.ndarray:
     return v / m if m > 0 else np.zeros_like(v)
 
 
-def _saliencies(g: Graph, an: _Analysis, producers: set[str], kind: str,
+def _saliencies(g: Graph, producers: set[str], kind: str,
                 feeds: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
     """Per producer op: its channels' saliency divided by the producer's mean (tied producers weigh equally)."""
     ops = {op.name: op for op in g.ops if op.name in producers}
@@ -693,7 +696,8 @@ def _recover(g: Graph, g0: Graph, feeds: dict[str, np.ndarray], an: _Analysis, r
 
 # ---------------------------------------------------------------------- entry point
 
-def _macs(g: Graph) -> int:
+def graph_macs(g: Graph) -> int:
+    """Multiply-accumulates of one inference (each operator rule's ``macs``)."""
     total = 0
     for op in g.ops:
         fn = getattr(registry.rule(op.type), "macs", None) if op.type in registry.OPS else None
@@ -701,7 +705,8 @@ def _macs(g: Graph) -> int:
     return total
 
 
-def _weight_bytes(g: Graph) -> int:
+def weight_bytes(g: Graph) -> int:
+    """Bytes of the constants the operators read, in their current dtype."""
     names = {n for op in g.ops for n in op.inputs if n and g.tensors[n].is_const}
     return sum(g.tensors[n].nbytes for n in names)
 
@@ -759,7 +764,7 @@ def prune_structured(g: Graph, ratio: float, feeds: dict[str, np.ndarray] | None
     ``only``: prune only groups whose producers include one of these op names.
     """
     r = _check_inputs(g, ratio, feeds, saliency, only)
-    rep = PruneReport(ratio=r, saliency=saliency, macs_before=_macs(g), weight_bytes_before=_weight_bytes(g))
+    rep = PruneReport(ratio=r, saliency=saliency, macs_before=graph_macs(g), weight_bytes_before=weight_bytes(g))
     an = _Analysis(g)
     groups = {k: v for k, v in an.groups().items() if only is None or set(k) & set(only)}
     before = {op.name: _last(g.tensors[op.outputs[0]].shape) for op in g.ops if op.name in an.dense}
@@ -767,7 +772,7 @@ def prune_structured(g: Graph, ratio: float, feeds: dict[str, np.ndarray] | None
     removed_classes: list[ChannelClass] = []
     if any(plan.values()):
         producers = {p for k, cnt in plan.items() if cnt for p in k}
-        sal = _saliencies(g, an, producers, saliency, feeds)
+        sal = _saliencies(g, producers, saliency, feeds)
         for key, cls in groups.items():
             if not plan[key]:
                 continue
@@ -793,5 +798,5 @@ def prune_structured(g: Graph, ratio: float, feeds: dict[str, np.ndarray] | None
             rep.channels[op.name] = (before[op.name], _last(g.tensors[op.outputs[0]].shape))
             rem = removed.get(op.outputs[0])
             rep.removed[op.name] = [] if rem is None else [int(c) for c in rem]
-    rep.macs_after, rep.weight_bytes_after = _macs(g), _weight_bytes(g)
+    rep.macs_after, rep.weight_bytes_after = graph_macs(g), weight_bytes(g)
     return rep

@@ -193,9 +193,18 @@ def pass_through_zoo(seed: int = 6) -> Graph:
     return b.g
 
 
+def tokens(seed: int = 7) -> Graph:
+    """conv -> (1, H*W, C) tokens -> per-token fully_connected layers (rank-3 inputs)."""
+    b = GraphBuilder(seed)
+    x = b.input((1, 4, 4, 3))
+    t = b.reshape(b.conv(x, 8), (1, 16, 8))
+    b.output(b.fc(b.fc(t, 6, act=(0.0, None)), 3))
+    return b.g
+
+
 MODELS = {"ds_cnn": ds_cnn, "residual": residual, "concat_channels": concat_channels,
           "concat_spatial": concat_spatial, "flatten_head": flatten_head, "squeeze_excite": squeeze_excite,
-          "pass_through_zoo": pass_through_zoo}
+          "pass_through_zoo": pass_through_zoo, "tokens": tokens}
 
 
 def random_feeds(g: Graph, n: int, seed: int = 0) -> dict[str, np.ndarray]:

@@ -13,7 +13,7 @@ from edgenn.converter.float_exec import graph_feeds, run_graph
 from edgenn.converter.graph import QParams
 from edgenn.converter.onnx_import import import_onnx
 from edgenn.converter.passes import simplify
-from edgenn.converter.prune import _macs, prunable_layers, prune_structured
+from edgenn.converter.prune import graph_macs, prunable_layers, prune_structured
 from edgenn.errors import DataError
 
 from onnx_models import ds_residual_cnn
@@ -64,7 +64,7 @@ def test_plain_removal_equals_zeroing_the_channels(model, ratio):
     for name in removed:
         assert g.tensors[name].origin is None and g.tensors[name].origin_perm is None
     assert rep.macs_after < rep.macs_before and rep.weight_bytes_after < rep.weight_bytes_before
-    assert _macs(g) == rep.macs_after
+    assert graph_macs(g) == rep.macs_after
 
 
 @pytest.mark.parametrize("ratio", [0.25, 0.3, 0.5, 0.9])
@@ -79,6 +79,11 @@ def test_each_group_loses_round_ratio_of_its_channels(ratio):
         assert len(rep.removed[name]) == min(round(ratio * n), n - 1)
     fc = next(op.name for op in _dense(g) if op.type == "fully_connected")
     assert rep.channels[fc] == (5, 5)  # feeds the softmax output
+    for i, op in enumerate(g.ops):  # a depthwise conv loses the channels of the pointwise conv before it
+        if op.type == "depthwise_conv2d":
+            kept = rep.channels[g.ops[i - 1].name][1]
+            assert g.tensors[op.inputs[1]].shape == (1, 3, 3, kept) and g.tensors[op.inputs[2]].shape == (kept,)
+            assert g.tensors[g.ops[i + 1].inputs[1]].shape[-1] == kept
     run_graph(g, random_feeds(g, 2))
 
 
@@ -275,6 +280,21 @@ def test_least_squares_recovery_lowers_the_held_out_error():
     methods = {r.method for r in rep.recovery.values()}
     assert "least_squares" in methods and len(rep.recovery) == 3
     assert errs[True] < 0.6 * errs[False]
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_recovery_never_raises_the_error_it_reports(model):
+    g = MODELS[model]()
+    g0 = copy.deepcopy(g)
+    rep = prune_structured(g, 0.4, random_feeds(g, 24, seed=1), saliency="activation")
+    assert rep.recovery
+    expected = {op.name for op in g0.ops if op.type in ("conv2d", "fully_connected") and
+                any(t in removed_by_tensor(g0, rep) for t in op.inputs[:1])}
+    assert set(rep.recovery) == expected
+    for r in rep.recovery.values():
+        assert r.method in ("least_squares", "bias_correction", "none")
+        assert 0.0 <= r.error_after <= r.error_before
+    run_graph(g, random_feeds(g, 3, seed=2))
 
 
 def test_recovery_adds_a_bias_when_the_consumer_had_none():
