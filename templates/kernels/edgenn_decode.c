@@ -3,8 +3,8 @@
 #include "edgenn_decode.h"
 
 #define ENN_HUFF_MAX_BITS 15
-/* Codes up to this length decode with one table lookup; longer ones by canonical search from
- * there (per-length first code and symbol index). 8 bits: a 512-byte table, built per call. */
+/* Codes up to this length decode with one lookup of the next 8 bits; longer ones by canonical
+ * search from there (per-length first code and symbol index). A 512-byte table, built per call. */
 #define ENN_HUFF_LUT_BITS 8
 
 static uint32_t {{ kp }}decode_u32(const uint8_t *s)
@@ -25,7 +25,7 @@ int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n,
     uint32_t acc = 0; /* next bits of the stream, MSB-aligned */
     int32_t bits = 0; /* valid bits in acc */
     int32_t pad = 0; /* zero bytes fed past the end of the stream */
-    int32_t max_len, lut_bits, nsym, left, len, k, i;
+    int32_t max_len, nsym, left, len, k, i;
 
     if (src == 0 || dst == 0 || n < 0 || src_bytes < 6 || src[0] != 1u || {{ kp }}decode_u32(src + 1) != (uint32_t)n) {
         return {{ kp|upper }}DECODE_BAD_STREAM;
@@ -49,8 +49,7 @@ int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n,
         return {{ kp|upper }}DECODE_BAD_STREAM;
     }
     syms = src + 6 + 2 * max_len;
-    lut_bits = max_len < ENN_HUFF_LUT_BITS ? max_len : ENN_HUFF_LUT_BITS;
-    for (i = 0; i < (1 << lut_bits); i++) {
+    for (i = 0; i < (1 << ENN_HUFF_LUT_BITS); i++) {
         lut[i] = 0;
     }
     code = 0;
@@ -60,9 +59,9 @@ int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n,
         first[len] = code;
         start[len] = (uint16_t)k;
         for (c = 0; c < (int32_t)count[len]; c++, code++, k++) {
-            if (len <= lut_bits) {
-                uint32_t lo = code << (lut_bits - len);
-                const uint32_t hi = (code + 1u) << (lut_bits - len);
+            if (len <= ENN_HUFF_LUT_BITS) {
+                uint32_t lo = code << (ENN_HUFF_LUT_BITS - len);
+                const uint32_t hi = (code + 1u) << (ENN_HUFF_LUT_BITS - len);
                 const uint16_t e = (uint16_t)((len << 8) | syms[k]);
                 for (; lo < hi; lo++) {
                     lut[lo] = e;
@@ -76,23 +75,31 @@ int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n,
     end = src + src_bytes;
     for (i = 0; i < n; i++) {
         uint32_t e;
-        while (bits <= 24) {
-            uint32_t b = 0;
-            if (p < end) {
-                b = *p++;
-            } else if (++pad > 4) { /* 32 bits past the end: the codes ran past the data */
-                return {{ kp|upper }}DECODE_BAD_STREAM;
+        if (bits < 16) { /* keep at least 16 bits (the longest code is 15) */
+            if (end - p >= 2) {
+                acc |= (((uint32_t)p[0] << 8) | p[1]) << (16 - bits);
+                p += 2;
+                bits += 16;
+            } else {
+                while (bits < 16) {
+                    uint32_t b = 0;
+                    if (p < end) {
+                        b = *p++;
+                    } else if (++pad > 4) { /* 32 bits past the end: the codes ran past the data */
+                        return {{ kp|upper }}DECODE_BAD_STREAM;
+                    }
+                    acc |= b << (24 - bits);
+                    bits += 8;
+                }
             }
-            acc |= b << (24 - bits);
-            bits += 8;
         }
-        e = lut[acc >> (32 - lut_bits)];
+        e = lut[acc >> (32 - ENN_HUFF_LUT_BITS)];
         if (e != 0) {
             len = (int32_t)(e >> 8);
             dst[i] = (int8_t)(e & 0xffu);
         } else {
             uint32_t off = 0;
-            for (len = lut_bits + 1; len <= max_len; len++) {
+            for (len = ENN_HUFF_LUT_BITS + 1; len <= max_len; len++) {
                 off = (acc >> (32 - len)) - first[len];
                 if (off < count[len]) {
                     break;
