@@ -1,7 +1,8 @@
 """Lossless weight compression of a quantized Graph (``edgenn convert --compress``).
 
 Each int8 weight tensor (input 1 of conv2d, depthwise_conv2d and fully_connected, 64 bytes or
-more) is stored with the smallest encoding the method allows (runtime_py/weight_codecs.py).
+more) is stored with the smallest encoding the method allows (runtime_py/weight_codecs.py), when
+that saves at least MIN_SAVING of its bytes.
 The choice is recorded on the graph (``weight_encodings``: tensor name -> (encoding, stream));
 converter/lower.py then stores the stream in the .enn file and sizes each consuming operator's
 scratch region to hold the decoded weights, so the arena reports the RAM this costs.
@@ -21,6 +22,10 @@ from edgenn.runtime_py.enn import EnnModel
 METHODS = ("auto", weight_codecs.HUFFMAN, weight_codecs.PALETTE)
 WEIGHTED_OPS = ("conv2d", "depthwise_conv2d", "fully_connected")
 MIN_BYTES = 64  # smaller tensors: a header and a decode call cost more than they could save
+# An encoded tensor costs its decoded size in the arena while its layer runs and about 20 (Huffman)
+# or 4 (palette) Cortex-M4 instructions per weight: not worth it for a few percent of flash
+# (plain digits: 116 B saved for 7.8 KB of arena). Encode only when the stream saves this share.
+MIN_SAVING = 0.10
 
 
 @dataclass
@@ -76,6 +81,8 @@ def compress_weights(g: Graph, method: str = "auto") -> CompressReport:
         seen.add(name)
         values = np.ascontiguousarray(t.data, dtype=np.int8)
         enc, stream = weight_codecs.encode_best(values, method)
+        if enc != weight_codecs.RAW and len(stream) > (1.0 - MIN_SAVING) * values.nbytes:
+            enc, stream = weight_codecs.RAW, values.tobytes()
         if enc != weight_codecs.RAW:
             # Cheap insurance: the file must decode to exactly these weights.
             if not np.array_equal(weight_codecs.decode(enc, stream, values.size), values.reshape(-1)):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgenn.converter.compress import WEIGHTED_OPS, compress_weights, compression_summary
+from edgenn.converter.compress import MIN_SAVING, WEIGHTED_OPS, compress_weights, compression_summary
 from edgenn.converter.lower import to_enn
 from edgenn.converter.pipeline import ConvertOptions, import_graph
 from edgenn.errors import ModelFormatError
@@ -381,7 +381,12 @@ def test_encodings_chosen(models):
 
     assert set(encs(models["plain", "palette"])) == {"raw"}  # 150+ distinct values: not applicable
     assert set(encs(models["clustered", "palette"])) == {"palette"}
-    assert set(encs(models["pruned", "huffman"])) == {"huffman"}
+    pruned = models["pruned", "huffman"]
+    assert "huffman" in encs(pruned)
+    for op in pruned.ops:  # raw only where Huffman would not save MIN_SAVING of the bytes
+        t = pruned.tensors[op.inputs[1]] if op.type in WEIGHTED_OPS else None
+        if t is not None and not t.is_encoded and t.nbytes >= 64:
+            assert len(wc.encode_huffman(t.data)) > (1 - MIN_SAVING) * t.nbytes, op.name
     assert set(encs(models["clustered", "auto"])) <= {"palette", "huffman"}
     for m in models.values():  # biases and small tensors stay raw
         for t in m.tensors:
@@ -542,12 +547,14 @@ def edgenn(*args) -> subprocess.CompletedProcess:
 def test_cli_compress_option(tmp_path):
     import json
 
-    base = ["convert", DIGITS / "model.onnx", "--calib", DIGITS / "calib.npy"]
+    base = ["convert", DIGITS / "model.onnx", "--calib", DIGITS / "calib.npy", "--prune", "unstructured:0.5"]
     r = edgenn(*base, "-o", tmp_path / "a.enn", "--compress")
     assert r.returncode == 0, r.stderr
     assert "compressed weights:" in r.stderr and "huffman" in r.stderr
     m = enn.load(tmp_path / "a.enn")
     assert '"compress": "auto"' in m.provenance["options_json"]
+    r = edgenn(*base[:4], "-o", tmp_path / "plain.enn", "--compress")
+    assert r.returncode == 0 and "5 raw" in r.stderr  # unpruned digits: no tensor would save 10 %
     r = edgenn(*base, "-o", tmp_path / "p.enn", "--compress", "palette")
     assert r.returncode == 0, r.stderr
     assert "5 raw" in r.stderr  # digits' weights take too many values for a palette
