@@ -33,6 +33,7 @@ CONFIGS = [
     ("structured 30 %", {"prune": ("structured:0.3",)}),
     ("structured 50 %", {"prune": ("structured:0.5",)}),
     ("unstructured 50 % + compress", {"prune": ("unstructured:0.5",), "compress": "auto"}),
+    ("unstructured 70 % + compress", {"prune": ("unstructured:0.7",), "compress": "auto"}),
     ("cluster 16 (palette)", {"cluster": 16}),
     ("cluster 256 + compress", {"cluster": 256, "compress": "auto"}),
     ("structured 30 % + compress", {"prune": ("structured:0.3",), "compress": "auto"}),

@@ -175,3 +175,20 @@ def test_cli_sensitivity_digits():
                str(DIGITS / "calib.npy"), "--data", str(DIGITS / "test_x.npy"), "--ratios", "0.5")
     assert r.returncode == 0, r.stderr
     assert "top1 agreement" in r.stdout and "all layers" in r.stdout
+
+
+def test_least_squares_refit_keeps_zeros_and_recovers_the_output():
+    g0 = float_graph(DSCNN)
+    feeds = graph_feeds(g0, [np.load(DSCNN / "calib.npy")])
+    test = graph_feeds(g0, [np.load(DSCNN / "test_x.npy")])
+    ref = run_graph(g0, test)[g0.output_names[0]]
+    err, zeros = {}, {}
+    for refit in (False, True):
+        g = copy.deepcopy(g0)
+        rep = prune_unstructured(g, 0.7, feeds, reconstruct=refit)
+        assert any(lay.refit for lay in rep.layers) == refit
+        y = run_graph(g, test)[g.output_names[0]]
+        err[refit] = float(np.linalg.norm(y - ref) / np.linalg.norm(ref))
+        zeros[refit] = [int(np.count_nonzero(g.tensors[op.inputs[1]].data == 0)) for op in weight_ops(g)]
+    assert zeros[True] == zeros[False]  # the refit moves kept weights only
+    assert err[True] < 0.5 * err[False], err  # on held-out data, not the calibration set
