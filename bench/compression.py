@@ -76,7 +76,7 @@ def example_rows(name: str, instructions: bool) -> list[list]:
     calib, x, y = np.load(d / "calib.npy"), np.load(d / "test_x.npy"), np.load(d / "test_y.npy")
     model = onnx.load(str(d / "model.onnx"))
     out = model.graph.output[0].name
-    ref = np.stack(run_float(model, {model.graph.input[0].name: x}, [out])[out]).reshape(len(x), -1)
+    ref = np.stack(run_float(model, {model.graph.input[0].name: x[:, None]}, [out])[out]).reshape(len(x), -1)
     float_acc = float(np.mean(top1(ref) == y))
     rows, base = [], None
     for label, cfg in CONFIGS:
