@@ -36,9 +36,7 @@ import torch
 from torch import nn
 
 HERE = Path(__file__).resolve().parent
-EPOCHS = 30
-BATCH = 32
-LR = 3e-3
+EPOCHS = 30  # Adam, lr 3e-3, batch 32, cosine schedule: examples/digits/train.py train()
 CHANNELS = 64
 BLOCKS = 4
 
@@ -70,28 +68,6 @@ class DSCNN(nn.Module):
         return self.net(x)
 
 
-def train(model: nn.Module, x: np.ndarray, y: np.ndarray, seed: int) -> None:
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=EPOCHS)
-    loss_fn = nn.CrossEntropyLoss()
-    gen = torch.Generator().manual_seed(seed)
-    for epoch in range(EPOCHS):
-        model.train()
-        perm = torch.randperm(len(xt), generator=gen)
-        total = 0.0
-        for i in range(0, len(xt), BATCH):
-            idx = perm[i : i + BATCH]
-            opt.zero_grad()
-            loss = loss_fn(model(xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        sched.step()
-        if epoch % 10 == 9 or epoch == EPOCHS - 1:
-            print(f"epoch {epoch + 1:3d}  train loss {total / len(xt):.4f}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE, help="output folder")
@@ -104,7 +80,7 @@ def main() -> None:
     model = DSCNN()
     print(f"parameters: {sum(p.numel() for p in model.parameters())}")
     t0 = time.perf_counter()
-    train(model, d["x_train"], d["y_train"], digits.SEED)
+    digits.train(model, d["x_train"], d["y_train"], epochs=EPOCHS)
     print(f"training time: {time.perf_counter() - t0:.1f} s")
     model.eval()
     with torch.no_grad():
