@@ -59,16 +59,11 @@ class CompressReport:
                 "tensors": [asdict(t) for t in self.tensors]}
 
 
-def weight_encodings(g: Graph) -> dict[str, tuple[str, bytes]]:
-    """The encodings compress_weights chose for ``g`` (empty if it was not compressed)."""
-    return getattr(g, "weight_encodings", {})
-
-
 def compress_weights(g: Graph, method: str = "auto") -> CompressReport:
     """Choose and record an encoding for every weight tensor of a quantized graph."""
     if method not in METHODS:
         raise DataError(f"unknown compression method {method!r}: choose one of {', '.join(METHODS)}")
-    chosen: dict[str, tuple[str, bytes]] = dict(weight_encodings(g))
+    chosen: dict[str, tuple[str, bytes]] = dict(g.weight_encodings)
     report = CompressReport(method)
     seen: set[str] = set()
     for op in g.ops:
@@ -91,7 +86,7 @@ def compress_weights(g: Graph, method: str = "auto") -> CompressReport:
         else:
             chosen.pop(name, None)
         report.tensors.append(CompressedTensor(op.name, name, enc, int(values.nbytes), len(stream)))
-    g.weight_encodings = chosen  # read by converter/lower.py through weight_encodings(g)
+    g.weight_encodings = chosen  # stored by converter/lower.py
     return report
 
 

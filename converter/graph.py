@@ -93,6 +93,8 @@ class Graph:
         self.source_file = ""
         self.source_sha256 = ""
         self.transform_report: dict = {}  # what pruning / clustering did (converter/weight_transforms.py)
+        # tensor name -> (encoding, stream) chosen by converter/compress.py, stored by converter/lower.py
+        self.weight_encodings: dict[str, tuple[str, bytes]] = {}
         self._counter = 0
 
     # -------------------------------------------------------------- construction helpers

@@ -9,7 +9,6 @@ from edgenn import registry
 from edgenn.converter import planner
 from edgenn.runtime_py import memory, weight_codecs
 from edgenn.runtime_py.memory import OverlapRule
-from edgenn.converter.compress import weight_encodings
 from edgenn.converter.graph import Graph, Op
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.enn import EnnIO, EnnModel, EnnOp, EnnTensor
@@ -66,7 +65,7 @@ def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int, list[OverlapRule]]
 
 def scratch_bytes(op: Op, g: Graph) -> int:
     """An operator's scratch region: the kernel's scratch, then a decode slot per encoded weight input."""
-    encoded = weight_encodings(g)
+    encoded = g.weight_encodings
     slots = [g.tensors[t].nbytes for t in op.inputs if t in encoded]
     return weight_codecs.scratch_layout(int(rule_call(op, g, "scratch_bytes", 0) or 0), slots)[0]
 
@@ -163,7 +162,7 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
             return index[tname]
         t = g.tensors[tname]
         q = t.quant
-        enc, stream = weight_encodings(g).get(tname, (weight_codecs.RAW, None))
+        enc, stream = g.weight_encodings.get(tname, (weight_codecs.RAW, None))
         et = EnnTensor(
             name=t.name, shape=t.shape, dtype=t.dtype,
             scale=q.scale if q is not None else np.zeros(0, np.float32),
