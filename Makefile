@@ -2,7 +2,7 @@
 #   make setup      install toolchains/emulators (apt, only what is missing) and .venv (scripts/setup.sh)
 #   make test       setup, then the whole test suite on 2 workers
 #   make demo       setup, then the end-to-end demo (python -m edgenn.demo)
-#   make schema     regenerate runtime_py/schema/fb from edgenn.fbs (needs flatc)
+#   make schema     regenerate format/schema/operators.fbs and format/schema/fb (needs flatc)
 #   make clean      remove caches and build outputs; make distclean also removes .venv
 
 PYTHON := .venv/bin/python
@@ -20,7 +20,7 @@ demo: setup
 	$(PYTHON) -m edgenn.demo
 
 schema:
-	sh scripts/gen_schema.sh
+	python3 scripts/gen_schema.py
 
 clean:
 	find . -path ./.venv -prune -o -path ./.git -prune -o \

@@ -13,11 +13,8 @@ MLPERF = {
     "AD": "ad01_int8.tflite",
 }
 # Figures from tests/data/mlperf_tiny/README.md (TFLM reference kernels, measured with the
-# tflite-micro package and on QEMU): layer-wise lower bound, instructions per inference.
+# tflite-micro package): layer-wise lower bound, firmware flash.
 LOWER_BOUND = {"KWS": 16_000, "VWW": 55_296, "IC": 49_152, "AD": 768}
-TFLM_M4_REF_INSTR = {"KWS": 43.11e6, "VWW": 100.48e6, "IC": 107.49e6, "AD": 1.954e6}
-TFLM_M4_CMSIS_INSTR = {"KWS": 7.70e6, "VWW": 24.10e6, "IC": 29.86e6, "AD": 0.583e6}
-TFLM_M55_CMSIS_INSTR = {"KWS": 1.81e6, "VWW": 6.56e6, "IC": 4.91e6, "AD": 0.286e6}
 TFLM_M4_FLASH_REF = {"KWS": 95_892, "VWW": 375_244, "IC": 144_864, "AD": 297_860}
 
 

@@ -26,7 +26,7 @@ from memory import flash_bytes  # noqa: E402
 
 from edgenn.analysis import analyze  # noqa: E402
 from edgenn.converter.pipeline import ConvertOptions, convert  # noqa: E402
-from edgenn.converter.weight_transforms import parse_prune  # noqa: E402
+from edgenn.converter.shrink.transforms import parse_prune  # noqa: E402
 
 CONFIGS = [
     ("int8 baseline", {}),

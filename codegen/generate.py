@@ -20,8 +20,9 @@ import numpy as np
 from edgenn import __version__
 from edgenn.boards import Board, get_board
 from edgenn.errors import EdgennError
-from edgenn.runtime_py import enn, weight_codecs
-from edgenn.runtime_py.enn import EnnModel, EnnOp, EnnTensor
+from edgenn.format import enn, weight_codecs
+from edgenn.format.enn import EnnModel, EnnOp, EnnTensor
+from edgenn.runtime_py.kernels import traits as kernel_traits
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -124,14 +125,14 @@ def _io_entry(model: EnnModel, d: Any) -> dict[str, Any]:
 def build_context(model: EnnModel, p: str) -> dict[str, Any]:
     weights: list[Weight] = []
     weight_sym: dict[int, str] = {}
-    # Constants are named after the first layer that uses them: digits_l0_weights, digits_l0_bias.
-    roles = {1: "weights", 2: "bias"}
+    # Constants are named after the first layer that uses them and the kernel's name for that
+    # input: digits_l0_weights, digits_l0_bias.
     for i, op in enumerate(model.ops):
-        weighted = op.type in ("conv2d", "depthwise_conv2d", "fully_connected")
+        names = kernel_traits(op.type)
         for k, ti in enumerate(op.inputs):
             if ti >= 0 and model.tensors[ti].is_const and ti not in weight_sym:
                 t = model.tensors[ti]
-                sym = f"{p}l{i}_{roles[k] if weighted and k in roles else f'const{k}'}"
+                sym = f"{p}l{i}_{names.input_name(k)}"
                 weight_sym[ti] = sym
                 if t.is_encoded:
                     weights.append(Weight(sym, "uint8_t", t, np.frombuffer(t.encoded, np.uint8)))

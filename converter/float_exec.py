@@ -3,7 +3,8 @@
 Calibration and pruning need the values of the graph as it *is* (possibly pruned or with
 compressed weights), not of the source model it came from. Every value carries a leading sample
 axis: a tensor of shape S is held as an (N, *S) float32 array. Arithmetic runs in float64 and
-is stored as float32, the precision of the source model.
+is stored as float32, the precision of the source model. Each operator's computation is the
+``float_run`` of its rule (converter/ops/<name>.py); the helpers below are shared by them.
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import Callable, Iterable
 import numpy as np
 
 from edgenn.converter.graph import Graph, Op, Tensor
+from edgenn.converter.ops import rule, traits
 from edgenn.errors import DataError, EdgennError
+from edgenn.format.operators import OPERATORS
 from edgenn.runtime_py.dataio import source_batches
 
 Act = tuple[float | None, float | None]
@@ -53,9 +56,10 @@ def graph_feeds(g: Graph, data: list[np.ndarray], what: str = "calibration data"
 def fused_act(op: Op) -> Act | None:
     """The fused activation bounds of ``op``, or None when it has none (or an open one).
 
-    A standalone ``clip`` has no *fused* activation: its bounds are the operation itself.
+    Only operators whose rule declares ``fused_activation`` have one (a standalone ``clip``'s
+    bounds are the operation itself).
     """
-    if op.type == "clip":
+    if not traits(op.type).fused_activation:
         return None
     act = op.attrs.get("act")
     if act is None or tuple(act) == (None, None):
@@ -75,7 +79,7 @@ def clamp(y: np.ndarray, act: Act | None) -> np.ndarray:
     return y
 
 
-def _const(t: Tensor) -> np.ndarray:
+def const_values(t: Tensor) -> np.ndarray:
     """A constant's real values (float64); quantized constants are dequantized."""
     d = np.asarray(t.data)
     if d.dtype.kind == "f" or t.quant is None:
@@ -89,7 +93,7 @@ def _const(t: Tensor) -> np.ndarray:
     return (d.astype(np.float64) - zp) * scale
 
 
-def _taps(x: np.ndarray, k: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
+def taps(x: np.ndarray, k: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
           top_left: tuple[int, int], out_hw: tuple[int, int], fill: float):
     """Per kernel tap (ky, kx): the (M, OH, OW, C) input values under it for every output position.
 
@@ -108,213 +112,31 @@ def _taps(x: np.ndarray, k: tuple[int, int], stride: tuple[int, int], dilation: 
             yield ky, kx, xp[:, y0:y0 + (oh - 1) * sh + 1:sh, x0:x0 + (ow - 1) * sw + 1:sw, :]
 
 
-def _images(x: np.ndarray) -> np.ndarray:
+def images(x: np.ndarray) -> np.ndarray:
     """(N, B, H, W, C) -> (N*B, H, W, C): samples and the model's own batch are the same to a window."""
     return x.reshape((-1,) + x.shape[-3:])
 
 
-def _geometry(op: Op) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+def window_geometry(op: Op) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
     stride = tuple(int(v) for v in op.attrs.get("stride", (1, 1)))
     dilation = tuple(int(v) for v in op.attrs.get("dilation", (1, 1)))
     pads = tuple(int(v) for v in op.attrs.get("pads", (0, 0, 0, 0)))
     return stride, dilation, (pads[0], pads[1])  # type: ignore[return-value]
 
-
-# ---------------------------------------------------------------------- operators
-# Each takes (op, g, xs, n) with xs the inputs (activations (n, *shape), constants float64 of their
-# own shape, None for an absent optional input) and returns the outputs before the fused activation.
-
-def _conv2d(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    x, w, b = _images(xs[0]), xs[1], xs[2] if len(xs) > 2 else None
-    y_t = g.tensors[op.outputs[0]]
-    co, kh, kw, cig = w.shape
-    groups = x.shape[-1] // cig
-    if cig * groups != x.shape[-1] or co % groups:
-        raise EdgennError(f"conv2d '{op.name}': input depth {x.shape[-1]}, filter depth {cig} and {co} filters "
-                          "do not form groups")
-    cog = co // groups
-    stride, dilation, tl = _geometry(op)
-    out_hw = (y_t.shape[1], y_t.shape[2])
-    m = x.shape[0]
-    p = m * out_hw[0] * out_hw[1]
-    acc = np.zeros((groups, p, cog), np.float64)
-    # (G, KH, KW, Ci/G, Co/G): one (Ci/G x Co/G) matrix per group and tap
-    wg = np.transpose(w.reshape(groups, cog, kh, kw, cig), (0, 2, 3, 4, 1))
-    for ky, kx, v in _taps(x, (kh, kw), stride, dilation, tl, out_hw, 0.0):
-        cols = np.transpose(v.reshape(p, groups, cig), (1, 0, 2)).astype(np.float64)
-        acc += np.matmul(cols, wg[:, ky, kx])
-    y = np.transpose(acc, (1, 0, 2)).reshape(m, out_hw[0], out_hw[1], co)
-    if b is not None:
-        y = y + b
-    return [y]
-
-
-def _depthwise_conv2d(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    x, w, b = _images(xs[0]), xs[1], xs[2] if len(xs) > 2 else None
-    y_t = g.tensors[op.outputs[0]]
-    _, kh, kw, co = w.shape
-    ci = x.shape[-1]
-    if co % ci:
-        raise EdgennError(f"depthwise_conv2d '{op.name}': weights depth {co} is not a multiple of input depth {ci}")
-    mult = co // ci
-    stride, dilation, tl = _geometry(op)
-    out_hw = (y_t.shape[1], y_t.shape[2])
-    acc = np.zeros((x.shape[0],) + out_hw + (co,), np.float64)
-    for ky, kx, v in _taps(x, (kh, kw), stride, dilation, tl, out_hw, 0.0):
-        # output channel c * mult + j reads input channel c
-        acc += (np.repeat(v, mult, axis=-1) if mult > 1 else v) * w[0, ky, kx]
-    if b is not None:
-        acc += b
-    return [acc]
-
-
-def _fully_connected(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    x, w, b = xs[0], xs[1], xs[2] if len(xs) > 2 else None
-    units, depth = w.shape[0], w.shape[-1]
-    y = x.reshape(-1, depth).astype(np.float64) @ w.reshape(units, depth).T
-    if b is not None:
-        y += b.reshape(-1)
-    return [y]
-
-
-def _lift(v: np.ndarray, name: str, g: Graph, rank: int, const: bool) -> np.ndarray:
+def lift(v: np.ndarray, name: str, g: Graph, rank: int, const: bool) -> np.ndarray:
     """Align an operand to the output's rank with the sample axis in front (constants get size 1 there)."""
     shape = g.tensors[name].shape
     lead = v.shape[0] if not const else 1
     return v.reshape((lead,) + (1,) * (rank - len(shape)) + tuple(shape))
 
 
-def _binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+def binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+    """The float_run of a broadcasting binary operator computing ``fn(a, b)``."""
     def run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
         rank = len(g.tensors[op.outputs[0]].shape)
-        a, b = (_lift(v, name, g, rank, g.tensors[name].is_const) for v, name in zip(xs, op.inputs))
+        a, b = (lift(v, name, g, rank, g.tensors[name].is_const) for v, name in zip(xs, op.inputs))
         return [fn(a.astype(np.float64), b.astype(np.float64))]
     return run
-
-
-def _max_pool2d(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    x = _images(xs[0])
-    y_t = g.tensors[op.outputs[0]]
-    k = tuple(int(v) for v in op.attrs["filter"])
-    stride, _, tl = _geometry(op)
-    m = None
-    # out-of-bounds positions are never compared (TFLM; ONNX pads with -inf)
-    for _, _, v in _taps(x, k, stride, (1, 1), tl, (y_t.shape[1], y_t.shape[2]), -np.inf):
-        m = v.copy() if m is None else np.maximum(m, v, out=m)
-    return [m]
-
-
-def _avg_pool2d(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    x = _images(xs[0]).astype(np.float64)
-    y_t = g.tensors[op.outputs[0]]
-    k = tuple(int(v) for v in op.attrs["filter"])
-    stride, _, tl = _geometry(op)
-    out_hw = (y_t.shape[1], y_t.shape[2])
-    acc = np.zeros((x.shape[0],) + out_hw + (x.shape[-1],), np.float64)
-    count = np.zeros((1,) + out_hw + (1,), np.float64)
-    ones = np.ones((1,) + x.shape[1:3] + (1,), np.float64)
-    # Padding is excluded from the count (ONNX count_include_pad=0, TFLM); the importer turns
-    # count_include_pad=1 into an explicit pad op in front, so zeros are counted there.
-    for (_, _, v), (_, _, c) in zip(_taps(x, k, stride, (1, 1), tl, out_hw, 0.0),
-                                    _taps(ones, k, stride, (1, 1), tl, out_hw, 0.0)):
-        acc += v
-        count += c
-    return [acc / np.maximum(count, 1.0)]
-
-
-def _mean(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    x = xs[0]
-    rank = x.ndim - 1
-    axes = sorted({(int(a) + rank if int(a) < 0 else int(a)) + 1
-                   for a in np.asarray(op.attrs.get("axes", []), np.int64).reshape(-1)})
-    return [x.astype(np.float64).mean(axis=tuple(axes)) if axes else x.astype(np.float64)]
-
-
-def _softmax(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    x = xs[0].astype(np.float64) * float(op.attrs.get("beta", 1.0))
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return [e / e.sum(axis=-1, keepdims=True)]
-
-
-def _logistic(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    # the tanh form does not overflow for large |x|
-    return [0.5 * (1.0 + np.tanh(0.5 * xs[0].astype(np.float64)))]
-
-
-def _tanh(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    return [np.tanh(xs[0].astype(np.float64))]
-
-
-def _leaky_relu(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    x = xs[0].astype(np.float64)
-    return [np.where(x >= 0, x, float(op.attrs.get("alpha", 0.01)) * x)]
-
-
-def _hard_swish(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    x = xs[0].astype(np.float64)
-    return [x * np.clip(x + 3.0, 0.0, 6.0) / 6.0]
-
-
-def _pad(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    x = xs[0]
-    rank = x.ndim - 1
-    pads = [tuple(int(v) for v in p) for p in op.attrs.get("pads", [(0, 0)] * rank)]
-    if "value_q" in op.attrs and op.attrs["value_q"] is not None:
-        raise EdgennError(f"pad '{op.name}': a quantized pad value cannot be executed in float")
-    value = float(op.attrs.get("value", 0.0) or 0.0)
-    return [np.pad(x, [(0, 0)] + pads, mode="constant", constant_values=value)]
-
-
-def _concat(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    rank = len(g.tensors[op.outputs[0]].shape)
-    axis = int(op.attrs.get("axis", 0))
-    axis = (axis + rank if axis < 0 else axis) + 1
-    parts = [np.broadcast_to(v, (n,) + v.shape) if g.tensors[name].is_const else v
-             for v, name in zip(xs, op.inputs)]
-    return [np.concatenate(parts, axis=axis)]
-
-
-def _reshape(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    return [xs[0].reshape((n,) + tuple(g.tensors[op.outputs[0]].shape))]
-
-
-def _transpose(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    rank = xs[0].ndim - 1
-    perm = op.attrs.get("perm")
-    perm = list(range(rank))[::-1] if perm is None else [int(p) + rank if int(p) < 0 else int(p) for p in perm]
-    return [np.transpose(xs[0], (0,) + tuple(1 + p for p in perm))]
-
-
-def _clip(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    act = op.attrs.get("act") or (None, None)
-    return [clamp(xs[0], (act[0], act[1]))]
-
-
-def _identity(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    return [xs[0]]
-
-
-OPS: dict[str, Callable[[Op, Graph, list, int], list[np.ndarray]]] = {
-    "conv2d": _conv2d,
-    "depthwise_conv2d": _depthwise_conv2d,
-    "fully_connected": _fully_connected,
-    "add": _binary(np.add),
-    "mul": _binary(np.multiply),
-    "max_pool2d": _max_pool2d,
-    "avg_pool2d": _avg_pool2d,
-    "mean": _mean,
-    "softmax": _softmax,
-    "logistic": _logistic,
-    "tanh": _tanh,
-    "leaky_relu": _leaky_relu,
-    "hard_swish": _hard_swish,
-    "pad": _pad,
-    "concat": _concat,
-    "reshape": _reshape,
-    "transpose": _transpose,
-    "clip": _clip,
-    "quantize": _identity,  # a requantization changes no real value
-}
 
 
 def eval_op(op: Op, g: Graph, values: dict[str, np.ndarray], apply_act: bool = True) -> list[np.ndarray]:
@@ -323,9 +145,9 @@ def eval_op(op: Op, g: Graph, values: dict[str, np.ndarray], apply_act: bool = T
     Returns float32 arrays of shape (N, *output.shape). With ``apply_act=False`` the fused
     activation is left out (a standalone clip still clamps: that is its operation).
     """
-    fn = OPS.get(op.type)
-    if fn is None:
+    if op.type not in OPERATORS:
         raise EdgennError(f"float execution does not support operator {op.type} '{op.name}'")
+    fn = rule(op.type).float_run
     xs: list[np.ndarray | None] = []
     n = None
     for name in op.inputs:
@@ -336,7 +158,7 @@ def eval_op(op: Op, g: Graph, values: dict[str, np.ndarray], apply_act: bool = T
         if t is None:
             raise EdgennError(f"{op.type} '{op.name}': input tensor {name!r} is not in the graph")
         if t.is_const:
-            xs.append(_const(t))
+            xs.append(const_values(t))
             continue
         v = values.get(name)
         if v is None:

@@ -1,6 +1,6 @@
 """The converter's graph IR: tensors and operators in NHWC, float or quantized.
 
-Operator types are the registry names (edgenn.registry.OPS). A float graph carries float
+Operator types are the operator names (edgenn.format.operators). A float graph carries float
 attributes (geometry and fused activation bounds); quantization adds the integer options that
 go into the .enn file (``Op.options``) and replaces float constants with int8/int32 ones.
 """
@@ -92,8 +92,8 @@ class Graph:
         self.source_format = ""
         self.source_file = ""
         self.source_sha256 = ""
-        self.transform_report: dict = {}  # what pruning / clustering did (converter/weight_transforms.py)
-        # tensor name -> (encoding, stream) chosen by converter/compress.py, stored by converter/lower.py
+        self.transform_report: dict = {}  # what pruning / clustering did (converter/shrink/transforms.py)
+        # tensor name -> (encoding, stream) chosen by converter/shrink/compress.py, stored by converter/lower.py
         self.weight_encodings: dict[str, tuple[str, bytes]] = {}
         self._counter = 0
 

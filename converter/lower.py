@@ -5,19 +5,14 @@ import re
 
 import numpy as np
 
-from edgenn import registry
 from edgenn.converter import planner
-from edgenn.runtime_py import memory, weight_codecs
-from edgenn.runtime_py.memory import OverlapRule
 from edgenn.converter.graph import Graph, Op
+from edgenn.converter.ops import call
 from edgenn.errors import EdgennError
-from edgenn.runtime_py.enn import EnnIO, EnnModel, EnnOp, EnnTensor
-
-
-def rule_call(op: Op, g: Graph, fn: str, default=None):
-    """Call an optional function of the operator's converter module."""
-    f = getattr(registry.rule(op.type), fn, None)
-    return f(op, g) if f is not None else default
+from edgenn.format import weight_codecs
+from edgenn.format.enn import EnnIO, EnnModel, EnnOp, EnnTensor
+from edgenn.runtime_py import memory
+from edgenn.runtime_py.memory import OverlapRule
 
 
 def c_identifier(name: str) -> str:
@@ -53,7 +48,7 @@ def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int, list[OverlapRule]]
         if not op.outputs:
             continue
         out = g.tensors[op.outputs[0]]
-        wshape = g.tensors[op.inputs[1]].shape if op.type in ("conv2d", "depthwise_conv2d") else None
+        wshape = g.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] else None
         infos = [None if not t else (t, g.tensors[t].shape, g.tensors[t].nbytes, g.tensors[t].is_const)
                  for t in op.inputs]
         for k, delta, alias in memory.pair_rules(op.type, op.options, infos, out.shape, out.nbytes, wshape):
@@ -67,7 +62,7 @@ def scratch_bytes(op: Op, g: Graph) -> int:
     """An operator's scratch region: the kernel's scratch, then a decode slot per encoded weight input."""
     encoded = g.weight_encodings
     slots = [g.tensors[t].nbytes for t in op.inputs if t in encoded]
-    return weight_codecs.scratch_layout(int(rule_call(op, g, "scratch_bytes", 0) or 0), slots)[0]
+    return weight_codecs.scratch_layout(int(call(op, g, "scratch_bytes", 0) or 0), slots)[0]
 
 
 def candidate_orders(g: Graph, limit: int = 12) -> list[list[Op]]:
@@ -144,7 +139,7 @@ def plan_graph(g: Graph) -> planner.Plan:
 def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> EnnModel:
     """Lower a fully quantized graph (options filled by the rules' ``prepare``) to an EnnModel."""
     for op in g.ops:
-        rule_call(op, g, "prepare")
+        call(op, g, "prepare")
     original_index = {id(op): i for i, op in enumerate(g.ops)}
     for t in g.tensors.values():
         if not t.is_const and t.dtype != "int8":
@@ -183,7 +178,7 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
             type=op.type, name=op.name, inputs=[add(t) for t in op.inputs], outputs=[add(t) for t in op.outputs],
             options=dict(op.options), scratch_offset=offsets.get(scratch, -1),
             scratch_bytes=next((b.size for b in plan.buffers if b.name == scratch), 0),
-            macs=int(rule_call(op, g, "macs", 0) or 0)))
+            macs=int(call(op, g, "macs", 0) or 0)))
 
     def io(d) -> EnnIO:
         return EnnIO(add(d.tensor), d.source_name, tuple(d.source_shape), tuple(d.to_internal_perm))

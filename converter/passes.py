@@ -12,9 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.converter.graph import Graph, Op
-
-WEIGHTED = {"conv2d", "depthwise_conv2d", "fully_connected"}
-FUSABLE_ACT = {"conv2d", "depthwise_conv2d", "fully_connected", "add", "mul", "avg_pool2d", "max_pool2d"}
+from edgenn.converter.ops import is_weighted, traits
 
 
 def _single_consumer(g: Graph, tensor: str) -> Op | None:
@@ -98,7 +96,7 @@ def fold_affine(g: Graph) -> bool:
         if ct.data is None:
             continue
         prod = g.producer(x)
-        if prod is None or prod.type not in WEIGHTED or _single_consumer(g, x) is not op:
+        if prod is None or not is_weighted(prod.type) or _single_consumer(g, x) is not op:
             continue
         if prod.attrs.get("act", (None, None)) != (None, None):
             continue
@@ -115,10 +113,9 @@ def fold_affine(g: Graph) -> bool:
         bias_name = prod.inputs[2] if len(prod.inputs) > 2 and prod.inputs[2] else None
         bias = g.tensors[bias_name].data.astype(np.float64) if bias_name else np.zeros(co)
         if op.type == "mul":
-            if prod.type == "depthwise_conv2d":
-                wd = w.data.astype(np.float64) * v.reshape(1, 1, 1, -1)
-            else:
-                wd = w.data.astype(np.float64) * v.reshape((-1,) + (1,) * (w.data.ndim - 1))
+            shape = [1] * w.data.ndim
+            shape[traits(prod.type).weight_axis] = -1  # the per-output-channel axis of the weights
+            wd = w.data.astype(np.float64) * v.reshape(shape)
             w2 = g.add_const(w.name, wd.astype(np.float32))
             prod.inputs[1] = w2.name
             bias = bias * v
@@ -149,7 +146,7 @@ def fuse_activations(g: Graph) -> bool:
         if op not in g.ops or op.type != "clip":
             continue
         prod = g.producer(op.inputs[0])
-        if prod is None or prod.type not in FUSABLE_ACT or _single_consumer(g, op.inputs[0]) is not op:
+        if prod is None or not traits(prod.type).fused_activation or _single_consumer(g, op.inputs[0]) is not op:
             continue
         prod.attrs["act"] = _intersect(prod.attrs.get("act", (None, None)), op.attrs["act"])
         prod.outputs = [op.outputs[0]]

@@ -11,9 +11,9 @@ import numpy as np
 from edgenn import __version__
 from edgenn.converter.graph import Graph
 from edgenn.converter.lower import to_enn
-from edgenn.converter.weight_transforms import PruneSpec, transform, wants_transforms
+from edgenn.converter.shrink.transforms import PruneSpec, transform, wants_transforms
 from edgenn.errors import DataError, ModelFormatError, read_file
-from edgenn.runtime_py.enn import EnnModel
+from edgenn.format.enn import EnnModel
 
 
 @dataclass
@@ -102,17 +102,30 @@ def import_graph(path: str | Path, calib: list[np.ndarray] | None, options: Conv
     return g
 
 
-def convert(path: str | Path, calib: list[np.ndarray] | None = None, options: ConvertOptions | None = None) -> EnnModel:
-    """Convert an ONNX (float) or TFLite (int8) model to an EnnModel."""
+@dataclass
+class Conversion:
+    """The result of a conversion: the model, and the reports of what the float transforms
+    (pruning, clustering) did, which the .enn file does not store."""
+
+    model: EnnModel
+    transform_report: dict[str, Any] = field(default_factory=dict)
+
+
+def convert_with_report(path: str | Path, calib: list[np.ndarray] | None = None,
+                        options: ConvertOptions | None = None) -> Conversion:
+    """Convert an ONNX (float) or TFLite (int8) model; the model and the transforms' reports."""
     options = options or ConvertOptions()
     g = import_graph(path, calib, options)
     if options.storage_compression:
-        from edgenn.converter.compress import compress_weights
+        from edgenn.converter.shrink.compress import compress_weights
 
         compress_weights(g, options.storage_compression)
     prov: dict[str, Any] = {"tool_version": __version__, "source_format": g.source_format,
                             "source_file": Path(path).name, "source_sha256": g.source_sha256,
                             "options_json": options.to_json()}
-    m = to_enn(g, options.name or default_name(path), prov)
-    m.transform_report = g.transform_report  # not stored in the file; for the CLI's report
-    return m
+    return Conversion(to_enn(g, options.name or default_name(path), prov), g.transform_report)
+
+
+def convert(path: str | Path, calib: list[np.ndarray] | None = None, options: ConvertOptions | None = None) -> EnnModel:
+    """Convert an ONNX (float) or TFLite (int8) model to an EnnModel."""
+    return convert_with_report(path, calib, options).model

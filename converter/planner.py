@@ -47,11 +47,6 @@ class _Group:
     def __init__(self, b: Buffer):
         self.members: dict[str, int] = {b.name: 0}  # name -> offset relative to the group base
 
-    def normalize(self) -> None:
-        low = min(self.members.values())
-        for k in self.members:
-            self.members[k] -= low
-
     def span(self, by_name: dict[str, Buffer]) -> int:
         return max(rel + by_name[m].size for m, rel in self.members.items())
 

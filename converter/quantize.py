@@ -1,8 +1,8 @@
 """Float graph + activation ranges -> fully int8 graph (weights, biases, activation parameters).
 
-Activation parameters follow each operator's rule (``OUTPUT_QUANT``): calibrated ranges,
+Activation parameters follow each operator's rule (``TRAITS.output_quant``): calibrated ranges,
 the input's parameters (pooling, reshape, ...), or fixed ones (softmax, logistic). Operators
-whose TFLM kernel needs all inputs quantized like the output (``SAME_QUANT_INPUTS``) get
+whose TFLM kernel needs all inputs quantized like the output (``TRAITS.same_quant_inputs``) get
 ``quantize`` (requantize) operators inserted where they differ. Then each rule quantizes its
 own constants; remaining float constants (e.g. an added per-channel constant) become
 per-tensor int8.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgenn import registry
 from edgenn.converter.calibrate import Range
 from edgenn.converter.graph import Graph, Op, QParams
+from edgenn.converter.ops import rule
 from edgenn.converter.quantize_util import asymmetric_from_range, quantize_array
 from edgenn.errors import EdgennError
 
@@ -60,27 +60,25 @@ def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph
             raise EdgennError(f"internal: no calibration range for input {t.name!r}")
         t.quant = asymmetric_from_range(*r)
     for op in list(g.ops):
-        rule = registry.rule(op.type)
-        policy = getattr(rule, "OUTPUT_QUANT", "calibrated")
+        r = rule(op.type)
+        policy = r.TRAITS.output_quant
         for out in op.outputs:
             t = g.tensors[out]
             if policy == "same_as_input":
                 src = g.tensors[op.inputs[0]].quant
                 t.quant = QParams(src.scale.copy(), src.zero_point.copy(), src.axis)
             elif policy == "fixed":
-                t.quant = rule.fixed_output_qparams(op, g)
+                t.quant = r.fixed_output_qparams(op, g)
             else:
                 r = _range_of(out, g, ranges, by_name) or _derived_range(op, g, ranges, by_name)
                 if r is None:
                     raise EdgennError(f"internal: no calibration range for {out!r} ({op.type} {op.name!r})")
                 t.quant = asymmetric_from_range(*r)
     for op in list(g.ops):
-        rule = registry.rule(op.type)
-        if getattr(rule, "SAME_QUANT_INPUTS", False):
+        if rule(op.type).TRAITS.same_quant_inputs:
             _requantize_inputs(g, op)
     for op in g.ops:
-        rule = registry.rule(op.type)
-        fn = getattr(rule, "quantize_constants", None)
+        fn = getattr(rule(op.type), "quantize_constants", None)
         if fn is not None:
             fn(op, g)
         for name in op.inputs:

@@ -86,6 +86,3 @@ def quantize_array(x: np.ndarray, q: QParams) -> np.ndarray:
     r = np.sign(v) * np.floor(np.abs(v) + 0.5)
     return np.clip(r + q.zp, -128, 127).astype(np.int8)
 
-
-def dequantize_array(x: np.ndarray, q: QParams) -> np.ndarray:
-    return ((np.asarray(x, dtype=np.float64) - q.zp) * float(q.scale[0])).astype(np.float32)

@@ -12,11 +12,12 @@ import hashlib
 import importlib
 import struct
 from pathlib import Path
+from functools import lru_cache
 from typing import Any, Callable
 
 import numpy as np
 
-from edgenn.converter.graph import Graph, IOInfo, Op, QParams
+from edgenn.converter.graph import Graph, IOInfo, Op, QParams, Tensor
 from edgenn.errors import ModelFormatError, UnsupportedOpError
 
 TFLITE_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool", 7: "int16",
@@ -78,6 +79,61 @@ class TfliteImporter:
         name = self.g.tensors[self.names[outputs[0]]].name
         return self.g.add_op(type_, name, [self.name(i) for i in inputs], [self.name(i) for i in outputs], **attrs)
 
+    def tensor(self, i: int) -> Tensor:
+        """The graph tensor of TFLite tensor index ``i``."""
+        return self.g.tensors[self.names[i]]
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        return self.g.tensors[self.names[i]].shape
+
+    def padding(self, op: TfliteOp, padding: int, in_hw, out_hw, filt_hw, stride, dilation) -> tuple[int, int, int, int]:
+        """Explicit (top, left, bottom, right) pads of TFLite's SAME / VALID padding."""
+        if padding == 1:  # VALID
+            return (0, 0, 0, 0)
+        if padding != 0:
+            self.fail(op, f"padding mode {padding} is not supported")
+        pads = []
+        for i in range(2):
+            eff = (filt_hw[i] - 1) * dilation[i] + 1
+            total = max((out_hw[i] - 1) * stride[i] + eff - in_hw[i], 0)
+            pads.append((total // 2, total - total // 2))
+        return (pads[0][0], pads[1][0], pads[0][1], pads[1][1])
+
+    def conv_attrs(self, op: TfliteOp) -> dict[str, Any]:
+        """stride, dilation, pads and act of CONV_2D / DEPTHWISE_CONV_2D (4-D NHWC tensors)."""
+        o = op.options
+        x, w, y = self.shape(op.inputs[0]), self.shape(op.inputs[1]), self.shape(op.outputs[0])
+        if len(x) != 4 or len(w) != 4 or len(y) != 4:
+            self.fail(op, "only 4-D NHWC convolutions are supported")
+        stride = (o.StrideH(), o.StrideW())
+        dilation = (o.DilationHFactor() or 1, o.DilationWFactor() or 1)
+        pads = self.padding(op, o.Padding(), x[1:3], y[1:3], w[1:3], stride, dilation)
+        return {"stride": stride, "dilation": dilation, "pads": pads, "act": self.act(op, o.FusedActivationFunction())}
+
+    def optional(self, op: TfliteOp, k: int) -> list[int]:
+        """[input k] if the operator has that (optional) input, else []."""
+        return op.inputs[k:k + 1] if len(op.inputs) > k and op.inputs[k] >= 0 else []
+
+    def pool(self, op: TfliteOp, kind: str) -> None:
+        """AVERAGE_POOL_2D / MAX_POOL_2D."""
+        o = op.options
+        x, y = self.shape(op.inputs[0]), self.shape(op.outputs[0])
+        filt = (o.FilterHeight(), o.FilterWidth())
+        stride = (o.StrideH(), o.StrideW())
+        pads = self.padding(op, o.Padding(), x[1:3], y[1:3], filt, stride, (1, 1))
+        self.add(op, kind, op.inputs[:1], op.outputs[:1], filter=filt, stride=stride, pads=pads,
+                 act=self.act(op, o.FusedActivationFunction()))
+
+    def binary(self, op: TfliteOp, kind: str) -> None:
+        """ADD / MUL (and the like): two inputs, an optional fused activation."""
+        o = op.options
+        act = self.act(op, o.FusedActivationFunction()) if o is not None else (None, None)
+        self.add(op, kind, op.inputs[:2], op.outputs[:1], act=act)
+
+    def unary(self, op: TfliteOp, kind: str, **attrs: Any) -> None:
+        """A one-input operator without options of its own."""
+        self.add(op, kind, op.inputs[:1], op.outputs[:1], **attrs)
+
     # ------------------------------------------------------------------ reading
     def run(self) -> Graph:
         import tflite
@@ -100,10 +156,11 @@ class TfliteImporter:
         for op in ops:
             if op.code in ("QUANTIZE", "DEQUANTIZE") and self._is_boundary(op):
                 continue
-            handler = HANDLERS.get(op.code)
+            table = handlers()
+            handler = table.get(op.code)
             if handler is None:
                 raise UnsupportedOpError(
-                    f"{self.source}: {op.label} is not supported (supported: {', '.join(sorted(HANDLERS))})")
+                    f"{self.source}: {op.label} is not supported (supported: {', '.join(sorted(table))})")
             handler(self, op)
         self.g.toposort()
         self.g.prune()
@@ -255,201 +312,12 @@ class TfliteImporter:
                                          "(or float32 with QUANTIZE/DEQUANTIZE at the boundary) is supported")
 
 
-# ---------------------------------------------------------------------- operator handlers
+@lru_cache(maxsize=None)
+def handlers() -> dict[str, Callable[[TfliteImporter, TfliteOp], None]]:
+    """TFLite builtin name -> handler, from every operator rule's ``TFLITE`` table (converter/ops/<name>.py)."""
+    from edgenn.converter.ops import import_handlers
 
-
-def _padding(imp: TfliteImporter, op: TfliteOp, padding: int, in_hw, out_hw, filt_hw, stride, dilation):
-    """Explicit (top, left, bottom, right) pads of TFLite's SAME / VALID padding."""
-    if padding == 1:  # VALID
-        return (0, 0, 0, 0)
-    if padding != 0:
-        imp.fail(op, f"padding mode {padding} is not supported")
-    pads = []
-    for i in range(2):
-        eff = (filt_hw[i] - 1) * dilation[i] + 1
-        total = max((out_hw[i] - 1) * stride[i] + eff - in_hw[i], 0)
-        pads.append((total // 2, total - total // 2))
-    return (pads[0][0], pads[1][0], pads[0][1], pads[1][1])
-
-
-def _shape(imp: TfliteImporter, i: int) -> tuple[int, ...]:
-    return imp.g.tensors[imp.names[i]].shape
-
-
-def _conv(imp: TfliteImporter, op: TfliteOp) -> None:
-    o = op.options
-    x, w, y = _shape(imp, op.inputs[0]), _shape(imp, op.inputs[1]), _shape(imp, op.outputs[0])
-    if len(x) != 4 or len(w) != 4 or len(y) != 4:
-        imp.fail(op, "only 4-D NHWC convolutions are supported")
-    stride = (o.StrideH(), o.StrideW())
-    dilation = (o.DilationHFactor() or 1, o.DilationWFactor() or 1)
-    pads = _padding(imp, op, o.Padding(), x[1:3], y[1:3], w[1:3], stride, dilation)
-    bias = op.inputs[2:3] if len(op.inputs) > 2 else []
-    if op.code == "CONV_2D":
-        if x[3] % w[3]:
-            imp.fail(op, f"input channels {x[3]} are not a multiple of the filter's {w[3]}")
-        imp.add(op, "conv2d", op.inputs[:2] + bias, op.outputs[:1], stride=stride, dilation=dilation, pads=pads,
-                groups=x[3] // w[3], act=imp.act(op, o.FusedActivationFunction()))
-    else:
-        mult = y[3] // x[3] if x[3] else 0
-        if mult * x[3] != y[3] or w[3] != y[3]:
-            imp.fail(op, f"depthwise channels do not match (input {x[3]}, filter {w[3]}, output {y[3]})")
-        imp.add(op, "depthwise_conv2d", op.inputs[:2] + bias, op.outputs[:1], stride=stride, dilation=dilation,
-                pads=pads, depth_multiplier=mult, act=imp.act(op, o.FusedActivationFunction()))
-
-
-def _fully_connected(imp: TfliteImporter, op: TfliteOp) -> None:
-    o = op.options
-    act = (None, None)
-    if o is not None:
-        if o.WeightsFormat() != 0:
-            imp.fail(op, "shuffled weights format is not supported")
-        act = imp.act(op, o.FusedActivationFunction())
-    w = imp.g.tensors[imp.names[op.inputs[1]]]
-    if w.data is None:
-        imp.fail(op, "weights must be constant")
-    bias = op.inputs[2:3] if len(op.inputs) > 2 and op.inputs[2] >= 0 else []
-    imp.add(op, "fully_connected", op.inputs[:2] + bias, op.outputs[:1], act=act)
-
-
-def _pool(kind: str) -> Callable[[TfliteImporter, TfliteOp], None]:
-    def handler(imp: TfliteImporter, op: TfliteOp) -> None:
-        o = op.options
-        x, y = _shape(imp, op.inputs[0]), _shape(imp, op.outputs[0])
-        filt = (o.FilterHeight(), o.FilterWidth())
-        stride = (o.StrideH(), o.StrideW())
-        pads = _padding(imp, op, o.Padding(), x[1:3], y[1:3], filt, stride, (1, 1))
-        imp.add(op, kind, op.inputs[:1], op.outputs[:1], filter=filt, stride=stride, pads=pads,
-                act=imp.act(op, o.FusedActivationFunction()))
-    return handler
-
-
-def _binary(kind: str) -> Callable[[TfliteImporter, TfliteOp], None]:
-    def handler(imp: TfliteImporter, op: TfliteOp) -> None:
-        o = op.options
-        act = imp.act(op, o.FusedActivationFunction()) if o is not None else (None, None)
-        imp.add(op, kind, op.inputs[:2], op.outputs[:1], act=act)
-    return handler
-
-
-def _reshape(imp: TfliteImporter, op: TfliteOp) -> None:
-    imp.add(op, "reshape", op.inputs[:1], op.outputs[:1])
-
-
-def _softmax(imp: TfliteImporter, op: TfliteOp) -> None:
-    beta = float(op.options.Beta()) if op.options is not None else 1.0
-    imp.add(op, "softmax", op.inputs[:1], op.outputs[:1], beta=beta)
-
-
-def _logistic(imp: TfliteImporter, op: TfliteOp) -> None:
-    imp.add(op, "logistic", op.inputs[:1], op.outputs[:1])
-
-
-def _tanh(imp: TfliteImporter, op: TfliteOp) -> None:
-    imp.add(op, "tanh", op.inputs[:1], op.outputs[:1])
-
-
-def _leaky_relu(imp: TfliteImporter, op: TfliteOp) -> None:
-    # TFLite's LeakyReluOptions default alpha is 0 (an absent table reads as 0 too).
-    alpha = float(op.options.Alpha()) if op.options is not None else 0.0
-    imp.add(op, "leaky_relu", op.inputs[:1], op.outputs[:1], alpha=alpha)
-
-
-def _hard_swish(imp: TfliteImporter, op: TfliteOp) -> None:
-    imp.add(op, "hard_swish", op.inputs[:1], op.outputs[:1])
-
-
-def _mean(imp: TfliteImporter, op: TfliteOp) -> None:
-    axes = imp.const(op.inputs[1])
-    if axes is None:
-        imp.fail(op, "the axes must be constant")
-    rank = len(_shape(imp, op.inputs[0]))
-    ax = sorted({int(a) % rank for a in np.asarray(axes).reshape(-1)})
-    keep = bool(op.options.KeepDims()) if op.options is not None else False
-    imp.add(op, "mean", op.inputs[:1], op.outputs[:1], axes=ax, keep_dims=keep)
-
-
-def _pad(imp: TfliteImporter, op: TfliteOp) -> None:
-    p = imp.const(op.inputs[1])
-    if p is None:
-        imp.fail(op, "paddings must be constant")
-    pads = [tuple(int(v) for v in row) for row in np.asarray(p).reshape(-1, 2)]
-    if any(v < 0 for row in pads for v in row):
-        imp.fail(op, "negative paddings are not supported")
-    attrs: dict[str, Any] = {"pads": pads}
-    if op.code == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
-        cv = imp.const(op.inputs[2])
-        if cv is None:
-            imp.fail(op, "the pad value must be constant")
-        x = imp.g.tensors[imp.names[op.inputs[0]]]
-        attrs["value"] = (float(np.asarray(cv).reshape(-1)[0]) - x.quant.zp) * x.quant.s
-        attrs["value_q"] = int(np.asarray(cv).reshape(-1)[0])
-    imp.add(op, "pad", op.inputs[:1], op.outputs[:1], **attrs)
-
-
-def _concat(imp: TfliteImporter, op: TfliteOp) -> None:
-    o = op.options
-    rank = len(_shape(imp, op.outputs[0]))
-    if o.FusedActivationFunction() != 0:
-        imp.fail(op, "a fused activation on CONCATENATION is not supported")
-    imp.add(op, "concat", op.inputs, op.outputs[:1], axis=int(o.Axis()) % rank)
-
-
-def _transpose(imp: TfliteImporter, op: TfliteOp) -> None:
-    perm = imp.const(op.inputs[1])
-    if perm is None:
-        imp.fail(op, "the permutation must be constant")
-    imp.add(op, "transpose", op.inputs[:1], op.outputs[:1], perm=[int(v) for v in np.asarray(perm).reshape(-1)])
-
-
-def _quantize(imp: TfliteImporter, op: TfliteOp) -> None:
-    src = imp.g.tensors[imp.names[op.inputs[0]]]
-    if src.dtype != "int8":
-        imp.fail(op, f"quantizing from {src.dtype} inside the graph is not supported")
-    imp.add(op, "quantize", op.inputs[:1], op.outputs[:1])
-
-
-def _relu(lo: float, hi: float | None) -> Callable[[TfliteImporter, TfliteOp], None]:
-    def handler(imp: TfliteImporter, op: TfliteOp) -> None:
-        x = imp.g.tensors[imp.names[op.inputs[0]]]
-        y = imp.g.tensors[imp.names[op.outputs[0]]]
-        if x.quant.same_as(y.quant):
-            imp.add(op, "clip", op.inputs[:1], op.outputs[:1], act=(lo, hi))
-        elif op.code == "RELU":
-            # TFLM's RELU requantizes; RELU6's Prepare ignores the output's parameters, so a
-            # RELU6 that changes them has no well-defined TFLM result to match.
-            imp.add(op, "clip", op.inputs[:1], op.outputs[:1], act=(lo, hi), requantize=True)
-        else:
-            imp.fail(op, "a standalone activation that changes the quantization is not supported")
-    return handler
-
-
-HANDLERS: dict[str, Callable[[TfliteImporter, TfliteOp], None]] = {
-    "CONV_2D": _conv,
-    "DEPTHWISE_CONV_2D": _conv,
-    "FULLY_CONNECTED": _fully_connected,
-    "AVERAGE_POOL_2D": _pool("avg_pool2d"),
-    "MAX_POOL_2D": _pool("max_pool2d"),
-    "ADD": _binary("add"),
-    "MUL": _binary("mul"),
-    "RESHAPE": _reshape,
-    "SQUEEZE": _reshape,
-    "EXPAND_DIMS": _reshape,
-    "SOFTMAX": _softmax,
-    "LOGISTIC": _logistic,
-    "TANH": _tanh,
-    "LEAKY_RELU": _leaky_relu,
-    "HARD_SWISH": _hard_swish,
-    "MEAN": _mean,
-    "PAD": _pad,
-    "PADV2": _pad,
-    "CONCATENATION": _concat,
-    "TRANSPOSE": _transpose,
-    "QUANTIZE": _quantize,
-    "RELU": _relu(0.0, None),
-    "RELU6": _relu(0.0, 6.0),
-    "RELU_N1_TO_1": _relu(-1.0, 1.0),
-}
+    return import_handlers("TFLITE")
 
 
 def import_tflite(data: bytes, source: str = "<tflite>") -> Graph:

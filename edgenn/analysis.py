@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from edgenn.runtime_py.enn import EnnModel
+from edgenn.format.enn import EnnModel
 
 
 def params_bytes(model: EnnModel, op_index: int) -> int:

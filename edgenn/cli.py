@@ -42,7 +42,7 @@ def load_npy(path: str, what: str) -> np.ndarray:
 def save_npy(path: str, arr: np.ndarray) -> None:
     import io
 
-    from edgenn.runtime_py.enn import write_atomic
+    from edgenn.format.enn import write_atomic
 
     buf = io.BytesIO()
     np.save(buf, arr)
@@ -117,9 +117,9 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
             prune: tuple[str, ...], prune_saliency: str, cluster: int | None, eval_data: str | None,
             eval_labels: str | None, report_json: str | None, quiet: bool) -> None:
     """Convert a float ONNX (with calibration data) or int8 TFLite model to .enn."""
-    from edgenn.converter.pipeline import ConvertOptions, convert as do_convert, detect_format
-    from edgenn.converter.weight_transforms import parse_prune
-    from edgenn.runtime_py import enn
+    from edgenn.converter.pipeline import ConvertOptions, convert_with_report, detect_format
+    from edgenn.converter.shrink.transforms import parse_prune
+    from edgenn.format import enn
 
     fmt = detect_format(model)
     specs = tuple(parse_prune(p) for p in prune)
@@ -137,10 +137,11 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
     options = ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet,
                              calib_method=calib_method, calib_percentile=calib_percentile, compress=compress,
                              prune=specs, prune_saliency=prune_saliency, cluster=cluster)
-    m = do_convert(model, arrays, options)
+    conversion = convert_with_report(model, arrays, options)
+    m = conversion.model
     report = None
     if shrinking and (not quiet or report_json):
-        report = _savings_report(model, arrays, options, m, ev, ev_labels)
+        report = _savings_report(model, arrays, options, conversion, ev, ev_labels)
     fit = None
     if board:
         from edgenn.fit import check_fit
@@ -154,7 +155,7 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
         click.echo(f"wrote {output}: {len(m.ops)} layers, {a['macs']:,} MACs, arena {a['arena_bytes']:,} B, "
                    f"weights {a['weights_bytes']:,} B")
         if compress:
-            from edgenn.converter.compress import compression_summary
+            from edgenn.converter.shrink.compress import compression_summary
 
             click.echo(compression_summary(m), err=True)
         if report is not None:
@@ -164,12 +165,12 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
         if fit is not None:
             click.echo(_fit_line(fit))
     if report_json and report is not None:
-        from edgenn.runtime_py.enn import write_atomic
+        from edgenn.format.enn import write_atomic
 
         write_atomic(report_json, (json.dumps(report, indent=2) + "\n").encode())
 
 
-def _savings_report(model: str, calib: list[np.ndarray] | None, options: Any, m: Any,
+def _savings_report(model: str, calib: list[np.ndarray] | None, options: Any, conversion: Any,
                     data: list[np.ndarray] | None, labels: np.ndarray | None) -> dict[str, Any]:
     """convert's before/after report: the same conversion without pruning, clustering and compression
     as the baseline; quality on --eval-data (default: the calibration data)."""
@@ -180,8 +181,9 @@ def _savings_report(model: str, calib: list[np.ndarray] | None, options: Any, m:
 
     base_opts = dataclasses.replace(options, prune=(), cluster=None, compress=None, progress=False)
     base = do_convert(model, calib, base_opts)
+    m = conversion.model
     report = compare(base, m)
-    report["transforms"] = getattr(m, "transform_report", {})
+    report["transforms"] = conversion.transform_report
     data = data if data is not None else calib
     if data is not None:
         q = quality(model, {"before": base, "after": m}, data, labels)
@@ -286,7 +288,7 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
     """Report memory plan, weights and MACs per layer of an .enn (and fit and instructions on a board);
     with --sensitivity, the pruning sensitivity of a float ONNX model per layer."""
     from edgenn.analysis import analyze as do_analyze
-    from edgenn.runtime_py import enn
+    from edgenn.format import enn
 
     if sensitivity:
         _sensitivity(enn_file, sensitivity, calib, data, labels, ratios, prune_saliency, as_json)
@@ -395,7 +397,8 @@ def run(enn_file: str, inputs: tuple[str, ...], output: str | None, backend: str
         profile: bool, as_json: bool) -> None:
     """Run a model on N inputs with one backend."""
     from edgenn.emulation import backends as be
-    from edgenn.runtime_py import dataio, enn
+    from edgenn.format import enn
+    from edgenn.runtime_py import dataio
 
     if backend is None:
         backend = "qemu" if board or profile else "python"
@@ -450,7 +453,7 @@ def run(enn_file: str, inputs: tuple[str, ...], output: str | None, backend: str
 def validate(model: str, enn_file: str, data: tuple[str, ...], labels: str | None, backend: str,
              board: str | None, layers: bool, as_json: bool, quiet: bool) -> None:
     """Check backends byte for byte against the Python reference, and quality against the source model."""
-    from edgenn.runtime_py import enn
+    from edgenn.format import enn
     from edgenn.validate import validate as do_validate
 
     if backend is None:

@@ -12,7 +12,8 @@ from edgenn.boards import get_board
 from edgenn.converter.pipeline import ConvertOptions, convert
 from edgenn.errors import EdgennError
 from edgenn.fit import fit_report
-from edgenn.runtime_py import dataio, enn
+from edgenn.format import enn
+from edgenn.runtime_py import dataio
 from edgenn.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent

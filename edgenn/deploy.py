@@ -25,7 +25,7 @@ from typing import Any
 from edgenn.boards import Board, get_board
 from edgenn.codegen.generate import MARKER, render_model
 from edgenn.errors import EdgennError, ToolchainError
-from edgenn.runtime_py import enn
+from edgenn.format import enn
 
 #: Time limit of the copy to the board.
 SCP_TIMEOUT = 300

@@ -20,7 +20,7 @@ from typing import Any
 from edgenn.analysis import analyze
 from edgenn.boards import Board, get_board
 from edgenn.errors import FitError, ToolchainError
-from edgenn.runtime_py.enn import EnnModel
+from edgenn.format.enn import EnnModel
 
 #: Code of the generated library when it cannot be compiled for the board.
 CODE_ALLOWANCE_BYTES = 8 * 1024

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from edgenn.runtime_py import dataio
-from edgenn.runtime_py.enn import EnnModel
+from edgenn.format.enn import EnnModel
 from edgenn.runtime_py.interpreter import Interpreter
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from edgenn.errors import EdgennError
 from edgenn.runtime_py import memory
-from edgenn.runtime_py.enn import EnnModel
+from edgenn.format.enn import EnnModel
 
 
 def plot_plan(model: EnnModel, path: str | Path) -> Path:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from edgenn.analysis import analyze
-from edgenn.runtime_py.enn import EnnModel
+from edgenn.format.enn import EnnModel
 
 
 def _change(before: float, after: float) -> float:

@@ -17,18 +17,18 @@ DEFAULT_RATIOS = (0.1, 0.3, 0.5, 0.7)
 
 def candidate_layers(source: str | Path, kind: str) -> list[str]:
     """The layers that pruning of this kind can change, in graph order."""
-    from edgenn.converter.magnitude_prune import MIN_FAN_IN, fan_in_of
+    from edgenn.converter.shrink.unstructured import MIN_FAN_IN, fan_in_of
     from edgenn.converter.onnx_import import import_onnx
     from edgenn.converter.passes import simplify
-    from edgenn.converter.weight_ops import weight_ops
+    from edgenn.converter.shrink.bias_correction import weighted_ops
 
     g, _ = import_onnx(source, {})
     simplify(g)
     if kind == "structured":
-        from edgenn.converter.prune import prunable_layers
+        from edgenn.converter.shrink.structured import prunable_layers
 
         return prunable_layers(g)
-    return [op.name for op in weight_ops(g) if fan_in_of(op, g.tensors[op.inputs[1]].data) >= MIN_FAN_IN]
+    return [op.name for op in weighted_ops(g) if fan_in_of(op, g.tensors[op.inputs[1]].data) >= MIN_FAN_IN]
 
 
 def sensitivity(source: str | Path, calib: list[np.ndarray], data: list[np.ndarray], labels: np.ndarray | None,
@@ -39,7 +39,7 @@ def sensitivity(source: str | Path, calib: list[np.ndarray], data: list[np.ndarr
     from tqdm import tqdm
 
     from edgenn.converter.pipeline import ConvertOptions, convert, detect_format
-    from edgenn.converter.weight_transforms import PruneSpec
+    from edgenn.converter.shrink.transforms import PruneSpec
     from edgenn.emulation import backends as be
     from edgenn.runtime_py import dataio
     from edgenn.validate import cosine, reference_outputs, top1

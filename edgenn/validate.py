@@ -10,7 +10,7 @@ import numpy as np
 from edgenn.emulation import backends as be
 from edgenn.errors import DataError
 from edgenn.runtime_py import dataio
-from edgenn.runtime_py.enn import EnnModel
+from edgenn.format.enn import EnnModel
 
 
 def top1(y: np.ndarray) -> np.ndarray:

@@ -25,8 +25,9 @@ import numpy as np
 from edgenn.boards import Board, get_board
 from edgenn.codegen.generate import render_model
 from edgenn.errors import EdgennError, ToolchainError
-from edgenn.runtime_py import dataio, enn
-from edgenn.runtime_py.enn import EnnModel
+from edgenn.format import enn
+from edgenn.runtime_py import dataio
+from edgenn.format.enn import EnnModel
 
 BACKENDS = ("python", "host", "qemu")
 
@@ -36,7 +37,6 @@ STATUS = {2: "usage error", 3: "cannot open inputs.bin", 4: "cannot open outputs
           5: "inputs.bin is not a whole number of samples", 6: "read error on inputs.bin",
           7: "inference failed", 8: "write error on outputs.bin",
           9: "stack overflow (raise stack_bytes in the board file)"}
-FIRMWARE_EXIT = STATUS  # old name
 
 EXCEPTIONS = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault", 7: "SecureFault",
               11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}

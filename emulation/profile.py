@@ -27,7 +27,7 @@ import numpy as np
 from edgenn.boards import Board, get_board
 from edgenn.emulation import backends as be
 from edgenn.errors import EdgennError, ToolchainError
-from edgenn.runtime_py.enn import EnnModel
+from edgenn.format.enn import EnnModel
 
 PLUGIN_SRC = Path(__file__).resolve().parent / "plugin" / "icount.c"
 MARKERS = {"begin": "edgenn_marker_begin", "end": "edgenn_marker_end",

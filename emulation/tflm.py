@@ -7,7 +7,7 @@ import numpy as np
 
 from edgenn.errors import EdgennError
 from edgenn.runtime_py import dataio
-from edgenn.runtime_py.enn import EnnModel
+from edgenn.format.enn import EnnModel
 
 ARENA_BYTES = 16 << 20
 

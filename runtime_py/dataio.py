@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.errors import DataError
-from edgenn.runtime_py.enn import EnnIO, EnnModel, EnnTensor
+from edgenn.format.enn import EnnIO, EnnModel, EnnTensor
 
 
 def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str) -> np.ndarray:

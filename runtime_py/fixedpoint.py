@@ -85,16 +85,6 @@ def requantize_to_int8(acc, multiplier, shift, output_offset: int, act_min: int,
     return np.clip(y, act_min, act_max).astype(np.int8)
 
 
-def quantize_multiplier_smaller_than_one_exp(real: float) -> tuple[int, int]:
-    """TFLite QuantizeMultiplierSmallerThanOneExp: like quantize_multiplier, shift <= 0."""
-    if not 0.0 < real < 1.0:
-        raise ValueError(f"multiplier must be in (0, 1), got {real}")
-    m, s = quantize_multiplier(real)
-    if s > 0:
-        raise ValueError(f"multiplier {real} gives a left shift")
-    return m, s
-
-
 def activation_range(act_lo: float | None, act_hi: float | None, scale: float, zero_point: int) -> tuple[int, int]:
     """int8 clamp bounds of a fused activation (TFLite CalculateActivationRangeQuantized)."""
     lo, hi = -128, 127

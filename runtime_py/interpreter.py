@@ -12,10 +12,11 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from edgenn import registry
 from edgenn.errors import ModelFormatError
-from edgenn.runtime_py import dataio, enn, memory, weight_codecs
-from edgenn.runtime_py.enn import EnnModel, EnnTensor
+from edgenn.format import enn, weight_codecs
+from edgenn.format.enn import EnnModel, EnnTensor
+from edgenn.runtime_py import dataio, memory
+from edgenn.runtime_py.kernels import kernel
 
 DEFAULT_CHUNK_BYTES = 64 << 20  # arena rows per chunk are limited to about this much memory
 
@@ -37,7 +38,7 @@ class Interpreter:
             memory.check_model_plan(self.model)
         except memory.PlanError as e:
             raise ModelFormatError(f"model '{self.model.name}' has an invalid memory plan: {e}") from None
-        self._kernels = [registry.kernel(op.type) for op in self.model.ops]
+        self._kernels = [kernel(op.type) for op in self.model.ops]
         # Encoded weights are decoded into their slots of the operator's scratch region before it
         # runs, as the C does, so a plan that lets a slot overlap a live tensor corrupts results here too.
         self._slots = [weight_codecs.decode_slots(self.model, op) for op in self.model.ops]

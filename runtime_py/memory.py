@@ -5,11 +5,12 @@ Overlap rules come from the kernels' traversal order (Python and C kernels alike
 output in increasing address order). An operator may write its output over an input that
 dies at that operator when, at every moment, the bytes it has written stay below the lowest
 input byte it will still read. Placing the output ``delta`` bytes below the input
-(``out_offset = in_offset - delta``) is safe iff ``delta >= min_delta``:
+(``out_offset = in_offset - delta``) is safe iff ``delta >= min_delta``. Each kernel declares
+which rule applies to it (``TRAITS.overlap``, runtime_py/kernels/__init__.py):
 
 - elementwise (each output element written right after its input element is read, softmax
   row by row, add/mul on an input of the output's own shape): ``min_delta = 0`` (in place);
-- reshape: an alias (same bytes, no copy); concat along an axis with only unit axes before it:
+- alias (reshape): the same bytes, no copy; concat along an axis with only unit axes before it:
   each input an alias of its slice of the output (producers write straight into it);
 - windowed operators (conv2d, depthwise_conv2d, pooling, output pixel by pixel in row-major
   order, channels innermost): ``min_delta = max_k (W_k - L_k)`` with W_k the output bytes
@@ -23,27 +24,25 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from edgenn.runtime_py.kernels import traits as kernel_traits
+
 ALIGN = 4
-ELEMENTWISE = {"clip", "quantize", "logistic", "softmax", "tanh", "leaky_relu", "hard_swish"}
-SAME_SHAPE_ELEMENTWISE = {"add", "mul"}
-WINDOWED = {"conv2d", "depthwise_conv2d", "max_pool2d", "avg_pool2d"}
-ALIASES = {"reshape"}
 
 
 def align_up(x: int, a: int = ALIGN) -> int:
     return (x + a - 1) // a * a
 
 
-def _window_geometry(op_type: str, options: dict[str, Any], weight_shape: Sequence[int] | None):
+def _window_geometry(options: dict[str, Any], weight_shape: Sequence[int] | None):
+    """(kh, kw, sh, sw, dh, dw, pad_top, pad_left) of a windowed operator: the filter extent from its
+    options (pooling: filter_h, filter_w) or else from its weights (N, KH, KW, C) (convolutions)."""
     o = options
-    if op_type in ("conv2d", "depthwise_conv2d"):
-        kh, kw = int(weight_shape[1]), int(weight_shape[2])
-        dh, dw = int(o.get("dilation_h", 1)), int(o.get("dilation_w", 1))
-    else:
+    if "filter_h" in o:
         kh, kw = int(o["filter_h"]), int(o["filter_w"])
-        dh = dw = 1
-    return (kh, kw, int(o.get("stride_h", 1)), int(o.get("stride_w", 1)), dh, dw,
-            int(o.get("pad_top", 0)), int(o.get("pad_left", 0)))
+    else:
+        kh, kw = int(weight_shape[1]), int(weight_shape[2])
+    return (kh, kw, int(o.get("stride_h", 1)), int(o.get("stride_w", 1)), int(o.get("dilation_h", 1)),
+            int(o.get("dilation_w", 1)), int(o.get("pad_top", 0)), int(o.get("pad_left", 0)))
 
 
 def window_min_delta(in_shape: Sequence[int], out_shape: Sequence[int], geometry) -> int:
@@ -75,14 +74,13 @@ def window_min_delta(in_shape: Sequence[int], out_shape: Sequence[int], geometry
 def min_delta(op_type: str, options: dict[str, Any], in_shape: Sequence[int], out_shape: Sequence[int],
               weight_shape: Sequence[int] | None = None) -> int | None:
     """Smallest safe (input offset - output offset) for writing the output over this input, or None."""
-    if op_type in ALIASES:
+    overlap = kernel_traits(op_type).overlap
+    if overlap == "alias":
         return 0
-    if op_type in ELEMENTWISE:
-        return 0 if int(np.prod(in_shape)) == int(np.prod(out_shape)) else None
-    if op_type in SAME_SHAPE_ELEMENTWISE:
+    if overlap == "elementwise":
         return 0 if tuple(in_shape) == tuple(out_shape) else None
-    if op_type in WINDOWED and len(in_shape) == 4 and len(out_shape) == 4:
-        return window_min_delta(in_shape, out_shape, _window_geometry(op_type, options, weight_shape))
+    if overlap == "windowed" and len(in_shape) == 4 and len(out_shape) == 4:
+        return window_min_delta(in_shape, out_shape, _window_geometry(options, weight_shape))
     return None
 
 
@@ -208,19 +206,20 @@ def pair_rules(op_type: str, options: dict[str, Any], inputs: Sequence[tuple[Any
     # An input read twice by the operator (x + x) cannot take the output's place.
     live = [k for k, x in enumerate(inputs) if x is not None and not x[3] and keys.count(x[0]) == 1]
     res = []
-    if op_type == "concat":
+    overlap = kernel_traits(op_type).overlap
+    if overlap == "concat":
         offs = concat_slices(options, [x[1] for x in inputs if x is not None], out_shape)
         if offs is not None and all(x is not None for x in inputs):
             res = [(k, offs[k], True) for k in live]
         return res
     for k in live:
-        if op_type in WINDOWED and k != 0:
+        if overlap == "windowed" and k != 0:
             continue
         _, shape, nbytes, _ = inputs[k]
         d = min_delta(op_type, options, shape, out_shape, weight_shape)
         if d is None:
             continue
-        if op_type in ALIASES and nbytes == out_nbytes:
+        if overlap == "alias" and nbytes == out_nbytes:
             res.append((k, 0, True))
         else:
             res.append((k, align_up(d) if d > 0 else -align_down(-d), False))
@@ -233,9 +232,7 @@ def op_rules(model, step: int, op, last: dict[int, int]) -> list[tuple[int, int,
         return []
     out = op.outputs[0]
     ot = model.tensors[out]
-    weight_shape = None
-    if op.type in ("conv2d", "depthwise_conv2d") and len(op.inputs) > 1:
-        weight_shape = model.tensors[op.inputs[1]].shape
+    weight_shape = model.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] >= 0 else None
     infos = [None if t < 0 else (t, model.tensors[t].shape, model.tensors[t].nbytes, model.tensors[t].is_const)
              for t in op.inputs]
     graph_outputs = {d.tensor for d in model.outputs}

@@ -9,7 +9,7 @@ import numpy as np
 
 from edgenn.converter.float_exec import eval_op
 from edgenn.converter.graph import Graph, IOInfo
-from edgenn.converter.prune import PruneReport, channel_classes
+from edgenn.converter.shrink.structured import PruneReport, channel_classes
 
 
 class GraphBuilder:

@@ -255,7 +255,7 @@ def digits_enn(tmp_path_factory=None) -> Path:
     if "p" not in _digits_enn:
         import tempfile
 
-        from edgenn.runtime_py import enn
+        from edgenn.format import enn
 
         p = Path(tempfile.mkdtemp(prefix="edgenn-test-")) / "digits.enn"
         enn.save(digits_model(), p)

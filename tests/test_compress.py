@@ -7,7 +7,6 @@ zeroed by magnitude (unstructured pruning), or every weight tensor mapped to at 
 from __future__ import annotations
 
 import copy
-import shutil
 import struct
 import subprocess
 import sys
@@ -16,11 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgenn.converter.compress import MIN_SAVING, WEIGHTED_OPS, compress_weights, compression_summary
+from edgenn.converter.ops import is_weighted
+from edgenn.converter.shrink.compress import MIN_SAVING, compress_weights, compression_summary
 from edgenn.converter.lower import to_enn
 from edgenn.converter.pipeline import ConvertOptions, import_graph
 from edgenn.errors import ModelFormatError
-from edgenn.runtime_py import dataio, enn, memory, weight_codecs as wc
+from edgenn.format import enn, weight_codecs as wc
+from edgenn.runtime_py import dataio, memory
 from edgenn.runtime_py.interpreter import Interpreter
 
 from boards_common import assert_same_bytes, require, require_board
@@ -315,7 +316,7 @@ def digits_graph():
 
 
 def _weights(g):
-    return [g.tensors[op.inputs[1]] for op in g.ops if op.type in WEIGHTED_OPS]
+    return [g.tensors[op.inputs[1]] for op in g.ops if is_weighted(op.type)]
 
 
 def pruned(g, share: float = 0.5):
@@ -368,7 +369,7 @@ def digits_x(models):
 
 
 def _stored_buffer_bytes(path_or_model) -> int:
-    from edgenn.runtime_py.schema.fb import Model as _Model
+    from edgenn.format.schema.fb import Model as _Model
 
     data = enn.to_bytes(path_or_model)
     root = _Model.Model.GetRootAs(data, 4)
@@ -377,14 +378,14 @@ def _stored_buffer_bytes(path_or_model) -> int:
 
 def test_encodings_chosen(models):
     def encs(m):
-        return [m.tensors[op.inputs[1]].encoding for op in m.ops if op.type in WEIGHTED_OPS]
+        return [m.tensors[op.inputs[1]].encoding for op in m.ops if is_weighted(op.type)]
 
     assert set(encs(models["plain", "palette"])) == {"raw"}  # 150+ distinct values: not applicable
     assert set(encs(models["clustered", "palette"])) == {"palette"}
     pruned = models["pruned", "huffman"]
     assert "huffman" in encs(pruned)
     for op in pruned.ops:  # raw only where Huffman would not save MIN_SAVING of the bytes
-        t = pruned.tensors[op.inputs[1]] if op.type in WEIGHTED_OPS else None
+        t = pruned.tensors[op.inputs[1]] if is_weighted(op.type) else None
         if t is not None and not t.is_encoded and t.nbytes >= 64:
             assert len(wc.encode_huffman(t.data)) > (1 - MIN_SAVING) * t.nbytes, op.name
     assert set(encs(models["clustered", "auto"])) <= {"palette", "huffman"}

@@ -18,7 +18,8 @@ from boards_common import DIGITS, assert_same_bytes, digits_inputs, digits_model
 from edgenn.boards import get_board
 from edgenn.deploy import deploy, list_archive
 from edgenn.emulation import backends
-from edgenn.runtime_py import dataio, enn
+from edgenn.format import enn
+from edgenn.runtime_py import dataio
 
 EM_AARCH64, EM_ARM = 183, 40
 

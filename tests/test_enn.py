@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from edgenn.errors import ModelFormatError
-from edgenn.runtime_py import enn
+from edgenn.format import enn
 
 from harness import Case, T, build_model
 

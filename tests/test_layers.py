@@ -12,7 +12,7 @@ import numpy as np
 from edgenn.converter.pipeline import ConvertOptions, convert
 from edgenn.converter.tflite_import import convert_tflite_bytes
 from edgenn.layers import compare_layers
-from edgenn.runtime_py import enn
+from edgenn.format import enn
 
 ROOT = Path(__file__).resolve().parent.parent
 KWS = ROOT / "tests" / "data" / "mlperf_tiny" / "kws_ref_model.tflite"

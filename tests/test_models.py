@@ -9,7 +9,8 @@ import pytest
 
 from edgenn.converter.pipeline import ConvertOptions, convert
 from edgenn.emulation import backends as be
-from edgenn.runtime_py import dataio, enn
+from edgenn.format import enn
+from edgenn.runtime_py import dataio
 from edgenn.validate import validate
 
 from onnx_models import ds_residual_cnn

@@ -9,6 +9,7 @@ import pytest
 
 from edgenn.converter import lower, planner
 from edgenn.converter.graph import Graph, IOInfo, QParams
+from edgenn.converter.ops import call
 from edgenn.converter.tflite_import import convert_tflite_bytes, import_tflite
 from edgenn.emulation import backends as be
 from edgenn.errors import ModelFormatError
@@ -183,7 +184,7 @@ def _branchy_graph() -> Graph:
 def test_execution_order_search_lowers_the_peak():
     g = _branchy_graph()
     for op in g.ops:
-        lower.rule_call(op, g, "prepare")
+        call(op, g, "prepare")
     bufs, steps, links = lower.buffers_for(g)
     given = planner.plan(bufs, steps, links).arena_bytes
     assert given >= 2064  # x + a1 + b1 live together
@@ -199,7 +200,7 @@ def test_lower_bound_is_reported_for_the_source_order(mlperf):
     for f, m in mlperf.items():
         g = import_tflite((DATA / f).read_bytes())
         for op in g.ops:
-            lower.rule_call(op, g, "prepare")
+            call(op, g, "prepare")
         bufs, steps, _ = lower.buffers_for(g)
         assert planner.lower_bound(bufs, steps) == MLPERF[f][0]
 
@@ -208,7 +209,7 @@ def test_analyze_plot_draws_the_plan(tmp_path, mlperf):
     import subprocess
     import sys
 
-    from edgenn.runtime_py import enn
+    from edgenn.format import enn
 
     p = tmp_path / "ic.enn"
     enn.save(mlperf["pretrainedResnet_quant.tflite"], p)

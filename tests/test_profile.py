@@ -124,7 +124,7 @@ def test_cli_run_profile_json_and_analyze_profile(tmp_path):
     require_board(get_board("rpi4"))
     require_board(get_board("mps2-an386"))
     require_plugin()
-    from edgenn.runtime_py import enn
+    from edgenn.format import enn
 
     enn_path = tmp_path / "digits.enn"
     enn.save(digits_model(), enn_path)
@@ -159,7 +159,7 @@ def test_cli_run_profile_json_and_analyze_profile(tmp_path):
 
 
 def test_cli_profile_errors(tmp_path):
-    from edgenn.runtime_py import enn
+    from edgenn.format import enn
 
     enn_path = tmp_path / "digits.enn"
     enn.save(digits_model(), enn_path)

@@ -13,7 +13,7 @@ from edgenn.converter.float_exec import graph_feeds, run_graph
 from edgenn.converter.graph import QParams
 from edgenn.converter.onnx_import import import_onnx
 from edgenn.converter.passes import simplify
-from edgenn.converter.prune import graph_macs, prunable_layers, prune_structured
+from edgenn.converter.shrink.structured import graph_macs, prunable_layers, prune_structured
 from edgenn.errors import DataError
 
 from onnx_models import ds_residual_cnn
@@ -313,7 +313,7 @@ def test_recovery_adds_a_bias_when_the_consumer_had_none():
 
 
 def test_bias_correction_adds_the_mean_contribution_of_the_removed_inputs(monkeypatch):
-    import edgenn.converter.prune as prune
+    import edgenn.converter.shrink.structured as prune
 
     monkeypatch.setattr(prune, "LS_MAX_DIM", 0)  # too big for least squares: bias correction only
     b = GraphBuilder(10)

@@ -10,9 +10,10 @@ import pytest
 
 from edgenn.analysis import analyze
 from edgenn.converter.pipeline import ConvertOptions, convert
-from edgenn.converter.weight_transforms import parse_prune
+from edgenn.converter.shrink.transforms import parse_prune
 from edgenn.emulation import backends as be
-from edgenn.runtime_py import dataio, enn
+from edgenn.format import enn
+from edgenn.runtime_py import dataio
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ("digits", "dscnn")

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgenn.converter.cluster import cluster_weights, kmeans_1d
+from edgenn.converter.shrink.cluster import cluster_weights, kmeans_1d
 from edgenn.converter.float_exec import graph_feeds, run_graph
-from edgenn.converter.magnitude_prune import MIN_FAN_IN, fan_in_of, prune_unstructured
+from edgenn.converter.shrink.unstructured import MIN_FAN_IN, fan_in_of, prune_unstructured
 from edgenn.converter.onnx_import import import_onnx
 from edgenn.converter.passes import simplify
 from edgenn.converter.pipeline import ConvertOptions, convert
-from edgenn.converter.weight_ops import weight_ops
-from edgenn.converter.weight_transforms import PruneSpec, parse_prune
+from edgenn.converter.shrink.bias_correction import weighted_ops
+from edgenn.converter.shrink.transforms import PruneSpec, parse_prune
 from edgenn.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,10 +51,10 @@ def test_parse_prune_rejects(spec):
 @pytest.mark.parametrize("ratio", [0.25, 0.5, 0.8])
 def test_unstructured_zeroes_the_smallest_weights_of_each_eligible_layer(ratio):
     g = float_graph(DSCNN)
-    before = {op.name: g.tensors[op.inputs[1]].data.copy() for op in weight_ops(g)}
+    before = {op.name: g.tensors[op.inputs[1]].data.copy() for op in weighted_ops(g)}
     rep = prune_unstructured(g, ratio)
     assert len(rep.layers) == len(before)
-    for op in weight_ops(g):
+    for op in weighted_ops(g):
         w0, w1 = before[op.name], g.tensors[op.inputs[1]].data
         if fan_in_of(op, w0) < MIN_FAN_IN:
             np.testing.assert_array_equal(w0, w1)  # small filters stay dense
@@ -69,7 +69,7 @@ def test_unstructured_zeroes_the_smallest_weights_of_each_eligible_layer(ratio):
 def test_bias_correction_removes_the_mean_output_shift():
     g0 = float_graph(DSCNN)
     feeds = graph_feeds(g0, [np.load(DSCNN / "calib.npy")])
-    op = next(op for op in weight_ops(g0) if op.type == "conv2d" and fan_in_of(op, g0.tensors[op.inputs[1]].data) >= 32)
+    op = next(op for op in weighted_ops(g0) if op.type == "conv2d" and fan_in_of(op, g0.tensors[op.inputs[1]].data) >= 32)
     shifts = {}
     for corrected in (False, True):
         g = copy.deepcopy(g0)
@@ -189,6 +189,6 @@ def test_least_squares_refit_keeps_zeros_and_recovers_the_output():
         assert any(lay.refit for lay in rep.layers) == refit
         y = run_graph(g, test)[g.output_names[0]]
         err[refit] = float(np.linalg.norm(y - ref) / np.linalg.norm(ref))
-        zeros[refit] = [int(np.count_nonzero(g.tensors[op.inputs[1]].data == 0)) for op in weight_ops(g)]
+        zeros[refit] = [int(np.count_nonzero(g.tensors[op.inputs[1]].data == 0)) for op in weighted_ops(g)]
     assert zeros[True] == zeros[False]  # the refit moves kept weights only
     assert err[True] < 0.5 * err[False], err  # on held-out data, not the calibration set

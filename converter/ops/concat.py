@@ -8,14 +8,17 @@ this rule. The output is calibrated on its own (it covers the union of the input
 """
 from __future__ import annotations
 
+import numpy as np
+
 from edgenn.converter.graph import Graph, Op
-from edgenn.converter.ops.add import _per_tensor
+from edgenn.converter.ops import RuleTraits
+from edgenn.converter.ops.common import per_tensor
 from edgenn.errors import EdgennError, UnsupportedOpError
 
-OUTPUT_QUANT = "calibrated"
 # All inputs must carry the output's quantization parameters (no rescaling inside the kernel):
 # converter/quantize.py inserts ``quantize`` ops (or requantizes constants) where they differ.
-SAME_QUANT_INPUTS = True
+TRAITS = RuleTraits(output_quant="calibrated", weight_axis=None, fused_activation=False, same_quant_inputs=True,
+                    channels="concat")
 
 
 def prepare(op: Op, g: Graph) -> None:
@@ -28,7 +31,7 @@ def prepare(op: Op, g: Graph) -> None:
         axis += rank
     if not 0 <= axis < rank:
         raise EdgennError(f"concat '{op.name}': axis {op.attrs.get('axis')} is out of range for rank {rank}")
-    qy = _per_tensor(op, g, op.outputs[0])
+    qy = per_tensor(op, g, op.outputs[0])
     total = 0
     if not op.inputs or any(not t for t in op.inputs):
         raise EdgennError(f"concat '{op.name}': needs at least one input")
@@ -38,7 +41,7 @@ def prepare(op: Op, g: Graph) -> None:
             raise EdgennError(f"concat '{op.name}': input {name!r} of shape {x.shape} does not fit output "
                               f"shape {y.shape} along axis {axis}")
         total += x.shape[axis]
-        qx = _per_tensor(op, g, name)
+        qx = per_tensor(op, g, name)
         if not qx.same_as(qy):
             raise EdgennError(
                 f"concat '{op.name}': input {name!r} is quantized with scale {qx.s} zero point {qx.zp} but the "
@@ -47,3 +50,35 @@ def prepare(op: Op, g: Graph) -> None:
     if total != y.shape[axis]:
         raise EdgennError(f"concat '{op.name}': inputs add up to {total} along axis {axis}, output has {y.shape[axis]}")
     op.options = {"axis": axis}
+
+
+def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
+    rank = len(g.tensors[op.outputs[0]].shape)
+    axis = int(op.attrs.get("axis", 0))
+    axis = (axis + rank if axis < 0 else axis) + 1
+    parts = [np.broadcast_to(v, (n,) + v.shape) if g.tensors[name].is_const else v
+             for v, name in zip(xs, op.inputs)]
+    return [np.concatenate(parts, axis=axis)]
+
+
+def _onnx_concat(imp, node) -> None:
+    names = [n for n in node.input if n]
+    rank = len(imp.shape(names[0]))
+    axis = int(imp.attr(node, "axis")) % rank
+    act = next((n for n in names if not imp.is_const(n)), names[0])
+    lay = imp.layout(act)
+    xs = [imp.get(n, lay) for n in names]
+    y = imp.new_output(node.output[0], lay)
+    imp.add("concat", xs, [y], axis=lay.index(axis))
+
+
+def _tflite_concat(imp, op) -> None:
+    o = op.options
+    rank = len(imp.shape(op.outputs[0]))
+    if o.FusedActivationFunction() != 0:
+        imp.fail(op, "a fused activation on CONCATENATION is not supported")
+    imp.add(op, "concat", op.inputs, op.outputs[:1], axis=int(o.Axis()) % rank)
+
+
+ONNX = {"Concat": _onnx_concat}
+TFLITE = {"CONCATENATION": _tflite_concat}

@@ -11,92 +11,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgenn.converter import float_exec as fx
 from edgenn.converter.graph import Graph, Op
+from edgenn.converter.ops import RuleTraits
+from edgenn.converter.ops.common import conv_geometry, conv_quant_options
 from edgenn.converter.quantize_util import quantize_weights_and_bias
 from edgenn.errors import EdgennError
-from edgenn.runtime_py.fixedpoint import activation_range, quantize_multiplier
 
-WEIGHT_AXIS = 0
-
-
-def _bias(op: Op, g: Graph):
-    return g.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] else None
+TRAITS = RuleTraits(output_quant="calibrated", weight_axis=0, fused_activation=True, same_quant_inputs=False,
+                    channels="dense")
 
 
 def quantize_constants(op: Op, g: Graph) -> None:
-    quantize_weights_and_bias(op, g, WEIGHT_AXIS)
-
-
-def channel_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale: float,
-                        channels: int) -> tuple[np.ndarray, np.ndarray]:
-    """TFLM PopulateConvolutionQuantizationParams: per-channel (multiplier, shift); a single filter
-    scale is broadcast over the channels. Scales are float32 in the file, products taken in double."""
-    fs = np.asarray(filter_scales, np.float32).reshape(-1)
-    if fs.size not in (1, channels):
-        raise EdgennError(f"filter has {fs.size} scales for {channels} output channels")
-    mults, shifts = [], []
-    for c in range(channels):
-        s = float(fs[c] if fs.size > 1 else fs[0])
-        m, sh = quantize_multiplier(float(np.float32(input_scale)) * s / float(np.float32(output_scale)))
-        mults.append(m)
-        shifts.append(sh)
-    return np.asarray(mults, np.int32), np.asarray(shifts, np.int32)
-
-
-def geometry(op: Op, g: Graph, depthwise: bool = False) -> dict[str, int]:
-    """Strides, dilations and paddings from the attrs, checked against the tensor shapes."""
-    x, w, y = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-    if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
-        raise EdgennError(f"{op.type} '{op.name}': input, weights and output must be 4-D (NHWC), got "
-                          f"{list(x.shape)}, {list(w.shape)}, {list(y.shape)}")
-    sh, sw = (int(v) for v in op.attrs.get("stride", (1, 1)))
-    dh, dw = (int(v) for v in op.attrs.get("dilation", (1, 1)))
-    pt, pl, pb, pr = (int(v) for v in op.attrs.get("pads", (0, 0, 0, 0)))
-    if min(sh, sw, dh, dw) < 1 or min(pt, pl, pb, pr) < 0:
-        raise EdgennError(f"{op.type} '{op.name}': invalid stride {(sh, sw)}, dilation {(dh, dw)} or pads "
-                          f"{(pt, pl, pb, pr)}")
-    kh, kw = int(w.shape[1]), int(w.shape[2])
-    n, h, wd = int(x.shape[0]), int(x.shape[1]), int(x.shape[2])
-    ho, wo = int(y.shape[1]), int(y.shape[2])
-    if int(y.shape[0]) != n:
-        raise EdgennError(f"{op.type} '{op.name}': batch of output {y.shape[0]} != input {n}")
-    exp_h = (h + pt + pb - (kh - 1) * dh - 1) // sh + 1
-    exp_w = (wd + pl + pr - (kw - 1) * dw - 1) // sw + 1
-    if (ho, wo) != (exp_h, exp_w):
-        raise EdgennError(f"{op.type} '{op.name}': output {ho}x{wo} does not match input {h}x{wd}, kernel "
-                          f"{kh}x{kw}, stride {(sh, sw)}, dilation {(dh, dw)}, pads {(pt, pl, pb, pr)} "
-                          f"(expected {exp_h}x{exp_w})")
-    return {"stride_h": sh, "stride_w": sw, "dilation_h": dh, "dilation_w": dw,
-            "pad_top": pt, "pad_left": pl, "pad_bottom": pb, "pad_right": pr}
-
-
-def quant_options(op: Op, g: Graph, channels: int) -> dict:
-    x, w, y = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-    if x.quant is None or w.quant is None or y.quant is None:
-        raise EdgennError(f"{op.type} '{op.name}': input, weights and output must be quantized")
-    if w.dtype != "int8" or x.dtype != "int8" or y.dtype != "int8":
-        raise EdgennError(f"{op.type} '{op.name}': only int8 input/weights/output are supported")
-    if np.any(np.asarray(w.quant.zero_point) != 0):
-        raise EdgennError(f"{op.type} '{op.name}': weights must be symmetric (zero point 0)")
-    b = _bias(op, g)
-    if b is not None and (b.dtype != "int32" or b.size != channels):
-        raise EdgennError(f"{op.type} '{op.name}': bias must be int32 with {channels} values")
-    mults, shifts = channel_multipliers(x.quant.s, w.quant.scale, y.quant.s, channels)
-    lo, hi = op.attrs.get("act", (None, None)) or (None, None)
-    act_min, act_max = activation_range(lo, hi, y.quant.s, y.quant.zp)
-    return {
-        "input_offset": -x.quant.zp,
-        "output_offset": y.quant.zp,
-        "act_min": act_min,
-        "act_max": act_max,
-        "out_multiplier": mults,
-        "out_shift": shifts,
-    }
+    quantize_weights_and_bias(op, g, TRAITS.weight_axis)
 
 
 def prepare(op: Op, g: Graph) -> None:
     x, w, y = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-    geo = geometry(op, g)
+    geo = conv_geometry(op, g)
     ci, co, cig = int(x.shape[3]), int(w.shape[0]), int(w.shape[3])
     if cig < 1 or ci % cig:
         raise EdgennError(f"conv2d '{op.name}': input depth {ci} is not a multiple of the filter depth {cig}")
@@ -106,9 +38,106 @@ def prepare(op: Op, g: Graph) -> None:
                           f"{cig} = {groups}")
     if co % groups or int(y.shape[3]) != co:
         raise EdgennError(f"conv2d '{op.name}': {co} filters for {groups} groups and output depth {y.shape[3]}")
-    op.options = {**geo, "groups": groups, **quant_options(op, g, co)}
+    op.options = {**geo, "groups": groups, **conv_quant_options(op, g, co)}
 
 
 def macs(op: Op, g: Graph) -> int:
     w, y = g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
     return int(y.size * w.shape[1] * w.shape[2] * w.shape[3])
+
+
+# ---------------------------------------------------------------------- float
+
+def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
+    x, w, b = fx.images(xs[0]), xs[1], xs[2] if len(xs) > 2 else None
+    y_t = g.tensors[op.outputs[0]]
+    co, kh, kw, cig = w.shape
+    groups = x.shape[-1] // cig
+    if cig * groups != x.shape[-1] or co % groups:
+        raise EdgennError(f"conv2d '{op.name}': input depth {x.shape[-1]}, filter depth {cig} and {co} filters "
+                          "do not form groups")
+    cog = co // groups
+    stride, dilation, tl = fx.window_geometry(op)
+    out_hw = (y_t.shape[1], y_t.shape[2])
+    m = x.shape[0]
+    p = m * out_hw[0] * out_hw[1]
+    acc = np.zeros((groups, p, cog), np.float64)
+    # (G, KH, KW, Ci/G, Co/G): one (Ci/G x Co/G) matrix per group and tap
+    wg = np.transpose(w.reshape(groups, cog, kh, kw, cig), (0, 2, 3, 4, 1))
+    for ky, kx, v in fx.taps(x, (kh, kw), stride, dilation, tl, out_hw, 0.0):
+        cols = np.transpose(v.reshape(p, groups, cig), (1, 0, 2)).astype(np.float64)
+        acc += np.matmul(cols, wg[:, ky, kx])
+    y = np.transpose(acc, (1, 0, 2)).reshape(m, out_hw[0], out_hw[1], co)
+    if b is not None:
+        y = y + b
+    return [y]
+
+
+def mean_output(op: Op, dw: np.ndarray, mean_in: np.ndarray) -> np.ndarray:
+    """Expected output change per channel of weights changed by ``dw`` on inputs of per-channel mean
+    ``mean_in`` (bias correction; taps in the padding are ignored)."""
+    groups = int(op.attrs.get("groups", 1))
+    co, cig = dw.shape[0], dw.shape[3]
+    per_tap = dw.sum(axis=(1, 2))  # (Co, Ci/groups)
+    grp_of_out = np.arange(co) // (co // groups)
+    means = mean_in.reshape(groups, cig)[grp_of_out]  # (Co, Ci/groups): each output's own input group
+    return (per_tap * means).sum(axis=1)
+
+
+def design_rows(op: Op, g: Graph, x: np.ndarray) -> np.ndarray:
+    """The input as least-squares rows, output = rows @ W.reshape(Co, -1).T: im2col over the taps."""
+    w = g.tensors[op.inputs[1]].shape
+    y = g.tensors[op.outputs[0]].shape
+    stride, dilation, tl = fx.window_geometry(op)
+    img = x.reshape((-1,) + x.shape[-3:])
+    taps = [v for _, _, v in fx.taps(img, (w[1], w[2]), stride, dilation, tl, (y[-3], y[-2]), 0.0)]
+    return np.concatenate(taps, axis=-1).reshape(-1, int(np.prod(w[1:])))
+
+
+# ---------------------------------------------------------------------- import
+
+def _onnx_conv(imp, node) -> None:
+    """ONNX Conv (2-D; 1-D through ``as_2d``): conv2d, or depthwise_conv2d when every group is one
+    input channel."""
+    x_shape = imp.shape(node.input[0])
+    if len(x_shape) != 4:
+        imp.fail(f"only 1-D and 2-D convolution (3-D or 4-D input) is supported, input has rank {len(x_shape)}")
+    w = imp.const(node.input[1], "weight").astype(np.float32)
+    b = imp.optional_const(node, 2)
+    co, ci_g, kh, kw = w.shape
+    ci = x_shape[1]
+    group = int(imp.attr(node, "group", 1))
+    strides = tuple(imp.attr(node, "strides", [1, 1]))
+    dil = tuple(imp.attr(node, "dilations", [1, 1]))
+    out_shape = imp.shapes.get(node.output[0])
+    if out_shape is None:
+        imp.fail("output shape could not be inferred")
+    pads = imp.spatial_pads(node, x_shape[2:], (kh, kw), strides, dil, out_shape[2:])
+    x = imp.get(node.input[0], imp.NHWC)
+    y = imp.new_output(node.output[0], imp.NHWC)
+    bias = [imp.g.add_const(f"{node.output[0]}_bias", b.astype(np.float32)).name] if b is not None else []
+    if group > 1 and group == ci and ci_g == 1:
+        mult = co // ci
+        wt = np.ascontiguousarray(np.transpose(w, (1, 2, 3, 0)))  # (1, KH, KW, Ci*mult)
+        wn = imp.g.add_const(f"{node.output[0]}_weights", wt).name
+        imp.add("depthwise_conv2d", [x, wn] + bias, [y], stride=strides, dilation=dil, pads=pads,
+                depth_multiplier=mult, act=(None, None))
+    else:
+        if ci != ci_g * group:
+            imp.fail(f"weight shape {list(w.shape)} does not match {ci} input channels in {group} groups")
+        wt = np.ascontiguousarray(np.transpose(w, (0, 2, 3, 1)))  # (Co, KH, KW, Ci/g)
+        wn = imp.g.add_const(f"{node.output[0]}_weights", wt).name
+        imp.add("conv2d", [x, wn] + bias, [y], stride=strides, dilation=dil, pads=pads, groups=group,
+                act=(None, None))
+
+
+def _tflite_conv(imp, op) -> None:
+    x, w = imp.shape(op.inputs[0]), imp.shape(op.inputs[1])
+    attrs = imp.conv_attrs(op)
+    if x[3] % w[3]:
+        imp.fail(op, f"input channels {x[3]} are not a multiple of the filter's {w[3]}")
+    imp.add(op, "conv2d", op.inputs[:3], op.outputs[:1], groups=x[3] // w[3], **attrs)
+
+
+ONNX = {"Conv": lambda imp, node: imp.as_2d(node, _onnx_conv)}
+TFLITE = {"CONV_2D": _tflite_conv}

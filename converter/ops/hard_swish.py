@@ -12,11 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.converter.graph import Graph, Op
-from edgenn.converter.ops.add import _per_tensor
+from edgenn.converter.ops import RuleTraits
+from edgenn.converter.ops.common import per_tensor, same_shape
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.fixedpoint import INT32_MAX, quantize_multiplier
 
-OUTPUT_QUANT = "calibrated"
+TRAITS = RuleTraits(output_quant="calibrated", weight_axis=None, fused_activation=False, same_quant_inputs=False,
+                    channels="elementwise")
 
 
 def downscale_int32_to_int16_multiplier(m: int) -> int:
@@ -29,11 +31,9 @@ def downscale_int32_to_int16_multiplier(m: int) -> int:
 
 
 def prepare(op: Op, g: Graph) -> None:
-    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    if tuple(x.shape) != tuple(y.shape):
-        raise EdgennError(f"hard_swish '{op.name}': input shape {x.shape} differs from output shape {y.shape}")
-    qx = _per_tensor(op, g, op.inputs[0])
-    qy = _per_tensor(op, g, op.outputs[0])
+    same_shape(op, g)
+    qx = per_tensor(op, g, op.inputs[0])
+    qy = per_tensor(op, g, op.outputs[0])
     f32 = np.float32
     hires_input_scale = f32(f32(1.0) / f32(128.0)) * f32(qx.s)
     reluish_scale = f32(3.0) / f32(32768.0)
@@ -52,3 +52,19 @@ def prepare(op: Op, g: Graph) -> None:
         "output_multiplier_fixedpoint_int16": downscale_int32_to_int16_multiplier(om),
         "output_multiplier_exponent": oe,
     }
+
+
+def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
+    x = xs[0].astype(np.float64)
+    return [x * np.clip(x + 3.0, 0.0, 6.0) / 6.0]
+
+
+def _onnx_hard_swish(imp, node) -> None:
+    """HardSwish (opset 14+): x * max(0, min(1, x / 6 + 1 / 2)), TFLite's hard swish."""
+    if imp.opset < 14:
+        imp.fail(f"HardSwish needs opset 14 or later (the model declares {imp.opset})")
+    imp.elementwise(node, "hard_swish")
+
+
+ONNX = {"HardSwish": _onnx_hard_swish}
+TFLITE = {"HARD_SWISH": lambda imp, op: imp.unary(op, "hard_swish")}

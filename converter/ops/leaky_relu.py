@@ -13,11 +13,13 @@ import math
 import numpy as np
 
 from edgenn.converter.graph import Graph, Op
-from edgenn.converter.ops.add import _per_tensor
+from edgenn.converter.ops import RuleTraits
+from edgenn.converter.ops.common import per_tensor, same_shape
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.fixedpoint import round_half_away
 
-OUTPUT_QUANT = "calibrated"
+TRAITS = RuleTraits(output_quant="calibrated", weight_axis=None, fused_activation=False, same_quant_inputs=False,
+                    channels="elementwise")
 
 
 def quantize_multiplier_signed(real: float) -> tuple[int, int]:
@@ -38,11 +40,9 @@ def quantize_multiplier_signed(real: float) -> tuple[int, int]:
 
 
 def prepare(op: Op, g: Graph) -> None:
-    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    if tuple(x.shape) != tuple(y.shape):
-        raise EdgennError(f"leaky_relu '{op.name}': input shape {x.shape} differs from output shape {y.shape}")
-    qx = _per_tensor(op, g, op.inputs[0])
-    qy = _per_tensor(op, g, op.outputs[0])
+    same_shape(op, g)
+    qx = per_tensor(op, g, op.inputs[0])
+    qy = per_tensor(op, g, op.outputs[0])
     alpha = np.float32(op.attrs.get("alpha", 0.01))
     if not np.isfinite(alpha):
         raise EdgennError(f"leaky_relu '{op.name}': alpha {alpha} is not finite")
@@ -67,3 +67,18 @@ def prepare(op: Op, g: Graph) -> None:
         "output_multiplier_identity": mi,
         "output_shift_identity": si,
     }
+
+
+def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
+    x = xs[0].astype(np.float64)
+    return [np.where(x >= 0, x, float(op.attrs.get("alpha", 0.01)) * x)]
+
+
+def _tflite_leaky_relu(imp, op) -> None:
+    # TFLite's LeakyReluOptions default alpha is 0 (an absent table reads as 0 too).
+    alpha = float(op.options.Alpha()) if op.options is not None else 0.0
+    imp.unary(op, "leaky_relu", alpha=alpha)
+
+
+ONNX = {"LeakyRelu": lambda imp, node: imp.elementwise(node, "leaky_relu", alpha=float(imp.attr(node, "alpha", 0.01)))}
+TFLITE = {"LEAKY_RELU": _tflite_leaky_relu}

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from edgenn.converter.graph import Graph, Op, QParams
+from edgenn.converter.ops import RuleTraits
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.fixedpoint import calculate_input_radius, round_half_away
 
-OUTPUT_QUANT = "fixed"
+TRAITS = RuleTraits(output_quant="fixed", weight_axis=None, fused_activation=False, same_quant_inputs=False,
+                    channels="elementwise")
 INPUT_INTEGER_BITS = 4
 
 
@@ -38,3 +42,12 @@ def prepare(op: Op, g: Graph) -> None:
         "input_multiplier": mult,
         "input_left_shift": shift,
     }
+
+
+def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
+    # the tanh form does not overflow for large |x|
+    return [0.5 * (1.0 + np.tanh(0.5 * xs[0].astype(np.float64)))]
+
+
+ONNX = {"Sigmoid": lambda imp, node: imp.elementwise(node, "logistic")}
+TFLITE = {"LOGISTIC": lambda imp, op: imp.unary(op, "logistic")}

@@ -4,45 +4,45 @@ Float attrs: ``filter`` (fh, fw), ``stride`` (sh, sw), ``pads`` (top, left, bott
 ``act`` (lo, hi) fused activation in real units. The output keeps the input's quantization.
 Out-of-bounds window positions are excluded (never compared), as in TFLM; only the top/left pads
 position the windows, the output height/width come from the output tensor.
-This module also holds the geometry checks shared with avg_pool2d.
 """
 from __future__ import annotations
 
+import numpy as np
+
+from edgenn.converter import float_exec as fx
 from edgenn.converter.graph import Graph, Op
-from edgenn.errors import EdgennError
-from edgenn.runtime_py.fixedpoint import activation_range
+from edgenn.converter.ops import RuleTraits
+from edgenn.converter.ops.common import pool_options
 
-OUTPUT_QUANT = "same_as_input"
-
-
-def pool_options(op: Op, g: Graph) -> dict[str, int]:
-    """The options shared by max_pool2d and avg_pool2d (TFLM PoolingPrepare)."""
-    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    if len(x.shape) != 4 or len(y.shape) != 4:
-        raise EdgennError(f"{op.type} '{op.name}': only 4-D NHWC tensors are supported, got {x.shape} -> {y.shape}")
-    if x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
-        raise EdgennError(f"{op.type} '{op.name}': batch/channels differ between input {x.shape} and output {y.shape}")
-    fh, fw = (int(v) for v in op.attrs["filter"])
-    sh, sw = (int(v) for v in op.attrs.get("stride", (1, 1)))
-    pt, pl, pb, pr = (int(v) for v in op.attrs.get("pads", (0, 0, 0, 0)))
-    h, w, oh, ow = x.shape[1], x.shape[2], y.shape[1], y.shape[2]
-    if min(fh, fw, sh, sw) < 1 or min(pt, pl, pb, pr) < 0:
-        raise EdgennError(f"{op.type} '{op.name}': bad geometry filter {(fh, fw)} stride {(sh, sw)} "
-                          f"pads {(pt, pl, pb, pr)}")
-    # Every window must hold at least one input element (TFLM's AveragePool fails otherwise).
-    if pt >= fh or pl >= fw or (oh - 1) * sh - pt >= h or (ow - 1) * sw - pl >= w:
-        raise EdgennError(f"{op.type} '{op.name}': some pooling windows lie entirely in the padding "
-                          f"(input {h}x{w}, output {oh}x{ow}, filter {(fh, fw)}, stride {(sh, sw)}, "
-                          f"pads {(pt, pl, pb, pr)})")
-    xq, yq = x.quant, y.quant
-    if xq is None or yq is None or abs(xq.s - yq.s) > 1e-6 or xq.zp != yq.zp:
-        raise EdgennError(f"{op.type} '{op.name}': input and output quantization must be equal "
-                          f"(input {xq and (xq.s, xq.zp)}, output {yq and (yq.s, yq.zp)})")
-    lo, hi = op.attrs.get("act", (None, None)) or (None, None)
-    act_min, act_max = activation_range(lo, hi, yq.s, yq.zp)
-    return {"filter_h": fh, "filter_w": fw, "stride_h": sh, "stride_w": sw, "pad_top": pt, "pad_left": pl,
-            "pad_bottom": pb, "pad_right": pr, "act_min": act_min, "act_max": act_max}
+TRAITS = RuleTraits(output_quant="same_as_input", weight_axis=None, fused_activation=True, same_quant_inputs=False,
+                    channels="elementwise")
 
 
 def prepare(op: Op, g: Graph) -> None:
     op.options = pool_options(op, g)
+
+
+def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
+    x = fx.images(xs[0])
+    y_t = g.tensors[op.outputs[0]]
+    k = tuple(int(v) for v in op.attrs["filter"])
+    stride, _, tl = fx.window_geometry(op)
+    m = None
+    # out-of-bounds positions are never compared (TFLM; ONNX pads with -inf)
+    for _, _, v in fx.taps(x, k, stride, (1, 1), tl, (y_t.shape[1], y_t.shape[2]), -np.inf):
+        m = v.copy() if m is None else np.maximum(m, v, out=m)
+    return [m]
+
+
+def _onnx_global_max_pool(imp, node) -> None:
+    x_shape = imp.shape(node.input[0])
+    if len(x_shape) != 4:
+        imp.fail("only 1-D and 2-D global pooling is supported")
+    x = imp.get(node.input[0], imp.NHWC)
+    y = imp.new_output(node.output[0], imp.NHWC)
+    imp.add("max_pool2d", [x], [y], filter=tuple(x_shape[2:]), stride=(1, 1), pads=(0, 0, 0, 0), act=(None, None))
+
+
+ONNX = {"MaxPool": lambda imp, node: imp.as_2d(node, lambda i, n: i.pool(n, "max_pool2d")),
+        "GlobalMaxPool": lambda imp, node: imp.as_2d(node, _onnx_global_max_pool)}
+TFLITE = {"MAX_POOL_2D": lambda imp, op: imp.pool(op, "max_pool2d")}

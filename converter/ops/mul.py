@@ -6,18 +6,23 @@ s1 * s2 / s_out applied to (x1 - z1) * (x2 - z2).
 """
 from __future__ import annotations
 
+import numpy as np
+
+from edgenn.converter import float_exec as fx
 from edgenn.converter.graph import Graph, Op
-from edgenn.converter.ops.add import _per_tensor, act_range, check_binary_shapes
+from edgenn.converter.ops import RuleTraits
+from edgenn.converter.ops.common import act_range, check_binary_shapes, per_tensor
 from edgenn.runtime_py.fixedpoint import quantize_multiplier
 
-OUTPUT_QUANT = "calibrated"
+TRAITS = RuleTraits(output_quant="calibrated", weight_axis=None, fused_activation=True, same_quant_inputs=False,
+                    channels="elementwise")
 
 
 def prepare(op: Op, g: Graph) -> None:
     check_binary_shapes(op, g)
-    q1 = _per_tensor(op, g, op.inputs[0])
-    q2 = _per_tensor(op, g, op.inputs[1])
-    qy = _per_tensor(op, g, op.outputs[0])
+    q1 = per_tensor(op, g, op.inputs[0])
+    q2 = per_tensor(op, g, op.inputs[1])
+    qy = per_tensor(op, g, op.outputs[0])
     mult, shift = quantize_multiplier(q1.s * q2.s / qy.s)
     act_min, act_max = act_range(op, qy)
     op.options = {
@@ -33,3 +38,36 @@ def prepare(op: Op, g: Graph) -> None:
 
 def macs(op: Op, g: Graph) -> int:
     return int(g.tensors[op.outputs[0]].size)
+
+
+float_run = fx.binary(np.multiply)
+
+
+def _onnx_batchnorm(imp, node) -> None:
+    """BatchNormalization (inference): x * a + c per channel, as a mul and an add (the passes fold
+    them into a preceding convolution or fully connected layer)."""
+    if imp.attr(node, "training_mode", 0) or len([o for o in node.output if o]) > 1:
+        imp.fail("BatchNormalization in training mode is not supported (export the model in inference mode)")
+    scale, bias, mean, var = (imp.const(node.input[i]).astype(np.float64) for i in range(1, 5))
+    eps = float(imp.attr(node, "epsilon", 1e-5))
+    if np.any(var + eps <= 0):
+        imp.fail("variance + epsilon must be positive")
+    a = scale / np.sqrt(var + eps)
+    c = bias - mean * a
+    x_shape = imp.shape(node.input[0])
+    shape = [1] * len(x_shape)
+    shape[1] = -1
+    perm = imp.NHWC if len(x_shape) == 4 else imp.NLC if len(x_shape) == 3 else None
+    x = imp.get(node.input[0], perm)
+    store = perm or tuple(range(len(x_shape)))
+    a_c = np.ascontiguousarray(np.transpose(a.reshape(shape), store)).astype(np.float32)
+    c_c = np.ascontiguousarray(np.transpose(c.reshape(shape), store)).astype(np.float32)
+    mid = imp.g.add_tensor(imp.g.unique(node.output[0] + "_scaled"), imp.g.tensors[x].shape)
+    imp.add("mul", [x, imp.g.add_const(f"{node.output[0]}_a", a_c).name], [mid.name], act=(None, None))
+    y = imp.new_output(node.output[0], store)
+    imp.add("add", [mid.name, imp.g.add_const(f"{node.output[0]}_c", c_c).name], [y], act=(None, None))
+
+
+ONNX = {"Mul": lambda imp, node: imp.binary(node, "mul"), "Div": lambda imp, node: imp.binary(node, "div"),
+        "BatchNormalization": _onnx_batchnorm}
+TFLITE = {"MUL": lambda imp, op: imp.binary(op, "mul")}

@@ -4,10 +4,14 @@ The new shape is the output tensor's shape; options are empty.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from edgenn.converter.graph import Graph, Op
+from edgenn.converter.ops import RuleTraits
 from edgenn.errors import EdgennError
 
-OUTPUT_QUANT = "same_as_input"
+TRAITS = RuleTraits(output_quant="same_as_input", weight_axis=None, fused_activation=False, same_quant_inputs=False,
+                    channels="reshape")
 
 
 def prepare(op: Op, g: Graph) -> None:
@@ -18,3 +22,22 @@ def prepare(op: Op, g: Graph) -> None:
     if x.dtype != y.dtype:
         raise EdgennError(f"reshape '{op.name}': input is {x.dtype}, output {y.dtype}")
     op.options = {}
+
+
+def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
+    return [xs[0].reshape((n,) + tuple(g.tensors[op.outputs[0]].shape))]
+
+
+def _onnx_reshape(imp, node) -> None:
+    """Reshape, Flatten, Squeeze, Unsqueeze on activations: a reshape in the ONNX layout."""
+    out_shape = imp.shapes.get(node.output[0])
+    if out_shape is None:
+        imp.fail("output shape could not be inferred")
+    x = imp.get(node.input[0])
+    y = imp.new_output(node.output[0])
+    imp.add("reshape", [x], [y])
+
+
+ONNX = {"Flatten": _onnx_reshape, "Reshape": _onnx_reshape, "Squeeze": _onnx_reshape, "Unsqueeze": _onnx_reshape}
+TFLITE = {"RESHAPE": lambda imp, op: imp.unary(op, "reshape"), "SQUEEZE": lambda imp, op: imp.unary(op, "reshape"),
+          "EXPAND_DIMS": lambda imp, op: imp.unary(op, "reshape")}

@@ -15,10 +15,12 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.converter.graph import Graph, Op, QParams
+from edgenn.converter.ops import RuleTraits
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.fixedpoint import calculate_input_radius, preprocess_softmax_scaling
 
-OUTPUT_QUANT = "fixed"
+TRAITS = RuleTraits(output_quant="fixed", weight_axis=None, fused_activation=False, same_quant_inputs=False,
+                    channels="blocks")
 SCALED_DIFF_INTEGER_BITS = 5
 # Every element at the row maximum adds 2**19 to TFLM's int32 sum of exponentials (Q12.19):
 # from 4096 elements on that sum can overflow int32.
@@ -49,3 +51,36 @@ def prepare(op: Op, g: Graph) -> None:
         "input_left_shift": shift,
         "diff_min": -calculate_input_radius(SCALED_DIFF_INTEGER_BITS, shift),
     }
+
+
+def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
+    x = xs[0].astype(np.float64) * float(op.attrs.get("beta", 1.0))
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return [e / e.sum(axis=-1, keepdims=True)]
+
+
+def _onnx_softmax(imp, node) -> None:
+    shape = imp.shape(node.input[0])
+    rank = len(shape)
+    default = -1 if imp.opset >= 13 else 1
+    axis = int(imp.attr(node, "axis", default)) % rank
+    if imp.opset < 13 and any(d != 1 for d in shape[axis + 1:]):
+        imp.fail("Softmax (opset < 13) over several flattened axes is not supported")
+    if imp.opset < 13:
+        axis = max(i for i in range(axis, rank) if i == axis or shape[i] != 1) if rank else 0
+    # Put the softmax axis last: keep the stored layout when it already is.
+    lay = imp.layout(node.input[0])
+    if lay[-1] != axis:
+        lay = tuple(i for i in range(rank) if i != axis) + (axis,)
+    x = imp.get(node.input[0], lay)
+    y = imp.new_output(node.output[0], lay)
+    imp.add("softmax", [x], [y], beta=1.0)
+
+
+def _tflite_softmax(imp, op) -> None:
+    beta = float(op.options.Beta()) if op.options is not None else 1.0
+    imp.unary(op, "softmax", beta=beta)
+
+
+ONNX = {"Softmax": _onnx_softmax}
+TFLITE = {"SOFTMAX": _tflite_softmax}

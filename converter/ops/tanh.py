@@ -13,10 +13,12 @@ import math
 import numpy as np
 
 from edgenn.converter.graph import Graph, Op, QParams
+from edgenn.converter.ops import RuleTraits
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.fixedpoint import calculate_input_radius, round_half_away
 
-OUTPUT_QUANT = "fixed"
+TRAITS = RuleTraits(output_quant="fixed", weight_axis=None, fused_activation=False, same_quant_inputs=False,
+                    channels="elementwise")
 INPUT_INTEGER_BITS = 4
 OUTPUT_SCALE = 1.0 / 128.0
 
@@ -48,3 +50,11 @@ def prepare(op: Op, g: Graph) -> None:
         "input_multiplier": mult,
         "input_left_shift": shift,
     }
+
+
+def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
+    return [np.tanh(xs[0].astype(np.float64))]
+
+
+ONNX = {"Tanh": lambda imp, node: imp.elementwise(node, "tanh")}
+TFLITE = {"TANH": lambda imp, op: imp.unary(op, "tanh")}

@@ -11,25 +11,12 @@ from functools import lru_cache
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
+from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import lookup, operand
+
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input1", "input2"))
 
 _V = np.arange(-128, 128, dtype=np.int64)
-
-
-def operand(model, op, ins, k: int, rank: int) -> np.ndarray:
-    """Input k shaped to broadcast against the (N, *output_shape) output (right-aligned axes)."""
-    t = model.tensors[op.inputs[k]]
-    x = ins[k]
-    pad = (1,) * (rank - len(t.shape))
-    if t.is_const:
-        return np.asarray(x).reshape((1,) + pad + tuple(t.shape))
-    return x.reshape((x.shape[0],) + pad + tuple(t.shape))
-
-
-def lookup(table: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """table[a + 128, b + 128] for int8 arrays a, b (broadcast), table flat of 65536 int8."""
-    ia = (a.view(np.uint8) ^ np.uint8(0x80)).astype(np.uint16) << np.uint16(8)
-    ib = b.view(np.uint8) ^ np.uint8(0x80)
-    return table[ia | ib]
 
 
 def scaled_input(values, offset: int, left_shift: int, multiplier: int, shift: int) -> np.ndarray:

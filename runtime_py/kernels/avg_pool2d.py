@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgenn.runtime_py.kernels.max_pool2d import single_window, valid_counts, windows
+from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import single_window, valid_counts, windows
+
+TRAITS = KernelTraits(overlap="windowed", inputs=("input",))
 
 
 def run(op, model, ins, outs, scratch) -> None:

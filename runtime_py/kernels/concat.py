@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgenn.runtime_py.kernels import KernelTraits
+
+TRAITS = KernelTraits(overlap="concat", inputs=("input",))
+
 
 def run(op, model, ins, outs, scratch) -> None:
     n = outs[0].shape[0]

@@ -8,14 +8,17 @@ KH * KW taps with vectorized multiply-adds, the tap's weights tiled along the ou
 numpy's inner loops are long.
 Products and partial sums are integers of magnitude <= sum|w| * 128, exact in float32 below 2**24
 (float64 otherwise); the input offset is added back per channel as off * sum(w). Requantization
-is conv2d.ChannelRequantizer.
+is common.ChannelRequantizer.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import wrap_int32
-from edgenn.runtime_py.kernels.conv2d import _F32_EXACT, ChannelRequantizer, blocks, needs_wrap, padded_input
+from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import F32_EXACT, ChannelRequantizer, blocks, needs_wrap, padded_input
+
+TRAITS = KernelTraits(overlap="windowed", inputs=("input", "weights", "bias"))
 
 
 def run(op, model, ins, outs, scratch) -> None:
@@ -36,7 +39,7 @@ def run(op, model, ins, outs, scratch) -> None:
     xp = padded_input(x, -off, pt, pl, (ho - 1) * sh + (kh - 1) * dh + 1, (wo - 1) * sw + (kw - 1) * dw + 1)
     w64 = w.astype(np.int64).reshape(kh * kw, co)
     wabs = np.abs(w64).sum(axis=0)
-    fdt = np.float32 if int(wabs.max(initial=0)) * 128 < _F32_EXACT else np.float64
+    fdt = np.float32 if int(wabs.max(initial=0)) * 128 < F32_EXACT else np.float64
     # Tap weights tiled along the output width: (KH, KW, Wo, Co).
     wt = np.ascontiguousarray(np.broadcast_to(w.reshape(kh, kw, 1, co).astype(fdt), (kh, kw, wo, co)))
     corr = off * w64.sum(axis=0)

@@ -4,6 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import requantize_to_int8, wrap_int32
+from edgenn.runtime_py.kernels import KernelTraits
+
+TRAITS = KernelTraits(overlap="none", inputs=("input", "weights", "bias"))
 
 
 def run(op, model, ins, outs, scratch) -> None:

@@ -9,6 +9,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from edgenn.runtime_py.kernels import KernelTraits
+
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
+
 I16_MIN, I16_MAX = -(1 << 15), (1 << 15) - 1
 
 

@@ -6,6 +6,9 @@ from functools import lru_cache
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
+from edgenn.runtime_py.kernels import KernelTraits
+
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
 
 def table(o: dict) -> np.ndarray:

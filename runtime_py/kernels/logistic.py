@@ -6,6 +6,9 @@ from functools import lru_cache
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import logistic_fixed, multiply_by_quantized_multiplier, rounding_divide_by_pot
+from edgenn.runtime_py.kernels import KernelTraits
+
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
 INPUT_INTEGER_BITS = 4
 OUTPUT_INTEGER_BITS = 8

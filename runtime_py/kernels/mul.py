@@ -9,7 +9,10 @@ from functools import lru_cache
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
-from edgenn.runtime_py.kernels.add import lookup, operand
+from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import lookup, operand
+
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input1", "input2"))
 
 _V = np.arange(-128, 128, dtype=np.int64)
 _KEYS = ("input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max")

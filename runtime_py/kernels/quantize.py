@@ -4,6 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier
+from edgenn.runtime_py.kernels import KernelTraits
+
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
 _V = np.arange(-128, 128, dtype=np.int64)
 

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgenn.runtime_py.kernels import KernelTraits
+
+TRAITS = KernelTraits(overlap="alias", inputs=("input",))
+
 
 def run(op, model, ins, outs, scratch) -> None:
     t = model.tensors[op.inputs[0]]

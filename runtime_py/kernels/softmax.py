@@ -14,6 +14,9 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import (exp_on_negative_values, get_reciprocal, rounding_divide_by_pot,
                                           saturating_rounding_doubling_high_mul, wrap_int32)
+from edgenn.runtime_py.kernels import KernelTraits
+
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
 SCALED_DIFF_INTEGER_BITS = 5
 ACCUMULATION_INTEGER_BITS = 12

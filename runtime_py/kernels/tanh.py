@@ -8,6 +8,9 @@ import numpy as np
 from edgenn.runtime_py.fixedpoint import (INT32_MAX, exp_on_negative_values, multiply_by_quantized_multiplier,
                                           rescale, rounding_divide_by_pot, rounding_half_sum,
                                           saturating_rounding_doubling_high_mul, wrap_int32)
+from edgenn.runtime_py.kernels import KernelTraits
+
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
 INPUT_INTEGER_BITS = 4
 OUTPUT_FRACTIONAL_BITS = 7  # output scale 1/128

@@ -22,7 +22,7 @@ from edgenn.boards import get_board
 from edgenn.codegen.generate import render_model
 from edgenn.converter.graph import Graph, IOInfo, QParams
 from edgenn.converter.lower import to_enn
-from edgenn.runtime_py.enn import EnnModel, from_bytes, to_bytes
+from edgenn.format.enn import EnnModel, from_bytes, to_bytes
 from edgenn.runtime_py.interpreter import Interpreter
 
 HERE = Path(__file__).resolve().parent

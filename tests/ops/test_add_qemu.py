@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from harness import check_cases
-from test_add import fixed_cases, random_case
+from binary_cases import fixed_cases, random_case
 
 BOARDS = ["mps2-an386", "mps3-an547"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness import Case, T, build_model, check_cases
-from test_max_pool2d import check_against_naive, check_against_tflm, random_case
+from pool_cases import check_against_naive, check_against_tflm, random_case
 from edgenn.runtime_py.interpreter import Interpreter
 
 

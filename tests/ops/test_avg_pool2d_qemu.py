@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from harness import check_cases
-from test_max_pool2d import random_case
+from pool_cases import random_case
 
 BOARDS = ["mps2-an386", "mps3-an547"]
 

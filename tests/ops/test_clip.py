@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from harness import Case, T, build_model, check_cases
-from test_add import rand_scale, rand_zp, tflm_activation_range
-from test_quantize import rand_shape
+import tflm_ref as ref
+from common import judge_against_tflm, rand_scale, rand_shape, rand_zp
 from edgenn.runtime_py.interpreter import Interpreter
 
 
@@ -38,7 +38,7 @@ def test_clip_python_kernel_matches_naive():
         lo, hi = c.attrs["act"]
         # TFLite's quantization of the bounds (CalculateActivationRangeQuantized), TFLM's clamp
         # order (min(hi, max(lo, x))), and int8: bounds beyond the int8 range clamp everything.
-        act_min, act_max = tflm_activation_range((lo, hi), t.scale, t.zero_point)
+        act_min, act_max = ref.activation_range((lo, hi), t.scale, t.zero_point)
         model = build_model(c, f"n{k}")
         x = np.resize(np.arange(-128, 128, dtype=np.int16).astype(np.int8), (2,) + t.shape)
         got = Interpreter(model).invoke(x)[0]
@@ -66,8 +66,6 @@ def to_tflite(case: Case, code: str) -> bytes:
 
 
 def test_clip_matches_tflm_relu_and_relu6():
-    from test_add import judge_against_tflm
-
     rng = np.random.default_rng(20)
     cases = []
     for k in range(24):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from harness import Case, T, build_model, check_cases
-from test_add import judge_against_tflm, rand_scale, rand_zp
+from common import judge_against_tflm, rand_scale, rand_zp
 from edgenn.runtime_py.interpreter import Interpreter
 
 

@@ -3,11 +3,11 @@ edgenn == TFLM itself on built CONV_2D .tflite models."""
 import numpy as np
 import pytest
 
-from conv2d_util import any_left_shift, random_case, run_naive_checks, tflm_cases_check
+from conv_cases import any_left_shift, random_case, run_naive_checks, tflm_cases_check
 from harness import check_cases
 
 from edgenn.runtime_py.fixedpoint import requantize_to_int8
-from edgenn.runtime_py.kernels.conv2d import requantize_channels
+from edgenn.runtime_py.kernels.common import requantize_channels
 
 
 def test_conv2d_random_cases_python_equals_c():
@@ -63,15 +63,15 @@ def test_conv2d_matches_tflm():
 
 @pytest.mark.parametrize("depthwise", [False, True])
 def test_rules_quantize_constants_and_prepare(depthwise):
-    from conv2d_util import float_graph
+    from conv_cases import float_graph
 
-    from edgenn import registry
+    from edgenn.converter.ops import rule as rule_of
     from edgenn.errors import EdgennError
     from edgenn.runtime_py.fixedpoint import activation_range, quantize_multiplier
 
     rng = np.random.default_rng(3)
     g, op, wf, bf = float_graph(depthwise, rng)
-    rule = registry.rule(op.type)
+    rule = rule_of(op.type)
     rule.quantize_constants(op, g)
     w, b = g.tensors["w"], g.tensors["b"]
     axis = 3 if depthwise else 0

@@ -4,7 +4,7 @@ portable C build on the host)."""
 import numpy as np
 import pytest
 
-from conv2d_util import random_case
+from conv_cases import random_case
 from harness import check_cases
 
 BOARDS = ["mps2-an386", "mps3-an547"]

@@ -3,7 +3,7 @@ transcription; edgenn == TFLM itself on built DEPTHWISE_CONV_2D .tflite models."
 import numpy as np
 import pytest
 
-from conv2d_util import any_left_shift, random_case, run_naive_checks, tflm_cases_check
+from conv_cases import any_left_shift, random_case, run_naive_checks, tflm_cases_check
 from harness import check_cases
 
 

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-import activation_ref as ref
+import tflm_ref as ref
 from harness import Case, T, build_model, check_cases
-from test_add import rand_scale, rand_zp
-from test_quantize import rand_shape
-from unary_tflm import judge_unary, unary_tflite
+from common import judge_unary, rand_scale, rand_shape, rand_zp, unary_tflite
 from edgenn.runtime_py.interpreter import Interpreter
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-import softmax_ref as ref
+import tflm_ref as ref
 from harness import judge_tflite, Case, T, build_model, check_cases, random_inputs, run_c_host
 from edgenn.runtime_py.interpreter import Interpreter
 

@@ -5,7 +5,7 @@ import itertools
 
 import numpy as np
 
-import softmax_ref as ref
+import tflm_ref as ref
 from harness import judge_tflite, Case, T, build_model, check_cases, random_inputs
 from edgenn.runtime_py.interpreter import Interpreter
 

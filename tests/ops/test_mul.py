@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 
+import tflm_ref as ref
+from binary_cases import fixed_cases, naive_run, random_case, tflm_binary_cases, to_tflite
+from common import judge_against_tflm
 from harness import build_model, check_cases
-from test_add import (fixed_cases, judge_against_tflm, naive_run, random_case, tflm_activation_range, tflm_binary_cases,
-                      tflm_mbqm, tflm_quantize_multiplier, to_tflite)
 from edgenn.runtime_py.interpreter import Interpreter
 
 
 def naive_mul(x1: int, x2: int, s1: float, z1: int, s2: float, z2: int, so: float, zo: int, act) -> int:
     """reference_integer_ops::MulElementwise after CalculateOpDataMul, one element."""
     s1, s2, so = float(np.float32(s1)), float(np.float32(s2)), float(np.float32(so))
-    m, sh = tflm_quantize_multiplier(s1 * s2 / so)
-    y = zo + tflm_mbqm((x1 - z1) * (x2 - z2), m, sh)
-    lo, hi = tflm_activation_range(act, so, zo)
+    m, sh = ref.quantize_multiplier(s1 * s2 / so)
+    y = zo + ref.mbqm((x1 - z1) * (x2 - z2), m, sh)
+    lo, hi = ref.activation_range(act, so, zo)
     return min(hi, max(lo, y))
 
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from harness import Case, T, build_model, check_cases
-from test_add import judge_against_tflm, rand_scale, rand_zp, tflm_mbqm, tflm_quantize_multiplier
+import tflm_ref as ref
+from common import judge_against_tflm, rand_scale, rand_shape, rand_zp
 from edgenn.runtime_py.interpreter import Interpreter
-
-
-def rand_shape(rng, max_rank: int = 5, max_dim: int = 7) -> tuple[int, ...]:
-    return tuple(int(rng.integers(1, max_dim + 1)) for _ in range(int(rng.integers(1, max_rank + 1))))
 
 
 def random_case(rng) -> Case:
@@ -22,8 +19,8 @@ def random_case(rng) -> Case:
 
 def naive_requantize(x: int, s_in: float, z_in: int, s_out: float, z_out: int) -> int:
     """PrepareQuantizeReference + reference_ops::Requantize, one element."""
-    m, sh = tflm_quantize_multiplier(float(np.float32(s_in)) / float(np.float32(s_out)))
-    return max(min(tflm_mbqm(x - z_in, m, sh) + z_out, 127), -128)
+    m, sh = ref.quantize_multiplier(float(np.float32(s_in)) / float(np.float32(s_out)))
+    return max(min(ref.mbqm(x - z_in, m, sh) + z_out, 127), -128)
 
 
 def test_quantize_random_cases():

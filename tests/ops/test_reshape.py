@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness import Case, T, build_model, check_cases
-from test_add import judge_against_tflm, rand_scale, rand_zp
-from test_quantize import rand_shape
+from common import judge_against_tflm, rand_scale, rand_shape, rand_zp
 from edgenn.runtime_py.interpreter import Interpreter
 
 

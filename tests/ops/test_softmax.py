@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import softmax_ref as ref
+import tflm_ref as ref
 from harness import judge_tflite, Case, T, build_model, check_cases, random_inputs
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.interpreter import Interpreter

@@ -2,7 +2,7 @@
 
 runtime_py/fixedpoint.py (vectorized numpy) and templates/kernels/edgenn_fixedpoint.h (C) each
 implement them once; here both are run on the same int32 inputs (random over the full range plus
-the edge values) and compared with each other and with the scalar transliteration in softmax_ref.
+the edge values) and compared with each other and with the scalar transliteration in tflm_ref.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import softmax_ref as ref
+import tflm_ref as ref
 from edgenn.runtime_py import fixedpoint as fp
 
 TEMPLATES = Path(fp.__file__).resolve().parent.parent / "templates" / "kernels"

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import activation_ref as ref
+import tflm_ref as ref
 from harness import Case, T, build_model, check_cases, run_c_host
-from unary_tflm import judge_unary, unary_tflite
+from common import judge_unary, unary_tflite
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.interpreter import Interpreter
 

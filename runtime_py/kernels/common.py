@@ -1,0 +1,165 @@
+"""Helpers shared by several numpy kernels: exact per-channel requantization, padded inputs and
+output blocks for the convolutions, pooling windows, and the 256 x 256 lookup of binary operators."""
+from __future__ import annotations
+
+import numpy as np
+
+from edgenn.runtime_py.fixedpoint import wrap_int32
+
+
+# Output pixels per block (column buffer + accumulators): bounds memory and amortizes per-call overhead.
+_BLOCK_BYTES = 1 << 22
+
+
+F32_EXACT = 1 << 24
+
+
+_I32_LIMIT = 1 << 31
+
+
+class ChannelRequantizer:
+    """TFLM MultiplyByQuantizedMultiplier + output offset + clamp for int64 accumulators (int32
+    values) laid out channels first, (C, rows): channel c with multiplier[c] and shift[c].
+    Bit-identical to fixedpoint.requantize_to_int8 (the tests check it); the constants are prepared
+    once per operator and numpy's inner loops run along long rows.
+
+    With t = x * m, SaturatingRoundingDoublingHighMul (m >= 0: no saturation case) is
+    q = floor((t + 2**30) / 2**31), and RoundingDivideByPOT(q, e) rounds q / 2**e half away from
+    zero, i.e. floor((q + h - [q < 0]) / 2**e) with h = 2**(e - 1) (for e > 0; q itself for e = 0).
+    The floors nest: with U = t + 2**30 + h * 2**31, r = (floor(U / 2**31) - [q < 0]) >> e, and
+    q < 0 exactly when U < h * 2**31. No int64 overflow: |t| < 2**62 and the added terms are < 2**62.
+    """
+
+    def __init__(self, multiplier, shift, channels: int, output_offset: int, act_min: int, act_max: int):
+        m = np.asarray(multiplier, np.int64).reshape(-1)
+        s = np.asarray(shift, np.int64).reshape(-1)
+        if m.size == 1 and channels > 1:
+            m, s = np.repeat(m, channels), np.repeat(s, channels)
+        if m.size != channels or s.size != channels:
+            raise ValueError(f"{m.size} multipliers for {channels} channels")
+        if np.any(m < 0):
+            raise ValueError("negative output multiplier")
+        col = (channels, 1)
+        left = np.maximum(s, 0)
+        e = np.maximum(-s, 0)
+        h = (np.int64(1) << e) >> 1
+        self.left = left.reshape(col) if np.any(left > 0) else None
+        self.m = m.reshape(col)
+        self.add = ((np.int64(1) << 30) + (h << 31)).reshape(col)
+        # e == 0: no correction (the comparison with INT64_MIN is never true).
+        self.neg_below = np.where(e > 0, h << 31, np.iinfo(np.int64).min).reshape(col) if np.any(e > 0) else None
+        self.e = e.reshape(col)
+        self.lo = int(act_min) - int(output_offset)
+        self.hi = int(act_max) - int(output_offset)
+        self.offset = int(output_offset)
+
+    def __call__(self, acc: np.ndarray) -> np.ndarray:
+        """(C, rows) int64 -> (C, rows) int8; ``acc`` is overwritten."""
+        if self.left is not None:
+            acc <<= self.left
+            acc[...] = wrap_int32(acc)
+        acc *= self.m
+        acc += self.add
+        if self.neg_below is not None:
+            neg = acc < self.neg_below
+            acc >>= 31
+            acc -= neg
+            acc >>= self.e
+        else:
+            acc >>= 31
+        np.clip(acc, self.lo, self.hi, out=acc)
+        acc += self.offset
+        return acc.astype(np.int8)
+
+
+def requantize_channels(acc: np.ndarray, multiplier, shift, output_offset: int, act_min: int,
+                        act_max: int) -> np.ndarray:
+    """One-shot ChannelRequantizer on (C, rows) int64 ``acc`` (overwritten)."""
+    return ChannelRequantizer(multiplier, shift, acc.shape[0], output_offset, act_min, act_max)(acc)
+
+
+def padded_input(x: np.ndarray, zero_point: int, pad_top: int, pad_left: int, need_h: int, need_w: int) -> np.ndarray:
+    """(N, Hp, Wp, C): x placed at (pad_top, pad_left) in a field of its zero point, at least
+    need_h x need_w; x itself when no padding is needed."""
+    n, h, w, c = x.shape
+    hp, wp = max(need_h, pad_top + h), max(need_w, pad_left + w)
+    if pad_top == 0 and pad_left == 0 and hp == h and wp == w:
+        return x
+    xp = np.full((n, hp, wp, c), zero_point, np.int8)
+    xp[:, pad_top:pad_top + h, pad_left:pad_left + w] = x
+    return xp
+
+
+def blocks(n: int, ho: int, wo: int, row_bytes: int):
+    """Yield (samples, output rows) slice pairs of blocks holding about _BLOCK_BYTES of output pixels."""
+    rows = max(1, _BLOCK_BYTES // max(row_bytes, 1))
+    per_sample = ho * wo
+    if per_sample <= rows:
+        nb = max(1, rows // per_sample)
+        for n0 in range(0, n, nb):
+            yield slice(n0, min(n, n0 + nb)), slice(0, ho)
+    else:
+        hb = max(1, rows // wo)
+        for i in range(n):
+            for h0 in range(0, ho, hb):
+                yield slice(i, i + 1), slice(h0, min(ho, h0 + hb))
+
+
+def needs_wrap(wabs_sum: np.ndarray, bias: np.ndarray | None) -> bool:
+    """Whether sum(w * (x + off)) + bias can leave int32 (then TFLM's int32 accumulator wraps)."""
+    bound = wabs_sum.astype(np.int64) * 255
+    if bias is not None:
+        bound = bound + np.abs(bias.astype(np.int64))
+    return bool(np.any(bound >= _I32_LIMIT))
+
+
+def windows(x: np.ndarray, o: dict, out_hw: tuple[int, int], fill: int):
+    """Yield, per filter tap (ky, kx), the (N, OH, OW, C) input values under that tap of every
+    output window, with out-of-bounds positions set to ``fill``."""
+    n, h, w, c = x.shape
+    oh, ow = out_hw
+    fh, fw, sh, sw = o["filter_h"], o["filter_w"], o["stride_h"], o["stride_w"]
+    pt, pl = o["pad_top"], o["pad_left"]
+    ph = max((oh - 1) * sh + fh, pt + h)
+    pw = max((ow - 1) * sw + fw, pl + w)
+    xp = np.full((n, ph, pw, c), fill, dtype=x.dtype)
+    xp[:, pt:pt + h, pl:pl + w, :] = x
+    for ky in range(fh):
+        for kx in range(fw):
+            yield xp[:, ky:ky + (oh - 1) * sh + 1:sh, kx:kx + (ow - 1) * sw + 1:sw, :]
+
+
+def single_window(x: np.ndarray, o: dict, out_hw: tuple[int, int]) -> np.ndarray | None:
+    """The in-bounds part of the only window when the output is 1x1 (global pooling), else None."""
+    if tuple(out_hw) != (1, 1):
+        return None
+    h, w = x.shape[1], x.shape[2]
+    y0, x0 = -o["pad_top"], -o["pad_left"]
+    return x[:, max(0, y0):min(h, y0 + o["filter_h"]), max(0, x0):min(w, x0 + o["filter_w"]), :]
+
+
+def valid_counts(o: dict, in_hw: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
+    """(OH, OW) number of in-bounds elements of each window (TFLM's filter_count)."""
+    def one(out: int, size: int, f: int, s: int, p: int) -> np.ndarray:
+        origin = np.arange(out) * s - p
+        return np.minimum(f, size - origin) - np.maximum(0, -origin)
+    ch = one(out_hw[0], in_hw[0], o["filter_h"], o["stride_h"], o["pad_top"])
+    cw = one(out_hw[1], in_hw[1], o["filter_w"], o["stride_w"], o["pad_left"])
+    return np.outer(ch, cw)
+
+
+def operand(model, op, ins, k: int, rank: int) -> np.ndarray:
+    """Input k shaped to broadcast against the (N, *output_shape) output (right-aligned axes)."""
+    t = model.tensors[op.inputs[k]]
+    x = ins[k]
+    pad = (1,) * (rank - len(t.shape))
+    if t.is_const:
+        return np.asarray(x).reshape((1,) + pad + tuple(t.shape))
+    return x.reshape((x.shape[0],) + pad + tuple(t.shape))
+
+
+def lookup(table: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """table[a + 128, b + 128] for int8 arrays a, b (broadcast), table flat of 65536 int8."""
+    ia = (a.view(np.uint8) ^ np.uint8(0x80)).astype(np.uint16) << np.uint16(8)
+    ib = b.view(np.uint8) ^ np.uint8(0x80)
+    return table[ia | ib]

@@ -1,0 +1,128 @@
+"""Cases of the broadcasting binary operators (add, mul): random and real-model broadcast shapes,
+an element-by-element naive runner, and single-operator .tflite models for TFLM."""
+from __future__ import annotations
+
+import numpy as np
+
+from common import ACTS, TFL_ACT, rand_scale, rand_zp
+from harness import Case, T
+
+
+def rand_broadcast_shapes(rng, max_rank: int = 5, max_dim: int = 6):
+    """(shape1, shape2, out_shape): numpy broadcasting, ranks 1..max_rank, either side broadcast."""
+    r = int(rng.integers(1, max_rank + 1))
+    out = [int(rng.integers(1, max_dim + 1)) for _ in range(r)]
+    kind = int(rng.integers(0, 5))
+    if kind == 0:  # equal shapes
+        return tuple(out), tuple(out), tuple(out)
+    if kind == 1:  # per-channel: (1,..,1,C) or (C,) against the full tensor
+        c = (out[-1],)
+        other = c if rng.integers(0, 2) else (1,) * int(rng.integers(0, r)) + c
+        return (tuple(out), other, tuple(out)) if rng.integers(0, 2) else (other, tuple(out), tuple(out))
+    if kind == 2:  # a scalar
+        sc = (1,) * int(rng.integers(1, r + 1))
+        return (tuple(out), sc, tuple(out)) if rng.integers(0, 2) else (sc, tuple(out), tuple(out))
+    # general: each axis of each input is the output's or 1; inputs may have lower rank
+    r1, r2 = int(rng.integers(1, r + 1)), int(rng.integers(1, r + 1))
+    if rng.integers(0, 2):
+        r1 = r
+    else:
+        r2 = r
+    a = [d if rng.random() < 0.6 else 1 for d in out[r - r1:]]
+    b = [d if rng.random() < 0.6 else 1 for d in out[r - r2:]]
+    for i in range(r):  # every axis of the output must come from one input
+        ia, ib = i - (r - r1), i - (r - r2)
+        ha = ia >= 0 and a[ia] == out[i]
+        hb = ib >= 0 and b[ib] == out[i]
+        if not (ha or hb):
+            if ia >= 0 and (ib < 0 or rng.integers(0, 2)):
+                a[ia] = out[i]
+            else:
+                b[ib] = out[i]
+    return tuple(a), tuple(b), tuple(out)
+
+
+def random_case(rng, op_type: str = "add") -> Case:
+    sa, sb, so = rand_broadcast_shapes(rng)
+    s1 = rand_scale(rng)
+    s2 = s1 * float(rng.choice([1.0, rand_scale(rng, 0.5, 2.0), rand_scale(rng, 1e-3, 1e3)]))
+    if op_type == "add":
+        ys = max(s1, s2) * float(rng.choice([0.05, 0.3, 1.0, 2.0, 5.0]))
+    else:
+        ys = s1 * s2 * float(rng.choice([0.5, 10.0, 100.0, 1000.0, 20000.0]))
+    ta, tb = T(sa, s1, rand_zp(rng)), T(sb, s2, rand_zp(rng))
+    const = int(rng.integers(0, 4))  # 0: input 1 constant, 1: input 2 constant, else both activations
+    if const < 2:
+        t = (ta, tb)[const]
+        t.data = rng.integers(-128, 128, size=t.shape).astype(np.int8)
+    act = ACTS[int(rng.integers(0, 4))]
+    return Case(op_type, [ta, tb], [T(so, ys, rand_zp(rng))], {"act": act})
+
+
+FIXED_SHAPES = [  # (input 1, input 2): the broadcasts that occur in real models
+    ((1, 5, 4, 8), (1, 1, 1, 8)), ((1, 1, 1, 8), (1, 5, 4, 8)), ((1, 5, 4, 8), (8,)), ((8,), (2, 3, 8)),
+    ((1, 5, 4, 8), (1, 5, 4, 1)), ((1, 5, 1, 8), (1, 1, 4, 1)), ((3, 1, 5), (1, 4, 1)), ((7,), (1,)),
+    ((1,), (7,)), ((2, 3, 4, 5, 6), (2, 1, 4, 1, 6)), ((1, 3, 1, 5, 1), (2, 1, 4, 1, 6)), ((5,), (5,)),
+    ((1, 1, 1, 1), (1, 1, 1, 1)), ((6, 1), (1, 6)), ((2, 3, 4, 5, 6), ()), ((4, 4), (4, 1)),
+    ((2, 1, 3, 1, 2, 2), (1, 2, 1, 2, 1, 2)), ((1, 2, 3, 2, 2, 3), (3,)),  # rank 6
+]
+
+
+def fixed_cases(rng, op_type: str) -> list[Case]:
+    cases = []
+    for sa, sb in FIXED_SHAPES:
+        so = tuple(np.broadcast_shapes(sa, sb))
+        for const in (None, 0, 1):
+            if const is not None and (sa, sb)[1 - const] == ():
+                continue
+            c = random_case(rng, op_type)
+            ta, tb = T(sa, c.inputs[0].scale, c.inputs[0].zero_point), T(sb, c.inputs[1].scale, c.inputs[1].zero_point)
+            if const is not None or sb == ():
+                t = (ta, tb)[1 if const is None else const]
+                t.data = rng.integers(-128, 128, size=t.shape).astype(np.int8)
+            cases.append(Case(op_type, [ta, tb], [T(so, c.outputs[0].scale, c.outputs[0].zero_point)], c.attrs))
+    return cases
+
+
+# ----------------------------------------------------------------- against the naive formulas
+def naive_run(case: Case, xs: list[np.ndarray], fn) -> np.ndarray:
+    """Element by element with Python ints; xs are the activations (N, *shape) in input order."""
+    it = iter(xs)
+    vals = [np.broadcast_to(t.data, (xs[0].shape[0],) + t.shape) if t.data is not None else next(it)
+            for t in case.inputs]
+    so = case.outputs[0].shape
+    n = xs[0].shape[0]
+    a = np.broadcast_to(vals[0].reshape((n,) + (1,) * (len(so) - len(case.inputs[0].shape)) + case.inputs[0].shape),
+                        (n,) + so)
+    b = np.broadcast_to(vals[1].reshape((n,) + (1,) * (len(so) - len(case.inputs[1].shape)) + case.inputs[1].shape),
+                        (n,) + so)
+    out = np.empty((n,) + so, np.int8)
+    for idx in np.ndindex(*out.shape):
+        out[idx] = fn(int(a[idx]), int(b[idx]))
+    return out
+
+
+# ----------------------------------------------------------------- TFLM as judge
+def tflm_binary_cases(rng, op_type: str, n: int) -> list[Case]:
+    """One case per FIXED_SHAPES pair (the constant input varying), then random cases."""
+    fixed = fixed_cases(rng, op_type)
+    cases = [c for c in fixed[::3] + fixed[1::3][:2] if all(len(t.shape) > 0 for t in c.inputs)]
+    while len(cases) < n:
+        c = random_case(rng, op_type)
+        if all(len(t.shape) > 0 for t in c.inputs):  # tflite_builder's shape vectors need rank >= 1
+            cases.append(c)
+    return cases[:n]
+
+
+def to_tflite(case: Case, code: str) -> bytes:
+    """The case as a one-operator .tflite (constants as buffers)."""
+    from tflite_builder import TfOp, TfTensor, build
+
+    tensors = [TfTensor(f"in{i}", t.shape, "int8", t.scale, t.zero_point, data=t.data)
+               for i, t in enumerate(case.inputs)]
+    y = case.outputs[0]
+    tensors.append(TfTensor("out", y.shape, "int8", y.scale, y.zero_point))
+    opts = "AddOptions" if code == "ADD" else "MulOptions"
+    op = TfOp(code, [0, 1], [2], opts, {"FusedActivationFunction": TFL_ACT[tuple(case.attrs["act"])]})
+    inputs = [i for i, t in enumerate(case.inputs) if t.data is None]
+    return build(tensors, [op], inputs, [2])

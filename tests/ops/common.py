@@ -1,0 +1,93 @@
+"""Helpers shared by the op tests: random quantization parameters and shapes, and TFLM as judge
+of single-operator .tflite models (tflite_builder builds them, TFLM runs them, and edgenn's
+runtime_py and host C must produce the same bytes)."""
+from __future__ import annotations
+
+import numpy as np
+
+from harness import Case, build_model, judge_tflite, random_inputs, run_c_host
+from edgenn.runtime_py.interpreter import Interpreter
+
+ACTS = [(None, None), (0.0, None), (0.0, 6.0), (-1.0, 1.0)]  # none, ReLU, ReLU6, ReLU-1..1
+TFL_ACT = {(None, None): 0, (0.0, None): 1, (-1.0, 1.0): 2, (0.0, 6.0): 3}  # FusedActivationFunction
+
+
+def rand_zp(rng) -> int:
+    """A zero point, the ends of the int8 range and 0 often."""
+    return int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
+
+
+def rand_scale(rng, lo=1e-3, hi=1.0) -> float:
+    """A scale, log-uniform in [lo, hi]."""
+    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+
+
+def rand_shape(rng, max_rank: int = 5, max_dim: int = 7) -> tuple[int, ...]:
+    r = int(rng.integers(1, max_rank + 1))
+    return tuple(int(rng.integers(1, max_dim + 1)) for _ in range(r))
+
+
+def edgenn_model(data: bytes, case: Case, name: str):
+    """edgenn's model of a .tflite: through the TFLite importer when it exists, else the case."""
+    try:
+        from edgenn.converter.tflite_import import convert_tflite_bytes
+    except ImportError:
+        return build_model(case, name)
+    return convert_tflite_bytes(data, name)
+
+
+def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int = 4, seed: int = 0) -> int:
+    """TFLM output == runtime_py output == host C output, byte for byte, for every case."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tflite_builder import run_tflm
+
+    rng = np.random.default_rng(seed)
+    models, inputs, tflm_out = [], [], []
+    for i, c in enumerate(cases):
+        data = to_tflite_fn(c, code)
+        m = edgenn_model(data, c, f"t{i}")
+        xs = [rng.integers(-128, 128, size=(samples,) + t.shape).astype(np.int8) for t in c.inputs if t.data is None]
+        xs[0][0] = -128
+        xs[0][1] = 127
+        want = run_tflm(data, xs)[0]
+        got = Interpreter(m).invoke(*xs)[0]
+        assert np.array_equal(want.reshape(got.shape), got), (
+            f"case {i} ({code} {[t.shape for t in c.inputs]} attrs {c.attrs}): TFLM and runtime_py differ at "
+            f"{np.argwhere(want.reshape(got.shape) != got)[:3].tolist()}")
+        models.append(m)
+        inputs.append(xs)
+        tflm_out.append(want)
+    work = Path(tempfile.mkdtemp(prefix="edgenn-tflm-"))
+    try:
+        c_out = run_c_host(models, inputs, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for i, (w, g) in enumerate(zip(tflm_out, c_out)):
+        assert np.array_equal(w.reshape(g[0].shape), g[0]), f"case {i}: TFLM and C differ"
+    return len(cases)
+
+
+def unary_tflite(code: str, shape: tuple[int, ...], x_q: tuple[float, int], y_q: tuple[float, int],
+                 options: str | None = None, fields: dict | None = None) -> bytes:
+    """A single-operator int8 .tflite of an elementwise activation."""
+    from tflite_builder import TfOp, TfTensor, build
+
+    return build([TfTensor("x", shape, "int8", *x_q), TfTensor("y", shape, "int8", *y_q)],
+                 [TfOp(code, [0], [1], options, fields or {})], [0], [1])
+
+
+def judge_unary(datas: list[bytes], seed: int = 0, samples: int = 4) -> int:
+    """TFLM == runtime_py == host C for every .tflite in ``datas``; every case sees the extremes (all
+    -128, all 127) and every int8 value (cycled over its shape). Returns the number of cases."""
+    from edgenn.converter.tflite_import import convert_tflite_bytes
+
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i, data in enumerate(datas):
+        xs = random_inputs(convert_tflite_bytes(data, f"t{i}"), samples, rng)
+        xs[0][2] = np.resize(np.arange(-128, 128, dtype=np.int16).astype(np.int8), xs[0].shape[1:])
+        cases.append((data, xs))
+    return judge_tflite(cases)
