@@ -1,7 +1,7 @@
 /* concat: int8 concatenation along one axis (TFLM reference_ops::Concatenation). */
 #include "concat.h"
 
-void {{ kp }}concat(const {{ kp }}concat_params *prm, const int8_t *const *inputs, int8_t *output)
+void enn_concat(const enn_concat_params *prm, const int8_t *const *inputs, int8_t *output)
 {
     int32_t k;
     for (k = 0; k < prm->outer; k++) {

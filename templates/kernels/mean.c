@@ -5,9 +5,9 @@
 
 #include "edgenn_fixedpoint.h"
 
-#define MAXR {{ kp|upper }}MEAN_MAX_RANK
+#define MAXR ENN_MEAN_MAX_RANK
 
-void {{ kp }}mean(const {{ kp }}mean_params *prm, const int8_t *input, int8_t *output)
+void enn_mean(const enn_mean_params *prm, const int8_t *input, int8_t *output)
 {
     /* Merged groups, innermost first: sizes and input strides of kept and reduced axes. */
     int32_t kd[MAXR], ks[MAXR], ki[MAXR];
@@ -74,7 +74,7 @@ void {{ kp }}mean(const {{ kp }}mean_params *prm, const int8_t *input, int8_t *o
                     break;
                 }
             }
-            sum = enn_mbqm(sum + zero_sum, prm->multiplier, (int)prm->shift) + prm->output_offset;
+            sum = enn_mbqm(sum + zero_sum, prm->output.multiplier, (int)prm->output.shift) + prm->output.offset;
             output[o] = (int8_t)enn_clamp(sum, -128, 127);
             for (g = 0; g < nk; g++) { /* next output position */
                 base += ks[g];
