@@ -17,7 +17,7 @@ void enn_mean(const enn_mean_params *prm, const int8_t *input, int8_t *output)
     int32_t count = 1;
     int32_t num_out = 1;
     int last = -1; /* kind of the last group: 0 kept, 1 reduced */
-    int32_t i, o, base;
+    int32_t i;
     for (i = prm->rank - 1; i >= 0; i--) {
         const int32_t d = prm->dims[i];
         const int red = (int)((prm->reduce_mask >> i) & 1u);
@@ -51,7 +51,8 @@ void enn_mean(const enn_mean_params *prm, const int8_t *input, int8_t *output)
         const int32_t zero_sum = prm->input_offset * count; /* |.| <= 128 * count < 2^31 */
         const int32_t inner = nr > 0 ? rd[0] : 1;
         const int32_t inner_stride = nr > 0 ? rs[0] : 0;
-        base = 0;
+        int32_t base = 0;
+        int32_t o;
         for (o = 0; o < num_out; o++) {
             int32_t sum = 0;
             int32_t off = base;

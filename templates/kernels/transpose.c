@@ -25,6 +25,7 @@ void enn_transpose(const enn_transpose_params *prm, const int8_t *input, int8_t 
         if (n == 1) {
             continue;
         }
+        /* cppcheck-suppress uninitvar ; entries below nd are set (a false positive of cppcheck 2.10) */
         if (nd > 0 && s == stride[nd - 1] * shape[nd - 1]) {
             shape[nd - 1] *= n;
         } else {
