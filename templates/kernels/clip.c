@@ -1,4 +1,4 @@
-/* clip: clamp int8 values to [act_min, act_max], optionally requantizing first (TFLM's RELU). */
+/* clip: clamp int8 values to [act.min, act.max], optionally requantizing first (TFLM's RELU). */
 #include "clip.h"
 
 #include "edgenn_fixedpoint.h"
