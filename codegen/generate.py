@@ -262,10 +262,10 @@ KERNEL_SHARED = ("edgenn_types.h", "edgenn_fixedpoint.h", "edgenn_simd.h", "edge
 # The external names of a kernel header (comments removed): typedef names, and function prototypes
 # (declarations without a body, not static). Static inline helpers keep their names.
 _C_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
-_C_EXTERNAL = re.compile(r"\}\s*(enn_\w+)\s*;"                                  # } enn_x;  (struct typedef)
-                         r"|\btypedef\b[^;{}]*?\(\s*\*\s*(enn_\w+)\s*\)"            # typedef ... (*enn_x)(...)
-                         r"|\btypedef\b[^;{}()]*?\b(enn_\w+)\s*;"                   # typedef ... enn_x;
-                         r"|^(?!static\b)[A-Za-z_][\w \t*]*?\b(enn_\w+)\s*\([^;{}]*\)\s*;",  # prototype
+_C_EXTERNAL = re.compile(r"\}\s*(enn_\w+)\s*;"                                                # } enn_x;
+                         r"|\btypedef\b[^;{}]*?\(\s*\*\s*(enn_\w+)\s*\)"                          # typedef (*enn_x)
+                         r"|\btypedef\b[^;{}()]*?\b(enn_\w+)\s*;"                                 # typedef .. enn_x;
+                         r"|^(?!static\b)[A-Za-z_][\w \t*]*?\b(enn_\w+)\s*\([^;{}]*\)\s*;",  # T enn_x(...);
                          re.M)
 
 
