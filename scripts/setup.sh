@@ -13,13 +13,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Bare-metal Arm compiler + newlib, QEMU (system and user mode), and Linux cross compilers for
-# 64- and 32-bit Arm with their libc (libc6-dev-armhf-cross must be named: it is only recommended).
+# 64- and 32-bit Arm with their libc (libc6-dev-armhf-cross must be named: it is only recommended);
+# cppcheck lints the C kernels (tests/test_c_kernels.py).
 APT_PACKAGES=(
     gcc-arm-none-eabi libnewlib-arm-none-eabi
     qemu-system-arm qemu-user
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-    cmake
+    cmake cppcheck
 )
 PYTHON=${PYTHON:-python3}
 VENV=.venv

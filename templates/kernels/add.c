@@ -10,16 +10,15 @@
 #include "edgenn_simd.h"
 
 /* ((x + offset) << left_shift) rescaled by a multiplier < 1 (TFLM AddFunc, first stage). */
-static inline int32_t {{ kp }}add_scale(int32_t x, int32_t offset, int32_t left_shift, int32_t multiplier,
-                                      int32_t shift)
+static inline int32_t add_scale(int32_t x, int32_t offset, int32_t left_shift, int32_t multiplier, int32_t shift)
 {
     return enn_mbqm((x + offset) * ((int32_t)1 << left_shift), multiplier, (int)shift);
 }
 
-static inline int8_t {{ kp }}add_out(const {{ kp }}add_params *p, int32_t raw_sum)
+static inline int8_t add_out(const enn_add_params *p, int32_t raw_sum)
 {
-    const int32_t y = enn_mbqm(raw_sum, p->output_multiplier, (int)p->output_shift) + p->output_offset;
-    return (int8_t)enn_clamp(y, p->act_min, p->act_max);
+    const int32_t y = enn_mbqm(raw_sum, p->output.multiplier, (int)p->output.shift) + p->output.offset;
+    return (int8_t)enn_clamp(y, p->act.min, p->act.max);
 }
 
 /* The fast form of a call's arithmetic, decoded once. It applies when left_shift <= 21 and every
@@ -32,27 +31,27 @@ typedef struct {
     int32_t shift1;  /* left_shift + 1: (x + offset) << shift1 is 2v */
     int32_t off1, m1, r1, off2, m2, r2; /* per input: offset, multiplier, right shift */
     int32_t mo, ro, out_offset, lo, hi;
-} {{ kp }}add_fast;
+} add_fast;
 
-ENN_INLINE int32_t {{ kp }}add_rdbp(int32_t s, int32_t r)
+ENN_INLINE int32_t add_rdbp(int32_t s, int32_t r)
 {
     return r == 0 ? s : (((s + (s >> 31)) >> (r - 1)) + 1) >> 1;
 }
 
-ENN_INLINE int32_t {{ kp }}add_in(int32_t x, int32_t offset, int32_t shift1, int32_t m, int32_t r)
+ENN_INLINE int32_t add_in(int32_t x, int32_t offset, int32_t shift1, int32_t m, int32_t r)
 {
-    return {{ kp }}add_rdbp(enn_smmulr((int32_t)((uint32_t)(x + offset) << shift1), m), r);
+    return add_rdbp(enn_smmulr((int32_t)((uint32_t)(x + offset) << shift1), m), r);
 }
 
-ENN_INLINE int8_t {{ kp }}add_fast_out(const {{ kp }}add_fast *f, int32_t raw_sum)
+ENN_INLINE int8_t add_fast_out(const add_fast *f, int32_t raw_sum)
 {
-    return enn_out8({{ kp }}add_rdbp(enn_smmulr(raw_sum * 2, f->mo), f->ro), f->out_offset, f->lo, f->hi,
+    return enn_out8(add_rdbp(enn_smmulr(raw_sum * 2, f->mo), f->ro), f->out_offset, f->lo, f->hi,
                     f->lo == -128 && f->hi == 127);
 }
 
 /* n outputs; a and b advance by sa, sb (0 = broadcast, 1 = contiguous). */
-static void {{ kp }}add_row(const {{ kp }}add_params *p, const {{ kp }}add_fast *f, int32_t n, const int8_t *a,
-                           int32_t sa, const int8_t *b, int32_t sb, int8_t *o)
+static void add_row(const enn_add_params *p, const add_fast *f, int32_t n, const int8_t *a, int32_t sa, const int8_t *b,
+                    int32_t sb, int8_t *o)
 {
     int32_t i = 0;
 #if defined(ENN_MVE)
@@ -60,106 +59,103 @@ static void {{ kp }}add_row(const {{ kp }}add_params *p, const {{ kp }}add_fast 
         /* Four lanes per step with enn_mbqm4_mve (exact for any parameters); the parameter
          * vectors made once. */
         const int32x4_t shift = vdupq_n_s32(p->left_shift);
-        const int32x4_t m1 = vdupq_n_s32(p->input1_multiplier);
-        const int32x4_t s1 = vdupq_n_s32(p->input1_shift);
-        const int32x4_t m2 = vdupq_n_s32(p->input2_multiplier);
-        const int32x4_t s2 = vdupq_n_s32(p->input2_shift);
-        const int32x4_t mo = vdupq_n_s32(p->output_multiplier);
-        const int32x4_t so = vdupq_n_s32(p->output_shift);
-        const int32x4_t lo = vdupq_n_s32(p->act_min);
-        const int32x4_t hi = vdupq_n_s32(p->act_max);
+        const int32x4_t m1 = vdupq_n_s32(p->input1.multiplier);
+        const int32x4_t s1 = vdupq_n_s32(p->input1.shift);
+        const int32x4_t m2 = vdupq_n_s32(p->input2.multiplier);
+        const int32x4_t s2 = vdupq_n_s32(p->input2.shift);
+        const int32x4_t mo = vdupq_n_s32(p->output.multiplier);
+        const int32x4_t so = vdupq_n_s32(p->output.shift);
+        const int32x4_t lo = vdupq_n_s32(p->act.min);
+        const int32x4_t hi = vdupq_n_s32(p->act.max);
         for (; i + 4 <= n; i += 4) {
-            const int32x4_t va = vshlq_s32(vaddq_n_s32(vldrbq_s32(a + i), p->input1_offset), shift);
-            const int32x4_t vb = vshlq_s32(vaddq_n_s32(vldrbq_s32(b + i), p->input2_offset), shift);
+            const int32x4_t va = vshlq_s32(vaddq_n_s32(vldrbq_s32(a + i), p->input1.offset), shift);
+            const int32x4_t vb = vshlq_s32(vaddq_n_s32(vldrbq_s32(b + i), p->input2.offset), shift);
             const int32x4_t sum = vaddq_s32(enn_mbqm4_mve(va, m1, s1), enn_mbqm4_mve(vb, m2, s2));
-            const int32x4_t y = vaddq_n_s32(enn_mbqm4_mve(sum, mo, so), p->output_offset);
+            const int32x4_t y = vaddq_n_s32(enn_mbqm4_mve(sum, mo, so), p->output.offset);
             vstrbq_s32(o + i, vminq_s32(vmaxq_s32(y, lo), hi));
         }
     }
 #endif
     if (f != 0) {
         /* The parameters in locals: the byte stores could alias *f, and gcc would reload them. */
-        const {{ kp }}add_fast q = *f;
+        const add_fast q = *f;
         if (sa == 0) {
-            const int32_t va = {{ kp }}add_in(a[0], q.off1, q.shift1, q.m1, q.r1);
+            const int32_t va = add_in(a[0], q.off1, q.shift1, q.m1, q.r1);
             for (; i < n; i++) {
-                o[i] = {{ kp }}add_fast_out(&q, va + {{ kp }}add_in(b[i * sb], q.off2, q.shift1, q.m2, q.r2));
+                o[i] = add_fast_out(&q, va + add_in(b[i * sb], q.off2, q.shift1, q.m2, q.r2));
             }
         } else if (sb == 0) {
-            const int32_t vb = {{ kp }}add_in(b[0], q.off2, q.shift1, q.m2, q.r2);
+            const int32_t vb = add_in(b[0], q.off2, q.shift1, q.m2, q.r2);
             for (; i < n; i++) {
-                o[i] = {{ kp }}add_fast_out(&q, {{ kp }}add_in(a[i * sa], q.off1, q.shift1, q.m1, q.r1) + vb);
+                o[i] = add_fast_out(&q, add_in(a[i * sa], q.off1, q.shift1, q.m1, q.r1) + vb);
             }
         } else {
             for (; i < n; i++) {
-                o[i] = {{ kp }}add_fast_out(&q, {{ kp }}add_in(a[i], q.off1, q.shift1, q.m1, q.r1) +
-                                                    {{ kp }}add_in(b[i], q.off2, q.shift1, q.m2, q.r2));
+                o[i] = add_fast_out(&q, add_in(a[i], q.off1, q.shift1, q.m1, q.r1) +
+                                            add_in(b[i], q.off2, q.shift1, q.m2, q.r2));
             }
         }
         return;
     }
     if (sa == 0) {
-        const int32_t va = {{ kp }}add_scale(a[0], p->input1_offset, p->left_shift, p->input1_multiplier,
-                                            p->input1_shift);
+        const int32_t va = add_scale(a[0], p->input1.offset, p->left_shift, p->input1.multiplier, p->input1.shift);
         for (; i < n; i++) {
-            o[i] = {{ kp }}add_out(p, va + {{ kp }}add_scale(b[i * sb], p->input2_offset, p->left_shift,
-                                                           p->input2_multiplier, p->input2_shift));
+            o[i] = add_out(p, va + add_scale(b[i * sb], p->input2.offset, p->left_shift, p->input2.multiplier,
+                                             p->input2.shift));
         }
     } else if (sb == 0) {
-        const int32_t vb = {{ kp }}add_scale(b[0], p->input2_offset, p->left_shift, p->input2_multiplier,
-                                            p->input2_shift);
+        const int32_t vb = add_scale(b[0], p->input2.offset, p->left_shift, p->input2.multiplier, p->input2.shift);
         for (; i < n; i++) {
-            o[i] = {{ kp }}add_out(p, {{ kp }}add_scale(a[i * sa], p->input1_offset, p->left_shift,
-                                                      p->input1_multiplier, p->input1_shift) + vb);
+            o[i] = add_out(p, add_scale(a[i * sa], p->input1.offset, p->left_shift, p->input1.multiplier,
+                                        p->input1.shift) + vb);
         }
     } else {
         for (; i < n; i++) {
-            o[i] = {{ kp }}add_out(p, {{ kp }}add_scale(a[i * sa], p->input1_offset, p->left_shift,
-                                                      p->input1_multiplier, p->input1_shift) +
-                                         {{ kp }}add_scale(b[i * sb], p->input2_offset, p->left_shift,
-                                                           p->input2_multiplier, p->input2_shift));
+            o[i] = add_out(p, add_scale(a[i * sa], p->input1.offset, p->left_shift, p->input1.multiplier,
+                                        p->input1.shift) +
+                                  add_scale(b[i * sb], p->input2.offset, p->left_shift, p->input2.multiplier,
+                                            p->input2.shift));
         }
     }
 }
 
 typedef struct {
-    const {{ kp }}add_params *p;
-    const {{ kp }}add_fast *f;
-} {{ kp }}add_ctx;
+    const enn_add_params *p;
+    const add_fast *f;
+} add_ctx;
 
-static void {{ kp }}add_row_cb(const void *ctx, int32_t n, const int8_t *a, int32_t sa, const int8_t *b, int32_t sb,
-                               int8_t *o)
+static void add_row_cb(const void *ctx, int32_t n, const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int8_t *o)
 {
-    const {{ kp }}add_ctx *c = (const {{ kp }}add_ctx *)ctx;
-    {{ kp }}add_row(c->p, c->f, n, a, sa, b, sb, o);
+    const add_ctx *c = (const add_ctx *)ctx;
+    add_row(c->p, c->f, n, a, sa, b, sb, o);
 }
 
-void {{ kp }}add(const {{ kp }}add_params *prm, const int8_t *input1, const int8_t *input2, int8_t *output)
+void enn_add(const enn_add_params *prm, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
-    {{ kp }}add_fast fast;
-    const {{ kp }}add_fast *f = 0;
-    if (prm->left_shift >= 0 && prm->left_shift <= 21 && prm->input1_multiplier >= 0 && prm->input2_multiplier >= 0 &&
-        prm->output_multiplier >= 0 && prm->input1_shift <= 0 && prm->input1_shift >= -31 && prm->input2_shift <= 0 &&
-        prm->input2_shift >= -31 && prm->output_shift <= 0 && prm->output_shift >= -31) {
+    add_fast fast;
+    const add_fast *f = 0;
+    if (prm->left_shift >= 0 && prm->left_shift <= 21 && prm->input1.multiplier >= 0 && prm->input2.multiplier >= 0 &&
+        prm->output.multiplier >= 0 && prm->input1.shift <= 0 && prm->input1.shift >= -31 && prm->input2.shift <= 0 &&
+        prm->input2.shift >= -31 && prm->output.shift <= 0 && prm->output.shift >= -31) {
         fast.shift1 = prm->left_shift + 1;
-        fast.off1 = prm->input1_offset;
-        fast.m1 = prm->input1_multiplier;
-        fast.r1 = -prm->input1_shift;
-        fast.off2 = prm->input2_offset;
-        fast.m2 = prm->input2_multiplier;
-        fast.r2 = -prm->input2_shift;
-        fast.mo = prm->output_multiplier;
-        fast.ro = -prm->output_shift;
-        fast.out_offset = prm->output_offset;
-        fast.lo = prm->act_min;
-        fast.hi = prm->act_max;
+        fast.off1 = prm->input1.offset;
+        fast.m1 = prm->input1.multiplier;
+        fast.r1 = -prm->input1.shift;
+        fast.off2 = prm->input2.offset;
+        fast.m2 = prm->input2.multiplier;
+        fast.r2 = -prm->input2.shift;
+        fast.mo = prm->output.multiplier;
+        fast.ro = -prm->output.shift;
+        fast.out_offset = prm->output.offset;
+        fast.lo = prm->act.min;
+        fast.hi = prm->act.max;
         f = &fast;
     }
     {
-        {{ kp }}add_ctx ctx;
+        add_ctx ctx;
         ctx.p = prm;
         ctx.f = f;
-        enn_bcast_run(prm->out_shape, prm->in1_shape, prm->in2_shape, {{ kp|upper }}ADD_MAX_DIMS, input1, input2,
-                      output, {{ kp }}add_row_cb, &ctx);
+        enn_bcast_run(prm->out_shape, prm->in1_shape, prm->in2_shape, ENN_ADD_MAX_DIMS, input1, input2,
+                      output, add_row_cb, &ctx);
     }
 }

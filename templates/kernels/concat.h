@@ -1,7 +1,9 @@
 /* concat: int8 concatenation along one axis (TFLM reference_ops::Concatenation: a copy; all
  * inputs share the output's quantization). */
-#ifndef {{ kp|upper }}CONCAT_H
-#define {{ kp|upper }}CONCAT_H
+#ifndef ENN_CONCAT_H
+#define ENN_CONCAT_H
+
+#include "edgenn_prefix.h"
 
 #include <stdint.h>
 
@@ -9,9 +11,9 @@ typedef struct {
     int32_t outer;          /* product of the output axes before the concatenation axis */
     int32_t num_inputs;
     const int32_t *chunk;   /* per input: its extent along the axis times the inner size */
-} {{ kp }}concat_params;
+} enn_concat_params;
 
 /* inputs: num_inputs pointers; output must not overlap them. */
-void {{ kp }}concat(const {{ kp }}concat_params *prm, const int8_t *const *inputs, int8_t *output);
+void enn_concat(const enn_concat_params *prm, const int8_t *const *inputs, int8_t *output);
 
 #endif

@@ -28,9 +28,9 @@
  * With Helium, where a dot product's set-up is costly and the filter sums come from a table, every
  * window up to 1 KB (3x3 filters of up to 113 channels) is gathered. */
 #if defined(ENN_MVE)
-#define {{ kp|upper }}CONV2D_GATHER 1024
+#define CONV2D_GATHER 1024
 #else
-#define {{ kp|upper }}CONV2D_GATHER 128
+#define CONV2D_GATHER 128
 #endif
 
 /* A call's parameters, read once: the byte stores to the output could alias the parameter struct,
@@ -45,10 +45,10 @@ typedef struct {
     int32_t per_group, groups, f_c, filter_size, w_row, row_step, col_step, offset;
     int32_t out_offset, lo, hi;
     int fast; /* enn_rq_layer_ok */
-} {{ kp }}conv2d_ctx;
+} conv2d_ctx;
 
 /* Channel oc's output byte, for any layer. */
-static int8_t {{ kp }}conv2d_out_any(const {{ kp }}conv2d_ctx *c, int32_t acc, int32_t oc)
+static int8_t conv2d_out_any(const conv2d_ctx *c, int32_t acc, int32_t oc)
 {
     int32_t v;
     if (c->fast) {
@@ -63,8 +63,8 @@ static int8_t {{ kp }}conv2d_out_any(const {{ kp }}conv2d_ctx *c, int32_t acc, i
  * groups, dilated or large windows). in_px / w_first: the first valid tap in the input and in a
  * filter; n_ky filter rows of `runs` dot products of length `run` each. fast_full: the layer passed
  * enn_rq_layer_ok and its clamp is the int8 range. */
-static void {{ kp }}conv2d_pixel(const {{ kp }}conv2d_ctx *c, const int8_t *in_px, int32_t w_first, int32_t n_ky,
-                                 int32_t runs, int32_t run, int8_t *out, int fast_full)
+static void conv2d_pixel(const conv2d_ctx *c, const int8_t *in_px, int32_t w_first, int32_t n_ky, int32_t runs,
+                         int32_t run, int8_t *out, int fast_full)
 {
     const int32_t f_c = c->f_c;
     const int32_t filter_size = c->filter_size;
@@ -111,10 +111,10 @@ static void {{ kp }}conv2d_pixel(const {{ kp }}conv2d_ctx *c, const int8_t *in_p
                 out[oc + 2] = enn_sat8(enn_rq_r(a2, m[2], r[2]) + c->out_offset);
                 out[oc + 3] = enn_sat8(enn_rq_r(a3, m[3], r[3]) + c->out_offset);
             } else {
-                out[oc] = {{ kp }}conv2d_out_any(c, a0, oc);
-                out[oc + 1] = {{ kp }}conv2d_out_any(c, a1, oc + 1);
-                out[oc + 2] = {{ kp }}conv2d_out_any(c, a2, oc + 2);
-                out[oc + 3] = {{ kp }}conv2d_out_any(c, a3, oc + 3);
+                out[oc] = conv2d_out_any(c, a0, oc);
+                out[oc + 1] = conv2d_out_any(c, a1, oc + 1);
+                out[oc + 2] = conv2d_out_any(c, a2, oc + 2);
+                out[oc + 3] = conv2d_out_any(c, a3, oc + 3);
             }
 #endif
         }
@@ -131,7 +131,7 @@ static void {{ kp }}conv2d_pixel(const {{ kp }}conv2d_ctx *c, const int8_t *in_p
                     acc += enn_dot1(x, w, run, c->offset);
                 }
             }
-            out[oc] = {{ kp }}conv2d_out_any(c, (int32_t)acc, oc);
+            out[oc] = conv2d_out_any(c, (int32_t)acc, oc);
         }
     }
 }
@@ -140,15 +140,14 @@ static void {{ kp }}conv2d_pixel(const {{ kp }}conv2d_ctx *c, const int8_t *in_p
 /* The DSP build extends a pixel's column of up to this many values to int16 pairs once (enn_ext16),
  * in a stack buffer of 1152 bytes (3x3 filters of 64 channels), so that the filters' inner loop
  * reads ready pairs. */
-#define {{ kp|upper }}CONV2D_EXT 576
+#define CONV2D_EXT 576
 #endif
 
 /* All output channels of one pixel from a column of n input values (1x1 filters and gathered
  * windows; one group): the common case, with the call's parameters in locals. x: the column as
  * int8 (NULL when xp is ready and n is a multiple of 4); xp: the DSP build's buffer of int16 pairs,
  * already holding the column when ready. */
-static void {{ kp }}conv2d_col(const {{ kp }}conv2d_ctx *c, const int8_t *x, uint32_t *xp, int ready, int32_t n,
-                               int8_t *out)
+static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int ready, int32_t n, int8_t *out)
 {
     const int8_t *w = c->filter;
     const int32_t *bias = c->bias;
@@ -167,7 +166,7 @@ static void {{ kp }}conv2d_col(const {{ kp }}conv2d_ctx *c, const int8_t *x, uin
 #endif
     int32_t oc = 0;
 #if defined(ENN_DSP) && !defined(ENN_MVE)
-    if (!ready && n <= {{ kp|upper }}CONV2D_EXT) {
+    if (!ready && n <= CONV2D_EXT) {
         enn_ext16(xp, x, n >> 2, offset);
         ready = 1;
     }
@@ -222,10 +221,10 @@ static void {{ kp }}conv2d_col(const {{ kp }}conv2d_ctx *c, const int8_t *x, uin
             out[oc + 2] = enn_sat8(enn_rq_r(a2, mult[oc + 2], rsh[oc + 2]) + out_offset);
             out[oc + 3] = enn_sat8(enn_rq_r(a3, mult[oc + 3], rsh[oc + 3]) + out_offset);
         } else {
-            out[oc] = {{ kp }}conv2d_out_any(c, a0, oc);
-            out[oc + 1] = {{ kp }}conv2d_out_any(c, a1, oc + 1);
-            out[oc + 2] = {{ kp }}conv2d_out_any(c, a2, oc + 2);
-            out[oc + 3] = {{ kp }}conv2d_out_any(c, a3, oc + 3);
+            out[oc] = conv2d_out_any(c, a0, oc);
+            out[oc + 1] = conv2d_out_any(c, a1, oc + 1);
+            out[oc + 2] = conv2d_out_any(c, a2, oc + 2);
+            out[oc + 3] = conv2d_out_any(c, a3, oc + 3);
         }
 #endif
     }
@@ -249,69 +248,69 @@ static void {{ kp }}conv2d_col(const {{ kp }}conv2d_ctx *c, const int8_t *x, uin
         {
             acc += enn_dot1(x, w, n, offset);
         }
-        out[oc] = {{ kp }}conv2d_out_any(c, (int32_t)acc, oc);
+        out[oc] = conv2d_out_any(c, (int32_t)acc, oc);
     }
 }
 
-void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const int8_t *filter,
-                    const int32_t *bias, int8_t *output)
+void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                int8_t *output)
 {
-    const int32_t in_h = prm->input_h;
-    const int32_t in_w = prm->input_w;
-    const int32_t in_c = prm->input_c;
-    const int32_t out_c = prm->output_c;
-    const int32_t f_w = prm->filter_w;
+    const int32_t in_h = prm->input.h;
+    const int32_t in_w = prm->input.w;
+    const int32_t in_c = prm->input.c;
+    const int32_t out_c = prm->output.c;
+    const int32_t f_w = prm->geom.filter.w;
     const int32_t f_c = prm->filter_c;
-    {{ kp }}conv2d_ctx c;
+    conv2d_ctx c;
     int fast_full;
     int pointwise;
     int gather;
-    int8_t win[{{ kp|upper }}CONV2D_GATHER];
+    int8_t win[CONV2D_GATHER];
 #if defined(ENN_DSP) && !defined(ENN_MVE)
     int wide;
-    uint32_t xp[{{ kp|upper }}CONV2D_EXT / 2];
+    uint32_t xp[CONV2D_EXT / 2];
 #else
     uint32_t *xp = 0;
 #endif
     int32_t b;
     c.filter = filter;
     c.bias = bias;
-    c.mult = prm->multiplier;
-    c.shift = prm->shift;
-    c.rsh = prm->rshift;
+    c.mult = prm->quant.multiplier;
+    c.shift = prm->quant.shift;
+    c.rsh = prm->quant.rshift;
     c.ksum = prm->ksum;
     c.groups = in_c / f_c;
     c.per_group = out_c / c.groups;
     c.f_c = f_c;
-    c.filter_size = prm->filter_h * f_w * f_c;
+    c.filter_size = prm->geom.filter.h * f_w * f_c;
     c.w_row = f_w * f_c;                             /* filter: next row */
-    c.row_step = prm->dilation_h * in_w * in_c;      /* input: next filter row */
-    c.col_step = prm->dilation_w * in_c;             /* input: next filter column */
+    c.row_step = prm->geom.dilation.h * in_w * in_c;      /* input: next filter row */
+    c.col_step = prm->geom.dilation.w * in_c;             /* input: next filter column */
     c.offset = prm->input_offset;
     c.out_offset = prm->output_offset;
-    c.lo = prm->act_min;
-    c.hi = prm->act_max;
+    c.lo = prm->act.min;
+    c.hi = prm->act.max;
     c.fast = enn_rq_layer_ok(c.mult, c.shift, out_c);
     fast_full = c.fast && c.lo == -128 && c.hi == 127;
-    pointwise = prm->filter_h == 1 && f_w == 1 && c.groups == 1;
-    gather = !pointwise && c.groups == 1 && c.filter_size <= {{ kp|upper }}CONV2D_GATHER;
+    pointwise = prm->geom.filter.h == 1 && f_w == 1 && c.groups == 1;
+    gather = !pointwise && c.groups == 1 && c.filter_size <= CONV2D_GATHER;
 #if defined(ENN_DSP) && !defined(ENN_MVE)
     /* Whole windows straight into int16 pairs: input channels in fours keep each tap's channels in
      * whole pairs; padding is 0 (input + offset = 0 there). */
-    wide = !pointwise && c.groups == 1 && (in_c & 3) == 0 && c.filter_size <= {{ kp|upper }}CONV2D_EXT;
+    wide = !pointwise && c.groups == 1 && (in_c & 3) == 0 && c.filter_size <= CONV2D_EXT;
 #endif
 
-    for (b = 0; b < prm->batches; b++) {
+    for (b = 0; b < prm->input.n; b++) {
         const int8_t *in_b = input + b * in_h * in_w * in_c;
         int32_t oy;
-        for (oy = 0; oy < prm->output_h; oy++) {
-            const int32_t iy0 = oy * prm->stride_h - prm->pad_top;
+        for (oy = 0; oy < prm->output.h; oy++) {
+            const int32_t iy0 = oy * prm->geom.stride.h - prm->geom.padding.h;
             int32_t ky_lo;
             int32_t ky_hi;
             int32_t ox;
-            enn_tap_range(iy0, prm->dilation_h, in_h, prm->filter_h, &ky_lo, &ky_hi);
-            for (ox = 0; ox < prm->output_w; ox++, output += out_c) {
-                const int32_t ix0 = ox * prm->stride_w - prm->pad_left;
+            enn_tap_range(iy0, prm->geom.dilation.h, in_h, prm->geom.filter.h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < prm->output.w; ox++, output += out_c) {
+                const int32_t ix0 = ox * prm->geom.stride.w - prm->geom.padding.w;
                 int32_t kx_lo;
                 int32_t kx_hi;
                 int32_t n_ky = ky_hi - ky_lo;
@@ -319,13 +318,13 @@ void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const
                 int32_t runs; /* dot products per filter row */
                 int32_t run;  /* their length */
                 const int8_t *in_px = in_b;
-                enn_tap_range(ix0, prm->dilation_w, in_w, f_w, &kx_lo, &kx_hi);
+                enn_tap_range(ix0, prm->geom.dilation.w, in_w, f_w, &kx_lo, &kx_hi);
                 n_kx = kx_hi - kx_lo;
                 if (n_ky == 0 || n_kx == 0) {
                     n_ky = 0;
                 } else {
                     /* First valid tap of the window. */
-                    in_px += ((iy0 + ky_lo * prm->dilation_h) * in_w + ix0 + kx_lo * prm->dilation_w) * in_c;
+                    in_px += ((iy0 + ky_lo * prm->geom.dilation.h) * in_w + ix0 + kx_lo * prm->geom.dilation.w) * in_c;
                 }
                 /* Taps of a filter row are contiguous in the input too with one group and no
                  * horizontal dilation: one dot product per row. */
@@ -340,11 +339,11 @@ void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const
                 if (wide) {
                     uint32_t *d = xp;
                     int32_t ky;
-                    for (ky = 0; ky < prm->filter_h; ky++) {
-                        const int32_t iy = iy0 + ky * prm->dilation_h;
+                    for (ky = 0; ky < prm->geom.filter.h; ky++) {
+                        const int32_t iy = iy0 + ky * prm->geom.dilation.h;
                         int32_t kx;
                         for (kx = 0; kx < f_w; kx++, d += in_c >> 1) {
-                            const int32_t ix = ix0 + kx * prm->dilation_w;
+                            const int32_t ix = ix0 + kx * prm->geom.dilation.w;
                             if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
                                 enn_ext16(d, in_b + (iy * in_w + ix) * in_c, in_c >> 2, c.offset);
                             } else {
@@ -355,7 +354,7 @@ void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const
                             }
                         }
                     }
-                    {{ kp }}conv2d_col(&c, 0, xp, 1, c.filter_size, output);
+                    conv2d_col(&c, 0, xp, 1, c.filter_size, output);
                     continue;
                 }
 #endif
@@ -365,12 +364,12 @@ void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const
                     const int8_t zp = (int8_t)(-c.offset);
                     int8_t *d = win;
                     int32_t ky;
-                    for (ky = 0; ky < prm->filter_h; ky++) {
-                        const int32_t iy = iy0 + ky * prm->dilation_h;
+                    for (ky = 0; ky < prm->geom.filter.h; ky++) {
+                        const int32_t iy = iy0 + ky * prm->geom.dilation.h;
                         if (iy < 0 || iy >= in_h) {
                             enn_fill8(d, zp, c.w_row);
                             d += c.w_row;
-                        } else if (prm->dilation_w == 1) {
+                        } else if (prm->geom.dilation.w == 1) {
                             /* The row's taps inside the input are contiguous. */
                             const int32_t lo = kx_lo * f_c;
                             const int32_t n = n_kx * f_c;
@@ -381,7 +380,7 @@ void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const
                         } else {
                             int32_t kx;
                             for (kx = 0; kx < f_w; kx++, d += f_c) {
-                                const int32_t ix = ix0 + kx * prm->dilation_w;
+                                const int32_t ix = ix0 + kx * prm->geom.dilation.w;
                                 if (ix >= 0 && ix < in_w) {
                                     enn_copy8(d, in_b + (iy * in_w + ix) * in_c, f_c);
                                 } else {
@@ -390,11 +389,11 @@ void {{ kp }}conv2d(const {{ kp }}conv2d_params *prm, const int8_t *input, const
                             }
                         }
                     }
-                    {{ kp }}conv2d_col(&c, win, xp, 0, c.filter_size, output);
+                    conv2d_col(&c, win, xp, 0, c.filter_size, output);
                 } else if (pointwise && n_ky > 0) {
-                    {{ kp }}conv2d_col(&c, in_px, xp, 0, f_c, output);
+                    conv2d_col(&c, in_px, xp, 0, f_c, output);
                 } else {
-                    {{ kp }}conv2d_pixel(&c, in_px, (ky_lo * f_w + kx_lo) * f_c, n_ky, runs, run, output, fast_full);
+                    conv2d_pixel(&c, in_px, (ky_lo * f_w + kx_lo) * f_c, n_ky, runs, run, output, fast_full);
                 }
             }
         }

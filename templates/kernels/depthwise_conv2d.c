@@ -36,10 +36,10 @@ typedef struct {
     int fast;          /* enn_rq_layer_ok */
     int full;          /* the clamp is the int8 range */
     int window3;       /* 3x3 filter, no dilation */
-} {{ kp }}dw_ctx;
+} dw_ctx;
 
 /* Channel c's output byte from its accumulator (bias included). */
-static int8_t {{ kp }}dw_out_any(const {{ kp }}dw_ctx *k, int32_t acc, int32_t c)
+static int8_t dw_out_any(const dw_ctx *k, int32_t acc, int32_t c)
 {
     const int32_t v = k->fast ? enn_rq_r(acc, k->mult[c], k->rsh[c]) : enn_mbqm(acc, k->mult[c], (int)k->shift[c]);
     return enn_out8(v, k->out_offset, k->lo, k->hi, 0);
@@ -48,8 +48,8 @@ static int8_t {{ kp }}dw_out_any(const {{ kp }}dw_ctx *k, int32_t acc, int32_t c
 #if defined(ENN_MVE)
 /* Channels c..c+3 of one pixel as int32 lanes: acc += w * (x + offset) over the n_ky x n_kx taps
  * at x, w (first tap, channel c); then requantized in the lanes (enn_requant4_mve) and stored. */
-ENN_INLINE void {{ kp }}dw_four(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx,
-                                int32_t c, int8_t *out)
+ENN_INLINE void dw_four(const dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t c,
+                        int8_t *out)
 {
     int32x4_t acc = k->bias != 0 ? vldrwq_s32(k->bias + c) : vdupq_n_s32(0);
     int32_t ky;
@@ -69,8 +69,8 @@ ENN_INLINE void {{ kp }}dw_four(const {{ kp }}dw_ctx *k, const int8_t *x, const 
 /* Channels c..c+3 of one pixel: acc[j] += w[j] * (x[j] + offset) over the n_ky x n_kx taps at x,
  * w (first tap, channel c); then requantized and stored. fast_full: a constant in each caller
  * (enn_rq_layer_ok and an int8-range clamp). */
-ENN_INLINE void {{ kp }}dw_four(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx,
-                                int32_t c, int8_t *out, const int fast_full)
+ENN_INLINE void dw_four(const dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t c,
+                        int8_t *out, const int fast_full)
 {
     int32_t a0 = 0;
     int32_t a1 = 0;
@@ -98,7 +98,7 @@ ENN_INLINE void {{ kp }}dw_four(const {{ kp }}dw_ctx *k, const int8_t *x, const 
             int32_t x13;
             int32_t wv;
             int32_t w13;
-#define {{ kp|upper }}DW_TAP(OFS)                                                                  \
+#define DW_TAP(OFS)                                                                  \
     "ldr %[xv], [%[x]" OFS "]\n\t"                                                                 \
     "ldr %[wv], [%[w]" OFS "]\n\t"                                                                 \
     "sxtab16 %[x13], %[off2], %[xv], ror #8\n\t"                                                   \
@@ -109,23 +109,23 @@ ENN_INLINE void {{ kp }}dw_four(const {{ kp }}dw_ctx *k, const int8_t *x, const 
     "smlatt %[a2], %[xv], %[wv], %[a2]\n\t"                                                        \
     "smlabb %[a1], %[x13], %[w13], %[a1]\n\t"                                                      \
     "smlatt %[a3], %[x13], %[w13], %[a3]\n\t"
-#define {{ kp|upper }}DW_ROW                                                                       \
-    {{ kp|upper }}DW_TAP("") {{ kp|upper }}DW_TAP(", %[col]")                                      \
+#define DW_ROW                                                                       \
+    DW_TAP("") DW_TAP(", %[col]")                                      \
     "add %[x], %[x], %[col]\n\t"                                                                   \
-    "add %[w], %[w], %[col]\n\t" {{ kp|upper }}DW_TAP(", %[col]")
-#define {{ kp|upper }}DW_NEXT                                                                      \
+    "add %[w], %[w], %[col]\n\t" DW_TAP(", %[col]")
+#define DW_NEXT                                                                      \
     "ldr %[xv], %[radj]\n\t"                                                                       \
     "add %[x], %[x], %[xv]\n\t"                                                                    \
     "add %[w], %[w], %[col], lsl #1\n\t"
-            __asm__({{ kp|upper }}DW_ROW {{ kp|upper }}DW_NEXT {{ kp|upper }}DW_ROW {{ kp|upper }}DW_NEXT
-                    {{ kp|upper }}DW_ROW
+            __asm__(DW_ROW DW_NEXT DW_ROW DW_NEXT
+                    DW_ROW
                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
                       [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
                     : [col] "r"(col), [radj] "m"(radj), [off2] "r"(offset2)
                     : "memory");
-#undef {{ kp|upper }}DW_TAP
-#undef {{ kp|upper }}DW_ROW
-#undef {{ kp|upper }}DW_NEXT
+#undef DW_TAP
+#undef DW_ROW
+#undef DW_NEXT
         } else
 #endif
         {
@@ -183,10 +183,10 @@ ENN_INLINE void {{ kp }}dw_four(const {{ kp }}dw_ctx *k, const int8_t *x, const 
         out[2] = enn_sat8(enn_rq_r(a2, m[2], r[2]) + k->out_offset);
         out[3] = enn_sat8(enn_rq_r(a3, m[3], r[3]) + k->out_offset);
     } else {
-        out[0] = {{ kp }}dw_out_any(k, a0, c);
-        out[1] = {{ kp }}dw_out_any(k, a1, c + 1);
-        out[2] = {{ kp }}dw_out_any(k, a2, c + 2);
-        out[3] = {{ kp }}dw_out_any(k, a3, c + 3);
+        out[0] = dw_out_any(k, a0, c);
+        out[1] = dw_out_any(k, a1, c + 1);
+        out[2] = dw_out_any(k, a2, c + 2);
+        out[3] = dw_out_any(k, a3, c + 3);
     }
 }
 #endif
@@ -198,8 +198,8 @@ ENN_INLINE void {{ kp }}dw_four(const {{ kp }}dw_ctx *k, const int8_t *x, const 
  * c+4, c+6 and c+1, c+3, c+5, c+7), requantized with their parameters gathered at stride 2 and
  * stored back interleaved. |(x + offset) w| <= 255 * 128 fits the int16 operands; the products are
  * int32. Seven vector registers, so that nothing spills in the tap loop. */
-ENN_INLINE void {{ kp }}dw_sets(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx,
-                                int32_t c, int8_t *out, const int sets)
+ENN_INLINE void dw_sets(const dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t c,
+                        int8_t *out, const int sets)
 {
     const int16_t offset = (int16_t)k->offset;
     int32x4_t e0 = vdupq_n_s32(0); /* channels c, c+2, c+4, c+6 */
@@ -243,22 +243,22 @@ ENN_INLINE void {{ kp }}dw_sets(const {{ kp }}dw_ctx *k, const int8_t *x, const 
 #endif
 
 /* All channels of one output pixel with depth_multiplier 1: x, w at the first valid tap. */
-ENN_INLINE void {{ kp }}dw_pixel(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx,
-                                 int8_t *out, const int fast_full)
+ENN_INLINE void dw_pixel(const dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int8_t *out,
+                         const int fast_full)
 {
     int32_t c = 0;
 #if defined(ENN_MVE)
     /* Sixteen channels per call would spill vector registers in gcc 12: eight. */
     for (; c + 8 <= k->ch; c += 8) {
-        {{ kp }}dw_sets(k, x + c, w + c, n_ky, n_kx, c, out + c, 1);
+        dw_sets(k, x + c, w + c, n_ky, n_kx, c, out + c, 1);
     }
 #endif
     for (; c + 4 <= k->ch; c += 4) {
 #if defined(ENN_MVE)
         (void)fast_full;
-        {{ kp }}dw_four(k, x + c, w + c, n_ky, n_kx, c, out + c);
+        dw_four(k, x + c, w + c, n_ky, n_kx, c, out + c);
 #else
-        {{ kp }}dw_four(k, x + c, w + c, n_ky, n_kx, c, out + c, fast_full);
+        dw_four(k, x + c, w + c, n_ky, n_kx, c, out + c, fast_full);
 #endif
     }
     for (; c < k->ch; c++) {
@@ -274,84 +274,82 @@ ENN_INLINE void {{ kp }}dw_pixel(const {{ kp }}dw_ctx *k, const int8_t *x, const
                 acc += (uint32_t)((int32_t)*wp * ((int32_t)*xp + k->offset));
             }
         }
-        out[c] = {{ kp }}dw_out_any(k, (int32_t)acc, c);
+        out[c] = dw_out_any(k, (int32_t)acc, c);
     }
 }
 
 /* The two builds of dw_pixel: common layers (fast requantization, no clamp beyond int8) and any. */
-static void {{ kp }}dw_pixel_fast(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky,
-                                  int32_t n_kx, int8_t *out)
+static void dw_pixel_fast(const dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int8_t *out)
 {
-    {{ kp }}dw_pixel(k, x, w, n_ky, n_kx, out, 1);
+    dw_pixel(k, x, w, n_ky, n_kx, out, 1);
 }
 
-static void {{ kp }}dw_pixel_any(const {{ kp }}dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky,
-                                 int32_t n_kx, int8_t *out)
+static void dw_pixel_any(const dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int8_t *out)
 {
-    {{ kp }}dw_pixel(k, x, w, n_ky, n_kx, out, 0);
+    dw_pixel(k, x, w, n_ky, n_kx, out, 0);
 }
 
-void {{ kp }}depthwise_conv2d(const {{ kp }}depthwise_conv2d_params *prm, const int8_t *input, const int8_t *filter,
-                              const int32_t *bias, int8_t *output)
+void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *input, const int8_t *filter,
+                          const int32_t *bias, int8_t *output)
 {
-    const int32_t in_h = prm->input_h;
-    const int32_t in_w = prm->input_w;
-    const int32_t in_c = prm->input_c;
-    const int32_t out_c = prm->output_c;
-    const int32_t f_w = prm->filter_w;
+    const int32_t in_h = prm->input.h;
+    const int32_t in_w = prm->input.w;
+    const int32_t in_c = prm->input.c;
+    const int32_t out_c = prm->output.c;
+    const int32_t f_w = prm->geom.filter.w;
     const int32_t mult = prm->depth_multiplier;
-    {{ kp }}dw_ctx k;
+    dw_ctx k;
     int fast_full;
     int32_t b;
     k.bias = bias;
-    k.mult = prm->multiplier;
-    k.shift = prm->shift;
-    k.rsh = prm->rshift;
+    k.mult = prm->quant.multiplier;
+    k.shift = prm->quant.shift;
+    k.rsh = prm->quant.rshift;
     k.ch = out_c;
-    k.row_step = prm->dilation_h * in_w * in_c;
-    k.col_step = prm->dilation_w * in_c;
+    k.row_step = prm->geom.dilation.h * in_w * in_c;
+    k.col_step = prm->geom.dilation.w * in_c;
     k.w_row = f_w * out_c;
     k.offset = prm->input_offset;
     k.out_offset = prm->output_offset;
-    k.lo = prm->act_min;
-    k.hi = prm->act_max;
+    k.lo = prm->act.min;
+    k.hi = prm->act.max;
     k.fast = enn_rq_layer_ok(k.mult, k.shift, out_c);
     k.full = k.lo == -128 && k.hi == 127;
-    k.window3 = prm->filter_h == 3 && f_w == 3 && prm->dilation_h == 1 && prm->dilation_w == 1;
+    k.window3 = prm->geom.filter.h == 3 && f_w == 3 && prm->geom.dilation.h == 1 && prm->geom.dilation.w == 1;
     fast_full = k.fast && k.full;
 
-    for (b = 0; b < prm->batches; b++) {
+    for (b = 0; b < prm->input.n; b++) {
         const int8_t *in_b = input + b * in_h * in_w * in_c;
         int32_t oy;
-        for (oy = 0; oy < prm->output_h; oy++) {
-            const int32_t iy0 = oy * prm->stride_h - prm->pad_top;
+        for (oy = 0; oy < prm->output.h; oy++) {
+            const int32_t iy0 = oy * prm->geom.stride.h - prm->geom.padding.h;
             int32_t ky_lo;
             int32_t ky_hi;
             int32_t ox;
-            enn_tap_range(iy0, prm->dilation_h, in_h, prm->filter_h, &ky_lo, &ky_hi);
-            for (ox = 0; ox < prm->output_w; ox++, output += out_c) {
-                const int32_t ix0 = ox * prm->stride_w - prm->pad_left;
+            enn_tap_range(iy0, prm->geom.dilation.h, in_h, prm->geom.filter.h, &ky_lo, &ky_hi);
+            for (ox = 0; ox < prm->output.w; ox++, output += out_c) {
+                const int32_t ix0 = ox * prm->geom.stride.w - prm->geom.padding.w;
                 int32_t kx_lo;
                 int32_t kx_hi;
                 int32_t n_ky = ky_hi - ky_lo;
                 int32_t n_kx;
                 const int8_t *in_px = in_b;
                 const int8_t *w_px = filter;
-                enn_tap_range(ix0, prm->dilation_w, in_w, f_w, &kx_lo, &kx_hi);
+                enn_tap_range(ix0, prm->geom.dilation.w, in_w, f_w, &kx_lo, &kx_hi);
                 n_kx = kx_hi - kx_lo;
                 if (n_ky == 0 || n_kx == 0) {
                     n_ky = 0;
                     n_kx = 0;
                 } else {
                     /* First valid tap of the window, in the input and in the filter. */
-                    in_px += ((iy0 + ky_lo * prm->dilation_h) * in_w + ix0 + kx_lo * prm->dilation_w) * in_c;
+                    in_px += ((iy0 + ky_lo * prm->geom.dilation.h) * in_w + ix0 + kx_lo * prm->geom.dilation.w) * in_c;
                     w_px += (ky_lo * f_w + kx_lo) * out_c;
                 }
                 if (mult == 1) {
                     if (fast_full) {
-                        {{ kp }}dw_pixel_fast(&k, in_px, w_px, n_ky, n_kx, output);
+                        dw_pixel_fast(&k, in_px, w_px, n_ky, n_kx, output);
                     } else {
-                        {{ kp }}dw_pixel_any(&k, in_px, w_px, n_ky, n_kx, output);
+                        dw_pixel_any(&k, in_px, w_px, n_ky, n_kx, output);
                     }
                 } else {
                     int32_t oc;
@@ -368,7 +366,7 @@ void {{ kp }}depthwise_conv2d(const {{ kp }}depthwise_conv2d_params *prm, const 
                                 acc += (uint32_t)((int32_t)*w * ((int32_t)*x + k.offset));
                             }
                         }
-                        output[oc] = {{ kp }}dw_out_any(&k, (int32_t)acc, oc);
+                        output[oc] = dw_out_any(&k, (int32_t)acc, oc);
                     }
                 }
             }

@@ -7,6 +7,8 @@
 #ifndef EDGENN_BROADCAST_H
 #define EDGENN_BROADCAST_H
 
+#include "edgenn_prefix.h"
+
 #include <stdint.h>
 
 #define ENN_BCAST_MAX_DIMS 6

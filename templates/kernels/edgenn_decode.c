@@ -7,12 +7,12 @@
  * search from there (per-length first code and symbol index). A 512-byte table, built per call. */
 #define ENN_HUFF_LUT_BITS 8
 
-static uint32_t {{ kp }}decode_u32(const uint8_t *s)
+static uint32_t decode_u32(const uint8_t *s)
 {
     return (uint32_t)s[0] | ((uint32_t)s[1] << 8) | ((uint32_t)s[2] << 16) | ((uint32_t)s[3] << 24);
 }
 
-int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n, int8_t *dst)
+int32_t enn_decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n, int8_t *dst)
 {
     uint16_t lut[1 << ENN_HUFF_LUT_BITS]; /* (length << 8) | symbol; 0: a longer code starts here */
     uint16_t count[ENN_HUFF_MAX_BITS + 1];
@@ -27,12 +27,12 @@ int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n,
     int32_t pad = 0; /* zero bytes fed past the end of the stream */
     int32_t max_len, nsym, left, len, k, i;
 
-    if (src == 0 || dst == 0 || n < 0 || src_bytes < 6 || src[0] != 1u || {{ kp }}decode_u32(src + 1) != (uint32_t)n) {
-        return {{ kp|upper }}DECODE_BAD_STREAM;
+    if (src == 0 || dst == 0 || n < 0 || src_bytes < 6 || src[0] != 1u || decode_u32(src + 1) != (uint32_t)n) {
+        return ENN_DECODE_BAD_STREAM;
     }
     max_len = src[5];
     if (max_len < 1 || max_len > ENN_HUFF_MAX_BITS || src_bytes < 6 + 2 * max_len) {
-        return {{ kp|upper }}DECODE_BAD_STREAM;
+        return ENN_DECODE_BAD_STREAM;
     }
     nsym = 0;
     left = 1; /* unused codes of the current length (Kraft) */
@@ -41,12 +41,12 @@ int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n,
         nsym += count[len];
         left = 2 * left - (int32_t)count[len];
         if (left < 0) {
-            return {{ kp|upper }}DECODE_BAD_STREAM;
+            return ENN_DECODE_BAD_STREAM;
         }
     }
     if (count[max_len] == 0 || nsym > 256 || !(left == 0 || (nsym == 1 && max_len == 1))
         || src_bytes < 6 + 2 * max_len + nsym) {
-        return {{ kp|upper }}DECODE_BAD_STREAM;
+        return ENN_DECODE_BAD_STREAM;
     }
     syms = src + 6 + 2 * max_len;
     for (i = 0; i < (1 << ENN_HUFF_LUT_BITS); i++) {
@@ -86,7 +86,7 @@ int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n,
                     if (p < end) {
                         b = *p++;
                     } else if (++pad > 4) { /* 32 bits past the end: the codes ran past the data */
-                        return {{ kp|upper }}DECODE_BAD_STREAM;
+                        return ENN_DECODE_BAD_STREAM;
                     }
                     acc |= b << (24 - bits);
                     bits += 8;
@@ -106,7 +106,7 @@ int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n,
                 }
             }
             if (len > max_len) {
-                return {{ kp|upper }}DECODE_BAD_STREAM;
+                return ENN_DECODE_BAD_STREAM;
             }
             dst[i] = (int8_t)syms[start[len] + off];
         }
@@ -119,29 +119,29 @@ int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n,
         const int32_t used = (int32_t)(p - (syms + nsym)) + pad;
         const int32_t consumed = used * 8 - bits;
         if (consumed > data_bytes * 8 || (consumed + 7) / 8 != data_bytes) {
-            return {{ kp|upper }}DECODE_BAD_STREAM;
+            return ENN_DECODE_BAD_STREAM;
         }
     }
     return 0;
 }
 
-int32_t {{ kp }}decode_palette(const uint8_t *src, int32_t src_bytes, int32_t n, int8_t *dst)
+int32_t enn_decode_palette(const uint8_t *src, int32_t src_bytes, int32_t n, int8_t *dst)
 {
     int8_t pal[16];
     const uint8_t *d;
     int32_t k, b, per_byte, i, j;
 
-    if (src == 0 || dst == 0 || n < 0 || src_bytes < 7 || src[0] != 2u || {{ kp }}decode_u32(src + 1) != (uint32_t)n) {
-        return {{ kp|upper }}DECODE_BAD_STREAM;
+    if (src == 0 || dst == 0 || n < 0 || src_bytes < 7 || src[0] != 2u || decode_u32(src + 1) != (uint32_t)n) {
+        return ENN_DECODE_BAD_STREAM;
     }
     k = src[5];
     b = src[6];
     if (k < 1 || k > 16 || b != (k <= 2 ? 1 : k <= 4 ? 2 : 4)) {
-        return {{ kp|upper }}DECODE_BAD_STREAM;
+        return ENN_DECODE_BAD_STREAM;
     }
     per_byte = 8 / b;
     if (src_bytes - 7 - k != n / per_byte + (n % per_byte != 0)) {
-        return {{ kp|upper }}DECODE_BAD_STREAM;
+        return ENN_DECODE_BAD_STREAM;
     }
     for (j = 0; j < 16; j++) {
         pal[j] = j < k ? (int8_t)src[7 + j] : 0; /* an index >= k (rejected by edgenn) reads 0, not memory */

@@ -6,17 +6,19 @@
  * without reading past src[src_bytes - 1] when the stream does not match its header, n or
  * src_bytes (the generator only emits streams edgenn has decoded and checked). No malloc; the
  * Huffman decoder keeps a 512-byte lookup table on the stack. */
-#ifndef {{ kp|upper }}EDGENN_DECODE_H
-#define {{ kp|upper }}EDGENN_DECODE_H
+#ifndef EDGENN_DECODE_H
+#define EDGENN_DECODE_H
+
+#include "edgenn_prefix.h"
 
 #include <stdint.h>
 
-#define {{ kp|upper }}DECODE_BAD_STREAM (-2)
+#define ENN_DECODE_BAD_STREAM (-2)
 
 /* Canonical Huffman stream (encoding 1), codes of 1..15 bits, MSB first. */
-int32_t {{ kp }}decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n, int8_t *dst);
+int32_t enn_decode_huffman(const uint8_t *src, int32_t src_bytes, int32_t n, int8_t *dst);
 
 /* Palette stream (encoding 2): up to 16 values, 1, 2 or 4-bit indices, MSB first. */
-int32_t {{ kp }}decode_palette(const uint8_t *src, int32_t src_bytes, int32_t n, int8_t *dst);
+int32_t enn_decode_palette(const uint8_t *src, int32_t src_bytes, int32_t n, int8_t *dst);
 
 #endif

@@ -10,6 +10,8 @@
 #ifndef EDGENN_FIXEDPOINT_H
 #define EDGENN_FIXEDPOINT_H
 
+#include "edgenn_prefix.h"
+
 #include <stdint.h>
 
 /* gemmlowp SaturatingRoundingDoublingHighMul: floor(a * b / 2^31 + 1/2), INT32_MIN squared saturates.

@@ -5,6 +5,8 @@
 #ifndef EDGENN_SIMD_H
 #define EDGENN_SIMD_H
 
+#include "edgenn_prefix.h"
+
 #include <stdint.h>
 #include <string.h>
 

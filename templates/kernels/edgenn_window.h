@@ -2,6 +2,8 @@
 #ifndef EDGENN_WINDOW_H
 #define EDGENN_WINDOW_H
 
+#include "edgenn_prefix.h"
+
 #include <stdint.h>
 
 /* First (lo) and one-past-last (hi) filter tap k with 0 <= origin + k * dilation < size: the taps

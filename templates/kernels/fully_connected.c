@@ -13,27 +13,27 @@
 /* Requantization of unit u: fast form (enn_rq_r) when the layer qualifies, else the reference.
  * Not inlined: once per unit against a whole row of multiply-accumulates, and it keeps the code
  * small. */
-static int8_t {{ kp }}fc_out(const {{ kp }}fully_connected_params *prm, int fast, int32_t acc, int32_t u)
+static int8_t fc_out(const enn_fully_connected_params *prm, int fast, int32_t acc, int32_t u)
 {
     const int32_t c = prm->per_channel ? u : 0;
-    const int32_t m = prm->multiplier[c];
+    const int32_t m = prm->quant.multiplier[c];
     int32_t v;
     if (fast) {
-        v = enn_rq_r(acc, m, ~prm->shift[c]); /* t = -shift - 1 */
+        v = enn_rq_r(acc, m, ~prm->quant.shift[c]); /* t = -shift - 1 */
     } else {
-        v = enn_mbqm(acc, m, (int)prm->shift[c]);
+        v = enn_mbqm(acc, m, (int)prm->quant.shift[c]);
     }
-    return enn_out8(v, prm->output_offset, prm->act_min, prm->act_max, prm->act_min == -128 && prm->act_max == 127);
+    return enn_out8(v, prm->output_offset, prm->act.min, prm->act.max, prm->act.min == -128 && prm->act.max == 127);
 }
 
-void {{ kp }}fully_connected(const {{ kp }}fully_connected_params *prm, const int8_t *input, const int8_t *filter,
-                             const int32_t *bias, int8_t *output)
+void enn_fully_connected(const enn_fully_connected_params *prm, const int8_t *input, const int8_t *filter,
+                         const int32_t *bias, int8_t *output)
 {
     const int32_t depth = prm->accum_depth;
     const int32_t units = prm->output_depth;
     const int32_t ioff = prm->input_offset;
     const int32_t foff = prm->filter_offset;
-    const int fast = enn_rq_layer_ok(prm->multiplier, prm->shift, prm->per_channel ? units : 1);
+    const int fast = enn_rq_layer_ok(prm->quant.multiplier, prm->quant.shift, prm->per_channel ? units : 1);
     int32_t b;
     for (b = 0; b < prm->batches; b++, input += depth) {
         int32_t u = 0;
@@ -60,21 +60,21 @@ void {{ kp }}fully_connected(const {{ kp }}fully_connected_params *prm, const in
                 } else {
                     enn_dot4(input, filter + u * depth, depth, depth, ioff, &a0, &a1, &a2, &a3);
                 }
-                enn_requant4_mve(enn_lanes4(a0, a1, a2, a3), prm->multiplier + (prm->per_channel ? u : 0),
-                                 prm->shift + (prm->per_channel ? u : 0), prm->per_channel, prm->output_offset,
-                                 prm->act_min, prm->act_max, output + u);
+                enn_requant4_mve(enn_lanes4(a0, a1, a2, a3), prm->quant.multiplier + (prm->per_channel ? u : 0),
+                                 prm->quant.shift + (prm->per_channel ? u : 0), prm->per_channel, prm->output_offset,
+                                 prm->act.min, prm->act.max, output + u);
 #else
                 enn_dot4(input, filter + u * depth, depth, depth, ioff, &a0, &a1, &a2, &a3);
-                output[u] = {{ kp }}fc_out(prm, fast, a0, u);
-                output[u + 1] = {{ kp }}fc_out(prm, fast, a1, u + 1);
-                output[u + 2] = {{ kp }}fc_out(prm, fast, a2, u + 2);
-                output[u + 3] = {{ kp }}fc_out(prm, fast, a3, u + 3);
+                output[u] = fc_out(prm, fast, a0, u);
+                output[u + 1] = fc_out(prm, fast, a1, u + 1);
+                output[u + 2] = fc_out(prm, fast, a2, u + 2);
+                output[u + 3] = fc_out(prm, fast, a3, u + 3);
 #endif
             }
             for (; u < units; u++) {
                 const uint32_t acc =
                     (bias != 0 ? (uint32_t)bias[u] : 0u) + enn_dot1(input, filter + u * depth, depth, ioff);
-                output[u] = {{ kp }}fc_out(prm, fast, (int32_t)acc, u);
+                output[u] = fc_out(prm, fast, (int32_t)acc, u);
             }
         } else {
             for (; u < units; u++) {
@@ -84,7 +84,7 @@ void {{ kp }}fully_connected(const {{ kp }}fully_connected_params *prm, const in
                 for (d = 0; d < depth; d++) {
                     acc += (uint32_t)(((int32_t)w[d] + foff) * ((int32_t)input[d] + ioff));
                 }
-                output[u] = {{ kp }}fc_out(prm, fast, (int32_t)acc, u);
+                output[u] = fc_out(prm, fast, (int32_t)acc, u);
             }
         }
         output += units;

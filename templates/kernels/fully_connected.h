@@ -1,8 +1,12 @@
 /* fully_connected: int8 dense layer, per-tensor or per-channel requantization (TFLM semantics). */
-#ifndef {{ kp|upper }}FULLY_CONNECTED_H
-#define {{ kp|upper }}FULLY_CONNECTED_H
+#ifndef ENN_FULLY_CONNECTED_H
+#define ENN_FULLY_CONNECTED_H
+
+#include "edgenn_prefix.h"
 
 #include <stdint.h>
+
+#include "edgenn_types.h"
 
 typedef struct {
     int32_t batches;      /* rows of the input */
@@ -11,16 +15,15 @@ typedef struct {
     int32_t input_offset;
     int32_t filter_offset;
     int32_t output_offset;
-    int32_t act_min;
-    int32_t act_max;
-    int32_t per_channel; /* 1: one multiplier/shift per unit; 0: a single one */
-    const int32_t *multiplier;
-    const int32_t *shift;
-    const int32_t *ksum; /* [output_depth] sum of each unit's filter (Helium builds), or NULL */
-} {{ kp }}fully_connected_params;
+    enn_act act;
+    int32_t per_channel;  /* 1: one multiplier/shift per unit; 0: a single one */
+    enn_pc_quant quant;   /* multiplier, shift ([output_depth] or [1]); rshift unused (NULL) */
+    const int32_t *ksum;  /* [output_depth] sum of each unit's filter (Helium builds), or NULL */
+} enn_fully_connected_params;
 
-/* filter: [output_depth][accum_depth]; bias: [output_depth] or NULL. */
-void {{ kp }}fully_connected(const {{ kp }}fully_connected_params *prm, const int8_t *input, const int8_t *filter,
-                             const int32_t *bias, int8_t *output);
+/* input: [batches][accum_depth]; filter: [output_depth][accum_depth]; bias: [output_depth] or NULL;
+ * output: [batches][output_depth]. */
+void enn_fully_connected(const enn_fully_connected_params *prm, const int8_t *input, const int8_t *filter,
+                         const int32_t *bias, int8_t *output);
 
 #endif

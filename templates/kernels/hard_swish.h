@@ -1,6 +1,8 @@
 /* hard_swish: int8 x * relu6(x + 3) / 6 (TFLM reference_ops::HardSwish<int8_t> semantics). */
-#ifndef {{ kp|upper }}HARD_SWISH_H
-#define {{ kp|upper }}HARD_SWISH_H
+#ifndef ENN_HARD_SWISH_H
+#define ENN_HARD_SWISH_H
+
+#include "edgenn_prefix.h"
 
 #include <stdint.h>
 
@@ -12,9 +14,9 @@ typedef struct {
     int32_t reluish_multiplier_exponent;         /* > 0: left */
     int32_t output_multiplier_fixedpoint_int16;  /* Q0.15 */
     int32_t output_multiplier_exponent;          /* <= 0 */
-} {{ kp }}hard_swish_params;
+} enn_hard_swish_params;
 
 /* output may alias input. */
-void {{ kp }}hard_swish(const {{ kp }}hard_swish_params *prm, const int8_t *input, int8_t *output);
+void enn_hard_swish(const enn_hard_swish_params *prm, const int8_t *input, int8_t *output);
 
 #endif

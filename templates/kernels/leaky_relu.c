@@ -6,7 +6,7 @@
 
 #include "edgenn_fixedpoint.h"
 
-void {{ kp }}leaky_relu(const {{ kp }}leaky_relu_params *prm, const int8_t *input, int8_t *output)
+void enn_leaky_relu(const enn_leaky_relu_params *prm, const int8_t *input, int8_t *output)
 {
     const int32_t n = prm->size;
     const int32_t in_zp = prm->input_zero_point;

@@ -1,6 +1,8 @@
 /* leaky_relu: int8 leaky ReLU (TFLM reference_ops::QuantizeLeakyRelu semantics). */
-#ifndef {{ kp|upper }}LEAKY_RELU_H
-#define {{ kp|upper }}LEAKY_RELU_H
+#ifndef ENN_LEAKY_RELU_H
+#define ENN_LEAKY_RELU_H
+
+#include "edgenn_prefix.h"
 
 #include <stdint.h>
 
@@ -12,9 +14,9 @@ typedef struct {
     int32_t output_shift_alpha;
     int32_t output_multiplier_identity;
     int32_t output_shift_identity;
-} {{ kp }}leaky_relu_params;
+} enn_leaky_relu_params;
 
 /* output may alias input. */
-void {{ kp }}leaky_relu(const {{ kp }}leaky_relu_params *prm, const int8_t *input, int8_t *output);
+void enn_leaky_relu(const enn_leaky_relu_params *prm, const int8_t *input, int8_t *output);
 
 #endif

@@ -3,7 +3,7 @@
 
 #include "edgenn_fixedpoint.h"
 
-void {{ kp }}logistic(const {{ kp }}logistic_params *prm, const int8_t *input, int8_t *output)
+void enn_logistic(const enn_logistic_params *prm, const int8_t *input, int8_t *output)
 {
     const int32_t radius = prm->input_range_radius;
     int32_t i;

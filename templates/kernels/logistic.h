@@ -1,6 +1,8 @@
 /* logistic: int8 sigmoid (TFLM reference_integer_ops::Logistic semantics). Output scale 1/256, zero point -128. */
-#ifndef {{ kp|upper }}LOGISTIC_H
-#define {{ kp|upper }}LOGISTIC_H
+#ifndef ENN_LOGISTIC_H
+#define ENN_LOGISTIC_H
+
+#include "edgenn_prefix.h"
 
 #include <stdint.h>
 
@@ -10,8 +12,8 @@ typedef struct {
     int32_t input_range_radius; /* |x - zero point| >= radius saturates */
     int32_t input_multiplier;
     int32_t input_left_shift;
-} {{ kp }}logistic_params;
+} enn_logistic_params;
 
-void {{ kp }}logistic(const {{ kp }}logistic_params *prm, const int8_t *input, int8_t *output);
+void enn_logistic(const enn_logistic_params *prm, const int8_t *input, int8_t *output);
 
 #endif

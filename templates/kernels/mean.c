@@ -5,9 +5,9 @@
 
 #include "edgenn_fixedpoint.h"
 
-#define MAXR {{ kp|upper }}MEAN_MAX_RANK
+#define MAXR ENN_MEAN_MAX_RANK
 
-void {{ kp }}mean(const {{ kp }}mean_params *prm, const int8_t *input, int8_t *output)
+void enn_mean(const enn_mean_params *prm, const int8_t *input, int8_t *output)
 {
     /* Merged groups, innermost first: sizes and input strides of kept and reduced axes. */
     int32_t kd[MAXR], ks[MAXR], ki[MAXR];
@@ -17,7 +17,7 @@ void {{ kp }}mean(const {{ kp }}mean_params *prm, const int8_t *input, int8_t *o
     int32_t count = 1;
     int32_t num_out = 1;
     int last = -1; /* kind of the last group: 0 kept, 1 reduced */
-    int32_t i, o, base;
+    int32_t i;
     for (i = prm->rank - 1; i >= 0; i--) {
         const int32_t d = prm->dims[i];
         const int red = (int)((prm->reduce_mask >> i) & 1u);
@@ -51,7 +51,8 @@ void {{ kp }}mean(const {{ kp }}mean_params *prm, const int8_t *input, int8_t *o
         const int32_t zero_sum = prm->input_offset * count; /* |.| <= 128 * count < 2^31 */
         const int32_t inner = nr > 0 ? rd[0] : 1;
         const int32_t inner_stride = nr > 0 ? rs[0] : 0;
-        base = 0;
+        int32_t base = 0;
+        int32_t o;
         for (o = 0; o < num_out; o++) {
             int32_t sum = 0;
             int32_t off = base;
@@ -74,7 +75,7 @@ void {{ kp }}mean(const {{ kp }}mean_params *prm, const int8_t *input, int8_t *o
                     break;
                 }
             }
-            sum = enn_mbqm(sum + zero_sum, prm->multiplier, (int)prm->shift) + prm->output_offset;
+            sum = enn_mbqm(sum + zero_sum, prm->output.multiplier, (int)prm->output.shift) + prm->output.offset;
             output[o] = (int8_t)enn_clamp(sum, -128, 127);
             for (g = 0; g < nk; g++) { /* next output position */
                 base += ks[g];

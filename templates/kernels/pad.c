@@ -3,7 +3,7 @@
  * pad value, the input row, pad value. */
 #include "pad.h"
 
-static void {{ kp }}pad_fill(int8_t *dst, int32_t n, int8_t v)
+static void pad_fill(int8_t *dst, int32_t n, int8_t v)
 {
     int32_t i;
     for (i = 0; i < n; i++) {
@@ -11,7 +11,7 @@ static void {{ kp }}pad_fill(int8_t *dst, int32_t n, int8_t v)
     }
 }
 
-void {{ kp }}pad(const {{ kp }}pad_params *prm, const int8_t *input, int8_t *output)
+void enn_pad(const enn_pad_params *prm, const int8_t *input, int8_t *output)
 {
     const int32_t *is = prm->in_shape;
     const int32_t *os = prm->out_shape;
@@ -36,13 +36,13 @@ void {{ kp }}pad(const {{ kp }}pad_params *prm, const int8_t *input, int8_t *out
                     if (inside2 && j3 >= 0 && j3 < is[3]) {
                         const int8_t *src = input + (((j0 * is[1] + j1) * is[2] + j2) * is[3] + j3) * width;
                         int32_t k;
-                        {{ kp }}pad_fill(output, left, v);
+                        pad_fill(output, left, v);
                         for (k = 0; k < width; k++) {
                             output[left + k] = src[k];
                         }
-                        {{ kp }}pad_fill(output + left + width, right, v);
+                        pad_fill(output + left + width, right, v);
                     } else {
-                        {{ kp }}pad_fill(output, row, v);
+                        pad_fill(output, row, v);
                     }
                     output += row;
                 }

@@ -1,9 +1,15 @@
 /* reshape: the same bytes under a new shape (a copy unless the buffers coincide). */
-#ifndef {{ kp|upper }}RESHAPE_H
-#define {{ kp|upper }}RESHAPE_H
+#ifndef ENN_RESHAPE_H
+#define ENN_RESHAPE_H
+
+#include "edgenn_prefix.h"
 
 #include <stdint.h>
 
-void {{ kp }}reshape(const int8_t *input, int8_t *output, int32_t bytes);
+typedef struct {
+    int32_t size; /* bytes */
+} enn_reshape_params;
+
+void enn_reshape(const enn_reshape_params *prm, const int8_t *input, int8_t *output);
 
 #endif

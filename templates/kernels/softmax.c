@@ -7,13 +7,13 @@
 #define ACCUMULATION_INTEGER_BITS 12
 
 /* exp((x - max) * beta * input_scale) in Q0.31 for a difference >= diff_min. */
-static int32_t {{ kp }}softmax_exp(const {{ kp }}softmax_params *prm, int32_t diff)
+static int32_t softmax_exp(const enn_softmax_params *prm, int32_t diff)
 {
     const int32_t rescaled = enn_srdhm((int32_t)((uint32_t)diff << prm->input_left_shift), prm->input_multiplier);
     return enn_exp_on_negative_values(rescaled, SCALED_DIFF_INTEGER_BITS);
 }
 
-void {{ kp }}softmax(const {{ kp }}softmax_params *prm, const int8_t *input, int8_t *output)
+void enn_softmax(const enn_softmax_params *prm, const int8_t *input, int8_t *output)
 {
     const int32_t depth = prm->depth;
     const int32_t diff_min = prm->diff_min;
@@ -33,7 +33,7 @@ void {{ kp }}softmax(const {{ kp }}softmax_params *prm, const int8_t *input, int
         for (c = 0; c < depth; c++) {
             const int32_t diff = (int32_t)x[c] - max;
             if (diff >= diff_min) {
-                sum += enn_rdbp({{ kp }}softmax_exp(prm, diff), ACCUMULATION_INTEGER_BITS);
+                sum += enn_rdbp(softmax_exp(prm, diff), ACCUMULATION_INTEGER_BITS);
             }
         }
         scale = enn_get_reciprocal(sum, ACCUMULATION_INTEGER_BITS, &bits_over_unit);
@@ -44,7 +44,7 @@ void {{ kp }}softmax(const {{ kp }}softmax_params *prm, const int8_t *input, int
             const int32_t diff = (int32_t)x[c] - max;
             int32_t out = -128;
             if (diff >= diff_min && exponent <= 31) {
-                out = enn_rdbp(enn_srdhm(scale, {{ kp }}softmax_exp(prm, diff)), exponent) - 128;
+                out = enn_rdbp(enn_srdhm(scale, softmax_exp(prm, diff)), exponent) - 128;
                 out = enn_clamp(out, -128, 127);
             }
             y[c] = (int8_t)out;

@@ -1,7 +1,9 @@
 /* softmax: int8 softmax over the last axis (TFLM reference_ops::Softmax<int8_t, int8_t> semantics).
  * Output scale 1/256, zero point -128. */
-#ifndef {{ kp|upper }}SOFTMAX_H
-#define {{ kp|upper }}SOFTMAX_H
+#ifndef ENN_SOFTMAX_H
+#define ENN_SOFTMAX_H
+
+#include "edgenn_prefix.h"
 
 #include <stdint.h>
 
@@ -11,8 +13,8 @@ typedef struct {
     int32_t input_multiplier;
     int32_t input_left_shift;
     int32_t diff_min;
-} {{ kp }}softmax_params;
+} enn_softmax_params;
 
-void {{ kp }}softmax(const {{ kp }}softmax_params *prm, const int8_t *input, int8_t *output);
+void enn_softmax(const enn_softmax_params *prm, const int8_t *input, int8_t *output);
 
 #endif

@@ -3,28 +3,29 @@
  * also consecutive in the input are merged, so the inner loop is as long as possible. */
 #include "transpose.h"
 
-void {{ kp }}transpose(const {{ kp }}transpose_params *prm, const int8_t *input, int8_t *output)
+void enn_transpose(const enn_transpose_params *prm, const int8_t *input, int8_t *output)
 {
-    int32_t in_stride[{{ kp|upper }}TRANSPOSE_MAX_DIMS];
-    int32_t shape[{{ kp|upper }}TRANSPOSE_MAX_DIMS]; /* merged loops, innermost first */
-    int32_t stride[{{ kp|upper }}TRANSPOSE_MAX_DIMS];
-    int32_t idx[{{ kp|upper }}TRANSPOSE_MAX_DIMS];
+    int32_t in_stride[ENN_TRANSPOSE_MAX_DIMS];
+    int32_t shape[ENN_TRANSPOSE_MAX_DIMS]; /* merged loops, innermost first */
+    int32_t stride[ENN_TRANSPOSE_MAX_DIMS];
+    int32_t idx[ENN_TRANSPOSE_MAX_DIMS];
     int32_t acc = 1;
     int32_t nd = 0;
     int32_t outer = 1;
     int32_t ii = 0;
     int32_t it;
     int d;
-    for (d = {{ kp|upper }}TRANSPOSE_MAX_DIMS - 1; d >= 0; d--) {
+    for (d = ENN_TRANSPOSE_MAX_DIMS - 1; d >= 0; d--) {
         in_stride[d] = acc;
         acc *= prm->in_shape[d];
     }
-    for (d = {{ kp|upper }}TRANSPOSE_MAX_DIMS - 1; d >= 0; d--) {
+    for (d = ENN_TRANSPOSE_MAX_DIMS - 1; d >= 0; d--) {
         const int32_t n = prm->in_shape[prm->perm[d]];
         const int32_t s = in_stride[prm->perm[d]];
         if (n == 1) {
             continue;
         }
+        /* cppcheck-suppress uninitvar ; entries below nd are set (a false positive of cppcheck 2.10) */
         if (nd > 0 && s == stride[nd - 1] * shape[nd - 1]) {
             shape[nd - 1] *= n;
         } else {

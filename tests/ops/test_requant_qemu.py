@@ -180,7 +180,7 @@ def test_fast_requantization_with_the_dsp_instructions_on_arm_linux(tmp_path):
 def test_fast_requantization_as_firmware(tmp_path, board):
     b = get_board(board)
     startup, link = firmware_harness(b, tmp_path, build_model(random_case(np.random.default_rng(0)), "fw"))
-    for header in ("edgenn_fixedpoint.h", "edgenn_simd.h"):
+    for header in ("edgenn_prefix.h", "edgenn_fixedpoint.h", "edgenn_simd.h"):
         shutil.copy(_templates_dir() / "kernels" / header, tmp_path / header)
     (tmp_path / "driver.c").write_text(_DRIVER)
     t = cases(seed=7)
