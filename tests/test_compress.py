@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import struct
+import shutil
 import subprocess
 import sys
 from pathlib import Path
