@@ -2,11 +2,13 @@
 broadcast shapes, convolution and pooling geometry and their per-channel requantization."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from edgenn.converter.graph import Graph, Op, QParams
 from edgenn.errors import EdgennError, UnsupportedOpError
-from edgenn.runtime_py.fixedpoint import activation_range, quantize_multiplier
+from edgenn.runtime_py.fixedpoint import activation_range, calculate_input_radius, quantize_multiplier, round_half_away
 
 BINARY_MAX_RANK = 6  # TFLM's broadcasting binary kernels handle up to 6 dimensions
 
@@ -176,3 +178,22 @@ def pool_options(op: Op, g: Graph) -> dict[str, int]:
     act_min, act_max = activation_range(lo, hi, yq.s, yq.zp)
     return {"filter_h": fh, "filter_w": fw, "stride_h": sh, "stride_w": sw, "pad_top": pt, "pad_left": pl,
             "pad_bottom": pb, "pad_right": pr, "act_min": act_min, "act_max": act_max}
+
+
+# ---------------------------------------------------------------------- fixed-point activations
+
+def input_scaling_options(op: Op, x_quant: QParams, integer_bits: int) -> dict[str, int]:
+    """TFLM CalculateArithmeticOpData of logistic and tanh: the input scale times 2**(31 - integer_bits)
+    (a double of the float32 scale) split by frexp into a Q31 multiplier and a left shift, and the
+    radius |x - zero point| beyond which the output saturates."""
+    real = float(x_quant.s) * float(1 << (31 - integer_bits))
+    q, shift = math.frexp(real)
+    mult = round_half_away(q * (1 << 31))
+    if not 0 <= shift <= 62 or mult >= 1 << 31:
+        raise EdgennError(f"{op.type} '{op.name}': input scale {x_quant.s} is out of the supported range")
+    return {
+        "input_zero_point": x_quant.zp,
+        "input_range_radius": calculate_input_radius(integer_bits, shift, 31),
+        "input_multiplier": mult,
+        "input_left_shift": shift,
+    }

@@ -7,14 +7,12 @@ CalculateInputRadius(4, input_left_shift, 31) beyond which the output saturates.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from edgenn.converter.graph import Graph, Op, QParams
 from edgenn.converter.ops import RuleTraits
+from edgenn.converter.ops.common import input_scaling_options
 from edgenn.errors import EdgennError
-from edgenn.runtime_py.fixedpoint import calculate_input_radius, round_half_away
 
 TRAITS = RuleTraits(output_quant="fixed", weight_axis=None, fused_activation=False, same_quant_inputs=False,
                     channels="elementwise")
@@ -31,17 +29,7 @@ def prepare(op: Op, g: Graph) -> None:
         raise EdgennError(f"logistic '{op.name}': input {x.shape} and output {y.shape} must have the same shape")
     if y.quant is None or y.quant.zp != -128:
         raise EdgennError(f"logistic '{op.name}': int8 output must have zero point -128 (scale 1/256)")
-    real = float(x.quant.s) * float(1 << (31 - INPUT_INTEGER_BITS))
-    q, shift = math.frexp(real)
-    mult = round_half_away(q * (1 << 31))
-    if not 0 <= shift <= 62 or mult >= 1 << 31:
-        raise EdgennError(f"logistic '{op.name}': input scale {x.quant.s} is out of the supported range")
-    op.options = {
-        "input_zero_point": x.quant.zp,
-        "input_range_radius": calculate_input_radius(INPUT_INTEGER_BITS, shift, 31),
-        "input_multiplier": mult,
-        "input_left_shift": shift,
-    }
+    op.options = input_scaling_options(op, x.quant, INPUT_INTEGER_BITS)
 
 
 def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:

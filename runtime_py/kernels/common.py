@@ -2,6 +2,9 @@
 output blocks for the convolutions, pooling windows, and the 256 x 256 lookup of binary operators."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import wrap_int32
@@ -163,3 +166,41 @@ def lookup(table: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ia = (a.view(np.uint8) ^ np.uint8(0x80)).astype(np.uint16) << np.uint16(8)
     ib = b.view(np.uint8) ^ np.uint8(0x80)
     return table[ia | ib]
+
+
+@dataclass
+class ConvSetup:
+    """What conv2d and depthwise_conv2d prepare alike for one call."""
+
+    x: np.ndarray  # input images (samples x model batch, H, W, C)
+    y: np.ndarray  # int8 output buffer (samples x model batch, Ho, Wo, Co)
+    xp: np.ndarray  # x padded with its zero point to cover every tap
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    fdt: Any  # float32 when every partial sum is exact in it, else float64
+    corr: np.ndarray  # (Co, 1) int64: input_offset * sum(filter) + bias
+    wrap: bool  # whether accumulators can leave int32 (TFLM's wrap-around then applies)
+    requant: ChannelRequantizer
+
+
+def conv_setup(op, ins, outs, filter_hw: tuple[int, int], w_rows: np.ndarray) -> ConvSetup:
+    """The common part of the convolution kernels; ``w_rows`` holds each output channel's weights as
+    a row, (Co, taps) int64. Padded taps contribute (zp + input_offset) * w = 0, as TFLM skips them."""
+    o = op.options
+    b = ins[2] if len(ins) > 2 else None
+    # Activations are (samples, *shape) and the shape has its own batch axis: merge the two.
+    x = ins[0].reshape((-1,) + ins[0].shape[-3:])
+    y = np.empty((x.shape[0],) + outs[0].shape[-3:], np.int8)
+    (kh, kw), (ho, wo), co = filter_hw, y.shape[1:3], y.shape[3]
+    sh, sw, dh, dw = int(o["stride_h"]), int(o["stride_w"]), int(o["dilation_h"]), int(o["dilation_w"])
+    off = int(o["input_offset"])
+    xp = padded_input(x, -off, int(o["pad_top"]), int(o["pad_left"]), (ho - 1) * sh + (kh - 1) * dh + 1,
+                      (wo - 1) * sw + (kw - 1) * dw + 1)
+    wabs = np.abs(w_rows).sum(axis=1)
+    fdt = np.float32 if int(wabs.max(initial=0)) * 128 < F32_EXACT else np.float64
+    corr = off * w_rows.sum(axis=1)
+    if b is not None:
+        corr = corr + b.astype(np.int64).reshape(co)
+    requant = ChannelRequantizer(o["out_multiplier"], o["out_shift"], co, int(o["output_offset"]),
+                                 int(o["act_min"]), int(o["act_max"]))
+    return ConvSetup(x, y, xp, (sh, sw), (dh, dw), fdt, corr.reshape(co, 1), needs_wrap(wabs, b), requant)

@@ -16,49 +16,31 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import F32_EXACT, ChannelRequantizer, blocks, needs_wrap, padded_input
+from edgenn.runtime_py.kernels.common import blocks, conv_setup
 
 TRAITS = KernelTraits(overlap="windowed", inputs=("input", "weights", "bias"))
 
 
 def run(op, model, ins, outs, scratch) -> None:
     w = ins[1]
-    b = ins[2] if len(ins) > 2 else None
-    o = op.options
-    # Activations are (samples, *shape) and the shape has its own batch axis: merge the two.
-    x = ins[0].reshape((-1,) + ins[0].shape[-3:])
-    y = np.empty((x.shape[0],) + outs[0].shape[-3:], np.int8)
-    n, h, wd, ci = x.shape
     _, kh, kw, co = w.shape
+    cs = conv_setup(op, ins, outs, (kh, kw), w.astype(np.int64).reshape(kh * kw, co).T)
+    n, ci = cs.x.shape[0], cs.x.shape[3]
     mult = co // ci
-    ho, wo = y.shape[1], y.shape[2]
-    sh, sw, dh, dw = int(o["stride_h"]), int(o["stride_w"]), int(o["dilation_h"]), int(o["dilation_w"])
-    pt, pl = int(o["pad_top"]), int(o["pad_left"])
-    off = int(o["input_offset"])
-
-    xp = padded_input(x, -off, pt, pl, (ho - 1) * sh + (kh - 1) * dh + 1, (wo - 1) * sw + (kw - 1) * dw + 1)
-    w64 = w.astype(np.int64).reshape(kh * kw, co)
-    wabs = np.abs(w64).sum(axis=0)
-    fdt = np.float32 if int(wabs.max(initial=0)) * 128 < F32_EXACT else np.float64
+    ho, wo = cs.y.shape[1], cs.y.shape[2]
+    (sh, sw), (dh, dw) = cs.stride, cs.dilation
     # Tap weights tiled along the output width: (KH, KW, Wo, Co).
-    wt = np.ascontiguousarray(np.broadcast_to(w.reshape(kh, kw, 1, co).astype(fdt), (kh, kw, wo, co)))
-    corr = off * w64.sum(axis=0)
-    if b is not None:
-        corr = corr + b.astype(np.int64).reshape(co)
-    corr = corr.reshape(co, 1)
-    wrap = needs_wrap(wabs, b)
-    requant = ChannelRequantizer(o["out_multiplier"], o["out_shift"], co, int(o["output_offset"]),
-                                 int(o["act_min"]), int(o["act_max"]))
+    wt = np.ascontiguousarray(np.broadcast_to(w.reshape(kh, kw, 1, co).astype(cs.fdt), (kh, kw, wo, co)))
     ws = (wo - 1) * sw + 1
 
-    isz = np.dtype(fdt).itemsize
+    isz = np.dtype(cs.fdt).itemsize
     for bn, bh in blocks(n, ho, wo, co * (2 * isz + 8)):
         lead = (bn.stop - bn.start, bh.stop - bh.start, wo)
         # The block's input rows, converted to float (channels repeated for the multiplier).
         r_lo = bh.start * sh
-        xb = xp[bn, r_lo: (bh.stop - 1) * sh + (kh - 1) * dh + 1]
-        xf = (np.repeat(xb, mult, axis=3) if mult > 1 else xb).astype(fdt)
-        acc = np.zeros(lead + (co,), fdt)
+        xb = cs.xp[bn, r_lo: (bh.stop - 1) * sh + (kh - 1) * dh + 1]
+        xf = (np.repeat(xb, mult, axis=3) if mult > 1 else xb).astype(cs.fdt)
+        acc = np.zeros(lead + (co,), cs.fdt)
         tmp = np.empty_like(acc)
         for ky in range(kh):
             rows = slice(ky * dh, ky * dh + (lead[1] - 1) * sh + 1, sh)
@@ -67,8 +49,8 @@ def run(op, model, ins, outs, scratch) -> None:
                 acc += tmp
         a = np.empty((co, acc.size // co), np.int64)
         np.copyto(a, acc.reshape(-1, co).T, casting="unsafe")
-        a += corr
-        if wrap:
+        a += cs.corr
+        if cs.wrap:
             a = wrap_int32(a)
-        y[bn, bh] = requant(a).T.reshape(lead + (co,))
-    outs[0][...] = y.reshape(outs[0].shape)
+        cs.y[bn, bh] = cs.requant(a).T.reshape(lead + (co,))
+    outs[0][...] = cs.y.reshape(outs[0].shape)
