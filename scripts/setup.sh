@@ -20,7 +20,7 @@ APT_PACKAGES=(
     qemu-system-arm qemu-user
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-    cmake cppcheck
+    cmake cppcheck flatbuffers-compiler
 )
 PYTHON=${PYTHON:-python3}
 VENV=.venv

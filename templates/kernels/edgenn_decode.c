@@ -1,4 +1,4 @@
-/* Decoders of the .enn weight encodings; runtime_py/weight_codecs.py is the reference and
+/* Decoders of the .enn weight encodings; format/weight_codecs.py is the reference and
  * tests/test_compress.py checks the two byte for byte. */
 #include "edgenn_decode.h"
 

@@ -1,5 +1,5 @@
-/* Decoders of the .enn weight encodings (runtime_py/weight_codecs.py; byte layouts in
- * runtime_py/schema/edgenn.fbs). model.c decodes a layer's encoded weights into the layer's
+/* Decoders of the .enn weight encodings (format/weight_codecs.py; byte layouts in
+ * format/schema/edgenn.fbs). model.c decodes a layer's encoded weights into the layer's
  * scratch slot in the arena right before the layer runs.
  *
  * Each decoder writes exactly n int8 values to dst and returns 0, or returns a negative value
