@@ -37,14 +37,14 @@ C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "i
 def _env() -> jinja2.Environment:
     # One environment per process: Jinja caches compiled templates in it (codegen of many small
     # models, as in the op tests, would otherwise recompile every template each time).
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_templates_dir())), undefined=jinja2.StrictUndefined,
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["carray"] = carray
     env.filters["cint"] = cint
     return env
 
 
-def _templates_dir() -> Path:
+def templates_dir() -> Path:
     import edgenn.templates as t
 
     return Path(t.__file__).resolve().parent if getattr(t, "__file__", None) else TEMPLATES
@@ -285,7 +285,7 @@ def kernel_prefix_header(headers: list[str], kp: str) -> str:
 def write_kernels(dst: Path, c_kernels: list[str], kp: str) -> None:
     """Copy the shared headers and each kernel's .h/.c from templates/kernels into ``dst``, byte for
     byte, and write ``dst/edgenn_prefix.h`` renaming their external names to the prefix ``kp``."""
-    src = _templates_dir() / "kernels"
+    src = templates_dir() / "kernels"
     files = list(KERNEL_SHARED) + [f"{t}.{ext}" for t in c_kernels for ext in ("h", "c")]
     dst.mkdir(parents=True, exist_ok=True)
     for f in files:

@@ -100,7 +100,7 @@ def tensor_ranges(names: Iterable[str], run_pass: Callable[[str, Observer], None
             hists[k] += _histogram(v, ranges[k])
 
     run_pass("calibrating (percentiles)", fill)
-    return {k: _clip_range(hists[k], ranges[k], percentile) for k in names}
+    return {k: clip_range(hists[k], ranges[k], percentile) for k in names}
 
 
 def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress: bool = True,
@@ -157,7 +157,7 @@ def _histogram(v: np.ndarray, r: Range) -> np.ndarray:
     return np.histogram(v, bins=HIST_BINS, range=(lo, hi))[0].astype(np.int64)
 
 
-def _clip_range(hist: np.ndarray, r: Range, percentile: float) -> Range:
+def clip_range(hist: np.ndarray, r: Range, percentile: float) -> Range:
     """The range keeping ``percentile`` % of the values on each side (bin edges, never beyond the extremes)."""
     lo, hi = r
     total = int(hist.sum())

@@ -85,7 +85,7 @@ def scp(archive: Path, host: str) -> str:
 def deploy(enn_path: str | os.PathLike, board: str | Board, output: str | os.PathLike, name: str | None = None,
            host: str | None = None, build: bool = True, command: str = "") -> dict[str, Any]:
     """Write the package for ``board`` to ``output`` (.tar.gz); copy it to ``host`` if given."""
-    from edgenn.emulation.backends import _tool, make
+    from edgenn.emulation.backends import require_tool, make
 
     b = get_board(board) if isinstance(board, str) else board
     model = enn.load(enn_path)
@@ -107,7 +107,7 @@ def deploy(enn_path: str | os.PathLike, board: str | Board, output: str | os.Pat
         pkg = work / "pkg" / model.name
         render_model(model, pkg, b, command=command, sha256=sha, context=ctx)
         if build:
-            _tool(b.cc, f"install {b.cc} (make setup), or use --no-build for sources only")
+            require_tool(b.cc, f"install {b.cc} (make setup), or use --no-build for sources only")
             bld = work / "build" / model.name
             render_model(model, bld, b, command=command, sha256=sha, context=ctx)
             for target in prebuilt:

@@ -78,7 +78,8 @@ class RunOutput:
         return int(m.group(1)) if m else None
 
 
-def _tool(name: str, hint: str) -> str:
+def require_tool(name: str, hint: str) -> str:
+    """The path of a command-line tool, or a ToolchainError saying how to get it."""
     path = shutil.which(name)
     if path is None:
         raise ToolchainError(f"{name} not found: {hint}")
@@ -108,10 +109,10 @@ def build(model: EnnModel, board: Board, directory: Path, cflags: str = "") -> B
     ``cflags`` are added to the project's own flags (architecture and warnings are kept).
     """
     if board.kind == "baremetal":
-        _tool(board.cc, "install the Arm GNU toolchain (make setup: apt-get install gcc-arm-none-eabi)")
+        require_tool(board.cc, "install the Arm GNU toolchain (make setup: apt-get install gcc-arm-none-eabi)")
         target = board.emu_firmware if board.emulated else "firmware.elf"
     else:
-        _tool(board.cc, f"install {board.cc} (make setup)")
+        require_tool(board.cc, f"install {board.cc} (make setup)")
         target = "runner"
     render_model(model, directory, board, command=f"edgenn run --board {board.name}")
     extra = [f"CFLAGS={cflags}"] if cflags else []
@@ -147,12 +148,12 @@ def qemu_command(board: Board, firmware: Path, plugin: list[str] | None = None) 
     emu = board.emulator
     kind = emu.get("kind", "")
     if kind == "qemu-system-arm":
-        cmd = [_tool("qemu-system-arm", "install QEMU (make setup: apt-get install qemu-system-arm)"),
+        cmd = [require_tool("qemu-system-arm", "install QEMU (make setup: apt-get install qemu-system-arm)"),
                "-M", emu["machine"], *(["-cpu", emu["cpu"]] if emu.get("cpu") else []), *board.emulator_args(),
                "-nographic", "-monitor", "none", "-serial", "none",
                "-semihosting-config", "enable=on,target=native", "-kernel", str(firmware)]
     elif kind in ("qemu-aarch64", "qemu-arm"):
-        cmd = [_tool(kind, "install QEMU user mode (make setup: apt-get install qemu-user)")]
+        cmd = [require_tool(kind, "install QEMU user mode (make setup: apt-get install qemu-user)")]
         if emu.get("cpu"):
             cmd += ["-cpu", emu["cpu"]]
         cmd += [str(firmware)]

@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 
 from boards_common import require
-from edgenn.codegen.generate import _templates_dir, kernel_prefix_header
+from edgenn.codegen.generate import templates_dir, kernel_prefix_header
 
-KERNELS = _templates_dir() / "kernels"
+KERNELS = templates_dir() / "kernels"
 SOURCES = sorted(KERNELS.glob("*.c"))
 HEADERS = sorted(KERNELS.glob("*.h"))
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Werror"]

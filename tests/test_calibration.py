@@ -5,7 +5,7 @@ import numpy as np
 import onnx
 import pytest
 
-from edgenn.converter.calibrate import HIST_BINS, _clip_range
+from edgenn.converter.calibrate import HIST_BINS, clip_range
 from edgenn.converter.pipeline import ConvertOptions, convert
 from edgenn.errors import DataError
 from edgenn.validate import validate
@@ -16,12 +16,12 @@ from onnx_models import Builder
 def test_clip_range_keeps_the_requested_share():
     v = np.concatenate([np.linspace(-1, 1, 100_000), [50.0]])  # one outlier
     hist = np.histogram(v, bins=HIST_BINS, range=(-1, 50))[0]
-    lo, hi = _clip_range(hist, (-1.0, 50.0), 99.99)
+    lo, hi = clip_range(hist, (-1.0, 50.0), 99.99)
     assert lo == -1.0 and hi < 1.1  # the outlier is cut, the bulk is kept
-    lo2, hi2 = _clip_range(hist, (-1.0, 50.0), 100.0)
+    lo2, hi2 = clip_range(hist, (-1.0, 50.0), 100.0)
     assert (lo2, hi2) == (-1.0, 50.0)
     relu = np.histogram(np.abs(v), bins=HIST_BINS, range=(0, 50))[0]
-    assert _clip_range(relu, (0.0, 50.0), 99.99)[0] == 0.0  # one-signed tensors keep their exact 0
+    assert clip_range(relu, (0.0, 50.0), 99.99)[0] == 0.0  # one-signed tensors keep their exact 0
 
 
 def _model(tmp_path):

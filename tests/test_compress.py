@@ -202,14 +202,14 @@ def test_scratch_layout_round_trip():
 
 
 def _compile_c_decoder(tmp_path: Path) -> Path:
-    from edgenn.codegen.generate import _templates_dir, kernel_prefix_header
+    from edgenn.codegen.generate import templates_dir, kernel_prefix_header
 
     require("gcc")
     d = tmp_path / "cdec"
     d.mkdir()
     # The kernel files as a generated project has them, under the prefix t_.
     for f in ("edgenn_decode.h", "edgenn_decode.c"):
-        shutil.copyfile(_templates_dir() / "kernels" / f, d / f)
+        shutil.copyfile(templates_dir() / "kernels" / f, d / f)
     (d / "edgenn_prefix.h").write_text(kernel_prefix_header([(d / "edgenn_decode.h").read_text()], "t_"))
     (d / "driver.c").write_text(_C_DRIVER)
     base = ["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(d / "dec"), str(d / "driver.c"),

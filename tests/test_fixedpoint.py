@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgenn.codegen.generate import _templates_dir
+from edgenn.codegen.generate import templates_dir
 from edgenn.runtime_py import fixedpoint as fp
 
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
@@ -114,7 +114,7 @@ int main(void) {
 def _compile(tmp: Path, cc: list[str]) -> Path:
     src = tmp / "fp.c"
     src.write_text(_C_DRIVER)
-    inc = _templates_dir() / "kernels"
+    inc = templates_dir() / "kernels"
     exe = tmp / "fp"
     r = subprocess.run(cc + ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{inc}", str(src), "-o", str(exe)],
                        capture_output=True, text=True)

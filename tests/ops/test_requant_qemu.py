@@ -19,7 +19,7 @@ from harness import build_model, firmware_harness, run_firmware
 from test_fully_connected import random_case
 
 from edgenn.boards import get_board
-from edgenn.codegen.generate import _templates_dir
+from edgenn.codegen.generate import templates_dir
 from test_fixedpoint import EXTREME_M, EXTREME_X, INT32_MAX, INT32_MIN, ref_mbqm
 
 _DRIVER = r"""
@@ -148,7 +148,7 @@ def check(triples: np.ndarray, got: np.ndarray, where: str) -> None:
 
 def _compile_native(tmp: Path, cc: list[str]) -> Path:
     (tmp / "driver.c").write_text(_DRIVER)
-    r = subprocess.run(cc + ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{_templates_dir() / 'kernels'}",
+    r = subprocess.run(cc + ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{templates_dir() / 'kernels'}",
                              "driver.c", "-o", "driver"], cwd=tmp, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return tmp / "driver"
@@ -181,7 +181,7 @@ def test_fast_requantization_as_firmware(tmp_path, board):
     b = get_board(board)
     startup, link = firmware_harness(b, tmp_path, build_model(random_case(np.random.default_rng(0)), "fw"))
     for header in ("edgenn_prefix.h", "edgenn_fixedpoint.h", "edgenn_simd.h"):
-        shutil.copy(_templates_dir() / "kernels" / header, tmp_path / header)
+        shutil.copy(templates_dir() / "kernels" / header, tmp_path / header)
     (tmp_path / "driver.c").write_text(_DRIVER)
     t = cases(seed=7)
     (tmp_path / "in.bin").write_bytes(t.astype(np.int32).tobytes())
