@@ -193,15 +193,27 @@ def _savings_report(model: str, calib: list[np.ndarray] | None, options: Any, co
 
 
 def _fit_line(b: dict[str, Any]) -> str:
+    """The fit report in one or two lines: the test firmware (bare-metal boards), then the libraries."""
     def part(what: str, used: int, have: int, over: int) -> str:
         if not have:
             return f"{what} {used:,} B"
         return f"{what} {used:,} of {have:,} B" + (f" ({over:,} B over)" if over else "")
 
     how = "measured" if b["measured"] else "estimated"
-    return (f"board {b['board']} ({how}): {part('flash', b['flash_used'], b['flash_bytes'], b['flash_over'])}, "
-            f"{part('RAM', b['ram_used'], b['ram_bytes'], b['ram_over'])} (arena {b['arena_bytes']:,} + stack "
-            f"{b['stack_bytes']:,}): {'fits' if b['fits'] else 'does NOT fit'}")
+    libs = b["libraries"]
+    stacks = "+".join(f"{x['stack_bytes']:,}" for x in libs)
+    lib = (f"librar{'ies' if len(libs) > 1 else 'y'} alone: flash {sum(x['flash'] for x in libs):,} B, RAM "
+           f"{sum(x['ram'] for x in libs):,} B (arena {sum(x['arena_bytes'] for x in libs):,} + stack {stacks} "
+           "+ other static)")
+    verdict = "fits" if b["fits"] else "does NOT fit"
+    fw = b["firmware"]
+    if fw is None:
+        return f"board {b['board']} ({how}): {lib.replace(' alone', '')}: {verdict}"
+    stack = f"stack {fw['stack_reserved']:,} reserved" + (f", {fw['stack_needed']:,} needed" if fw["stack_needed"] is not None
+                                                        else "") + (f", {b['stack_over']:,} B over" if b["stack_over"] else "")
+    return (f"board {b['board']} ({how}): test firmware {part('flash', b['flash_used'], b['flash_bytes'], b['flash_over'])}, "
+            f"{part('RAM', b['ram_used'], b['ram_bytes'], b['ram_over'])} (arena {fw['arena_bytes']:,} + input/output "
+            f"{fw['io_bytes']:,} + {stack}): {verdict}\n  {lib}")
 
 
 def _profile_inputs(m, files: tuple[str, ...], samples: int) -> list[np.ndarray]:
@@ -355,25 +367,47 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
 
 
 @cli.command()
-@click.argument("enn_file", type=click.Path(dir_okay=False))
+@click.argument("enn_files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--board", default="host", show_default=True, help="Target board (see `edgenn boards`).")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Directory to write.")
-@click.option("--name", help="Override the C symbol prefix.")
-def generate(enn_file: str, board: str, output: str, name: str | None) -> None:
-    """Generate the C library and a project for a board."""
-    from edgenn.codegen.generate import generate as do_generate
-
+@click.option("--name", help="Override the C symbol prefix (one model only).")
+@click.option("--shared-arena", is_flag=True,
+              help="Several models: one arena of the largest size for all (they must never run at the same time).")
+@click.option("--force", is_flag=True, help="Write the project even if its test firmware does not fit the board.")
+def generate(enn_files: tuple[str, ...], board: str, output: str, name: str | None, shared_arena: bool,
+             force: bool) -> None:
+    """Generate the C library of each model (lib/<name>/) and a test application for a board."""
     from edgenn.boards import get_board
+    from edgenn.codegen.generate import load_models, render_project
 
     b = get_board(board)
+    if shared_arena and len(enn_files) < 2:
+        _fail("--shared-arena shares one arena between several models: give two or more .enn files")
+    models = load_models(list(enn_files), name)
+    warning = None
+    if b.kind == "baremetal":
+        from edgenn.fit import explain, fit_report
+
+        r = fit_report(models, b, shared_arena=shared_arena)
+        if not r["fits"]:
+            if not force:
+                _fail(explain(r) + "; nothing written (--force writes it anyway)")
+            warning = "edgenn: warning: " + explain(r) + "; written anyway (--force)"
+    import hashlib
+
     cmd = "edgenn " + " ".join(sys.argv[1:])
-    d = do_generate(enn_file, output, b, name=name, command=cmd)
+    d = render_project(models, Path(output), b, command=cmd, shared_arena=shared_arena,
+                       sha256s=[hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in enn_files])
+    if warning:
+        click.echo(warning, err=True)
     how = f"make -C {d}"
     if b.kind == "baremetal":
         how += " firmware.elf" + (f"; in QEMU: make -C {d} run" if b.emulated else "")
     elif b.kind in ("linux", "host"):
         how += " runner shared"
-    click.echo(f"wrote {d}/ for {b.name}: build with `{how}`")
+    libs = ", ".join(f"{d}/lib/{m.name}/" for m in models)
+    click.echo(f"wrote {d}/ for {b.name}: the drop-in librar{'ies' if len(models) > 1 else 'y'} {libs}; "
+               f"build with `{how}`")
 
 
 def _load_inputs(model, files: tuple[str, ...]) -> list[np.ndarray]:

@@ -24,7 +24,7 @@ import numpy as np
 
 from edgenn.boards import Board, get_board
 from edgenn.codegen.generate import render_model
-from edgenn.errors import EdgennError, ToolchainError
+from edgenn.errors import EdgennError, FitError, ToolchainError
 from edgenn.format import enn
 from edgenn.runtime_py import dataio
 from edgenn.format.enn import EnnModel
@@ -86,21 +86,41 @@ def require_tool(name: str, hint: str) -> str:
     return path
 
 
-def make(directory: Path, target: str, extra: list[str] | None = None, timeout: int = 600) -> None:
-    cmd = ["make", "-s", "-C", str(directory), target] + list(extra or [])
+_OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
+_DIAGNOSTIC = re.compile(r"(?:^|\s)(?:fatal )?error:|undefined reference|multiple definition|cannot find|No rule to make")
+
+
+def build_failure(text: str, target: str, directory: Path) -> str:
+    """One line that names why building ``target`` failed: the memory regions the linker found too
+    small (with the bytes over), else the first compiler or linker error, else make's last line."""
+    over: dict[str, int] = {}
+    for region, n in _OVERFLOW.findall(text):
+        over[region] = max(over.get(region, 0), int(n))
+    if over:
+        return (f"{target} does not fit: " + ", ".join(f"{r} overflowed by {n:,} B" for r, n in over.items())
+                + " (the linker's memory regions in the linker script)")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    first = next((ln for ln in lines if _DIAGNOSTIC.search(ln)), lines[-1] if lines else "no output")
+    first = first.replace(str(directory) + "/", "")
+    return f"building {target} failed: {first}"
+
+
+def make(directory: Path, target: str | list[str], extra: list[str] | None = None, timeout: int = 600) -> None:
+    """Run the project's Makefile for ``target`` (one or several); a failure is one line
+    (ToolchainError, or FitError when the linker's memory regions overflow)."""
+    targets = [target] if isinstance(target, str) else list(target)
+    cmd = ["make", "-s", "-C", str(directory), *targets] + list(extra or [])
+    what = " ".join(targets)
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise ToolchainError("make not found: install make (make setup does)") from None
     except subprocess.TimeoutExpired:
-        raise ToolchainError(f"building {target} in {directory} took more than {timeout} s") from None
+        raise ToolchainError(f"building {what} in {directory} took more than {timeout} s") from None
     if r.returncode != 0:
-        text = (r.stdout + r.stderr).strip()
-        hint = ""
-        if "region" in text and "overflowed" in text:
-            hint = "\nthe model does not fit the board's memory (see the board file's [memory])"
-        tail = "\n".join(text.splitlines()[-25:])
-        raise ToolchainError(f"building {target} in {directory} failed:\n{tail}{hint}")
+        text = r.stdout + r.stderr
+        msg = build_failure(text, what, Path(directory))
+        raise (FitError if _OVERFLOW.search(text) else ToolchainError)(msg)
 
 
 def build(model: EnnModel, board: Board, directory: Path, cflags: str = "") -> BuildResult:
@@ -116,7 +136,13 @@ def build(model: EnnModel, board: Board, directory: Path, cflags: str = "") -> B
         target = "runner"
     render_model(model, directory, board, command=f"edgenn run --board {board.name}")
     extra = [f"CFLAGS={cflags}"] if cflags else []
-    make(directory, target, extra)
+    try:
+        make(directory, target, extra)
+    except FitError as e:
+        # The linker only says by how much; the fit check says what the firmware is made of.
+        from edgenn.fit import overflow_error
+
+        raise overflow_error(model, board, e) from None
     return BuildResult(directory, directory / target, board)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from edgenn.boards import get_board
-from edgenn.codegen.generate import render_model
+from edgenn.codegen.generate import TEST_APP, render_library, render_model
 from edgenn.converter.graph import Graph, IOInfo, QParams
 from edgenn.converter.lower import to_enn
 from edgenn.format.enn import EnnModel, from_bytes, to_bytes
@@ -137,8 +137,8 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
     """Compile every model into one host program and run each on its inputs."""
     host = get_board("host")
     for m in models:
-        render_model(m, workdir / m.name, host, kernel_prefix="enn_", harness=False)
-    includes = "\n".join(f'#include "{m.name}/model.h"' for m in models)
+        render_library(m, workdir / m.name, host, kernel_prefix="enn_")
+    includes = "\n".join(f'#include "{m.name}/src/{m.name}.h"' for m in models)
     table = ",\n".join(f"    {{ {m.name}_invoke, {_io_bytes(m, m.inputs)}u, {_io_bytes(m, m.outputs)}u }}" for m in models)
     (workdir / "driver.c").write_text(_DRIVER % {
         "includes": includes, "table": table,
@@ -147,10 +147,10 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
     # share one prefix and include guard): far faster than compiling hundreds of files.
     unity = ['#include "driver.c"']
     for m in models:
-        unity += [f'#include "{m.name}/model.c"', f'#include "{m.name}/weights.c"']
+        unity += [f'#include "{m.name}/src/{m.name}.c"', f'#include "{m.name}/src/{m.name}_weights.c"']
     kernels: dict[str, str] = {}
     for m in models:
-        for p in sorted((workdir / m.name / "kernels").glob("*.c")):
+        for p in sorted((workdir / m.name / "src" / "kernels").glob("*.c")):
             kernels.setdefault(p.name, str(p.relative_to(workdir)))
     (workdir / "unity.c").write_text("\n".join(unity) + "\n")
     cmd = ["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-o", "driver", "unity.c"] + list(kernels.values())
@@ -184,7 +184,7 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
 
 _FW_DRIVER = r"""
 /* Op-test firmware: every case's samples from in.bin through the case's model, outputs to
- * out.bin, over semihosting (harness/startup.c: vector table, semihosting calls, exit status). */
+ * out.bin, over semihosting (test_app/startup.c: vector table, semihosting calls, exit status). */
 #include <stdint.h>
 %(includes)s
 
@@ -285,7 +285,7 @@ def _unpack_outputs(models: list[EnnModel], inputs: list[list[np.ndarray]], raw:
 def run_firmware(workdir: Path, board, sources: list[str], startup: Path, link: Path, defines: list[str] = (),
                  timeout: float = 300) -> None:
     """Compile C sources (relative to workdir) with the board's compiler and flags at -O2, link them
-    with a generated firmware harness's start-up code and linker script, and run the firmware in
+    with a generated test application's start-up code and linker script, and run the firmware in
     QEMU from workdir (semihosting files are relative to it); asserts a clean exit."""
     from edgenn.emulation import backends as be
 
@@ -309,10 +309,10 @@ def run_firmware(workdir: Path, board, sources: list[str], startup: Path, link: 
 
 
 def firmware_harness(board, workdir: Path, model: EnnModel) -> tuple[Path, Path]:
-    """startup.c and the linker script of the generated firmware harness for ``board``."""
+    """startup.c and the linker script of the generated test application (test_app/) for ``board``."""
     render_model(model, workdir / "fw", board, kernel_prefix="enn_", harness=True)
-    link = workdir / "fw" / "harness" / ("link_qemu.ld" if board.separate_emu_firmware else "link.ld")
-    return workdir / "fw" / "harness" / "startup.c", link
+    app = workdir / "fw" / TEST_APP
+    return app / "startup.c", app / ("link_qemu.ld" if board.separate_emu_firmware else "link.ld")
 
 
 def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: Path,
@@ -321,16 +321,16 @@ def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workd
 
     The kernels are built with the board's own compiler and flags at the generated Makefile's
     level (-O2), so they take the board's code paths (DSP, Helium); the start-up code and linker
-    script are the generated firmware harness's (templates/harness)."""
+    script are the generated test application's (templates/test_app)."""
     b = get_board(board)
     assert b.kind == "baremetal" and b.emulated, f"{board} is not an emulated bare-metal board"
     for tool in (b.cc, "qemu-system-arm"):
         assert shutil.which(tool), f"{tool} not found (make setup installs it)"
     for m in models:
-        render_model(m, workdir / m.name, b, kernel_prefix="enn_", harness=False)
-    # The generated harness of the first case supplies startup.c and the linker script.
+        render_library(m, workdir / m.name, b, kernel_prefix="enn_")
+    # The generated test application of the first case supplies startup.c and the linker script.
     _, link = firmware_harness(b, workdir, models[0])
-    includes = "\n".join(f'#include "{m.name}/model.h"' for m in models)
+    includes = "\n".join(f'#include "{m.name}/src/{m.name}.h"' for m in models)
     table = ",\n".join(f"    {{ {m.name}_invoke_arena, {_io_bytes(m, m.inputs)}u, {_io_bytes(m, m.outputs)}u }}"
                        for m in models)
     (workdir / "driver.c").write_text(_FW_DRIVER % {
@@ -339,11 +339,11 @@ def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workd
         "max_out": max(_io_bytes(m, m.outputs) for m in models)})
     unity = ['#include "driver.c"']
     for m in models:
-        unity += [f'#include "{m.name}/model.c"', f'#include "{m.name}/weights.c"']
+        unity += [f'#include "{m.name}/src/{m.name}.c"', f'#include "{m.name}/src/{m.name}_weights.c"']
     (workdir / "unity.c").write_text("\n".join(unity) + "\n")
     kernels: dict[str, str] = {}
     for m in models:
-        for p in sorted((workdir / m.name / "kernels").glob("*.c")):
+        for p in sorted((workdir / m.name / "src" / "kernels").glob("*.c")):
             kernels.setdefault(p.name, str(p.relative_to(workdir)))
     defines = [f"-D{m.name.upper()}_NO_STATIC_ARENA" for m in models]
     (workdir / "in.bin").write_bytes(_pack_inputs(inputs))
