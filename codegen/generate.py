@@ -58,11 +58,18 @@ def cint(v: Any) -> str:
     return str(v)
 
 
+#: C literals of every int8 value, indexed by value + 128 (weights are mostly int8: a lookup is
+#: much faster than formatting millions of numbers one by one).
+_INT8_LITERALS = [str(v) for v in range(-128, 128)]
+
+
 def carray(values: Any, per_line: int = 16) -> str:
     """Comma-separated C initializer, wrapped for readability."""
     flat = np.asarray(values).reshape(-1)
     if flat.dtype.kind == "f":
         items = [repr(float(v)) + "f" for v in flat]
+    elif flat.dtype == np.int8:
+        items = np.asarray(_INT8_LITERALS)[flat.astype(np.int16) + 128].tolist()
     else:
         items = [cint(v) for v in flat.tolist()]
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]

@@ -14,13 +14,14 @@ cd "$(dirname "$0")/.."
 
 # Bare-metal Arm compiler + newlib, QEMU (system and user mode), and Linux cross compilers for
 # 64- and 32-bit Arm with their libc (libc6-dev-armhf-cross must be named: it is only recommended);
-# cppcheck lints the C kernels (tests/test_c_kernels.py).
+# cppcheck lints the C kernels (tests/test_c_kernels.py); arduino-builder builds the generated
+# libraries as Arduino libraries (tests/test_library_layouts.py).
 APT_PACKAGES=(
     gcc-arm-none-eabi libnewlib-arm-none-eabi
     qemu-system-arm qemu-user
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-    cmake cppcheck flatbuffers-compiler
+    cmake cppcheck flatbuffers-compiler arduino-builder
 )
 PYTHON=${PYTHON:-python3}
 VENV=.venv

@@ -58,6 +58,22 @@ def mlperf_model(key: str):
     return convert(str(path), None, ConvertOptions(progress=False))
 
 
+@lru_cache(maxsize=None)
+def conv_model():
+    """A one-operator conv2d model (op-test style), different from digits' convolutions: with digits,
+    two libraries that share a kernel."""
+    from harness import Case, T, build_model
+
+    rng = np.random.default_rng(7)
+    w = rng.integers(-127, 128, size=(12, 3, 3, 4)).astype(np.int8)
+    ws = rng.uniform(0.002, 0.02, size=12).astype(np.float32)
+    b = rng.integers(-3000, 3000, size=12).astype(np.int32)
+    case = Case("conv2d", [T((1, 9, 7, 4), 0.05, 3), T(w.shape, ws, 0, w, axis=0), T((12,), 0.05 * ws, 0, b, "int32")],
+                [T((1, 5, 4, 12), 0.2, -7)],
+                {"stride": (2, 2), "dilation": (1, 1), "pads": (1, 1, 1, 1), "groups": 1, "act": (0.0, None)})
+    return build_model(case, "conv")
+
+
 def model(key: str):
     return digits_model() if key == "digits" else mlperf_model(key)
 

@@ -11,13 +11,13 @@ import sys
 import numpy as np
 import pytest
 
-from boards_common import assert_same_bytes, digits_inputs, digits_model, random_inputs, require, require_board
+from boards_common import assert_same_bytes, conv_model, digits_inputs, digits_model, random_inputs, require, \
+    require_board
 from edgenn.boards import get_board
 from edgenn.codegen.generate import library_dir, render_library
 from edgenn.emulation import backends
 from edgenn.format import enn
 from edgenn.runtime_py.interpreter import Interpreter
-from harness import Case, T, build_model
 
 SAMPLES = 8
 
@@ -48,18 +48,6 @@ int main(void)
     return 0;
 }
 """
-
-
-def conv_model():
-    """A one-operator conv2d model (op-test style), different from digits' convolutions."""
-    rng = np.random.default_rng(7)
-    w = rng.integers(-127, 128, size=(12, 3, 3, 4)).astype(np.int8)
-    ws = rng.uniform(0.002, 0.02, size=12).astype(np.float32)
-    b = rng.integers(-3000, 3000, size=12).astype(np.int32)
-    case = Case("conv2d", [T((1, 9, 7, 4), 0.05, 3), T(w.shape, ws, 0, w, axis=0), T((12,), 0.05 * ws, 0, b, "int32")],
-                [T((1, 5, 4, 12), 0.2, -7)],
-                {"stride": (2, 2), "dilation": (1, 1), "pads": (1, 1, 1, 1), "groups": 1, "act": (0.0, None)})
-    return build_model(case, "conv")
 
 
 def defined_globals(nm: str, path) -> set[str]:
