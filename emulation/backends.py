@@ -31,8 +31,8 @@ from edgenn.format.enn import EnnModel
 
 BACKENDS = ("python", "host", "qemu")
 
-#: Exit statuses of the generated runner (harness/main_host.c) and firmware (harness/main_fw.c,
-#: harness/startup.c). Keep in sync with the templates. 128 + N is CPU exception N (firmware).
+#: Exit statuses of the generated runner (test_app/main_host.c) and firmware (test_app/main_fw.c,
+#: test_app/startup.c). Keep in sync with the templates. 128 + N is CPU exception N (firmware).
 STATUS = {2: "usage error", 3: "cannot open inputs.bin", 4: "cannot open outputs.bin",
           5: "inputs.bin is not a whole number of samples", 6: "read error on inputs.bin",
           7: "inference failed", 8: "write error on outputs.bin",

@@ -362,3 +362,40 @@ def test_run_and_validate_take_a_board(tmp_path):
     assert_one_line_error(r, "--board rpi3 needs --backend qemu")
     r = edgenn("run", enn_path, "-i", tmp_path / "x.npy", "-o", tmp_path / "h.npy", "--board", "nope")
     assert_one_line_error(r, "unknown board")
+
+
+def test_one_truth_about_fit_from_analyze_to_make(tmp_path):
+    """A model whose library fits the STM32F446RE's 128 KB of RAM but whose test firmware does not
+    (8 KB of stack reserved): analyze says so and why, generate refuses it in one line (nothing
+    written), --force writes it with a warning, and the linker's overflow is the same number of
+    bytes; running it on the board (`run`, as `validate` does) fails in one line."""
+    from boards_common import ram_model
+    from edgenn.format import enn
+
+    b = get_board("stm32f446re")
+    require(b.cc, "make")
+    m = ram_model((b.ram_bytes - 4096) // 4)
+    p = tmp_path / "ramfill.enn"
+    enn.save(m, p)
+    r = edgenn("analyze", p, "--board", b.name, "--json")
+    fit = json.loads(r.stdout)["board"]
+    lib = fit["libraries"][0]
+    assert lib["ram"] <= b.ram_bytes < fit["ram_used"] and not fit["fits"], fit
+    assert fit["ram_used"] - fit["firmware"]["stack_reserved"] < b.ram_bytes  # the stack reservation tips it over
+    r = edgenn("analyze", p, "--board", b.name)
+    assert "does NOT fit" in r.stdout and "library alone" in r.stdout, r.stdout
+    out = tmp_path / "proj"
+    r = edgenn("generate", p, "--board", b.name, "-o", out)
+    line = assert_one_line_error(r, "does not fit stm32f446re", "RAM", "B over", "library alone", "--force")
+    assert not out.exists()
+    over = int(re.search(r"([\d,]+) B over", line).group(1).replace(",", ""))
+    assert over == fit["ram_over"]
+    r = edgenn("generate", p, "--board", b.name, "-o", out, "--force")
+    assert r.returncode == 0 and "warning" in r.stderr and f"{over:,} B over" in r.stderr, r.stderr
+    r = subprocess.run(["make", "-s", "-C", str(out), "firmware.elf"], capture_output=True, text=True)
+    assert r.returncode != 0
+    assert int(re.search(r"region `RAM' overflowed by (\d+) bytes", r.stderr).group(1)) == over
+    x = tmp_path / "x.npy"
+    np.save(x, np.zeros((1, 1, 1, 4), np.int8))
+    r = edgenn("run", p, "-i", x, "-o", tmp_path / "y.npy", "--board", b.name)
+    assert_one_line_error(r, "does not fit stm32f446re", f"{over:,} B over")
