@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -48,17 +47,6 @@ def tflm_min_arena(path: Path, lo: int = 512, hi: int = 1 << 20) -> int:
     return hi
 
 
-def flash_bytes(model) -> dict:
-    from edgenn.boards import get_board
-    from edgenn.emulation.backends import build
-    from edgenn.emulation.size import library_size
-
-    board = get_board("mps2-an386")
-    with tempfile.TemporaryDirectory() as tmp:
-        res = build(model, board, Path(tmp) / model.name)
-        return library_size(res.directory, board, model.name)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-tflm", action="store_true", help="skip the (slow) TFLM arena bisection")
@@ -73,8 +61,8 @@ def main() -> None:
         fit = fit_report(m, "mps2-an386")
         rows.append([key, f"{m.arena_bytes:,}", f"{tflm:,}" if tflm else "-", f"{lb:,}",
                      f"{m.arena_bytes / tflm:.2f}" if tflm else "-", f"{m.arena_bytes / lb:.2f}",
-                     f"{fit['ram_used']:,} ({fit['stack_bytes']:,})", m.plan["planner"]])
-        size = flash_bytes(m)
+                     f"{fit['libraries'][0]['ram']:,} ({fit['stack_bytes']:,})", m.plan["planner"]])
+        size = fit["libraries"][0]
         weights = sum(t.nbytes for t in m.tensors if t.is_const)
         tfl = (MLPERF_DIR / fname).stat().st_size
         frows.append([key, f"{size['flash']:,}", f"{weights:,}", f"{size['flash'] - weights:,}", f"{tfl:,}",
@@ -88,8 +76,8 @@ def main() -> None:
     lb = int(m.plan["lower_bound_bytes"])
     fit = fit_report(m, "mps2-an386")
     rows.append(["digits (example)", f"{m.arena_bytes:,}", "-", f"{lb:,}", "-", f"{m.arena_bytes / lb:.2f}",
-                 f"{fit['ram_used']:,} ({fit['stack_bytes']:,})", m.plan["planner"]])
-    size = flash_bytes(m)
+                 f"{fit['libraries'][0]['ram']:,} ({fit['stack_bytes']:,})", m.plan["planner"]])
+    size = fit["libraries"][0]
     weights = sum(t.nbytes for t in m.tensors if t.is_const)
     frows.append(["digits (example)", f"{size['flash']:,}", f"{weights:,}", f"{size['flash'] - weights:,}",
                   f"{(ex / 'model.onnx').stat().st_size:,} (float ONNX)", "-"])

@@ -29,16 +29,6 @@ def measure(paths: list[Path], board: Board) -> dict[str, int]:
     return {"text": text, "data": data, "bss": bss, "flash": text + data, "static_ram": data + bss}
 
 
-def library_size(directory: Path, board: Board, model_name: str) -> dict[str, int]:
-    """Size of the model library alone (weights, parameters, kernels, static arena in bss)."""
-    lib = Path(directory) / f"lib{model_name}.a"
-    if not lib.exists():
-        from edgenn.emulation.backends import make
-
-        make(Path(directory), f"lib{model_name}.a")
-    return measure([lib], board)
-
-
 # ---- the library built for a board: code, data and stack, measured ----
 
 #: Stack allowed for a function compiled elsewhere (a libgcc helper such as __aeabi_lmul: small

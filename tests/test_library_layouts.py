@@ -76,25 +76,39 @@ def project(models, board: str, root: Path) -> Path:
     return render_project(models, root, get_board(board))
 
 
+def program_text(template: str, call: str, include: str, models) -> str:
+    """A test program from its template: the headers, one loop per model (SAMPLES samples), and
+    buffers for the largest input and output."""
+    calls = "".join(call % {"n": SAMPLES, "P": m.name.upper() + "_", "p": m.name + "_"} for m in models)
+    return template % {"includes": "\n".join(include % m.name for m in models), "calls": calls,
+                       "max_in": max(sum(m.tensors[d.tensor].nbytes for d in m.inputs) for m in models),
+                       "max_out": max(sum(m.tensors[d.tensor].nbytes for d in m.outputs) for m in models)}
+
+
 def host_main(models) -> str:
-    calls = "".join(_CALL % {"n": SAMPLES, "P": m.name.upper() + "_", "p": m.name + "_"} for m in models)
-    return _HOST_MAIN % {"includes": "\n".join(f'#include "{m.name}.h"' for m in models), "calls": calls,
-                         "max_in": max(sum(m.tensors[d.tensor].nbytes for d in m.inputs) for m in models),
-                         "max_out": max(sum(m.tensors[d.tensor].nbytes for d in m.outputs) for m in models)}
+    return program_text(_HOST_MAIN, _CALL, '#include "%s.h"', models)
 
 
-def check_host_program(exe: Path, models, inputs) -> None:
-    blob = b"".join(np.ascontiguousarray(xs[0]).tobytes() for xs in inputs)
-    r = subprocess.run([str(exe)], input=blob, capture_output=True, timeout=120)
-    assert r.returncode == 0, r.stderr[-2000:]
+def sequential_blob(inputs) -> bytes:
+    """Every model's SAMPLES samples, one model after the other."""
+    return b"".join(np.ascontiguousarray(xs[0]).tobytes() for xs in inputs)
+
+
+def check_sequential(models, inputs, data: bytes, what: str) -> None:
+    """Outputs of every model's samples, one model after the other, equal runtime_py's."""
     off = 0
     for m, xs in zip(models, inputs):
         want = Interpreter(m).invoke(*xs)
         n = want[0].nbytes
-        assert_same_bytes(f"{m.name} in {exe.name}", want,
-                          [np.frombuffer(r.stdout[off:off + n], np.int8).reshape(want[0].shape)])
+        assert_same_bytes(f"{m.name} in {what}", want, [np.frombuffer(data[off:off + n], np.int8).reshape(want[0].shape)])
         off += n
-    assert off == len(r.stdout)
+    assert off == len(data)
+
+
+def check_host_program(exe: Path, models, inputs) -> None:
+    r = subprocess.run([str(exe)], input=sequential_blob(inputs), capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    check_sequential(models, inputs, r.stdout, exe.name)
 
 
 def copy_libraries(models, proj: Path, dest: Path) -> None:
@@ -109,12 +123,17 @@ def run(cmd: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedPr
     return r
 
 
+def host_app(models, tmp_path: Path, libraries: str) -> Path:
+    """A user's project folder for this computer: main.c, and the libraries copied into ``libraries``."""
+    app = tmp_path / "app"
+    copy_libraries(models, project(models, "host", tmp_path / "gen"), app / libraries)
+    (app / "main.c").write_text(host_main(models))
+    return app
+
+
 def test_library_folder_in_a_cmake_project(models, inputs, tmp_path):
     require("cmake", "gcc")
-    proj = project(models, "host", tmp_path / "gen")
-    app = tmp_path / "app"
-    copy_libraries(models, proj, app / "third_party")
-    (app / "main.c").write_text(host_main(models))
+    app = host_app(models, tmp_path, "third_party")
     (app / "CMakeLists.txt").write_text(
         "cmake_minimum_required(VERSION 3.13)\nproject(app C)\n"
         + "".join(f"add_subdirectory(third_party/{m.name})\n" for m in models)
@@ -127,10 +146,7 @@ def test_library_folder_in_a_cmake_project(models, inputs, tmp_path):
 
 def test_library_folder_in_a_makefile_project(models, inputs, tmp_path):
     require("make", "gcc")
-    proj = project(models, "host", tmp_path / "gen")
-    app = tmp_path / "app"
-    copy_libraries(models, proj, app / "lib")
-    (app / "main.c").write_text(host_main(models))
+    app = host_app(models, tmp_path, "lib")
     mk = "".join(f"include lib/{m.name}/{m.name}.mk\n" for m in models)
     srcs = " ".join(f"$({m.name.upper()}_SRCS)" for m in models)
     flags = " ".join(f"$({m.name.upper()}_CFLAGS)" for m in models)
@@ -243,16 +259,8 @@ _SKETCH_CALL = r"""    for (int s = 0; s < %(n)d; s++) {
 def firmware_outputs(models, inputs, elf: Path, workdir: Path) -> None:
     """Run ``elf`` on mps2-an386 with inputs.bin (every model's samples in turn) and check outputs.bin."""
     b = get_board("mps2-an386")
-    blob = b"".join(np.ascontiguousarray(xs[0]).tobytes() for xs in inputs)
-    res = backends.run_raw(backends.BuildResult(workdir, elf, b), blob, timeout=120)
-    off = 0
-    for m, xs in zip(models, inputs):
-        want = Interpreter(m).invoke(*xs)
-        n = want[0].nbytes
-        assert_same_bytes(f"{m.name} in {elf.name}", want,
-                          [np.frombuffer(res.data[off:off + n], np.int8).reshape(want[0].shape)])
-        off += n
-    assert off == len(res.data)
+    res = backends.run_raw(backends.BuildResult(workdir, elf, b), sequential_blob(inputs), timeout=120)
+    check_sequential(models, inputs, res.data, elf.name)
 
 
 @pytest.mark.qemu
@@ -272,11 +280,7 @@ def test_arduino_library_builds_with_arduino_builder(models, inputs, tmp_path):
         shutil.copy(proj / TEST_APP / f, core / f)
     sketch = tmp_path / "sketch" / "models"
     sketch.mkdir(parents=True)
-    calls = "".join(_SKETCH_CALL % {"n": SAMPLES, "P": m.name.upper() + "_", "p": m.name + "_"} for m in models)
-    (sketch / "models.ino").write_text(_SKETCH % {
-        "includes": "\n".join(f"#include <{m.name}.h>" for m in models), "calls": calls,
-        "max_in": max(sum(m.tensors[d.tensor].nbytes for d in m.inputs) for m in models),
-        "max_out": max(sum(m.tensors[d.tensor].nbytes for d in m.outputs) for m in models)})
+    (sketch / "models.ino").write_text(program_text(_SKETCH, _SKETCH_CALL, "#include <%s.h>", models))
     build = tmp_path / "build"
     build.mkdir()
     r = run(["arduino-builder", "-compile", "-hardware", str(tmp_path / "hardware"), "-hardware", "/usr/share/arduino-builder",
