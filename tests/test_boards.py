@@ -399,3 +399,24 @@ def test_one_truth_about_fit_from_analyze_to_make(tmp_path):
     np.save(x, np.zeros((1, 1, 1, 4), np.int8))
     r = edgenn("run", p, "-i", x, "-o", tmp_path / "y.npy", "--board", b.name)
     assert_one_line_error(r, "does not fit stm32f446re", f"{over:,} B over")
+
+
+def test_build_failures_are_one_line(tmp_path):
+    """A failed build names its cause in one line: the regions that overflowed with the bytes, or
+    the first compiler/linker error (paths relative to the project)."""
+    ld = ("/usr/bin/arm-none-eabi-ld: firmware.elf section `.bss' will not fit in region `RAM'\n"
+          "/usr/bin/arm-none-eabi-ld: region `RAM' overflowed by 34328 bytes\n"
+          "/usr/bin/arm-none-eabi-ld: region `FLASH' overflowed by 7 bytes\n"
+          "collect2: error: ld returned 1 exit status\nmake: *** [Makefile:52: firmware.elf] Error 1\n")
+    msg = backends.build_failure(ld, "firmware.elf", tmp_path)
+    assert msg == "firmware.elf does not fit: RAM overflowed by 34,328 B, FLASH overflowed by 7 B " \
+                  "(the linker's memory regions in the linker script)"
+    require("gcc", "make")
+    d = render_model(digits_model(), tmp_path / "p", get_board("host"))
+    src = d / "lib" / "digits" / "src" / "digits.c"
+    src.write_text(src.read_text().replace("return 0;\n}", "return undefined_thing;\n}", 1))
+    with pytest.raises(EdgennError) as e:
+        backends.make(d, "runner")
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("building runner failed: lib/digits/src/digits.c:") \
+        and "undefined_thing" in msg, msg
