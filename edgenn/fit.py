@@ -109,6 +109,13 @@ def fit_report(models: EnnModel | list[EnnModel], board: str | Board, measure: b
     }
 
 
+def stack_over_message(needed: int, path: list[str], reserved: int) -> str:
+    """What is over when the test firmware's deepest stack exceeds the stack it reserves."""
+    via = " -> ".join(path[:4]) + (" -> ..." if len(path) > 4 else "")
+    return (f"stack: the test firmware needs {needed:,} B of stack ({via}), the board file reserves {reserved:,} B "
+            f"(less {STACK_GUARD_BYTES} B of guard), {needed - (reserved - STACK_GUARD_BYTES):,} B over")
+
+
 def explain(r: dict[str, Any]) -> str:
     """Why a report does not fit, in one line (what is over, by how much, and what it is made of)."""
     names = ", ".join(f"'{n}'" for n in r["models"])
@@ -126,9 +133,7 @@ def explain(r: dict[str, Any]) -> str:
                      f"{fw['io_bytes']:,} + stack {fw['stack_reserved']:,} + other {other:,}), has {r['ram_bytes']:,} B, "
                      f"{r['ram_over']:,} B over")
     if r["stack_over"]:
-        parts.append(f"stack: the test firmware needs {fw['stack_needed']:,} B of stack ({' -> '.join(fw['stack_path'][:4])}"
-                     f"{' -> ...' if len(fw['stack_path']) > 4 else ''}), the board file reserves {fw['stack_reserved']:,} B "
-                     f"(less {STACK_GUARD_BYTES} B of guard), {r['stack_over']:,} B over")
+        parts.append(stack_over_message(fw["stack_needed"], fw["stack_path"], fw["stack_reserved"]))
     lib_flash = sum(lib["flash"] for lib in r["libraries"])
     lib_ram = sum(lib["ram"] for lib in r["libraries"])
     alone = ""

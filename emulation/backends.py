@@ -123,10 +123,12 @@ def make(directory: Path, target: str | list[str], extra: list[str] | None = Non
         raise (FitError if _OVERFLOW.search(text) else ToolchainError)(msg)
 
 
-def build(model: EnnModel, board: Board, directory: Path, cflags: str = "") -> BuildResult:
+def build(model: EnnModel, board: Board, directory: Path, cflags: str = "", check_stack: bool = True) -> BuildResult:
     """Generate and compile the runner (host/linux) or firmware (bare metal) for ``board``.
 
-    ``cflags`` are added to the project's own flags (architecture and warnings are kept).
+    ``cflags`` are added to the project's own flags (architecture and warnings are kept). A
+    firmware whose deepest stack (gcc -fcallgraph-info=su, from Reset_Handler) exceeds the stack it
+    reserves is refused (FitError) unless ``check_stack`` is False: it would overflow at run time.
     """
     if board.kind == "baremetal":
         require_tool(board.cc, "install the Arm GNU toolchain (make setup: apt-get install gcc-arm-none-eabi)")
@@ -135,14 +137,23 @@ def build(model: EnnModel, board: Board, directory: Path, cflags: str = "") -> B
         require_tool(board.cc, f"install {board.cc} (make setup)")
         target = "runner"
     render_model(model, directory, board, command=f"edgenn run --board {board.name}")
-    extra = [f"CFLAGS={cflags}"] if cflags else []
+    firmware = board.kind == "baremetal"
+    flags = " ".join(f for f in (cflags, "-fcallgraph-info=su" if firmware else "") if f)
     try:
-        make(directory, target, extra)
+        make(directory, target, [f"CFLAGS={flags}"] if flags else [])
     except FitError as e:
         # The linker only says by how much; the fit check says what the firmware is made of.
         from edgenn.fit import overflow_error
 
         raise overflow_error(model, board, e) from None
+    if firmware and check_stack:
+        from edgenn.emulation.size import stack_of
+        from edgenn.fit import STACK_GUARD_BYTES, stack_over_message
+
+        need, path, _ = stack_of(directory, "Reset_Handler", board.cc)
+        if need > board.stack_bytes - STACK_GUARD_BYTES:
+            raise FitError(f"model '{model.name}' does not fit {board.name} (measured): "
+                           + stack_over_message(need, path, board.stack_bytes))
     return BuildResult(directory, directory / target, board)
 
 

@@ -106,7 +106,10 @@ def symbol_values(elf: Path, board: Board, names: list[str]) -> dict[str, int]:
     return values
 
 
-def _stack_of(texts: list[str], entry: str, cc: str) -> tuple[int, list[str], list[str]]:
+def stack_of(directory: Path, entry: str, cc: str) -> tuple[int, list[str], list[str]]:
+    """Deepest stack under ``entry`` from the -fcallgraph-info=su files (.ci) in ``directory``:
+    (bytes, path, unknown callees)."""
+    texts = [p.read_text(errors="replace") for p in Path(directory).rglob("*.ci")]
     frames, calls = parse_callgraph(texts)
     if entry not in frames:
         raise ToolchainError(f"no stack usage for {entry} from {cc} -fcallgraph-info")
@@ -144,15 +147,13 @@ def measure_project(models: list, board: Board, directory: Path | None = None, f
         make(d, targets, extra)
         libraries = []
         for n in names:
-            texts = [p.read_text(errors="replace") for p in library_dir(d, n).rglob("*.ci")]
-            stack, path, unknown = _stack_of(texts, f"{n}_invoke", board.cc)
+            stack, path, unknown = stack_of(library_dir(d, n), f"{n}_invoke", board.cc)
             libraries.append({**measure([d / f"lib{n}.a"], board), "stack": stack, "stack_path": path,
                               "stack_unknown": unknown})
         res: dict[str, Any] = {"libraries": libraries, "firmware": None}
         if firmware:
             elf = d / "firmware.elf"
-            texts = [p.read_text(errors="replace") for p in d.rglob("*.ci")]
-            stack, path, unknown = _stack_of(texts, "Reset_Handler", board.cc)
+            stack, path, unknown = stack_of(d, "Reset_Handler", board.cc)
             used = symbol_values(elf, board, ["__flash_used__", "__ram_used__"])
             res["firmware"] = {**measure([elf], board), "flash_used": used["__flash_used__"],
                                "ram_used": used["__ram_used__"], "stack_reserved": board.stack_bytes,
