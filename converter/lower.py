@@ -10,7 +10,7 @@ from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import call
 from edgenn.errors import EdgennError
 from edgenn.format import weight_codecs
-from edgenn.format.enn import EnnIO, EnnModel, EnnOp, EnnTensor
+from edgenn.format.enn import ACTIVATION_DTYPES, EnnIO, EnnModel, EnnOp, EnnTensor
 from edgenn.runtime_py import memory
 from edgenn.runtime_py.memory import OverlapRule
 
@@ -142,8 +142,9 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
         call(op, g, "prepare")
     original_index = {id(op): i for i, op in enumerate(g.ops)}
     for t in g.tensors.values():
-        if not t.is_const and t.dtype != "int8":
-            raise EdgennError(f"internal: activation {t.name!r} is {t.dtype}, expected int8 after quantization")
+        if not t.is_const and t.dtype not in ACTIVATION_DTYPES:
+            raise EdgennError(f"internal: activation {t.name!r} is {t.dtype}, expected one of "
+                              f"{', '.join(ACTIVATION_DTYPES)} after quantization")
     plan = plan_graph(g)
     offsets = {b.name: b.offset for b in plan.buffers}
 

@@ -187,7 +187,7 @@ class TfliteImporter:
             if b > 0:
                 buf = self.model.Buffers(b)
                 if buf.DataLength():
-                    if dtype not in ("int8", "int32", "uint8", "int16", "int64", "float32"):
+                    if dtype not in ("int8", "int32", "uint8", "int16", "int64", "float32", "bool"):
                         raise UnsupportedOpError(f"{self.source}: constant tensor {name!r} has type {dtype}")
                     raw = buf.DataAsNumpy()
                     want = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
@@ -307,9 +307,10 @@ class TfliteImporter:
                                              + FLOAT_MODEL_HINT)
         for io in self.g.inputs + self.g.outputs:
             t = self.g.tensors[io.tensor]
-            if t.dtype != "int8" or t.quant is None:
-                raise UnsupportedOpError(f"{self.source}: model input/output {io.source_name!r} is {t.dtype}; only int8 "
-                                         "(or float32 with QUANTIZE/DEQUANTIZE at the boundary) is supported")
+            if not ((t.dtype == "int8" and t.quant is not None) or (t.dtype in ("bool", "int32") and t.quant is None)):
+                raise UnsupportedOpError(f"{self.source}: model input/output {io.source_name!r} is {t.dtype}"
+                                         f"{' (quantized)' if t.quant is not None else ''}; only quantized int8, bool, "
+                                         "int32 (or float32 with QUANTIZE/DEQUANTIZE at the boundary) is supported")
 
 
 @lru_cache(maxsize=None)

@@ -80,15 +80,25 @@ def build_model(case: Case, name: str) -> EnnModel:
     return from_bytes(to_bytes(model))
 
 
+def random_values(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Random values of an activation: int8 over the whole range, bool, or int32 in -1000..1000."""
+    if dtype == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    if dtype == "int32":
+        return rng.integers(-1000, 1001, size=shape).astype(np.int32)
+    return rng.integers(-128, 128, size=shape, dtype=np.int16).astype(np.int8)
+
+
 def random_inputs(model: EnnModel, n: int, rng: np.random.Generator, extremes: bool = True) -> list[np.ndarray]:
-    """n samples per input; the first two are all -128 and all 127 when ``extremes``."""
+    """n samples per input; for int8 inputs the first two are all -128 and all 127 when ``extremes``
+    (bool inputs: all false and all true)."""
     xs = []
     for d in model.inputs:
         t = model.tensors[d.tensor]
-        x = rng.integers(-128, 128, size=(n,) + tuple(t.shape), dtype=np.int16).astype(np.int8)
-        if extremes and n >= 3:
-            x[0] = -128
-            x[1] = 127
+        x = random_values(rng, t.dtype, (n,) + tuple(t.shape))
+        if extremes and n >= 3 and t.dtype in ("int8", "bool"):
+            x[0] = -128 if t.dtype == "int8" else False
+            x[1] = 127 if t.dtype == "int8" else True
         xs.append(x)
     return xs
 
