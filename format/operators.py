@@ -35,6 +35,15 @@ OPERATORS: dict[str, int] = {
     "tanh": 16,
     "leaky_relu": 17,
     "hard_swish": 18,
+    "sub": 19,
+    "squared_difference": 20,
+    "maximum_minimum": 21,
+    "compare": 22,
+    "select": 23,
+    "prelu": 24,
+    "add_n": 25,
+    "lut": 26,
+    "log_softmax": 27,
 }
 
 

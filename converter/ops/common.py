@@ -46,6 +46,34 @@ def act_range(op: Op, y_quant: QParams) -> tuple[int, int]:
     return int(act_min), int(act_max)
 
 
+def multiplier_smaller_than_one(op: Op, what: str, real: float) -> tuple[int, int]:
+    """TFLite QuantizeMultiplierSmallerThanOneExp, with a user error instead of an abort."""
+    if not 0.0 < real < 1.0:
+        raise EdgennError(f"{op.type} '{op.name}': {what} multiplier {real!r} is outside (0, 1); "
+                          "the scales of the inputs and the output are incompatible")
+    m, s = quantize_multiplier(real)
+    if s > 0:
+        raise EdgennError(f"{op.type} '{op.name}': {what} multiplier {real!r} rounds to 1.0")
+    return m, s
+
+
+def common_scale_options(op: Op, q1: QParams, q2: QParams, left_shift: int, float32: bool = False) -> dict[str, int]:
+    """TFLM's rescaling of two inputs to a common fixed-point scale (ADD, SUB, SQUARED_DIFFERENCE):
+    offsets -zero point and multipliers s_i / (2 max(s1, s2)), in double (ADD) or float32
+    arithmetic (SUB). Returns the options left_shift and input{1,2}_offset / _multiplier / _shift."""
+    if float32:
+        f = np.float32
+        twice_max = f(2) * max(f(q1.s), f(q2.s))
+        r1, r2 = float(f(f(q1.s) / twice_max)), float(f(f(q2.s) / twice_max))
+    else:
+        twice_max = 2.0 * max(q1.s, q2.s)
+        r1, r2 = q1.s / twice_max, q2.s / twice_max
+    m1, s1 = multiplier_smaller_than_one(op, "input 1", r1)
+    m2, s2 = multiplier_smaller_than_one(op, "input 2", r2)
+    return {"left_shift": left_shift, "input1_offset": -q1.zp, "input1_multiplier": m1, "input1_shift": s1,
+            "input2_offset": -q2.zp, "input2_multiplier": m2, "input2_shift": s2}
+
+
 def broadcast_shape(op: Op, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     """The numpy broadcast of two shapes, or a one-line error naming the operator."""
     r = max(len(a), len(b))
@@ -60,16 +88,18 @@ def broadcast_shape(op: Op, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int
 
 
 def check_binary_shapes(op: Op, g: Graph) -> None:
-    """Inputs must broadcast to exactly the output shape, with rank <= BINARY_MAX_RANK."""
-    a = g.tensors[op.inputs[0]].shape
-    b = g.tensors[op.inputs[1]].shape
+    """Inputs must broadcast to exactly the output shape, with rank <= BINARY_MAX_RANK (any number
+    of inputs: select has three)."""
+    shapes = [tuple(g.tensors[t].shape) for t in op.inputs]
     y = g.tensors[op.outputs[0]].shape
-    if max(len(a), len(b), len(y)) > BINARY_MAX_RANK:
+    if max(len(s) for s in shapes + [tuple(y)]) > BINARY_MAX_RANK:
         raise UnsupportedOpError(f"{op.type} '{op.name}': tensors of rank > {BINARY_MAX_RANK} are not supported")
-    want = broadcast_shape(op, a, b)
+    want = shapes[0]
+    for s in shapes[1:]:
+        want = broadcast_shape(op, want, s)
     if tuple(y) != want:
         raise EdgennError(f"{op.type} '{op.name}': output shape {tuple(y)} is not the broadcast {want} "
-                          f"of the input shapes {tuple(a)} and {tuple(b)}")
+                          f"of the input shapes {' and '.join(str(s) for s in shapes)}")
 
 
 # ---------------------------------------------------------------------- convolutions
@@ -197,3 +227,92 @@ def input_scaling_options(op: Op, x_quant: QParams, integer_bits: int) -> dict[s
         "input_multiplier": mult,
         "input_left_shift": shift,
     }
+
+
+# ---------------------------------------------------------------------- lookup tables
+
+def populate_table(op: Op, x_quant: QParams, y_quant: QParams, transform, float32: bool = True) -> np.ndarray:
+    """The int8 -> int8 table of a function (TFLM PopulateLookupTable, as its ELU builds in Prepare):
+    every input value dequantized, transformed, divided by the output scale, rounded half away from
+    zero, offset by the output zero point and saturated.
+
+    ``float32``: TFLM's arithmetic (float32 products; ``transform`` takes and returns float32 arrays);
+    otherwise every step in float64 (edgenn's own functions, which TFLM does not have).
+    """
+    v = np.arange(-128, 128, dtype=np.int64) - x_quant.zp
+    if float32:
+        f = np.float32
+        x = f(x_quant.s) * v.astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = np.asarray(transform(x), np.float32) * (f(1) / f(y_quant.s))
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = np.asarray(transform(float(x_quant.s) * v.astype(np.float64)), np.float64) / float(y_quant.s)
+    if np.any(np.isnan(y)):
+        raise EdgennError(f"{op.type} '{op.name}': the function is not defined on the input range")
+    r = np.sign(y) * np.floor(np.abs(y) + 0.5)
+    return np.clip(np.clip(r, -1e9, 1e9) + y_quant.zp, -128, 127).astype(np.int64)
+
+
+# ---------------------------------------------------------------------- ONNX import
+
+def onnx_operands(imp, node, names: list[str]) -> tuple[list[str], tuple[int, ...]]:
+    """The IR tensors of an elementwise ONNX node's operands (numpy broadcasting), all in the stored
+    layout of its first activation operand, and that layout. Constants are broadcast against that
+    activation (``channel_const``); every activation must have the output's rank."""
+    acts = [n for n in names if not imp.is_const(n)]
+    if not acts:
+        imp.fail("needs at least one operand that is not a constant")
+    ref = acts[0]
+    out_rank = len(imp.shapes[node.output[0]])
+    lay = imp.layout(ref)
+    res = []
+    for k, name in enumerate(names):
+        if imp.is_const(name):
+            c = np.asarray(imp.const(name))
+            if c.dtype.kind == "f":
+                if not np.all(np.isfinite(c)):
+                    imp.fail(f"constant operand '{name}' contains NaN or Inf")
+                c = c.astype(np.float32)
+            elif c.dtype.kind != "b":
+                c = c.astype(np.float32)
+            if c.ndim > out_rank:
+                imp.fail(f"constant operand '{name}' has a higher rank than the output")
+            if len(imp.shape(ref)) != out_rank:
+                imp.fail("a constant operand broadcasts the activation to a higher rank")
+            res.append(imp.g.add_const(f"{node.output[0]}_operand{k}", imp.channel_const(c, ref)).name)
+        else:
+            if len(imp.shape(name)) != out_rank:
+                imp.fail("operands of different rank are not supported")
+            res.append(imp.get(name, lay))
+    return res, lay
+
+
+def onnx_softmax(imp, node, op_type: str, **attrs) -> None:
+    """Softmax / LogSoftmax on any axis: the kernels work on the last stored axis, so the input is
+    taken in a layout with the axis last (its stored layout when it already is; else a transpose).
+    Before opset 13 the operator works on the input flattened to 2-D at ``axis`` (default 1): when
+    the axes after it are not all 1, the input is reshaped to (rows, depth) and back."""
+    shape = imp.shape(node.input[0])
+    rank = len(shape)
+    if rank == 0:
+        imp.fail("a scalar input is not supported")
+    axis = int(imp.attr(node, "axis", -1 if imp.opset >= 13 else 1))
+    if not -rank <= axis < rank:
+        imp.fail(f"axis {axis} is out of range for rank {rank}")
+    axis %= rank
+    if imp.opset < 13 and any(d != 1 for d in shape[axis + 1:]):
+        rows, depth = int(np.prod(shape[:axis], dtype=np.int64)), int(np.prod(shape[axis:], dtype=np.int64))
+        flat = imp.g.add_tensor(imp.g.unique(f"{node.output[0]}_2d_in"), (rows, depth))
+        imp.add("reshape", [imp.get(node.input[0])], [flat.name])
+        res = imp.g.add_tensor(imp.g.unique(f"{node.output[0]}_2d"), (rows, depth))
+        imp.add(op_type, [flat.name], [res.name], **attrs)
+        imp.add("reshape", [res.name], [imp.new_output(node.output[0])])
+        return
+    if imp.opset < 13:  # trailing 1s: the last axis of extent > 1 is the same softmax
+        axis = max(i for i in range(axis, rank) if i == axis or shape[i] != 1)
+    lay = imp.layout(node.input[0])
+    if lay[-1] != axis:
+        lay = tuple(i for i in range(rank) if i != axis) + (axis,)
+    x = imp.get(node.input[0], lay)
+    imp.add(op_type, [x], [imp.new_output(node.output[0], lay)], **attrs)

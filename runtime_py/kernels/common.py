@@ -1,13 +1,15 @@
 """Helpers shared by several numpy kernels: exact per-channel requantization, padded inputs and
-output blocks for the convolutions, pooling windows, and the 256 x 256 lookup of binary operators."""
+output blocks for the convolutions, pooling windows, the 256 x 256 lookup of binary operators and
+TFLM's two-input arithmetic (ADD / SUB: inputs rescaled to a common fixed-point scale)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from edgenn.runtime_py.fixedpoint import wrap_int32
+from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 
 
 # Output pixels per block (column buffer + accumulators): bounds memory and amortizes per-call overhead.
@@ -162,10 +164,61 @@ def operand(model, op, ins, k: int, rank: int) -> np.ndarray:
 
 
 def lookup(table: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """table[a + 128, b + 128] for int8 arrays a, b (broadcast), table flat of 65536 int8."""
+    """table[a + 128, b + 128] for int8 arrays a, b (broadcast), table flat of 65536 values."""
     ia = (a.view(np.uint8) ^ np.uint8(0x80)).astype(np.uint16) << np.uint16(8)
     ib = b.view(np.uint8) ^ np.uint8(0x80)
     return table[ia | ib]
+
+
+def binary_run(op, model, ins, outs, table: np.ndarray) -> None:
+    """A broadcasting two-input operator whose result depends on the two int8 values alone:
+    output = table[input1, input2] (``table`` as for ``lookup``)."""
+    rank = len(model.tensors[op.outputs[0]].shape)
+    outs[0][...] = lookup(table, operand(model, op, ins, 0, rank), operand(model, op, ins, 1, rank))
+
+
+def lookup256(table: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """table[x + 128] for an int8 array x, table of 256 values."""
+    return table[np.asarray(x).view(np.uint8) ^ np.uint8(0x80)]
+
+
+INT8_VALUES = np.arange(-128, 128, dtype=np.int64)
+
+
+def scaled_input(values, offset: int, left_shift: int, multiplier: int, shift: int) -> np.ndarray:
+    """TFLM's first stage of ADD / SUB / SQUARED_DIFFERENCE / the comparisons:
+    ((x + offset) << left_shift) * M, rounded (MultiplyByQuantizedMultiplierSmallerThanOneExp)."""
+    shifted = wrap_int32((np.asarray(values, np.int64) + offset) * (1 << left_shift))
+    return multiply_by_quantized_multiplier(shifted, multiplier, shift)
+
+
+def scaled_inputs(o) -> tuple[np.ndarray, np.ndarray]:
+    """The scaled value of every int8 value of input 1 and of input 2 (options left_shift and
+    input{1,2}_offset / _multiplier / _shift)."""
+    return tuple(scaled_input(INT8_VALUES, int(o[f"input{k}_offset"]), int(o["left_shift"]),
+                              int(o[f"input{k}_multiplier"]), int(o[f"input{k}_shift"])) for k in (1, 2))
+
+
+ARITH_KEYS = ("left_shift", "input1_offset", "input1_multiplier", "input1_shift", "input2_offset",
+              "input2_multiplier", "input2_shift", "output_offset", "output_multiplier", "output_shift", "act_min",
+              "act_max")
+
+
+def addsub_table(o, sign: int) -> np.ndarray:
+    """All 65536 results of TFLM's int8 AddFunc (sign 1) or SubFunc (sign -1), indexed
+    [(x1 + 128) * 256 + (x2 + 128)] (read-only, cached per parameter set)."""
+    return _addsub_table(tuple(int(o[k]) for k in ARITH_KEYS), sign)
+
+
+@lru_cache(maxsize=256)
+def _addsub_table(key: tuple[int, ...], sign: int) -> np.ndarray:
+    o = dict(zip(ARITH_KEYS, key))
+    s1, s2 = scaled_inputs(o)
+    raw = wrap_int32(s1[:, None] + sign * s2[None, :])
+    y = multiply_by_quantized_multiplier(raw, o["output_multiplier"], o["output_shift"]) + o["output_offset"]
+    t = np.clip(y, o["act_min"], o["act_max"]).astype(np.int8).reshape(-1)
+    t.flags.writeable = False
+    return t
 
 
 @dataclass

@@ -10,7 +10,7 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import lookup, operand
+from edgenn.runtime_py.kernels.common import binary_run
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input1", "input2"))
 
@@ -34,7 +34,4 @@ def _table(key: tuple[int, ...]) -> np.ndarray:
 
 
 def run(op, model, ins, outs, scratch) -> None:
-    rank = len(model.tensors[op.outputs[0]].shape)
-    a = operand(model, op, ins, 0, rank)
-    b = operand(model, op, ins, 1, rank)
-    outs[0][...] = lookup(table(op.options), a, b)
+    binary_run(op, model, ins, outs, table(op.options))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import Case, build_model, judge_tflite, random_inputs, run_c_host
+from harness import Case, build_model, judge_tflite, random_inputs, random_values, run_c_host
 from edgenn.runtime_py.interpreter import Interpreter
 
 ACTS = [(None, None), (0.0, None), (0.0, 6.0), (-1.0, 1.0)]  # none, ReLU, ReLU6, ReLU-1..1
@@ -49,9 +49,11 @@ def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int 
     for i, c in enumerate(cases):
         data = to_tflite_fn(c, code)
         m = edgenn_model(data, c, f"t{i}")
-        xs = [rng.integers(-128, 128, size=(samples,) + t.shape).astype(np.int8) for t in c.inputs if t.data is None]
-        xs[0][0] = -128
-        xs[0][1] = 127
+        xs = [random_values(rng, t.dtype, (samples,) + t.shape) for t in c.inputs if t.data is None]
+        acts = [t for t in c.inputs if t.data is None]
+        k = next(i for i, t in enumerate(acts) if t.dtype == "int8")  # the first int8 input sees the extremes
+        xs[k][0] = -128
+        xs[k][1] = 127
         want = run_tflm(data, xs)[0]
         got = Interpreter(m).invoke(*xs)[0]
         assert np.array_equal(want.reshape(got.shape), got), (

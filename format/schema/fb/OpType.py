@@ -22,3 +22,12 @@ class OpType(object):
     TANH = 16
     LEAKY_RELU = 17
     HARD_SWISH = 18
+    SUB = 19
+    SQUARED_DIFFERENCE = 20
+    MAXIMUM_MINIMUM = 21
+    COMPARE = 22
+    SELECT = 23
+    PRELU = 24
+    ADD_N = 25
+    LUT = 26
+    LOG_SOFTMAX = 27

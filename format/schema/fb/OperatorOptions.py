@@ -23,6 +23,15 @@ class OperatorOptions(object):
     TanhOptions = 17
     LeakyReluOptions = 18
     HardSwishOptions = 19
+    SubOptions = 20
+    SquaredDifferenceOptions = 21
+    MaximumMinimumOptions = 22
+    CompareOptions = 23
+    SelectOptions = 24
+    PreluOptions = 25
+    AddNOptions = 26
+    LutOptions = 27
+    LogSoftmaxOptions = 28
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -85,4 +94,31 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().HardSwishOptions:
         import edgenn.format.schema.fb.HardSwishOptions
         return edgenn.format.schema.fb.HardSwishOptions.HardSwishOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SubOptions:
+        import edgenn.format.schema.fb.SubOptions
+        return edgenn.format.schema.fb.SubOptions.SubOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SquaredDifferenceOptions:
+        import edgenn.format.schema.fb.SquaredDifferenceOptions
+        return edgenn.format.schema.fb.SquaredDifferenceOptions.SquaredDifferenceOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().MaximumMinimumOptions:
+        import edgenn.format.schema.fb.MaximumMinimumOptions
+        return edgenn.format.schema.fb.MaximumMinimumOptions.MaximumMinimumOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().CompareOptions:
+        import edgenn.format.schema.fb.CompareOptions
+        return edgenn.format.schema.fb.CompareOptions.CompareOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SelectOptions:
+        import edgenn.format.schema.fb.SelectOptions
+        return edgenn.format.schema.fb.SelectOptions.SelectOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().PreluOptions:
+        import edgenn.format.schema.fb.PreluOptions
+        return edgenn.format.schema.fb.PreluOptions.PreluOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().AddNOptions:
+        import edgenn.format.schema.fb.AddNOptions
+        return edgenn.format.schema.fb.AddNOptions.AddNOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().LutOptions:
+        import edgenn.format.schema.fb.LutOptions
+        return edgenn.format.schema.fb.LutOptions.LutOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().LogSoftmaxOptions:
+        import edgenn.format.schema.fb.LogSoftmaxOptions
+        return edgenn.format.schema.fb.LogSoftmaxOptions.LogSoftmaxOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None
