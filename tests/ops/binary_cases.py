@@ -60,7 +60,7 @@ def random_case(rng, op_type: str = "add", max_rank: int = 5) -> Case:
     if op_type in ("add", "sub"):
         ys = max(s1, s2) * float(rng.choice([0.05, 0.3, 1.0, 2.0, 5.0]))
     elif op_type == "squared_difference":
-        ys = max(s1, s2) ** 2 * float(rng.choice([0.5, 10.0, 100.0, 1000.0, 30000.0]))
+        ys = max(s1, s2) ** 2 * float(rng.choice([1e-5, 0.5, 10.0, 100.0, 1000.0, 30000.0]))  # 1e-5: shifts left
     elif op_type == "prelu":
         ys = s1 * float(rng.choice([0.1, 0.5, 1.0, 2.0]))
     elif op_type == "maximum_minimum":  # TFLM compares raw values: one quantization for all

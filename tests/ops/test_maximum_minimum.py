@@ -1,41 +1,49 @@
-"""maximum_minimum: Python kernel == C kernel byte for byte on random cases, == a naive formula.
-
-The tests' part of the operator contract: at least 200 random cases through harness.check_cases
-(runtime_py == compiled host C, byte for byte; zero points at both ends; saturation reached), a
-check of the numpy kernel against an independent naive transliteration (tests/ops/tflm_ref.py), and,
-where TFLite has the operator, single-operator .tflite models judged by TFLM (common.judge_against_tflm).
-"""
+"""maximum_minimum: Python kernel == C kernel byte for byte, == numpy's maximum / minimum of the raw
+values (TFLM's semantics), == TFLM's MAXIMUM and MINIMUM."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-import tflm_ref as ref
-from common import rand_scale, rand_shape, rand_zp
-from harness import Case, T, build_model, check_cases
+from binary_cases import fixed_cases, naive_run, random_case, tflm_binary_cases, to_tflite
+from common import judge_against_tflm
+from harness import build_model, check_cases
 from edgenn.runtime_py.interpreter import Interpreter
 
 
-def random_case(rng) -> Case:
-    shape = rand_shape(rng)
-    s_in = rand_scale(rng, 1e-4, 1.0)
-    s_out = s_in * float(rng.choice([1.0, rand_scale(rng, 0.5, 2.0), rand_scale(rng, 1e-3, 1e3), 0.01, 50.0]))
-    return Case("maximum_minimum", [T(shape, s_in, rand_zp(rng))], [T(shape, s_out, rand_zp(rng))])
-
-
 def test_maximum_minimum_random_cases():
-    rng = np.random.default_rng(2024)
-    stats = check_cases([random_case(rng) for _ in range(210)], samples=3)
-    assert stats["cases"] == 210
+    rng = np.random.default_rng(2101)
+    cases = fixed_cases(rng, "maximum_minimum") + [random_case(rng, "maximum_minimum") for _ in range(165)]
+    assert {c.attrs["is_maximum"] for c in cases} == {True, False}
+    stats = check_cases(cases, samples=3)
+    assert stats["cases"] >= 200
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
-def test_maximum_minimum_python_kernel_matches_naive_formula():
-    rng = np.random.default_rng(9)
+def test_maximum_minimum_python_kernel_is_the_raw_extremum():
+    rng = np.random.default_rng(2102)
     for k in range(30):
-        c = random_case(rng)
-        ti, to = c.inputs[0], c.outputs[0]
-        x = np.resize(np.arange(-128, 128, dtype=np.int16).astype(np.int8), (2,) + ti.shape)
-        got = Interpreter(build_model(c, f"n{k}")).invoke(x)[0]
-        m, sh = ref.quantize_multiplier(float(np.float32(ti.scale)) / float(np.float32(to.scale)))
-        want = np.vectorize(lambda v: max(min(ref.mbqm(int(v) - ti.zero_point, m, sh) + to.zero_point, 127), -128))(x)
-        assert np.array_equal(got, want.astype(np.int8)), f"case {k}"
+        c = random_case(rng, "maximum_minimum")
+        model = build_model(c, f"n{k}")
+        xs = [rng.integers(-128, 128, size=(2,) + model.tensors[d.tensor].shape).astype(np.int8) for d in model.inputs]
+        got = Interpreter(model).invoke(*xs)[0]
+        want = naive_run(c, xs, max if c.attrs["is_maximum"] else min)
+        assert np.array_equal(got, want), f"case {k}"
+
+
+@pytest.mark.parametrize("code", ["MAXIMUM", "MINIMUM"])
+def test_maximum_minimum_matches_tflm(code):
+    rng = np.random.default_rng(2103 if code == "MAXIMUM" else 2104)
+    cases = tflm_binary_cases(rng, "maximum_minimum", 24, max_rank=5)
+    for c in cases:
+        c.attrs["is_maximum"] = code == "MAXIMUM"
+    assert judge_against_tflm(cases, code, to_tflite) == 24
+
+
+def test_maximum_of_differently_quantized_tflite_inputs_is_tflm_raw():
+    """TFLM compares raw int8 values whatever the quantization; the importer keeps that meaning."""
+    from binary_cases import T
+    from harness import Case
+
+    c = Case("maximum_minimum", [T((2, 8), 0.1, 0), T((2, 8), 0.5, 10)], [T((2, 8), 0.2, -5)], {"is_maximum": True})
+    assert judge_against_tflm([c], "MAXIMUM", to_tflite) == 1

@@ -1,10 +1,10 @@
-"""maximum_minimum on emulated Cortex-M cores: the C kernel built for the Cortex-M4 (DSP extension) and the
-Cortex-M55 (Helium) == the Python kernel, byte for byte (test_maximum_minimum.py covers the host build)."""
+"""maximum_minimum on emulated Cortex-M cores: the DSP (Cortex-M4) and Helium (Cortex-M55) builds of the C kernel
+== the Python kernel, byte for byte (test_maximum_minimum.py: the host build)."""
 import numpy as np
 import pytest
 
+from binary_cases import fixed_cases, random_case
 from harness import check_cases
-from test_maximum_minimum import random_case
 
 BOARDS = ["mps2-an386", "mps3-an547"]
 
@@ -12,6 +12,8 @@ BOARDS = ["mps2-an386", "mps3-an547"]
 @pytest.mark.qemu
 @pytest.mark.parametrize("board", BOARDS)
 def test_maximum_minimum_random_cases_on_board(board):
-    rng = np.random.default_rng(7000)
-    stats = check_cases([random_case(rng) for _ in range(64)], samples=3, board=board)
-    assert stats["cases"] == 64
+    rng = np.random.default_rng(702076)
+    cases = fixed_cases(rng, "maximum_minimum")[::3] + [random_case(rng, "maximum_minimum") for _ in range(60)]
+    stats = check_cases(cases, samples=3, board=board)
+    assert stats["cases"] >= 60
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0

@@ -1,41 +1,40 @@
-"""squared_difference: Python kernel == C kernel byte for byte on random cases, == a naive formula.
-
-The tests' part of the operator contract: at least 200 random cases through harness.check_cases
-(runtime_py == compiled host C, byte for byte; zero points at both ends; saturation reached), a
-check of the numpy kernel against an independent naive transliteration (tests/ops/tflm_ref.py), and,
-where TFLite has the operator, single-operator .tflite models judged by TFLM (common.judge_against_tflm).
-"""
+"""squared_difference: Python kernel == C kernel byte for byte, == a naive TFLM transliteration, == TFLM."""
 from __future__ import annotations
 
 import numpy as np
 
 import tflm_ref as ref
-from common import rand_scale, rand_shape, rand_zp
-from harness import Case, T, build_model, check_cases
+from binary_cases import fixed_cases, naive_run, random_case, tflm_binary_cases, to_tflite
+from common import judge_against_tflm
+from harness import build_model, check_cases
 from edgenn.runtime_py.interpreter import Interpreter
 
 
-def random_case(rng) -> Case:
-    shape = rand_shape(rng)
-    s_in = rand_scale(rng, 1e-4, 1.0)
-    s_out = s_in * float(rng.choice([1.0, rand_scale(rng, 0.5, 2.0), rand_scale(rng, 1e-3, 1e3), 0.01, 50.0]))
-    return Case("squared_difference", [T(shape, s_in, rand_zp(rng))], [T(shape, s_out, rand_zp(rng))])
-
-
 def test_squared_difference_random_cases():
-    rng = np.random.default_rng(2024)
-    stats = check_cases([random_case(rng) for _ in range(210)], samples=3)
-    assert stats["cases"] == 210
+    rng = np.random.default_rng(2001)
+    cases = fixed_cases(rng, "squared_difference") + [random_case(rng, "squared_difference") for _ in range(165)]
+    models = [build_model(c, f"m{i}") for i, c in enumerate(cases[:80])]
+    assert any(m.ops[0].options["output_shift"] > 0 for m in models)  # left-shifting output multipliers
+    assert any(m.ops[0].options["output_shift"] < 0 for m in models)
+    stats = check_cases(cases, samples=3)
+    assert stats["cases"] >= 200
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
-def test_squared_difference_python_kernel_matches_naive_formula():
-    rng = np.random.default_rng(9)
-    for k in range(30):
-        c = random_case(rng)
-        ti, to = c.inputs[0], c.outputs[0]
-        x = np.resize(np.arange(-128, 128, dtype=np.int16).astype(np.int8), (2,) + ti.shape)
-        got = Interpreter(build_model(c, f"n{k}")).invoke(x)[0]
-        m, sh = ref.quantize_multiplier(float(np.float32(ti.scale)) / float(np.float32(to.scale)))
-        want = np.vectorize(lambda v: max(min(ref.mbqm(int(v) - ti.zero_point, m, sh) + to.zero_point, 127), -128))(x)
-        assert np.array_equal(got, want.astype(np.int8)), f"case {k}"
+def test_squared_difference_python_kernel_matches_naive_tflm_formulas():
+    rng = np.random.default_rng(2002)
+    for k in range(40):
+        c = random_case(rng, "squared_difference")
+        ta, tb, ty = c.inputs[0], c.inputs[1], c.outputs[0]
+        model = build_model(c, f"n{k}")
+        xs = [rng.integers(-128, 128, size=(2,) + model.tensors[d.tensor].shape).astype(np.int8) for d in model.inputs]
+        got = Interpreter(model).invoke(*xs)[0]
+        want = naive_run(c, xs, lambda x1, x2: ref.squared_difference_value(
+            x1, x2, ta.scale, ta.zero_point, tb.scale, tb.zero_point, ty.scale, ty.zero_point))
+        assert np.array_equal(got, want), f"case {k}: {ta.shape}, {tb.shape}"
+
+
+def test_squared_difference_matches_tflm():
+    rng = np.random.default_rng(2003)
+    cases = tflm_binary_cases(rng, "squared_difference", 30, max_rank=4)  # TFLM broadcasts up to 4-D
+    assert judge_against_tflm(cases, "SQUARED_DIFFERENCE", to_tflite) == 30
