@@ -15,7 +15,7 @@ from edgenn.converter.calibrate import Range
 from edgenn.converter.graph import Graph, Op, QParams
 from edgenn.converter.ops import rule
 from edgenn.converter.quantize_util import asymmetric_from_range, quantize_array
-from edgenn.errors import EdgennError
+from edgenn.errors import EdgennError, UnsupportedOpError
 
 
 def _derived_range(op: Op, g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Range | None:
@@ -65,6 +65,10 @@ def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph
         for out in op.outputs:
             t = g.tensors[out]
             if policy == "same_as_input":
+                if g.tensors[op.inputs[0]].dtype not in ("float32", "int8"):
+                    raise UnsupportedOpError(f"{op.type} '{op.name}': input {op.inputs[0]!r} is "
+                                             f"{g.tensors[op.inputs[0]].dtype}; this operator moves quantized "
+                                             "values only")
                 src = g.tensors[op.inputs[0]].quant
                 t.quant = QParams(src.scale.copy(), src.zero_point.copy(), src.axis)
             elif policy == "fixed":

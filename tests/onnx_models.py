@@ -74,3 +74,32 @@ def ds_residual_cnn(seed: int = 0, opset: int = 13) -> onnx.ModelProto:
                          b.const(b.rng.normal(0, 0.1, 10).astype(np.float32))], transB=1)
     out = b.node("Softmax", [fc], axis=1)
     return b.model([(x, [1, 3, 16, 16])], [out], opset)
+
+
+def mobilenet_v3_prelu(seed: int = 0, opset: int = 14) -> onnx.ModelProto:
+    """A MobileNetV3-style bottleneck (expand 1x1 + HardSwish, depthwise 3x3, squeeze-excite with
+    ReLU and HardSigmoid gating the channels, project 1x1, residual Add), a PReLU block (per-channel
+    slopes, PyTorch's (C, 1, 1)) with Max / Sub / Where(Greater) around it, and a Gemm head with
+    LogSoftmax."""
+    b = Builder(seed)
+    x = "input"
+    stem = b.node("HardSwish", [b.bn(b.conv(x, 3, 8, 3, stride=2, bias=False), 8)])
+    e = b.node("HardSwish", [b.conv(stem, 8, 16, 1, pad=0)])
+    d = b.node("HardSwish", [b.bn(b.conv(e, 16, 16, 3, group=16, bias=False), 16)])
+    s = b.node("GlobalAveragePool", [d])
+    s = b.node("Relu", [b.conv(s, 16, 4, 1, pad=0)])
+    s = b.node("HardSigmoid", [b.conv(s, 4, 16, 1, pad=0)], alpha=1.0 / 6.0, beta=0.5)
+    se = b.node("Mul", [d, s])
+    p = b.conv(se, 16, 8, 1, pad=0)
+    r = b.node("Add", [p, stem])
+    slope = b.const(b.rng.uniform(0.05, 0.4, (8, 1, 1)).astype(np.float32))
+    q = b.node("PRelu", [b.conv(r, 8, 8, 3), slope])
+    m = b.node("Max", [q, b.conv(r, 8, 8, 1, pad=0)])
+    diff = b.node("Sub", [m, r])
+    w = b.node("Where", [b.node("Greater", [diff, b.const(np.float32(0.0))]), diff,
+                         b.node("Elu", [diff], alpha=0.5)])
+    g = b.node("Flatten", [b.node("GlobalAveragePool", [w])], axis=1)
+    fc = b.node("Gemm", [g, b.const(b.rng.normal(0, 0.5, (10, 8)).astype(np.float32)),
+                         b.const(b.rng.normal(0, 0.1, 10).astype(np.float32))], transB=1)
+    out = b.node("LogSoftmax", [fc], axis=1)
+    return b.model([(x, [1, 3, 16, 16])], [out], opset)
