@@ -36,6 +36,11 @@ class Builder:
             ins.append(self.const(self.rng.normal(0, 0.1, cout).astype(np.float32), "b"))
         return self.node("Conv", ins, kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4, group=group)
 
+    def gemm(self, x: str, cin: int, cout: int, std: float = 1.0) -> str:
+        """Gemm with random (cout, cin) weights (transB) and a zero bias."""
+        w = self.const(self.rng.normal(0, std, (cout, cin)).astype(np.float32), "w")
+        return self.node("Gemm", [x, w, self.const(np.zeros(cout, np.float32), "b")], transB=1)
+
     def bn(self, x: str, c: int) -> str:
         r = self.rng
         return self.node("BatchNormalization", [

@@ -86,8 +86,7 @@ def test_unary_after_conv(tmp_path, op, attrs):
 
 def test_log_softmax_and_softmax_output_quantization(tmp_path):
     b = Builder(23)
-    h = b.node("Gemm", ["x", b.const(b.rng.normal(0, 1, (10, 16)).astype(np.float32)),
-                        b.const(np.zeros(10, np.float32))], transB=1)
+    h = b.gemm("x", 16, 10)
     m = _check(tmp_path, _model(b, [("x", [1, 16])], [b.node("LogSoftmax", [h], axis=1)]), [(16,)], max_steps=4.0)
     t = m.tensors[m.ops[-1].outputs[0]]
     assert m.ops[-1].type == "log_softmax" and (float(t.scale[0]), int(t.zero_point[0])) == (16 / 256, 127)
@@ -175,8 +174,7 @@ def test_prelu_per_channel_slopes(tmp_path, slope_shape):
 
 def test_prelu_after_gemm(tmp_path):
     b = Builder(30)
-    h = b.node("Gemm", ["x", b.const(b.rng.normal(0, 0.5, (6, 8)).astype(np.float32)),
-                        b.const(np.zeros(6, np.float32))], transB=1)
+    h = b.gemm("x", 8, 6, 0.5)
     y = b.node("PRelu", [h, b.const(np.linspace(-0.3, 0.3, 6).astype(np.float32))])
     _check(tmp_path, _model(b, [("x", [1, 8])], [y]), [(8,)], max_steps=3.0)
 

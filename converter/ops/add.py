@@ -12,8 +12,8 @@ import numpy as np
 from edgenn.converter import float_exec as fx
 from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import RuleTraits
-from edgenn.converter.ops.common import (act_range, check_binary_shapes, common_scale_options,
-                                        multiplier_smaller_than_one, per_tensor)
+from edgenn.converter.ops.common import (act_range, binary_quant, common_scale_options,
+                                        multiplier_smaller_than_one)
 
 TRAITS = RuleTraits(output_quant="calibrated", weight_axis=None, fused_activation=True, same_quant_inputs=False,
                     channels="elementwise")
@@ -21,10 +21,7 @@ LEFT_SHIFT = 20  # TFLM: 20 for int8 outputs (15 for int16)
 
 
 def prepare(op: Op, g: Graph) -> None:
-    check_binary_shapes(op, g)
-    q1 = per_tensor(op, g, op.inputs[0])
-    q2 = per_tensor(op, g, op.inputs[1])
-    qy = per_tensor(op, g, op.outputs[0])
+    q1, q2, qy = binary_quant(op, g)
     # float32 scales widened to double, exactly as TFLM does.
     op.options = common_scale_options(op, q1, q2, LEFT_SHIFT)
     twice_max = 2.0 * max(q1.s, q2.s)

@@ -102,6 +102,13 @@ def check_binary_shapes(op: Op, g: Graph) -> None:
                           f"of the input shapes {' and '.join(str(s) for s in shapes)}")
 
 
+def binary_quant(op: Op, g: Graph) -> tuple[QParams, QParams, QParams]:
+    """A broadcasting two-input operator's checked shapes and the per-tensor int8 quantization of
+    input 1, input 2 and the output."""
+    check_binary_shapes(op, g)
+    return per_tensor(op, g, op.inputs[0]), per_tensor(op, g, op.inputs[1]), per_tensor(op, g, op.outputs[0])
+
+
 # ---------------------------------------------------------------------- convolutions
 
 def channel_multipliers(input_scale: float, filter_scales: np.ndarray, output_scale: float,

@@ -11,7 +11,7 @@ import numpy as np
 from edgenn.converter import float_exec as fx
 from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import RuleTraits
-from edgenn.converter.ops.common import check_binary_shapes, onnx_operands, per_tensor
+from edgenn.converter.ops.common import binary_quant, onnx_operands
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.fixedpoint import quantize_multiplier
 
@@ -20,10 +20,7 @@ TRAITS = RuleTraits(output_quant="calibrated", weight_axis=None, fused_activatio
 
 
 def prepare(op: Op, g: Graph) -> None:
-    check_binary_shapes(op, g)
-    qx = per_tensor(op, g, op.inputs[0])
-    qa = per_tensor(op, g, op.inputs[1])
-    qy = per_tensor(op, g, op.outputs[0])
+    qx, qa, qy = binary_quant(op, g)
     m1, s1 = quantize_multiplier(qx.s / qy.s)
     m2, s2 = quantize_multiplier(qx.s * qa.s / qy.s)
     if max(s1, s2) > 30:

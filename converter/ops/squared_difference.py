@@ -11,7 +11,7 @@ import numpy as np
 from edgenn.converter import float_exec as fx
 from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import RuleTraits
-from edgenn.converter.ops.common import check_binary_shapes, common_scale_options, per_tensor
+from edgenn.converter.ops.common import binary_quant, common_scale_options
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.fixedpoint import quantize_multiplier
 
@@ -21,10 +21,7 @@ LEFT_SHIFT = 7  # TFLM: 255**2 << 14 still fits int32
 
 
 def prepare(op: Op, g: Graph) -> None:
-    check_binary_shapes(op, g)
-    q1 = per_tensor(op, g, op.inputs[0])
-    q2 = per_tensor(op, g, op.inputs[1])
-    qy = per_tensor(op, g, op.outputs[0])
+    q1, q2, qy = binary_quant(op, g)
     op.options = common_scale_options(op, q1, q2, LEFT_SHIFT)
     twice_max = 2.0 * max(q1.s, q2.s)
     # TFLM: (1 << 14) * output scale is a float32 product, widened to double for the division.

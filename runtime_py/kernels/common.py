@@ -199,26 +199,36 @@ def scaled_inputs(o) -> tuple[np.ndarray, np.ndarray]:
                               int(o[f"input{k}_multiplier"]), int(o[f"input{k}_shift"])) for k in (1, 2))
 
 
+def option_table(keys: tuple[str, ...]):
+    """Decorator for the table builders of the table-driven kernels: ``build(o, *extra)`` gets the
+    options ``keys`` as ints; the result is cached per parameter set and read-only."""
+    def wrap(build):
+        @lru_cache(maxsize=256)
+        def cached(values: tuple[int, ...], *extra) -> np.ndarray:
+            t = build(dict(zip(keys, values)), *extra)
+            t.flags.writeable = False
+            return t
+
+        def table(o, *extra) -> np.ndarray:
+            return cached(tuple(int(o[k]) for k in keys), *extra)
+        table.__doc__ = build.__doc__
+        return table
+    return wrap
+
+
 ARITH_KEYS = ("left_shift", "input1_offset", "input1_multiplier", "input1_shift", "input2_offset",
               "input2_multiplier", "input2_shift", "output_offset", "output_multiplier", "output_shift", "act_min",
               "act_max")
 
 
+@option_table(ARITH_KEYS)
 def addsub_table(o, sign: int) -> np.ndarray:
     """All 65536 results of TFLM's int8 AddFunc (sign 1) or SubFunc (sign -1), indexed
     [(x1 + 128) * 256 + (x2 + 128)] (read-only, cached per parameter set)."""
-    return _addsub_table(tuple(int(o[k]) for k in ARITH_KEYS), sign)
-
-
-@lru_cache(maxsize=256)
-def _addsub_table(key: tuple[int, ...], sign: int) -> np.ndarray:
-    o = dict(zip(ARITH_KEYS, key))
     s1, s2 = scaled_inputs(o)
     raw = wrap_int32(s1[:, None] + sign * s2[None, :])
     y = multiply_by_quantized_multiplier(raw, o["output_multiplier"], o["output_shift"]) + o["output_offset"]
-    t = np.clip(y, o["act_min"], o["act_max"]).astype(np.int8).reshape(-1)
-    t.flags.writeable = False
-    return t
+    return np.clip(y, o["act_min"], o["act_max"]).astype(np.int8).reshape(-1)
 
 
 @dataclass

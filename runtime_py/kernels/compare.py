@@ -6,13 +6,11 @@ compared; the output is bool. A function of the two int8 values alone: tabulated
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from edgenn.format.schema.fb.CompareKind import CompareKind
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import binary_run, scaled_inputs
+from edgenn.runtime_py.kernels.common import binary_run, option_table, scaled_inputs
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input1", "input2"))
 
@@ -23,20 +21,13 @@ _KEYS = ("kind", "left_shift", "input1_offset", "input1_multiplier", "input1_shi
          "input2_multiplier", "input2_shift")
 
 
+@option_table(_KEYS)
 def table(o) -> np.ndarray:
     """All 65536 results (bool), indexed [(x1 + 128) * 256 + (x2 + 128)] (read-only)."""
-    return _table(tuple(int(o[k]) for k in _KEYS))
-
-
-@lru_cache(maxsize=256)
-def _table(key: tuple[int, ...]) -> np.ndarray:
-    o = dict(zip(_KEYS, key))
     if o["kind"] not in COMPARISONS:
         raise ValueError(f"compare: unknown kind {o['kind']}")
     s1, s2 = scaled_inputs(o)
-    t = COMPARISONS[o["kind"]](s1[:, None], s2[None, :]).reshape(-1)
-    t.flags.writeable = False
-    return t
+    return COMPARISONS[o["kind"]](s1[:, None], s2[None, :]).reshape(-1)
 
 
 def run(op, model, ins, outs, scratch) -> None:

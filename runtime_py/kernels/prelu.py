@@ -6,13 +6,11 @@ alone: tabulated (256 x 256, cached per parameter set).
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import INT8_VALUES, binary_run
+from edgenn.runtime_py.kernels.common import INT8_VALUES, binary_run, option_table
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input", "alpha"))
 
@@ -20,22 +18,15 @@ _KEYS = ("input_offset", "alpha_offset", "output_offset", "identity_multiplier",
          "alpha_multiplier", "alpha_shift")
 
 
+@option_table(_KEYS)
 def table(o) -> np.ndarray:
     """All 65536 results, indexed [(x + 128) * 256 + (alpha + 128)] (read-only)."""
-    return _table(tuple(int(o[k]) for k in _KEYS))
-
-
-@lru_cache(maxsize=256)
-def _table(key: tuple[int, ...]) -> np.ndarray:
-    o = dict(zip(_KEYS, key))
     x = (INT8_VALUES + o["input_offset"])[:, None]
     alpha = (INT8_VALUES + o["alpha_offset"])[None, :]
     pos = multiply_by_quantized_multiplier(x, o["identity_multiplier"], o["identity_shift"])
     neg = multiply_by_quantized_multiplier(wrap_int32(x * alpha), o["alpha_multiplier"], o["alpha_shift"])
     y = np.where(x >= 0, np.broadcast_to(pos, neg.shape), neg) + o["output_offset"]
-    t = np.clip(y, -128, 127).astype(np.int8).reshape(-1)
-    t.flags.writeable = False
-    return t
+    return np.clip(y, -128, 127).astype(np.int8).reshape(-1)
 
 
 def run(op, model, ins, outs, scratch) -> None:

@@ -6,13 +6,11 @@ A function of the two int8 values alone: tabulated (256 x 256, cached per parame
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import binary_run, scaled_inputs
+from edgenn.runtime_py.kernels.common import binary_run, option_table, scaled_inputs
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input1", "input2"))
 
@@ -20,20 +18,13 @@ _KEYS = ("left_shift", "input1_offset", "input1_multiplier", "input1_shift", "in
          "input2_shift", "output_offset", "output_multiplier", "output_shift")
 
 
+@option_table(_KEYS)
 def table(o) -> np.ndarray:
     """All 65536 results, indexed [(x1 + 128) * 256 + (x2 + 128)] (read-only)."""
-    return _table(tuple(int(o[k]) for k in _KEYS))
-
-
-@lru_cache(maxsize=256)
-def _table(key: tuple[int, ...]) -> np.ndarray:
-    o = dict(zip(_KEYS, key))
     s1, s2 = scaled_inputs(o)
     diff = wrap_int32(s1[:, None] - s2[None, :])
     y = multiply_by_quantized_multiplier(wrap_int32(diff * diff), o["output_multiplier"], o["output_shift"])
-    t = np.clip(y + o["output_offset"], -128, 127).astype(np.int8).reshape(-1)
-    t.flags.writeable = False
-    return t
+    return np.clip(y + o["output_offset"], -128, 127).astype(np.int8).reshape(-1)
 
 
 def run(op, model, ins, outs, scratch) -> None:

@@ -129,6 +129,21 @@ def naive_run(case: Case, xs: list[np.ndarray], fn) -> np.ndarray:
     return out
 
 
+def check_against_naive(rng, op_type: str, n: int, element) -> None:
+    """n random cases: runtime_py's output == ``naive_run`` with ``element(case)``, a Python-int
+    function of the two int8 values (a transliteration of TFLM's formulas from the case's scales)."""
+    from edgenn.runtime_py.interpreter import Interpreter
+    from harness import build_model
+
+    for k in range(n):
+        c = random_case(rng, op_type)
+        model = build_model(c, f"n{k}")
+        xs = [rng.integers(-128, 128, size=(2,) + model.tensors[d.tensor].shape).astype(np.int8) for d in model.inputs]
+        got = Interpreter(model).invoke(*xs)[0]
+        want = naive_run(c, xs, element(c))
+        assert np.array_equal(got, want.astype(got.dtype)), f"case {k}: {c.attrs} {[t.shape for t in c.inputs]}"
+
+
 # ----------------------------------------------------------------- TFLM as judge
 def tflm_binary_cases(rng, op_type: str, n: int, max_rank: int = 5) -> list[Case]:
     """One case per FIXED_SHAPES pair (the constant input varying), then random cases; ranks up to

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import tflm_ref as ref
-from binary_cases import BOOL, COMPARE_KINDS, fixed_cases, naive_run, random_case, tflm_binary_cases, to_tflite
+from binary_cases import (BOOL, COMPARE_KINDS, check_against_naive, fixed_cases, random_case, tflm_binary_cases,
+                          to_tflite)
 from common import judge_against_tflm
 from harness import Case, T, build_model, check_cases
 from edgenn.errors import EdgennError
@@ -24,18 +25,12 @@ def test_compare_random_cases():
 
 
 def test_compare_python_kernel_matches_naive_tflm_formulas():
-    rng = np.random.default_rng(2202)
-    for k in range(40):
-        c = random_case(rng, "compare")
+    def element(c):
         c.attrs["tflm_scaling"] = True
         ta, tb = c.inputs
-        model = build_model(c, f"n{k}")
-        assert model.tensors[model.ops[0].outputs[0]].dtype == "bool"
-        xs = [rng.integers(-128, 128, size=(2,) + model.tensors[d.tensor].shape).astype(np.int8) for d in model.inputs]
-        got = Interpreter(model).invoke(*xs)[0]
-        want = naive_run(c, xs, lambda x1, x2: ref.compare_value(c.attrs["kind"], x1, x2, ta.scale, ta.zero_point,
-                                                                  tb.scale, tb.zero_point)).astype(bool)
-        assert got.dtype == np.bool_ and np.array_equal(got, want), f"case {k} ({c.attrs['kind']})"
+        return lambda x1, x2: ref.compare_value(c.attrs["kind"], x1, x2, ta.scale, ta.zero_point, tb.scale,
+                                                tb.zero_point)
+    check_against_naive(np.random.default_rng(2202), "compare", 40, element)
 
 
 @pytest.mark.parametrize("kind", COMPARE_KINDS)

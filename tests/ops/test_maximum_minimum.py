@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from binary_cases import fixed_cases, naive_run, random_case, tflm_binary_cases, to_tflite
+from binary_cases import check_against_naive, fixed_cases, random_case, tflm_binary_cases, to_tflite
 from common import judge_against_tflm
-from harness import build_model, check_cases
-from edgenn.runtime_py.interpreter import Interpreter
+from harness import check_cases
 
 
 def test_maximum_minimum_random_cases():
@@ -21,14 +20,8 @@ def test_maximum_minimum_random_cases():
 
 
 def test_maximum_minimum_python_kernel_is_the_raw_extremum():
-    rng = np.random.default_rng(2102)
-    for k in range(30):
-        c = random_case(rng, "maximum_minimum")
-        model = build_model(c, f"n{k}")
-        xs = [rng.integers(-128, 128, size=(2,) + model.tensors[d.tensor].shape).astype(np.int8) for d in model.inputs]
-        got = Interpreter(model).invoke(*xs)[0]
-        want = naive_run(c, xs, max if c.attrs["is_maximum"] else min)
-        assert np.array_equal(got, want), f"case {k}"
+    check_against_naive(np.random.default_rng(2102), "maximum_minimum", 30,
+                        lambda c: max if c.attrs["is_maximum"] else min)
 
 
 @pytest.mark.parametrize("code", ["MAXIMUM", "MINIMUM"])

@@ -4,10 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 import tflm_ref as ref
-from binary_cases import fixed_cases, naive_run, random_case, tflm_binary_cases, to_tflite
+from binary_cases import check_against_naive, fixed_cases, random_case, tflm_binary_cases, to_tflite
 from common import judge_against_tflm
-from harness import build_model, check_cases
-from edgenn.runtime_py.interpreter import Interpreter
+from harness import check_cases
 
 
 def test_prelu_random_cases():
@@ -21,16 +20,11 @@ def test_prelu_random_cases():
 
 
 def test_prelu_python_kernel_matches_naive_tflm_formulas():
-    rng = np.random.default_rng(2302)
-    for k in range(40):
-        c = random_case(rng, "prelu")
-        tx, ta, ty = c.inputs[0], c.inputs[1], c.outputs[0]
-        model = build_model(c, f"n{k}")
-        xs = [rng.integers(-128, 128, size=(2,) + model.tensors[d.tensor].shape).astype(np.int8) for d in model.inputs]
-        got = Interpreter(model).invoke(*xs)[0]
-        want = naive_run(c, xs, lambda x, a: ref.prelu_value(x, a, tx.scale, tx.zero_point, ta.scale, ta.zero_point,
-                                                              ty.scale, ty.zero_point))
-        assert np.array_equal(got, want), f"case {k}"
+    def element(c):
+        (tx, ta), ty = c.inputs, c.outputs[0]
+        return lambda x, a: ref.prelu_value(x, a, tx.scale, tx.zero_point, ta.scale, ta.zero_point, ty.scale,
+                                            ty.zero_point)
+    check_against_naive(np.random.default_rng(2302), "prelu", 40, element)
 
 
 def test_prelu_matches_tflm():

@@ -4,10 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 import tflm_ref as ref
-from binary_cases import fixed_cases, naive_run, random_case, tflm_binary_cases, to_tflite
+from binary_cases import check_against_naive, fixed_cases, random_case, tflm_binary_cases, to_tflite
 from common import judge_against_tflm
 from harness import build_model, check_cases
-from edgenn.runtime_py.interpreter import Interpreter
 
 
 def test_squared_difference_random_cases():
@@ -22,16 +21,11 @@ def test_squared_difference_random_cases():
 
 
 def test_squared_difference_python_kernel_matches_naive_tflm_formulas():
-    rng = np.random.default_rng(2002)
-    for k in range(40):
-        c = random_case(rng, "squared_difference")
-        ta, tb, ty = c.inputs[0], c.inputs[1], c.outputs[0]
-        model = build_model(c, f"n{k}")
-        xs = [rng.integers(-128, 128, size=(2,) + model.tensors[d.tensor].shape).astype(np.int8) for d in model.inputs]
-        got = Interpreter(model).invoke(*xs)[0]
-        want = naive_run(c, xs, lambda x1, x2: ref.squared_difference_value(
-            x1, x2, ta.scale, ta.zero_point, tb.scale, tb.zero_point, ty.scale, ty.zero_point))
-        assert np.array_equal(got, want), f"case {k}: {ta.shape}, {tb.shape}"
+    def element(c):
+        (ta, tb), ty = c.inputs, c.outputs[0]
+        return lambda x1, x2: ref.squared_difference_value(x1, x2, ta.scale, ta.zero_point, tb.scale, tb.zero_point,
+                                                           ty.scale, ty.zero_point)
+    check_against_naive(np.random.default_rng(2002), "squared_difference", 40, element)
 
 
 def test_squared_difference_matches_tflm():
