@@ -124,3 +124,12 @@ def check_inputs(model: EnnModel, inputs: list[np.ndarray]) -> int:
             raise DataError("all inputs must have the same number of samples")
         n = x.shape[0]
     return int(n or 0)
+
+
+def random_values(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Random raw values of a tensor's dtype: int8 over its whole range, bool, or int32 in -1000..1000."""
+    if dtype == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    if dtype == "int32":
+        return rng.integers(-1000, 1001, size=shape).astype(np.int32)
+    return rng.integers(-128, 128, size=shape, dtype=np.int16).astype(np.int8)

@@ -23,6 +23,7 @@ from edgenn.codegen.generate import render_model
 from edgenn.converter.graph import Graph, IOInfo, QParams
 from edgenn.converter.lower import to_enn
 from edgenn.format.enn import EnnModel, from_bytes, to_bytes
+from edgenn.runtime_py.dataio import random_values
 from edgenn.runtime_py.interpreter import Interpreter
 
 HERE = Path(__file__).resolve().parent
@@ -78,15 +79,6 @@ def build_model(case: Case, name: str) -> EnnModel:
     g.add_op(case.op_type, case.name, in_names, out_names, **case.attrs)
     model = to_enn(g, name, {"tool_version": "test", "source_format": "test"})
     return from_bytes(to_bytes(model))
-
-
-def random_values(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Random values of an activation: int8 over the whole range, bool, or int32 in -1000..1000."""
-    if dtype == "bool":
-        return rng.integers(0, 2, size=shape).astype(bool)
-    if dtype == "int32":
-        return rng.integers(-1000, 1001, size=shape).astype(np.int32)
-    return rng.integers(-128, 128, size=shape, dtype=np.int16).astype(np.int8)
 
 
 def random_inputs(model: EnnModel, n: int, rng: np.random.Generator, extremes: bool = True) -> list[np.ndarray]:
