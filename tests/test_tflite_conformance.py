@@ -56,7 +56,7 @@ def test_unsupported_operator_is_named_with_its_index():
     ts = [TfTensor("x", (1, 8), "int8", 0.1, 0), TfTensor("y", (1, 8), "int8", 0.1, 0),
           TfTensor("z", (1, 8), "int8", 1 / 128, 0)]
     data = build(ts, [TfOp("RELU", [0], [1]), TfOp("FLOOR", [1], [2])], [0], [2])
-    with pytest.raises(UnsupportedOpError, match=r"operator 1 \(ELU\) is not supported"):
+    with pytest.raises(UnsupportedOpError, match=r"operator 1 \(FLOOR\) is not supported"):
         convert_tflite_bytes(data)
 
 
