@@ -1,15 +1,139 @@
-/* transpose_conv: int8 requantizing copy (TFLM reference arithmetic, bit for bit). */
+/* transpose_conv: bit-exact with TFLM's reference_integer_ops::TransposeConv.
+ *
+ * TFLM scatters every input pixel into an int32 buffer of the whole output (output size * 4 bytes
+ * of arena) and requantizes afterwards. This kernel gathers instead: for each output pixel, the
+ * taps that reach it are those with ky = (oy + pad_top) mod stride_h + k * stride_h (input row
+ * iy = (oy + pad_top - ky) / stride_h inside the input), likewise for columns; their products are
+ * summed in int32 with wrap-around, which equals TFLM's sum modulo 2^32 in any order, then the bias
+ * is added and the sum requantized per channel (enn_mbqm), offset and clamped. No working memory;
+ * output pixels are written in memory order. Four filters at a time share each input load
+ * (enn_dot4: SMLAD on the DSP extension, VMLADAVA on Helium, plain C elsewhere). */
 #include "transpose_conv.h"
 
 #include "edgenn_fixedpoint.h"
+#include "edgenn_simd.h"
 
-void enn_transpose_conv(const enn_transpose_conv_params *prm, const int8_t *input, int8_t *output)
+/* A call's parameters, read once (byte stores to the output could alias the struct). */
+typedef struct {
+    const int8_t *filter;
+    const int32_t *bias;
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t in_h, in_w, in_c, out_c, k_h, k_w, s_h, s_w, pad_h, pad_w;
+    int32_t filter_size, offset, out_offset, lo, hi;
+} tconv_ctx;
+
+static int8_t tconv_out(const tconv_ctx *c, int32_t acc, int32_t oc)
 {
-    const int32_t n = prm->size;
-    int32_t i;
-    for (i = 0; i < n; i++) {
-        const int32_t y = enn_mbqm((int32_t)input[i] + prm->input_offset, prm->output.multiplier,
-                                   (int)prm->output.shift) + prm->output.offset;
-        output[i] = (int8_t)enn_clamp(y, -128, 127);
+    return enn_out8(enn_mbqm(acc, c->mult[oc], (int)c->shift[oc]), c->out_offset, c->lo, c->hi, 0);
+}
+
+/* Every output channel of output pixel (oy, ox) of one image. */
+static void tconv_pixel(const tconv_ctx *c, const int8_t *image, int32_t oy, int32_t ox, int8_t *out)
+{
+    const int32_t ky0 = (oy + c->pad_h) % c->s_h;
+    const int32_t kx0 = (ox + c->pad_w) % c->s_w;
+    const int32_t row = c->in_w * c->in_c;
+    int32_t oc = 0;
+    for (; oc + 4 <= c->out_c; oc += 4) {
+        const int8_t *w_oc = c->filter + oc * c->filter_size;
+        int32_t a0 = 0;
+        int32_t a1 = 0;
+        int32_t a2 = 0;
+        int32_t a3 = 0;
+        int32_t ky;
+        if (c->bias != 0) {
+            a0 = c->bias[oc];
+            a1 = c->bias[oc + 1];
+            a2 = c->bias[oc + 2];
+            a3 = c->bias[oc + 3];
+        }
+        for (ky = ky0; ky < c->k_h; ky += c->s_h) {
+            const int32_t iy = (oy + c->pad_h - ky) / c->s_h;
+            int32_t kx;
+            if (iy < 0) {
+                break; /* iy decreases as ky grows */
+            }
+            if (iy >= c->in_h) {
+                continue;
+            }
+            for (kx = kx0; kx < c->k_w; kx += c->s_w) {
+                const int32_t ix = (ox + c->pad_w - kx) / c->s_w;
+                if (ix < 0) {
+                    break;
+                }
+                if (ix < c->in_w) {
+                    enn_dot4(image + iy * row + ix * c->in_c, w_oc + (ky * c->k_w + kx) * c->in_c, c->filter_size,
+                             c->in_c, c->offset, &a0, &a1, &a2, &a3);
+                }
+            }
+        }
+        out[oc] = tconv_out(c, a0, oc);
+        out[oc + 1] = tconv_out(c, a1, oc + 1);
+        out[oc + 2] = tconv_out(c, a2, oc + 2);
+        out[oc + 3] = tconv_out(c, a3, oc + 3);
+    }
+    for (; oc < c->out_c; oc++) {
+        const int8_t *w_oc = c->filter + oc * c->filter_size;
+        uint32_t acc = c->bias != 0 ? (uint32_t)c->bias[oc] : 0u;
+        int32_t ky;
+        for (ky = ky0; ky < c->k_h; ky += c->s_h) {
+            const int32_t iy = (oy + c->pad_h - ky) / c->s_h;
+            int32_t kx;
+            if (iy < 0) {
+                break;
+            }
+            if (iy >= c->in_h) {
+                continue;
+            }
+            for (kx = kx0; kx < c->k_w; kx += c->s_w) {
+                const int32_t ix = (ox + c->pad_w - kx) / c->s_w;
+                if (ix < 0) {
+                    break;
+                }
+                if (ix < c->in_w) {
+                    acc += enn_dot1(image + iy * row + ix * c->in_c, w_oc + (ky * c->k_w + kx) * c->in_c, c->in_c,
+                                    c->offset);
+                }
+            }
+        }
+        out[oc] = tconv_out(c, (int32_t)acc, oc);
+    }
+}
+
+void enn_transpose_conv(const enn_transpose_conv_params *prm, const int8_t *input, const int8_t *filter,
+                        const int32_t *bias, int8_t *output)
+{
+    tconv_ctx c;
+    int32_t b;
+    c.filter = filter;
+    c.bias = bias;
+    c.mult = prm->quant.multiplier;
+    c.shift = prm->quant.shift;
+    c.in_h = prm->input.h;
+    c.in_w = prm->input.w;
+    c.in_c = prm->input.c;
+    c.out_c = prm->output.c;
+    c.k_h = prm->geom.filter.h;
+    c.k_w = prm->geom.filter.w;
+    c.s_h = prm->geom.stride.h;
+    c.s_w = prm->geom.stride.w;
+    c.pad_h = prm->geom.padding.h;
+    c.pad_w = prm->geom.padding.w;
+    c.filter_size = c.k_h * c.k_w * c.in_c;
+    c.offset = prm->input_offset;
+    c.out_offset = prm->output_offset;
+    c.lo = prm->act.min;
+    c.hi = prm->act.max;
+    for (b = 0; b < prm->input.n; b++) {
+        const int8_t *image = input + b * c.in_h * c.in_w * c.in_c;
+        int32_t oy;
+        for (oy = 0; oy < prm->output.h; oy++) {
+            int32_t ox;
+            for (ox = 0; ox < prm->output.w; ox++) {
+                tconv_pixel(&c, image, oy, ox, output);
+                output += c.out_c;
+            }
+        }
     }
 }

@@ -1,9 +1,4 @@
-/* transpose_conv: int8 requantizing copy, y = clamp(offset + requant(x + input_offset)).
- *
- * The C part of the operator contract: plain C99 (no malloc, no float in the int8 path), external
- * names start with enn_ (kernels/edgenn_prefix.h, generated per model, renames them to the model's
- * prefix), warning-free with -std=c99 -Wall -Wextra -Werror on gcc and arm-none-eabi-gcc. Parameter
- * structs compose the blocks of edgenn_types.h; the call is enn_transpose_conv(params, inputs..., outputs...). */
+/* transpose_conv: int8 transposed convolution (NHWC), per-channel requantization (TFLM semantics). */
 #ifndef ENN_TRANSPOSE_CONV_H
 #define ENN_TRANSPOSE_CONV_H
 
@@ -14,12 +9,19 @@
 #include "edgenn_types.h"
 
 typedef struct {
-    int32_t size;         /* elements */
-    int32_t input_offset; /* -input zero point */
-    enn_quant output;     /* offset (zero point), multiplier, shift */
+    enn_dims input;        /* n, h, w, c */
+    enn_dims output;       /* n (= input.n), h, w, c */
+    enn_geom2d geom;       /* filter, stride, dilation (1), padding (top, left) */
+    int32_t input_offset;  /* -input zero point */
+    int32_t output_offset; /* output zero point */
+    enn_act act;
+    enn_pc_quant quant;    /* [output.c] each (rshift unused) */
 } enn_transpose_conv_params;
 
-/* output may alias input (elementwise, in increasing address order). */
-void enn_transpose_conv(const enn_transpose_conv_params *prm, const int8_t *input, int8_t *output);
+/* input: [n][input.h][input.w][input.c]; filter: [output.c][filter.h][filter.w][input.c];
+ * bias: [output.c] or NULL; output: [n][output.h][output.w][output.c], not overlapping the input.
+ * Input pixel (iy, ix) reaches output pixel (iy * stride.h - padding.h + ky, ix * stride.w - padding.w + kx). */
+void enn_transpose_conv(const enn_transpose_conv_params *prm, const int8_t *input, const int8_t *filter,
+                        const int32_t *bias, int8_t *output);
 
 #endif

@@ -1,41 +1,35 @@
-"""transpose_conv: Python kernel == C kernel byte for byte on random cases, == a naive formula.
-
-The tests' part of the operator contract: at least 200 random cases through harness.check_cases
-(runtime_py == compiled host C, byte for byte; zero points at both ends; saturation reached), a
-check of the numpy kernel against an independent naive transliteration (tests/ops/tflm_ref.py), and,
-where TFLite has the operator, single-operator .tflite models judged by TFLM (common.judge_against_tflm).
-"""
-from __future__ import annotations
-
+"""transpose_conv: Python kernel == C kernel byte for byte on random cases, Python kernel == naive
+TFLM transcription, edgenn == TFLM itself on TRANSPOSE_CONV .tflite models (SAME / VALID)."""
 import numpy as np
+import pytest
 
-import tflm_ref as ref
-from common import rand_scale, rand_shape, rand_zp
-from harness import Case, T, build_model, check_cases
-from edgenn.runtime_py.interpreter import Interpreter
-
-
-def random_case(rng) -> Case:
-    shape = rand_shape(rng)
-    s_in = rand_scale(rng, 1e-4, 1.0)
-    s_out = s_in * float(rng.choice([1.0, rand_scale(rng, 0.5, 2.0), rand_scale(rng, 1e-3, 1e3), 0.01, 50.0]))
-    return Case("transpose_conv", [T(shape, s_in, rand_zp(rng))], [T(shape, s_out, rand_zp(rng))])
+from common import judge_against_tflm
+from conv_cases import random_transpose_case, run_transpose_naive_checks, tflite_transpose_conv, tflm_transpose_case
+from harness import check_cases
 
 
-def test_transpose_conv_random_cases():
-    rng = np.random.default_rng(2024)
-    stats = check_cases([random_case(rng) for _ in range(210)], samples=3)
-    assert stats["cases"] == 210
+def test_transpose_conv_random_cases_python_equals_c():
+    rng = np.random.default_rng(2026)
+    cases = [random_transpose_case(rng) for _ in range(230)]
+    attrs = [c.attrs for c in cases]
+    assert {a["stride"][0] for a in attrs} >= {1, 2, 3} and {a["pads"][1] for a in attrs} >= {0, 1, 2}
+    assert any(c.inputs[2] is None for c in cases) and any(c.inputs[2] is not None for c in cases)
+    # outputs both cropped and extended past the full transposed-convolution extent
+    full = [(c.inputs[0].shape[1] - 1) * c.attrs["stride"][0] + c.inputs[1].shape[1] - c.attrs["pads"][0] for c in cases]
+    assert any(c.outputs[0].shape[1] > f for c, f in zip(cases, full))
+    assert any(c.outputs[0].shape[1] < f for c, f in zip(cases, full))
+    stats = check_cases(cases, samples=3)
+    assert stats["cases"] == 230
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
-def test_transpose_conv_python_kernel_matches_naive_formula():
-    rng = np.random.default_rng(9)
-    for k in range(30):
-        c = random_case(rng)
-        ti, to = c.inputs[0], c.outputs[0]
-        x = np.resize(np.arange(-128, 128, dtype=np.int16).astype(np.int8), (2,) + ti.shape)
-        got = Interpreter(build_model(c, f"n{k}")).invoke(x)[0]
-        m, sh = ref.quantize_multiplier(float(np.float32(ti.scale)) / float(np.float32(to.scale)))
-        want = np.vectorize(lambda v: max(min(ref.mbqm(int(v) - ti.zero_point, m, sh) + to.zero_point, 127), -128))(x)
-        assert np.array_equal(got, want.astype(np.int8)), f"case {k}"
+def test_transpose_conv_python_equals_naive_tflm():
+    assert run_transpose_naive_checks(n_cases=30) > 0
+
+
+def test_transpose_conv_matches_tflm():
+    pytest.importorskip("tflite_micro")
+    rng = np.random.default_rng(99)
+    cases = [tflm_transpose_case(rng) for _ in range(60)]
+    assert {c.attrs["tflite_padding"] for c in cases} == {0, 1}
+    assert judge_against_tflm(cases, "TRANSPOSE_CONV", tflite_transpose_conv) == 60

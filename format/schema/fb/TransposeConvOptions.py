@@ -25,60 +25,198 @@ class TransposeConvOptions(object):
         self._tab = flatbuffers.table.Table(buf, pos)
 
     # TransposeConvOptions
-    def InputOffset(self):
+    def StrideH(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(4))
         if o != 0:
             return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
-        return 0
+        return 1
 
     # TransposeConvOptions
-    def OutputOffset(self):
+    def StrideW(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(6))
         if o != 0:
             return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
-        return 0
+        return 1
 
     # TransposeConvOptions
-    def Multiplier(self):
+    def PadTop(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(8))
         if o != 0:
             return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
         return 0
 
     # TransposeConvOptions
-    def Shift(self):
+    def PadLeft(self):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(10))
         if o != 0:
             return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
         return 0
 
-def TransposeConvOptionsStart(builder): builder.StartObject(4)
+    # TransposeConvOptions
+    def PadBottom(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # TransposeConvOptions
+    def PadRight(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # TransposeConvOptions
+    def InputOffset(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(16))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # TransposeConvOptions
+    def OutputOffset(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(18))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 0
+
+    # TransposeConvOptions
+    def ActMin(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(20))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return -128
+
+    # TransposeConvOptions
+    def ActMax(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(22))
+        if o != 0:
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
+        return 127
+
+    # TransposeConvOptions
+    def OutMultiplier(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # TransposeConvOptions
+    def OutMultiplierAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # TransposeConvOptions
+    def OutMultiplierLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # TransposeConvOptions
+    def OutMultiplierIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        return o == 0
+
+    # TransposeConvOptions
+    def OutShift(self, j):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        if o != 0:
+            a = self._tab.Vector(o)
+            return self._tab.Get(flatbuffers.number_types.Int32Flags, a + flatbuffers.number_types.UOffsetTFlags.py_type(j * 4))
+        return 0
+
+    # TransposeConvOptions
+    def OutShiftAsNumpy(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        if o != 0:
+            return self._tab.GetVectorAsNumpy(flatbuffers.number_types.Int32Flags, o)
+        return 0
+
+    # TransposeConvOptions
+    def OutShiftLength(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        if o != 0:
+            return self._tab.VectorLen(o)
+        return 0
+
+    # TransposeConvOptions
+    def OutShiftIsNone(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        return o == 0
+
+def TransposeConvOptionsStart(builder): builder.StartObject(12)
 def Start(builder):
     return TransposeConvOptionsStart(builder)
-def TransposeConvOptionsAddInputOffset(builder, inputOffset): builder.PrependInt32Slot(0, inputOffset, 0)
+def TransposeConvOptionsAddStrideH(builder, strideH): builder.PrependInt32Slot(0, strideH, 1)
+def AddStrideH(builder, strideH):
+    return TransposeConvOptionsAddStrideH(builder, strideH)
+def TransposeConvOptionsAddStrideW(builder, strideW): builder.PrependInt32Slot(1, strideW, 1)
+def AddStrideW(builder, strideW):
+    return TransposeConvOptionsAddStrideW(builder, strideW)
+def TransposeConvOptionsAddPadTop(builder, padTop): builder.PrependInt32Slot(2, padTop, 0)
+def AddPadTop(builder, padTop):
+    return TransposeConvOptionsAddPadTop(builder, padTop)
+def TransposeConvOptionsAddPadLeft(builder, padLeft): builder.PrependInt32Slot(3, padLeft, 0)
+def AddPadLeft(builder, padLeft):
+    return TransposeConvOptionsAddPadLeft(builder, padLeft)
+def TransposeConvOptionsAddPadBottom(builder, padBottom): builder.PrependInt32Slot(4, padBottom, 0)
+def AddPadBottom(builder, padBottom):
+    return TransposeConvOptionsAddPadBottom(builder, padBottom)
+def TransposeConvOptionsAddPadRight(builder, padRight): builder.PrependInt32Slot(5, padRight, 0)
+def AddPadRight(builder, padRight):
+    return TransposeConvOptionsAddPadRight(builder, padRight)
+def TransposeConvOptionsAddInputOffset(builder, inputOffset): builder.PrependInt32Slot(6, inputOffset, 0)
 def AddInputOffset(builder, inputOffset):
     return TransposeConvOptionsAddInputOffset(builder, inputOffset)
-def TransposeConvOptionsAddOutputOffset(builder, outputOffset): builder.PrependInt32Slot(1, outputOffset, 0)
+def TransposeConvOptionsAddOutputOffset(builder, outputOffset): builder.PrependInt32Slot(7, outputOffset, 0)
 def AddOutputOffset(builder, outputOffset):
     return TransposeConvOptionsAddOutputOffset(builder, outputOffset)
-def TransposeConvOptionsAddMultiplier(builder, multiplier): builder.PrependInt32Slot(2, multiplier, 0)
-def AddMultiplier(builder, multiplier):
-    return TransposeConvOptionsAddMultiplier(builder, multiplier)
-def TransposeConvOptionsAddShift(builder, shift): builder.PrependInt32Slot(3, shift, 0)
-def AddShift(builder, shift):
-    return TransposeConvOptionsAddShift(builder, shift)
+def TransposeConvOptionsAddActMin(builder, actMin): builder.PrependInt32Slot(8, actMin, -128)
+def AddActMin(builder, actMin):
+    return TransposeConvOptionsAddActMin(builder, actMin)
+def TransposeConvOptionsAddActMax(builder, actMax): builder.PrependInt32Slot(9, actMax, 127)
+def AddActMax(builder, actMax):
+    return TransposeConvOptionsAddActMax(builder, actMax)
+def TransposeConvOptionsAddOutMultiplier(builder, outMultiplier): builder.PrependUOffsetTRelativeSlot(10, flatbuffers.number_types.UOffsetTFlags.py_type(outMultiplier), 0)
+def AddOutMultiplier(builder, outMultiplier):
+    return TransposeConvOptionsAddOutMultiplier(builder, outMultiplier)
+def TransposeConvOptionsStartOutMultiplierVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartOutMultiplierVector(builder, numElems):
+    return TransposeConvOptionsStartOutMultiplierVector(builder, numElems)
+def TransposeConvOptionsAddOutShift(builder, outShift): builder.PrependUOffsetTRelativeSlot(11, flatbuffers.number_types.UOffsetTFlags.py_type(outShift), 0)
+def AddOutShift(builder, outShift):
+    return TransposeConvOptionsAddOutShift(builder, outShift)
+def TransposeConvOptionsStartOutShiftVector(builder, numElems): return builder.StartVector(4, numElems, 4)
+def StartOutShiftVector(builder, numElems):
+    return TransposeConvOptionsStartOutShiftVector(builder, numElems)
 def TransposeConvOptionsEnd(builder): return builder.EndObject()
 def End(builder):
     return TransposeConvOptionsEnd(builder)
+try:
+    from typing import List
+except:
+    pass
 
 class TransposeConvOptionsT(object):
 
     # TransposeConvOptionsT
     def __init__(self):
+        self.strideH = 1  # type: int
+        self.strideW = 1  # type: int
+        self.padTop = 0  # type: int
+        self.padLeft = 0  # type: int
+        self.padBottom = 0  # type: int
+        self.padRight = 0  # type: int
         self.inputOffset = 0  # type: int
         self.outputOffset = 0  # type: int
-        self.multiplier = 0  # type: int
-        self.shift = 0  # type: int
+        self.actMin = -128  # type: int
+        self.actMax = 127  # type: int
+        self.outMultiplier = None  # type: List[int]
+        self.outShift = None  # type: List[int]
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -96,17 +234,63 @@ class TransposeConvOptionsT(object):
     def _UnPack(self, transposeConvOptions):
         if transposeConvOptions is None:
             return
+        self.strideH = transposeConvOptions.StrideH()
+        self.strideW = transposeConvOptions.StrideW()
+        self.padTop = transposeConvOptions.PadTop()
+        self.padLeft = transposeConvOptions.PadLeft()
+        self.padBottom = transposeConvOptions.PadBottom()
+        self.padRight = transposeConvOptions.PadRight()
         self.inputOffset = transposeConvOptions.InputOffset()
         self.outputOffset = transposeConvOptions.OutputOffset()
-        self.multiplier = transposeConvOptions.Multiplier()
-        self.shift = transposeConvOptions.Shift()
+        self.actMin = transposeConvOptions.ActMin()
+        self.actMax = transposeConvOptions.ActMax()
+        if not transposeConvOptions.OutMultiplierIsNone():
+            if np is None:
+                self.outMultiplier = []
+                for i in range(transposeConvOptions.OutMultiplierLength()):
+                    self.outMultiplier.append(transposeConvOptions.OutMultiplier(i))
+            else:
+                self.outMultiplier = transposeConvOptions.OutMultiplierAsNumpy()
+        if not transposeConvOptions.OutShiftIsNone():
+            if np is None:
+                self.outShift = []
+                for i in range(transposeConvOptions.OutShiftLength()):
+                    self.outShift.append(transposeConvOptions.OutShift(i))
+            else:
+                self.outShift = transposeConvOptions.OutShiftAsNumpy()
 
     # TransposeConvOptionsT
     def Pack(self, builder):
+        if self.outMultiplier is not None:
+            if np is not None and type(self.outMultiplier) is np.ndarray:
+                outMultiplier = builder.CreateNumpyVector(self.outMultiplier)
+            else:
+                TransposeConvOptionsStartOutMultiplierVector(builder, len(self.outMultiplier))
+                for i in reversed(range(len(self.outMultiplier))):
+                    builder.PrependInt32(self.outMultiplier[i])
+                outMultiplier = builder.EndVector()
+        if self.outShift is not None:
+            if np is not None and type(self.outShift) is np.ndarray:
+                outShift = builder.CreateNumpyVector(self.outShift)
+            else:
+                TransposeConvOptionsStartOutShiftVector(builder, len(self.outShift))
+                for i in reversed(range(len(self.outShift))):
+                    builder.PrependInt32(self.outShift[i])
+                outShift = builder.EndVector()
         TransposeConvOptionsStart(builder)
+        TransposeConvOptionsAddStrideH(builder, self.strideH)
+        TransposeConvOptionsAddStrideW(builder, self.strideW)
+        TransposeConvOptionsAddPadTop(builder, self.padTop)
+        TransposeConvOptionsAddPadLeft(builder, self.padLeft)
+        TransposeConvOptionsAddPadBottom(builder, self.padBottom)
+        TransposeConvOptionsAddPadRight(builder, self.padRight)
         TransposeConvOptionsAddInputOffset(builder, self.inputOffset)
         TransposeConvOptionsAddOutputOffset(builder, self.outputOffset)
-        TransposeConvOptionsAddMultiplier(builder, self.multiplier)
-        TransposeConvOptionsAddShift(builder, self.shift)
+        TransposeConvOptionsAddActMin(builder, self.actMin)
+        TransposeConvOptionsAddActMax(builder, self.actMax)
+        if self.outMultiplier is not None:
+            TransposeConvOptionsAddOutMultiplier(builder, outMultiplier)
+        if self.outShift is not None:
+            TransposeConvOptionsAddOutShift(builder, outShift)
         transposeConvOptions = TransposeConvOptionsEnd(builder)
         return transposeConvOptions
