@@ -118,8 +118,9 @@ def _onnx_conv_transpose(imp, node) -> None:
     pads = [0, 0, 0, 0]
     if auto in ("SAME_UPPER", "SAME_LOWER") or (auto in ("NOTSET", "") and imp.attr(node, "output_shape") is not None):
         for i in range(2):
-            total = strides[i] * (x_shape[2 + i] - 1) + out_pad[i] + w.shape[2 + i] - out_shape[2 + i]
-            first = total - total // 2 if auto == "SAME_LOWER" else total // 2
+            # onnxruntime: the larger half at the end for SAME_UPPER, at the start otherwise
+            total = max(0, strides[i] * (x_shape[2 + i] - 1) + out_pad[i] + w.shape[2 + i] - out_shape[2 + i])
+            first = total // 2 if auto == "SAME_UPPER" else total - total // 2
             pads[i], pads[i + 2] = first, total - first
     elif auto in ("NOTSET", ""):
         pads = [int(p) for p in imp.attr(node, "pads", [0, 0, 0, 0])]
