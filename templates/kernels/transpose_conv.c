@@ -28,76 +28,65 @@ static int8_t tconv_out(const tconv_ctx *c, int32_t acc, int32_t oc)
     return enn_out8(enn_mbqm(acc, c->mult[oc], (int)c->shift[oc]), c->out_offset, c->lo, c->hi, 0);
 }
 
+/* a[j] += the sum over the taps that reach output pixel (oy, ox) of filter oc + j times the input pixel
+ * under the tap (plus the offset), for the four filters j = 0..3 (four) or filter oc alone (a[0]). */
+static inline void tconv_taps(const tconv_ctx *c, const int8_t *image, int32_t oy, int32_t ox, int32_t oc, int four,
+                              int32_t *a)
+{
+    const int8_t *w_oc = c->filter + oc * c->filter_size;
+    const int32_t row = c->in_w * c->in_c;
+    int32_t ky;
+    for (ky = (oy + c->pad_h) % c->s_h; ky < c->k_h; ky += c->s_h) {
+        const int32_t iy = (oy + c->pad_h - ky) / c->s_h; /* exact: ky = oy + pad_h (mod s_h) */
+        int32_t kx;
+        if (iy < 0) {
+            break; /* iy decreases as ky grows */
+        }
+        if (iy >= c->in_h) {
+            continue;
+        }
+        for (kx = (ox + c->pad_w) % c->s_w; kx < c->k_w; kx += c->s_w) {
+            const int32_t ix = (ox + c->pad_w - kx) / c->s_w;
+            const int8_t *x;
+            const int8_t *w;
+            if (ix < 0) {
+                break;
+            }
+            if (ix >= c->in_w) {
+                continue;
+            }
+            x = image + iy * row + ix * c->in_c;
+            w = w_oc + (ky * c->k_w + kx) * c->in_c;
+            if (four) {
+                enn_dot4(x, w, c->filter_size, c->in_c, c->offset, &a[0], &a[1], &a[2], &a[3]);
+            } else {
+                a[0] = (int32_t)((uint32_t)a[0] + enn_dot1(x, w, c->in_c, c->offset));
+            }
+        }
+    }
+}
+
 /* Every output channel of output pixel (oy, ox) of one image. */
 static void tconv_pixel(const tconv_ctx *c, const int8_t *image, int32_t oy, int32_t ox, int8_t *out)
 {
-    const int32_t ky0 = (oy + c->pad_h) % c->s_h;
-    const int32_t kx0 = (ox + c->pad_w) % c->s_w;
-    const int32_t row = c->in_w * c->in_c;
     int32_t oc = 0;
     for (; oc + 4 <= c->out_c; oc += 4) {
-        const int8_t *w_oc = c->filter + oc * c->filter_size;
-        int32_t a0 = 0;
-        int32_t a1 = 0;
-        int32_t a2 = 0;
-        int32_t a3 = 0;
-        int32_t ky;
+        int32_t a[4] = {0, 0, 0, 0};
+        int32_t j;
         if (c->bias != 0) {
-            a0 = c->bias[oc];
-            a1 = c->bias[oc + 1];
-            a2 = c->bias[oc + 2];
-            a3 = c->bias[oc + 3];
-        }
-        for (ky = ky0; ky < c->k_h; ky += c->s_h) {
-            const int32_t iy = (oy + c->pad_h - ky) / c->s_h;
-            int32_t kx;
-            if (iy < 0) {
-                break; /* iy decreases as ky grows */
-            }
-            if (iy >= c->in_h) {
-                continue;
-            }
-            for (kx = kx0; kx < c->k_w; kx += c->s_w) {
-                const int32_t ix = (ox + c->pad_w - kx) / c->s_w;
-                if (ix < 0) {
-                    break;
-                }
-                if (ix < c->in_w) {
-                    enn_dot4(image + iy * row + ix * c->in_c, w_oc + (ky * c->k_w + kx) * c->in_c, c->filter_size,
-                             c->in_c, c->offset, &a0, &a1, &a2, &a3);
-                }
+            for (j = 0; j < 4; j++) {
+                a[j] = c->bias[oc + j];
             }
         }
-        out[oc] = tconv_out(c, a0, oc);
-        out[oc + 1] = tconv_out(c, a1, oc + 1);
-        out[oc + 2] = tconv_out(c, a2, oc + 2);
-        out[oc + 3] = tconv_out(c, a3, oc + 3);
+        tconv_taps(c, image, oy, ox, oc, 1, a);
+        for (j = 0; j < 4; j++) {
+            out[oc + j] = tconv_out(c, a[j], oc + j);
+        }
     }
     for (; oc < c->out_c; oc++) {
-        const int8_t *w_oc = c->filter + oc * c->filter_size;
-        uint32_t acc = c->bias != 0 ? (uint32_t)c->bias[oc] : 0u;
-        int32_t ky;
-        for (ky = ky0; ky < c->k_h; ky += c->s_h) {
-            const int32_t iy = (oy + c->pad_h - ky) / c->s_h;
-            int32_t kx;
-            if (iy < 0) {
-                break;
-            }
-            if (iy >= c->in_h) {
-                continue;
-            }
-            for (kx = kx0; kx < c->k_w; kx += c->s_w) {
-                const int32_t ix = (ox + c->pad_w - kx) / c->s_w;
-                if (ix < 0) {
-                    break;
-                }
-                if (ix < c->in_w) {
-                    acc += enn_dot1(image + iy * row + ix * c->in_c, w_oc + (ky * c->k_w + kx) * c->in_c, c->in_c,
-                                    c->offset);
-                }
-            }
-        }
-        out[oc] = tconv_out(c, (int32_t)acc, oc);
+        int32_t a = c->bias != 0 ? c->bias[oc] : 0;
+        tconv_taps(c, image, oy, ox, oc, 0, &a);
+        out[oc] = tconv_out(c, a, oc);
     }
 }
 
