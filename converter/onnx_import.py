@@ -25,7 +25,8 @@ from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, read_
 NCHW_TO_NHWC = (0, 2, 3, 1)
 NCL_TO_NLC = (0, 2, 1)
 MIN_OPSET, MAX_OPSET = 7, 25
-IMAGE_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization"}
+IMAGE_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
+             "ConvTranspose", "Resize", "Upsample"}
 IGNORED_DOMAINS = {"", "ai.onnx"}
 
 
@@ -230,12 +231,13 @@ class OnnxImporter:
         two = onnx.NodeProto()
         two.CopyFrom(node)
         two.input[0] = x4_name
-        if node.op_type == "Conv":
+        if node.op_type in ("Conv", "ConvTranspose"):  # (Co, Ci, K) or (Ci, Co, K): K becomes (1, K)
             w = self.const(node.input[1], "weight")
             self.values[node.input[1] + "#2d"] = Value(const=w.reshape(w.shape[0], w.shape[1], 1, w.shape[2]))
             two.input[1] = node.input[1] + "#2d"
         widen = {"kernel_shape": lambda v: [1] + list(v), "strides": lambda v: [1] + list(v),
-                 "dilations": lambda v: [1] + list(v), "pads": lambda v: [0, v[0], 0, v[1]]}
+                 "dilations": lambda v: [1] + list(v), "pads": lambda v: [0, v[0], 0, v[1]],
+                 "output_padding": lambda v: [0] + list(v), "output_shape": lambda v: [1] + list(v)}
         for a in two.attribute:
             if a.name in widen:
                 vals = widen[a.name](list(onnx.helper.get_attribute_value(a)))

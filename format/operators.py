@@ -35,6 +35,9 @@ OPERATORS: dict[str, int] = {
     "tanh": 16,
     "leaky_relu": 17,
     "hard_swish": 18,
+    "resize_bilinear": 19,
+    "resize_nearest": 20,
+    "transpose_conv": 21,
 }
 
 

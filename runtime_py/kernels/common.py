@@ -204,3 +204,19 @@ def conv_setup(op, ins, outs, filter_hw: tuple[int, int], w_rows: np.ndarray) ->
     requant = ChannelRequantizer(o["out_multiplier"], o["out_shift"], co, int(o["output_offset"]),
                                  int(o["act_min"]), int(o["act_max"]))
     return ConvSetup(x, y, xp, (sh, sw), (dh, dw), fdt, corr.reshape(co, 1), needs_wrap(wabs, b), requant)
+
+
+def transposed_conv_sums(x: np.ndarray, w: np.ndarray, stride: tuple[int, int], top_left: tuple[int, int],
+                         out_hw: tuple[int, int]) -> np.ndarray:
+    """(M, OH, OW, Co) float64: for every input pixel (iy, ix) and tap (ky, kx), x[iy, ix] @ w[:, ky, kx].T
+    added at output (iy * sh - top + ky, ix * sw - left + kx), cropped to the output (transposed
+    convolution). x (M, H, W, Ci), w (Co, KH, KW, Ci); exact for integer operands below 2^53 in total."""
+    m, h, wd, _ = x.shape
+    co, kh, kw, _ = w.shape
+    (sh, sw), (pt, pl), (oh, ow) = stride, top_left, out_hw
+    acc = np.zeros((m, max((h - 1) * sh + kh, pt + oh), max((wd - 1) * sw + kw, pl + ow), co), np.float64)
+    xf, wf = x.astype(np.float64), w.astype(np.float64)
+    for ky in range(kh):
+        for kx in range(kw):
+            acc[:, ky:ky + (h - 1) * sh + 1:sh, kx:kx + (wd - 1) * sw + 1:sw] += xf @ wf[:, ky, kx, :].T
+    return acc[:, pt:pt + oh, pl:pl + ow]

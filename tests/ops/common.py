@@ -49,7 +49,8 @@ def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int 
     for i, c in enumerate(cases):
         data = to_tflite_fn(c, code)
         m = edgenn_model(data, c, f"t{i}")
-        xs = [rng.integers(-128, 128, size=(samples,) + t.shape).astype(np.int8) for t in c.inputs if t.data is None]
+        xs = [rng.integers(-128, 128, size=(samples,) + t.shape).astype(np.int8) for t in c.inputs
+              if t is not None and t.data is None]
         xs[0][0] = -128
         xs[0][1] = 127
         want = run_tflm(data, xs)[0]

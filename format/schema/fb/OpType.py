@@ -22,3 +22,6 @@ class OpType(object):
     TANH = 16
     LEAKY_RELU = 17
     HARD_SWISH = 18
+    RESIZE_BILINEAR = 19
+    RESIZE_NEAREST = 20
+    TRANSPOSE_CONV = 21

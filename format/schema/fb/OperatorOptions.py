@@ -23,6 +23,9 @@ class OperatorOptions(object):
     TanhOptions = 17
     LeakyReluOptions = 18
     HardSwishOptions = 19
+    ResizeBilinearOptions = 20
+    ResizeNearestOptions = 21
+    TransposeConvOptions = 22
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -85,4 +88,13 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().HardSwishOptions:
         import edgenn.format.schema.fb.HardSwishOptions
         return edgenn.format.schema.fb.HardSwishOptions.HardSwishOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().ResizeBilinearOptions:
+        import edgenn.format.schema.fb.ResizeBilinearOptions
+        return edgenn.format.schema.fb.ResizeBilinearOptions.ResizeBilinearOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().ResizeNearestOptions:
+        import edgenn.format.schema.fb.ResizeNearestOptions
+        return edgenn.format.schema.fb.ResizeNearestOptions.ResizeNearestOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().TransposeConvOptions:
+        import edgenn.format.schema.fb.TransposeConvOptions
+        return edgenn.format.schema.fb.TransposeConvOptions.TransposeConvOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None
