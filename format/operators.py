@@ -35,6 +35,11 @@ OPERATORS: dict[str, int] = {
     "tanh": 16,
     "leaky_relu": 17,
     "hard_swish": 18,
+    "slice": 19,
+    "split": 20,
+    "gather": 21,
+    "tile": 22,
+    "mirror_pad": 23,
 }
 
 

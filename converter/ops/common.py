@@ -197,3 +197,52 @@ def input_scaling_options(op: Op, x_quant: QParams, integer_bits: int) -> dict[s
         "input_multiplier": mult,
         "input_left_shift": shift,
     }
+
+
+# ---------------------------------------------------------------------- data movement
+
+def byte_copy(op: Op, g: Graph, max_rank: int) -> None:
+    """Checks of an operator that copies int8 bytes (slice, split, gather, tile, mirror_pad): every
+    activation int8 and per-tensor, input rank 1..max_rank. Like TFLM's copying kernels, the output
+    parameters are not compared with the input's (the ONNX path gives them the input's)."""
+    x = g.tensors[op.inputs[0]]
+    if not 1 <= len(x.shape) <= max_rank:
+        raise UnsupportedOpError(f"{op.type} '{op.name}': input rank {len(x.shape)} is not supported (1..{max_rank})")
+    for name in [op.inputs[0]] + list(op.outputs):
+        per_tensor(op, g, name)
+
+
+def strided_slice_bounds(shape, begin, end, strides, begin_mask: int = 0, end_mask: int = 0,
+                         shrink_mask: int = 0) -> list[tuple[int, int, int]]:
+    """(start, count, stride) per axis of a strided slice, as TFLM's StridedSlice runs it
+    (strided_slice_logic.h StridedSliceStartForAxis / EndForAxis): negative indices count from the
+    end, then clamp to [0, n] (stride > 0) or [-1, n - 1] (stride < 0); a begin/end mask bit takes
+    the whole axis; a shrunk axis takes one element. ONNX Slice (starts, ends, steps) is the same
+    with no masks."""
+    res = []
+    for d, n in enumerate(shape):
+        n, s = int(n), int(strides[d])
+        if s == 0:
+            raise ValueError(f"axis {d}: stride 0")
+        lo, hi = (0, n) if s > 0 else (-1, n - 1)
+        b = int(begin[d])
+        b = b + n if b < 0 else b
+        b = min(max(b, lo), hi)
+        if begin_mask >> d & 1:
+            b = 0 if s > 0 else n - 1
+        if shrink_mask >> d & 1:
+            if s < 0:
+                # TFLM's loop runs from begin towards begin + 1 by a negative step: it writes nothing
+                raise ValueError(f"axis {d}: a shrunk axis needs a positive stride (TFLM copies nothing for it)")
+            if not 0 <= b < n:
+                raise ValueError(f"axis {d}: shrunk index {int(begin[d])} is outside 0..{n - 1}")
+            res.append((b, 1, 1))
+            continue
+        e = int(end[d])
+        e = e + n if e < 0 else e
+        e = min(max(e, lo), hi)
+        if end_mask >> d & 1:
+            e = n if s > 0 else -1
+        count = max(0, -(-(e - b) // s)) if s > 0 else max(0, -(-(b - e) // -s))
+        res.append((b, count, s))
+    return res

@@ -22,3 +22,8 @@ class OpType(object):
     TANH = 16
     LEAKY_RELU = 17
     HARD_SWISH = 18
+    SLICE = 19
+    SPLIT = 20
+    GATHER = 21
+    TILE = 22
+    MIRROR_PAD = 23

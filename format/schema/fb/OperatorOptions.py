@@ -23,6 +23,11 @@ class OperatorOptions(object):
     TanhOptions = 17
     LeakyReluOptions = 18
     HardSwishOptions = 19
+    SliceOptions = 20
+    SplitOptions = 21
+    GatherOptions = 22
+    TileOptions = 23
+    MirrorPadOptions = 24
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -85,4 +90,19 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().HardSwishOptions:
         import edgenn.format.schema.fb.HardSwishOptions
         return edgenn.format.schema.fb.HardSwishOptions.HardSwishOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SliceOptions:
+        import edgenn.format.schema.fb.SliceOptions
+        return edgenn.format.schema.fb.SliceOptions.SliceOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SplitOptions:
+        import edgenn.format.schema.fb.SplitOptions
+        return edgenn.format.schema.fb.SplitOptions.SplitOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().GatherOptions:
+        import edgenn.format.schema.fb.GatherOptions
+        return edgenn.format.schema.fb.GatherOptions.GatherOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().TileOptions:
+        import edgenn.format.schema.fb.TileOptions
+        return edgenn.format.schema.fb.TileOptions.TileOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().MirrorPadOptions:
+        import edgenn.format.schema.fb.MirrorPadOptions
+        return edgenn.format.schema.fb.MirrorPadOptions.MirrorPadOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None
