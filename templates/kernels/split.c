@@ -1,15 +1,15 @@
-/* split: int8 requantizing copy (TFLM reference arithmetic, bit for bit). */
+/* split: the input is read in order; each outer step hands every output its next chunk. */
 #include "split.h"
 
-#include "edgenn_fixedpoint.h"
-
-void enn_split(const enn_split_params *prm, const int8_t *input, int8_t *output)
+void enn_split(const enn_split_params *prm, const int8_t *input, int8_t *const *outputs)
 {
-    const int32_t n = prm->size;
-    int32_t i;
-    for (i = 0; i < n; i++) {
-        const int32_t y = enn_mbqm((int32_t)input[i] + prm->input_offset, prm->output.multiplier,
-                                   (int)prm->output.shift) + prm->output.offset;
-        output[i] = (int8_t)enn_clamp(y, -128, 127);
+    int32_t k;
+    for (k = 0; k < prm->outer; k++) {
+        int32_t i;
+        for (i = 0; i < prm->num_outputs; i++) {
+            const int32_t n = prm->chunk[i];
+            enn_copy_bytes(outputs[i] + k * n, input, n);
+            input += n;
+        }
     }
 }

@@ -1,9 +1,4 @@
-/* split: int8 requantizing copy, y = clamp(offset + requant(x + input_offset)).
- *
- * The C part of the operator contract: plain C99 (no malloc, no float in the int8 path), external
- * names start with enn_ (kernels/edgenn_prefix.h, generated per model, renames them to the model's
- * prefix), warning-free with -std=c99 -Wall -Wextra -Werror on gcc and arm-none-eabi-gcc. Parameter
- * structs compose the blocks of edgenn_types.h; the call is enn_split(params, inputs..., outputs...). */
+/* split: cut an int8 tensor along one axis into consecutive pieces (TFLM Split / SplitV / Unpack). */
 #ifndef ENN_SPLIT_H
 #define ENN_SPLIT_H
 
@@ -11,15 +6,16 @@
 
 #include <stdint.h>
 
-#include "edgenn_types.h"
+#include "edgenn_copy.h"
 
 typedef struct {
-    int32_t size;         /* elements */
-    int32_t input_offset; /* -input zero point */
-    enn_quant output;     /* offset (zero point), multiplier, shift */
+    int32_t outer;          /* product of the input axes before the split axis */
+    int32_t num_outputs;
+    const int32_t *chunk;   /* per output: its extent along the axis times the inner size */
 } enn_split_params;
 
-/* output may alias input (elementwise, in increasing address order). */
-void enn_split(const enn_split_params *prm, const int8_t *input, int8_t *output);
+/* outputs: num_outputs pointers. An output must not overlap the input, except when it is exactly
+ * its range of the input (outer == 1: then nothing is copied for it). */
+void enn_split(const enn_split_params *prm, const int8_t *input, int8_t *const *outputs);
 
 #endif

@@ -52,11 +52,13 @@ def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int 
         xs = [rng.integers(-128, 128, size=(samples,) + t.shape).astype(np.int8) for t in c.inputs if t.data is None]
         xs[0][0] = -128
         xs[0][1] = 127
-        want = run_tflm(data, xs)[0]
-        got = Interpreter(m).invoke(*xs)[0]
-        assert np.array_equal(want.reshape(got.shape), got), (
-            f"case {i} ({code} {[t.shape for t in c.inputs]} attrs {c.attrs}): TFLM and runtime_py differ at "
-            f"{np.argwhere(want.reshape(got.shape) != got)[:3].tolist()}")
+        want = run_tflm(data, xs)
+        got = Interpreter(m).invoke(*xs)
+        assert len(want) == len(got), f"case {i}: TFLM has {len(want)} outputs, edgenn {len(got)}"
+        for k, (w, y) in enumerate(zip(want, got)):  # every output (split, unpack: several)
+            assert np.array_equal(w.reshape(y.shape), y), (
+                f"case {i} ({code} {[t.shape for t in c.inputs]} attrs {c.attrs}): output {k}: TFLM and runtime_py "
+                f"differ at {np.argwhere(w.reshape(y.shape) != y)[:3].tolist()}")
         models.append(m)
         inputs.append(xs)
         tflm_out.append(want)
@@ -65,8 +67,9 @@ def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int 
         c_out = run_c_host(models, inputs, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    for i, (w, g) in enumerate(zip(tflm_out, c_out)):
-        assert np.array_equal(w.reshape(g[0].shape), g[0]), f"case {i}: TFLM and C differ"
+    for i, (want, got) in enumerate(zip(tflm_out, c_out)):
+        for k, (w, g) in enumerate(zip(want, got)):
+            assert np.array_equal(w.reshape(g.shape), g), f"case {i}: output {k}: TFLM and C differ"
     return len(cases)
 
 
