@@ -257,3 +257,16 @@ def contiguous_offset(shape, begin, size, stride) -> int | None:
         inner_whole = inner_whole and n == int(shape[d])
         step *= int(shape[d])
     return off
+
+
+def gather_rows(x: np.ndarray, in_shape, axis: int, batch_dims: int, indices: np.ndarray) -> np.ndarray:
+    """TFLM Gather on (N, *in_shape) ``x``: (N, batch, outer, coordinates, inner) with
+    out[..., b, o, c, :] = x[..., b, o, indices[b, c], :] (batch = the first batch_dims axes, outer =
+    the axes up to ``axis``, inner = those after it)."""
+    idx = np.asarray(indices, np.int64).reshape(-1)
+    batch = int(np.prod(in_shape[:batch_dims], dtype=np.int64))
+    outer = int(np.prod(in_shape[batch_dims:axis], dtype=np.int64))
+    inner = int(np.prod(in_shape[axis + 1:], dtype=np.int64))
+    xv = x.reshape(x.shape[0], batch, outer, int(in_shape[axis]), inner)
+    rows = idx.reshape(batch, 1, idx.size // max(batch, 1))
+    return xv[:, np.arange(batch)[:, None, None], np.arange(outer)[None, :, None], rows]

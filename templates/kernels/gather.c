@@ -1,15 +1,18 @@
-/* gather: int8 requantizing copy (TFLM reference arithmetic, bit for bit). */
+/* gather: the output is written in order, one inner row per (batch, outer, coordinate). */
 #include "gather.h"
-
-#include "edgenn_fixedpoint.h"
 
 void enn_gather(const enn_gather_params *prm, const int8_t *input, int8_t *output)
 {
-    const int32_t n = prm->size;
-    int32_t i;
-    for (i = 0; i < n; i++) {
-        const int32_t y = enn_mbqm((int32_t)input[i] + prm->input_offset, prm->output.multiplier,
-                                   (int)prm->output.shift) + prm->output.offset;
-        output[i] = (int8_t)enn_clamp(y, -128, 127);
+    const int32_t inner = prm->inner;
+    int32_t b, o, c;
+    for (b = 0; b < prm->batch; b++) {
+        const int32_t *idx = prm->indices + b * prm->coords;
+        for (o = 0; o < prm->outer; o++) {
+            const int8_t *src = input + (b * prm->outer + o) * prm->axis_size * inner;
+            for (c = 0; c < prm->coords; c++) {
+                enn_copy_bytes(output, src + idx[c] * inner, inner);
+                output += inner;
+            }
+        }
     }
 }

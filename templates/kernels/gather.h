@@ -1,9 +1,4 @@
-/* gather: int8 requantizing copy, y = clamp(offset + requant(x + input_offset)).
- *
- * The C part of the operator contract: plain C99 (no malloc, no float in the int8 path), external
- * names start with enn_ (kernels/edgenn_prefix.h, generated per model, renames them to the model's
- * prefix), warning-free with -std=c99 -Wall -Wextra -Werror on gcc and arm-none-eabi-gcc. Parameter
- * structs compose the blocks of edgenn_types.h; the call is enn_gather(params, inputs..., outputs...). */
+/* gather: rows of an int8 tensor by constant indices (TFLM reference Gather). */
 #ifndef ENN_GATHER_H
 #define ENN_GATHER_H
 
@@ -11,15 +6,18 @@
 
 #include <stdint.h>
 
-#include "edgenn_types.h"
+#include "edgenn_copy.h"
 
 typedef struct {
-    int32_t size;         /* elements */
-    int32_t input_offset; /* -input zero point */
-    enn_quant output;     /* offset (zero point), multiplier, shift */
+    int32_t batch;          /* product of the first batch_dims axes */
+    int32_t outer;          /* product of the axes from batch_dims up to the gathered axis */
+    int32_t axis_size;      /* extent of the gathered axis */
+    int32_t coords;         /* indices per batch */
+    int32_t inner;          /* product of the axes after the gathered axis */
+    const int32_t *indices; /* batch * coords values in [0, axis_size) */
 } enn_gather_params;
 
-/* output may alias input (elementwise, in increasing address order). */
+/* output must not overlap input. */
 void enn_gather(const enn_gather_params *prm, const int8_t *input, int8_t *output);
 
 #endif
