@@ -1,16 +1,10 @@
-"""mirror_pad: an int8 requantizing copy, y = requant(x) (the operator template: change what it computes).
+"""mirror_pad: mirrored padding of an int8 tensor (TFLM MirrorPad REFLECT / SYMMETRIC; ONNX Pad
+modes reflect and edge), rank 1..6.
 
-The converter's part of the operator contract (converter/ops/__init__.py):
-
-- ``TRAITS``: every field stated (output quantization, weights, fused activation, same-quant inputs,
-  structured-pruning channel mapping);
-- ``prepare(op, g)``: check the tensors and fill ``op.options`` (format/schema/ops/mirror_pad.fbs) exactly
-  as TFLM's Prepare would; called on both the ONNX and the TFLite path;
-- ``float_run(op, g, xs, n)``: the float computation (calibration and pruning execute the float graph);
-- ``ONNX`` / ``TFLITE``: import handlers by source operator type, ``handler(importer, node)``;
-- optional: ``quantize_constants``, ``fixed_output_qparams``, ``macs``, ``scratch_bytes``,
-  ``keeps_channels``, ``mean_output``, ``design_rows``.
-Shared helpers: converter/ops/common.py (never import another operator's module).
+Float attrs: ``pads`` = [(before, after) per axis] (non-negative), ``mode`` = "reflect" (the edge
+element not repeated: pads at most extent - 1), "symmetric" (repeated: at most the extent) or
+"edge" (the edge element repeated outwards, any pad). Every output element is an input element:
+the kernel copies bytes, the output keeps the input's parameters.
 """
 from __future__ import annotations
 
@@ -18,28 +12,67 @@ import numpy as np
 
 from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import RuleTraits
-from edgenn.converter.ops.common import per_tensor, same_shape
-from edgenn.runtime_py.fixedpoint import quantize_multiplier
+from edgenn.converter.ops.common import byte_copy
+from edgenn.errors import EdgennError
+from edgenn.runtime_py.kernels.common import MIRROR_MODES, mirror_index, take_axes
 
-TRAITS = RuleTraits(output_quant="calibrated", weight_axis=None, fused_activation=False, same_quant_inputs=False,
+TRAITS = RuleTraits(output_quant="same_as_input", weight_axis=None, fused_activation=False, same_quant_inputs=False,
                     channels="elementwise")
+MAX_RANK = 6
+
+
+def geometry(op: Op, shape: tuple[int, ...]) -> tuple[list[tuple[int, int]], int]:
+    """(pads per axis, mode number), checked against the input shape."""
+    mode = op.attrs.get("mode", "reflect")
+    if mode not in MIRROR_MODES:
+        raise EdgennError(f"mirror_pad '{op.name}': mode {mode!r} is not one of {sorted(MIRROR_MODES)}")
+    pads = [tuple(int(v) for v in p) for p in op.attrs.get("pads", [(0, 0)] * len(shape))]
+    if len(pads) != len(shape) or any(len(p) != 2 for p in pads):
+        raise EdgennError(f"mirror_pad '{op.name}': pads {pads} must hold one (before, after) pair per axis of {shape}")
+    limit = {"reflect": -1, "symmetric": 0, "edge": None}[mode]
+    for p, n in zip(pads, shape):
+        if min(p) < 0 or (limit is not None and max(p) > n + limit):
+            raise EdgennError(f"mirror_pad '{op.name}': pads {pads} do not fit the input {tuple(shape)} in {mode} mode "
+                              f"(each pad at most the extent{' - 1' if limit else ''})")
+    return pads, MIRROR_MODES[mode]
 
 
 def prepare(op: Op, g: Graph) -> None:
-    same_shape(op, g)
-    qx = per_tensor(op, g, op.inputs[0])
-    qy = per_tensor(op, g, op.outputs[0])
-    mult, shift = quantize_multiplier(qx.s / qy.s)
-    op.options = {"input_offset": -qx.zp, "output_offset": qy.zp, "multiplier": mult, "shift": shift}
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    byte_copy(op, g, MAX_RANK)
+    pads, mode = geometry(op, x.shape)
+    want = tuple(n + a + b for n, (a, b) in zip(x.shape, pads))
+    if tuple(y.shape) != want:
+        raise EdgennError(f"mirror_pad '{op.name}': output shape {y.shape} should be {want} for pads {pads}")
+    op.options = {"pads": np.asarray([v for p in pads for v in p], np.int32), "mode": mode}
+
+
+def keeps_channels(op: Op, g: Graph) -> bool:
+    """Channels pass through unless the last axis is padded."""
+    pads = [tuple(int(v) for v in p) for p in op.attrs.get("pads", [])]
+    return bool(pads) and pads[-1] == (0, 0)
 
 
 def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
-    """Outputs as (n, *shape) float arrays, before any fused activation."""
-    return [xs[0].astype(np.float64)]
+    shape = g.tensors[op.inputs[0]].shape
+    pads, mode = geometry(op, shape)
+    x = np.asarray(xs[0]).reshape((-1,) + tuple(shape))
+    idx = [mirror_index(k + a + b, a, k, mode) for k, (a, b) in zip(shape, pads)]
+    return [np.broadcast_to(take_axes(x, idx), (n,) + tuple(k + a + b for k, (a, b) in zip(shape, pads)))]
 
 
-# Import handlers: e.g. ONNX = {"Identity": lambda imp, node: imp.elementwise(node, "mirror_pad")} and
-# TFLITE = {"SOME_BUILTIN": lambda imp, op: imp.unary(op, "mirror_pad")}; see converter/onnx_import.py
-# (OnnxImporter) and converter/tflite_import.py (TfliteImporter) for the helpers they offer.
+def _tflite_mirror_pad(imp, op) -> None:
+    """MIRROR_PAD with constant paddings, mode REFLECT (0) or SYMMETRIC (1)."""
+    p = imp.const(op.inputs[1])
+    if p is None:
+        imp.fail(op, "paddings must be constant")
+    mode = int(op.options.Mode()) if op.options is not None else 0
+    if mode not in (0, 1):
+        imp.fail(op, f"mirror padding mode {mode} is unknown")
+    pads = [tuple(int(v) for v in row) for row in np.asarray(p).reshape(-1, 2)]
+    imp.unary(op, "mirror_pad", pads=pads, mode="reflect" if mode == 0 else "symmetric")
+
+
+# ONNX Pad with mode reflect / edge comes through pad's handler (one rule claims each ONNX type).
 ONNX: dict = {}
-TFLITE: dict = {}
+TFLITE = {"MIRROR_PAD": _tflite_mirror_pad}

@@ -1,9 +1,4 @@
-/* mirror_pad: int8 requantizing copy, y = clamp(offset + requant(x + input_offset)).
- *
- * The C part of the operator contract: plain C99 (no malloc, no float in the int8 path), external
- * names start with enn_ (kernels/edgenn_prefix.h, generated per model, renames them to the model's
- * prefix), warning-free with -std=c99 -Wall -Wextra -Werror on gcc and arm-none-eabi-gcc. Parameter
- * structs compose the blocks of edgenn_types.h; the call is enn_mirror_pad(params, inputs..., outputs...). */
+/* mirror_pad: mirrored padding of an int8 tensor of rank <= 6 (TFLM MirrorPad; ONNX Pad reflect / edge). */
 #ifndef ENN_MIRROR_PAD_H
 #define ENN_MIRROR_PAD_H
 
@@ -11,15 +6,21 @@
 
 #include <stdint.h>
 
-#include "edgenn_types.h"
+#include "edgenn_copy.h"
+
+#define ENN_MIRROR_REFLECT 0   /* the edge element is not repeated */
+#define ENN_MIRROR_SYMMETRIC 1 /* the edge element is repeated */
+#define ENN_MIRROR_EDGE 2      /* the edge element fills the padding */
 
 typedef struct {
-    int32_t size;         /* elements */
-    int32_t input_offset; /* -input zero point */
-    enn_quant output;     /* offset (zero point), multiplier, shift */
+    /* Right-aligned to ENN_COPY_MAX_DIMS axes (leading 1s, no padding). */
+    int32_t in_shape[ENN_COPY_MAX_DIMS];
+    int32_t out_shape[ENN_COPY_MAX_DIMS];
+    int32_t before[ENN_COPY_MAX_DIMS]; /* padding before each axis */
+    int32_t mode;                      /* ENN_MIRROR_* */
 } enn_mirror_pad_params;
 
-/* output may alias input (elementwise, in increasing address order). */
+/* output must not overlap input. */
 void enn_mirror_pad(const enn_mirror_pad_params *prm, const int8_t *input, int8_t *output);
 
 #endif

@@ -1,9 +1,4 @@
-/* tile: int8 requantizing copy, y = clamp(offset + requant(x + input_offset)).
- *
- * The C part of the operator contract: plain C99 (no malloc, no float in the int8 path), external
- * names start with enn_ (kernels/edgenn_prefix.h, generated per model, renames them to the model's
- * prefix), warning-free with -std=c99 -Wall -Wextra -Werror on gcc and arm-none-eabi-gcc. Parameter
- * structs compose the blocks of edgenn_types.h; the call is enn_tile(params, inputs..., outputs...). */
+/* tile: repeat an int8 tensor along its axes, broadcasting included (TFLM BroadcastTo; ONNX Expand, Tile). */
 #ifndef ENN_TILE_H
 #define ENN_TILE_H
 
@@ -11,15 +6,15 @@
 
 #include <stdint.h>
 
-#include "edgenn_types.h"
+#include "edgenn_copy.h"
 
 typedef struct {
-    int32_t size;         /* elements */
-    int32_t input_offset; /* -input zero point */
-    enn_quant output;     /* offset (zero point), multiplier, shift */
+    /* Right-aligned to ENN_COPY_MAX_DIMS axes with leading 1s; every out_shape[d] is a multiple of in_shape[d]. */
+    int32_t in_shape[ENN_COPY_MAX_DIMS];
+    int32_t out_shape[ENN_COPY_MAX_DIMS];
 } enn_tile_params;
 
-/* output may alias input (elementwise, in increasing address order). */
+/* output must not overlap input. */
 void enn_tile(const enn_tile_params *prm, const int8_t *input, int8_t *output);
 
 #endif
