@@ -246,3 +246,44 @@ def strided_slice_bounds(shape, begin, end, strides, begin_mask: int = 0, end_ma
         count = max(0, -(-(e - b) // s)) if s > 0 else max(0, -(-(b - e) // -s))
         res.append((b, count, s))
     return res
+
+
+def emit_chain(g: Graph, x: str, steps: list[tuple[str, tuple[int, ...], dict]], out: str) -> None:
+    """Operators from tensor ``x`` to tensor ``out`` through ``steps`` = [(operator type, output shape,
+    attrs)] (the last shape is out's); intermediates carry x's type and quantization (the byte-moving
+    operators built this way copy bytes, as the TFLite operator they stand for does)."""
+    src = g.tensors[x]
+    cur = x
+    for k, (op_type, shape, attrs) in enumerate(steps):
+        if k == len(steps) - 1:
+            nxt = out
+            if tuple(g.tensors[out].shape) != tuple(shape):
+                raise EdgennError(f"{op_type} '{out}': output shape {g.tensors[out].shape} should be {tuple(shape)}")
+        else:
+            nxt = g.add_tensor(g.unique(f"{out}#{op_type}"), shape, src.dtype, quant=src.quant).name
+        g.add_op(op_type, g.unique(f"{out}#{k}") if k < len(steps) - 1 else out, [cur], [nxt], **attrs)
+        cur = nxt
+
+
+def depth_to_space_steps(shape: tuple[int, ...], block: int, crd: bool = False) -> list[tuple[str, tuple, dict]]:
+    """(N, H, W, C) -> (N, H*b, W*b, C/b^2) as reshape, transpose, reshape: output channel c of
+    block position (dy, dx) is input channel (dy*b + dx) * C/b^2 + c (TFLite, ONNX DCR) or, with
+    ``crd``, c * b^2 + dy*b + dx (ONNX CRD)."""
+    n, h, w, c = shape
+    co = c // (block * block)
+    if crd:
+        mid, perm = (n, h, w, co, block, block), (0, 1, 4, 2, 5, 3)
+    else:
+        mid, perm = (n, h, w, block, block, co), (0, 1, 3, 2, 4, 5)
+    return [("reshape", mid, {}), ("transpose", tuple(mid[p] for p in perm), {"perm": perm}),
+            ("reshape", (n, h * block, w * block, co), {})]
+
+
+def space_to_depth_steps(shape: tuple[int, ...], block: int) -> list[tuple[str, tuple, dict]]:
+    """(N, H, W, C) -> (N, H/b, W/b, C*b^2): output channel (dy*b + dx) * C + c is input channel c at
+    block position (dy, dx) (TFLite and ONNX SpaceToDepth)."""
+    n, h, w, c = shape
+    mid = (n, h // block, block, w // block, block, c)
+    perm = (0, 1, 3, 2, 4, 5)
+    return [("reshape", mid, {}), ("transpose", tuple(mid[p] for p in perm), {"perm": perm}),
+            ("reshape", (n, h // block, w // block, c * block * block), {})]
