@@ -23,6 +23,8 @@ MAX_RANK = 6
 def geometry(op: Op, shape: tuple[int, ...]) -> tuple[int, int, np.ndarray]:
     """(axis, batch_dims, indices) normalized and checked against the input shape (TFLM GatherPrepare)."""
     rank = len(shape)
+    if "indices" not in op.attrs:
+        raise EdgennError(f"gather '{op.name}': has no indices")
     idx = np.asarray(op.attrs["indices"], np.int64)
     axis = int(op.attrs.get("axis", 0))
     if not -rank <= axis < rank:
