@@ -514,7 +514,8 @@ def _identity(imp: OnnxImporter, node: onnx.NodeProto) -> None:
         if training is not None and bool(np.asarray(training).reshape(-1)[0]):
             imp.fail("Dropout in training mode is random; export the model in inference mode (model.eval())")
         if len(node.output) > 1 and node.output[1]:
-            imp.fail("Dropout's mask output is not supported (export the model in inference mode)")
+            # Inference keeps every element: the mask is a constant of trues (unused: pruned away).
+            imp.values[node.output[1]] = Value(const=np.ones(imp.shape(node.input[0]), bool))
     imp.alias(node.output[0], node.input[0])
 
 

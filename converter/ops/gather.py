@@ -87,7 +87,7 @@ def _onnx_gather(imp, node) -> None:
     if idx.ndim == 0:
         out_lay = tuple(p - (p > axis) for p in lay if p != axis)
     else:
-        out_lay = lay
+        out_lay = lay if idx.ndim == 1 else None
     y = imp.new_output(node.output[0], out_lay)
     imp.add("gather", [x], [y], axis=lay.index(axis), indices=idx)
 
