@@ -94,3 +94,27 @@ def judge_unary(datas: list[bytes], seed: int = 0, samples: int = 4) -> int:
         xs[0][2] = np.resize(np.arange(-128, 128, dtype=np.int16).astype(np.int8), xs[0].shape[1:])
         cases.append((data, xs))
     return judge_tflite(cases)
+
+
+def rearrange_tflite(case: Case, code: str) -> bytes:
+    """A single-operator .tflite of a TFLite operator edgenn imports as a chain of byte-moving operators:
+    DEPTH_TO_SPACE / SPACE_TO_DEPTH (attrs block), SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND (block, pads)
+    or PACK (axis)."""
+    from tflite_builder import TfOp, TfTensor, build
+
+    a = case.attrs
+    ins = [TfTensor(f"x{i}", t.shape, "int8", t.scale, t.zero_point) for i, t in enumerate(case.inputs)]
+    y = case.outputs[0]
+    n = len(ins)
+    tensors = ins + [TfTensor("y", y.shape, "int8", y.scale, y.zero_point)]
+    if code in ("DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
+        opts = "DepthToSpaceOptions" if code == "DEPTH_TO_SPACE" else "SpaceToDepthOptions"
+        return build(tensors, [TfOp(code, [0], [1], opts, {"BlockSize": a["block"]})], [0], [1])
+    if code == "PACK":
+        return build(tensors, [TfOp("PACK", list(range(n)), [n], "PackOptions", {"ValuesCount": n, "Axis": a["axis"]})],
+                     list(range(n)), [n])
+    block = np.asarray(a["block"], np.int32)
+    pads = np.asarray(a["pads"], np.int32).reshape(-1, 2)
+    tensors += [TfTensor("block", block.shape, "int32", data=block), TfTensor("pads", pads.shape, "int32", data=pads)]
+    opts = "SpaceToBatchNDOptions" if code == "SPACE_TO_BATCH_ND" else "BatchToSpaceNDOptions"
+    return build(tensors, [TfOp(code, [0, 2, 3], [1], opts)], [0], [1])
