@@ -57,3 +57,49 @@ def test_shufflenet_block_python_host_qemu_byte_identical(tmp_path):
         assert rep["backends"][name]["mismatched_bytes"] == 0, name
     assert rep["backends"]["python"]["cosine"] > 0.99, rep["backends"]["python"]["cosine"]
     assert rep["backends"]["python"]["top1_agreement"] >= 0.9
+
+
+def test_shufflenet_layers_include_every_split_output(tmp_path):
+    """validate --layers: both outputs of every split are compared with onnxruntime and the host C's
+    layer dump equals the Python reference's at every layer."""
+    from edgenn.layers import compare_layers
+
+    model = shufflenet_model()
+    p = tmp_path / "shufflenet.onnx"
+    onnx.save(model, p)
+    data = [np.random.default_rng(2).normal(0, 1, (8, 1, 3, 16, 16)).astype(np.float32)]
+    m = convert(p, data, ConvertOptions(progress=False))
+    rep = compare_layers(p, m, data, ["host"])
+    rows = [r for r in rep["layers"] if r["op"] == "split"]
+    assert len(rows) == 4 and all(r["compared"] and r["cosine"] > 0.99 for r in rows)
+    assert rep["first_backend_mismatch"] == {"host": None}
+    assert all(r["host_mismatched_bytes"] == 0 for r in rep["layers"])
+
+
+def test_tflite_split_layers_match_tflm(tmp_path):
+    """A .tflite SPLIT feeding two different operators: every layer output, both split outputs
+    included, equals TFLM's byte for byte, and the host C's layer dump equals the Python reference's."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from tflite_builder import TfOp, TfTensor, build
+    from edgenn.converter.tflite_import import convert_tflite_bytes
+    from edgenn.layers import compare_layers
+
+    axis = np.asarray(3, np.int32)
+    tensors = [TfTensor("x", (1, 4, 4, 6), "int8", 0.05, -3), TfTensor("axis", (), "int32", data=axis),
+               TfTensor("a", (1, 4, 4, 3), "int8", 0.05, -3), TfTensor("b", (1, 4, 4, 3), "int8", 0.05, -3),
+               TfTensor("ra", (1, 4, 4, 3), "int8", 0.05, -3), TfTensor("pb", (1, 2, 2, 3), "int8", 0.05, -3)]
+    ops = [TfOp("SPLIT", [1, 0], [2, 3], "SplitOptions", {"NumSplits": 2}), TfOp("RELU", [2], [4]),
+           TfOp("MAX_POOL_2D", [3], [5], "Pool2DOptions", {"Padding": 1, "StrideW": 2, "StrideH": 2, "FilterWidth": 2,
+                                                            "FilterHeight": 2, "FusedActivationFunction": 0})]
+    data = build(tensors, ops, [0], [4, 5])
+    p = tmp_path / "split.tflite"
+    p.write_bytes(data)
+    m = convert_tflite_bytes(data, "split", str(p))
+    x = [np.random.default_rng(3).uniform(-6, 6, (6, 1, 4, 4, 6)).astype(np.float32)]
+    rep = compare_layers(p, m, x, ["host"])
+    assert [r["tensor"] for r in rep["layers"] if r["op"] == "split"] == ["a", "b"]
+    assert all(r["compared"] and r["mismatched_bytes"] == 0 for r in rep["layers"])
+    assert all(r["host_mismatched_bytes"] == 0 for r in rep["layers"])
