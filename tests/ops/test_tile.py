@@ -86,3 +86,23 @@ def test_tflite_tile_is_refused_naming_tflm():
                   TfTensor("y", (4, 3), "int8", 0.1, 0)], [TfOp("TILE", [0, 1], [2], "TileOptions")], [0], [2])
     with pytest.raises(UnsupportedOpError, match="TILE.*TFLM has no int8 kernel"):
         convert_tflite_bytes(data, "tile")
+
+
+def test_several_unsupported_tflite_operators_are_listed_together():
+    """One error names every unsupported operator type with its count and first operator index."""
+    from tflite_builder import TfOp, TfTensor, build
+    from edgenn.converter.tflite_import import convert_tflite_bytes
+    from edgenn.errors import UnsupportedOpError
+
+    reps = np.asarray([2, 1], np.int32)
+    tensors = [TfTensor("x", (2, 3), "int8", 0.1, 0), TfTensor("reps", (2,), "int32", data=reps),
+               TfTensor("y", (4, 3), "int8", 0.1, 0), TfTensor("z", (4, 3), "int8", 0.1, 0),
+               TfTensor("w", (4, 3), "int8", 0.1, 0)]
+    ops = [TfOp("TILE", [0, 1], [2], "TileOptions"), TfOp("HARD_SWISH", [2], [3]), TfOp("RFFT2D", [3, 1], [4]),
+           TfOp("RFFT2D", [4, 1], [2])]
+    with pytest.raises(UnsupportedOpError) as e:
+        convert_tflite_bytes(build(tensors, ops, [0], [2]), "bad")
+    msg = str(e.value)
+    assert "\n" not in msg and "3 operators of 2 unsupported types" in msg
+    assert "TILE x1 (first: operator 0; TFLM has no int8 kernel for TILE" in msg
+    assert "RFFT2D x2 (first: operator 2)" in msg
