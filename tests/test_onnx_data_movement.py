@@ -20,6 +20,8 @@ from edgenn.converter.pipeline import ConvertOptions, convert
 from edgenn.emulation import backends as be
 from edgenn.runtime_py import dataio
 
+from onnx_models import model_of
+
 INT64_MAX = np.iinfo(np.int64).max
 
 
@@ -33,14 +35,7 @@ def make(nodes, inits: dict, in_shape, outputs: list[str], opset: int = 13, nhwc
     g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info(inp, TensorProto.FLOAT, list(in_shape))],
                           [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
                           [numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    inferred = onnx.shape_inference.infer_shapes(m)
-    known = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
-    for o in m.graph.output:
-        if o.name in known and known[o.name].type.tensor_type.HasField("shape"):
-            o.CopyFrom(known[o.name])
-    return m
+    return model_of(g, opset)
 
 
 def check(tmp_path: Path, model: onnx.ModelProto, backends=("python", "host"), max_lsb: float = 0.5,
