@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from onnx import helper
 
 from edgenn.converter.pipeline import ConvertOptions, convert
 from edgenn.validate import validate
