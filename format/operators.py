@@ -38,6 +38,11 @@ OPERATORS: dict[str, int] = {
     "resize_bilinear": 19,
     "resize_nearest": 20,
     "transpose_conv": 21,
+    "slice": 22,
+    "split": 23,
+    "gather": 24,
+    "tile": 25,
+    "mirror_pad": 26,
 }
 
 

@@ -412,3 +412,93 @@ def tflite_resize_flags(imp, op) -> tuple[bool, bool]:
         imp.fail(op, f"the size input must be a constant equal to the output's height and width {list(out[1:3])}")
     o = op.options
     return (bool(o.AlignCorners()), bool(o.HalfPixelCenters())) if o is not None else (False, False)
+
+
+# ---------------------------------------------------------------------- data movement
+
+def byte_copy(op: Op, g: Graph, max_rank: int) -> None:
+    """Checks of an operator that copies int8 bytes (slice, split, gather, tile, mirror_pad): every
+    activation int8 and per-tensor, input rank 1..max_rank. Like TFLM's copying kernels, the output
+    parameters are not compared with the input's (the ONNX path gives them the input's)."""
+    x = g.tensors[op.inputs[0]]
+    if not 1 <= len(x.shape) <= max_rank:
+        raise UnsupportedOpError(f"{op.type} '{op.name}': input rank {len(x.shape)} is not supported (1..{max_rank})")
+    for name in [op.inputs[0]] + list(op.outputs):
+        per_tensor(op, g, name)
+
+
+def strided_slice_bounds(shape, begin, end, strides, begin_mask: int = 0, end_mask: int = 0,
+                         shrink_mask: int = 0) -> list[tuple[int, int, int]]:
+    """(start, count, stride) per axis of a strided slice, as TFLM's StridedSlice runs it
+    (strided_slice_logic.h StridedSliceStartForAxis / EndForAxis): negative indices count from the
+    end, then clamp to [0, n] (stride > 0) or [-1, n - 1] (stride < 0); a begin/end mask bit takes
+    the whole axis; a shrunk axis takes one element. ONNX Slice (starts, ends, steps) is the same
+    with no masks."""
+    res = []
+    for d, n in enumerate(shape):
+        n, s = int(n), int(strides[d])
+        if s == 0:
+            raise ValueError(f"axis {d}: stride 0")
+        lo, hi = (0, n) if s > 0 else (-1, n - 1)
+        b = int(begin[d])
+        b = b + n if b < 0 else b
+        b = min(max(b, lo), hi)
+        if begin_mask >> d & 1:
+            b = 0 if s > 0 else n - 1
+        if shrink_mask >> d & 1:
+            if s < 0:
+                # TFLM's loop runs from begin towards begin + 1 by a negative step: it writes nothing
+                raise ValueError(f"axis {d}: a shrunk axis needs a positive stride (TFLM copies nothing for it)")
+            if not 0 <= b < n:
+                raise ValueError(f"axis {d}: shrunk index {int(begin[d])} is outside 0..{n - 1}")
+            res.append((b, 1, 1))
+            continue
+        e = int(end[d])
+        e = e + n if e < 0 else e
+        e = min(max(e, lo), hi)
+        if end_mask >> d & 1:
+            e = n if s > 0 else -1
+        count = max(0, -(-(e - b) // s)) if s > 0 else max(0, -(-(b - e) // -s))
+        res.append((b, count, s))
+    return res
+
+
+def emit_chain(g: Graph, x: str, steps: list[tuple[str, tuple[int, ...], dict]], out: str) -> None:
+    """Operators from tensor ``x`` to tensor ``out`` through ``steps`` = [(operator type, output shape,
+    attrs)] (the last shape is out's); intermediates carry x's type and quantization (the byte-moving
+    operators built this way copy bytes, as the TFLite operator they stand for does)."""
+    src = g.tensors[x]
+    cur = x
+    for k, (op_type, shape, attrs) in enumerate(steps):
+        if k == len(steps) - 1:
+            nxt = out
+            if tuple(g.tensors[out].shape) != tuple(shape):
+                raise EdgennError(f"{op_type} '{out}': output shape {g.tensors[out].shape} should be {tuple(shape)}")
+        else:
+            nxt = g.add_tensor(g.unique(f"{out}#{op_type}"), shape, src.dtype, quant=src.quant).name
+        g.add_op(op_type, g.unique(f"{out}#{k}") if k < len(steps) - 1 else out, [cur], [nxt], **attrs)
+        cur = nxt
+
+
+def depth_to_space_steps(shape: tuple[int, ...], block: int, crd: bool = False) -> list[tuple[str, tuple, dict]]:
+    """(N, H, W, C) -> (N, H*b, W*b, C/b^2) as reshape, transpose, reshape: output channel c of
+    block position (dy, dx) is input channel (dy*b + dx) * C/b^2 + c (TFLite, ONNX DCR) or, with
+    ``crd``, c * b^2 + dy*b + dx (ONNX CRD)."""
+    n, h, w, c = shape
+    co = c // (block * block)
+    if crd:
+        mid, perm = (n, h, w, co, block, block), (0, 1, 4, 2, 5, 3)
+    else:
+        mid, perm = (n, h, w, block, block, co), (0, 1, 3, 2, 4, 5)
+    return [("reshape", mid, {}), ("transpose", tuple(mid[p] for p in perm), {"perm": perm}),
+            ("reshape", (n, h * block, w * block, co), {})]
+
+
+def space_to_depth_steps(shape: tuple[int, ...], block: int) -> list[tuple[str, tuple, dict]]:
+    """(N, H, W, C) -> (N, H/b, W/b, C*b^2): output channel (dy*b + dx) * C + c is input channel c at
+    block position (dy, dx) (TFLite and ONNX SpaceToDepth)."""
+    n, h, w, c = shape
+    mid = (n, h // block, block, w // block, block, c)
+    perm = (0, 1, 3, 2, 4, 5)
+    return [("reshape", mid, {}), ("transpose", tuple(mid[p] for p in perm), {"perm": perm}),
+            ("reshape", (n, h // block, w // block, c * block * block), {})]

@@ -25,3 +25,8 @@ class OpType(object):
     RESIZE_BILINEAR = 19
     RESIZE_NEAREST = 20
     TRANSPOSE_CONV = 21
+    SLICE = 22
+    SPLIT = 23
+    GATHER = 24
+    TILE = 25
+    MIRROR_PAD = 26

@@ -26,6 +26,11 @@ class OperatorOptions(object):
     ResizeBilinearOptions = 20
     ResizeNearestOptions = 21
     TransposeConvOptions = 22
+    SliceOptions = 23
+    SplitOptions = 24
+    GatherOptions = 25
+    TileOptions = 26
+    MirrorPadOptions = 27
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -97,4 +102,19 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().TransposeConvOptions:
         import edgenn.format.schema.fb.TransposeConvOptions
         return edgenn.format.schema.fb.TransposeConvOptions.TransposeConvOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SliceOptions:
+        import edgenn.format.schema.fb.SliceOptions
+        return edgenn.format.schema.fb.SliceOptions.SliceOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SplitOptions:
+        import edgenn.format.schema.fb.SplitOptions
+        return edgenn.format.schema.fb.SplitOptions.SplitOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().GatherOptions:
+        import edgenn.format.schema.fb.GatherOptions
+        return edgenn.format.schema.fb.GatherOptions.GatherOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().TileOptions:
+        import edgenn.format.schema.fb.TileOptions
+        return edgenn.format.schema.fb.TileOptions.TileOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().MirrorPadOptions:
+        import edgenn.format.schema.fb.MirrorPadOptions
+        return edgenn.format.schema.fb.MirrorPadOptions.MirrorPadOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None
