@@ -45,16 +45,14 @@ def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int, list[OverlapRule]]
     links = []
     outputs = set(g.output_names)
     for i, op in enumerate(g.ops):
-        if not op.outputs:
-            continue
-        out = g.tensors[op.outputs[0]]
         wshape = g.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] else None
         infos = [None if not t else (t, g.tensors[t].shape, g.tensors[t].nbytes, g.tensors[t].is_const)
                  for t in op.inputs]
-        for k, delta, alias in memory.pair_rules(op.type, op.options, infos, out.shape, out.nbytes, wshape):
+        outs = [(g.tensors[t].shape, g.tensors[t].nbytes) for t in op.outputs]
+        for k, j, delta, alias in memory.output_rules(op.type, op.options, infos, outs, wshape):
             t = op.inputs[k]
             if alias or (last[t] == i and t not in outputs):
-                links.append(OverlapRule(t, out.name, i, delta, alias=alias))
+                links.append(OverlapRule(t, op.outputs[j], i, delta, alias=alias))
     return bufs, steps, links
 
 

@@ -7,10 +7,24 @@ the input's parameters (bool: nonzero is true; int32: rounded).
 """
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
 from edgenn.errors import DataError
 from edgenn.format.enn import EnnIO, EnnModel, EnnTensor
+
+
+def read_npy(data: bytes, what: str, source: str) -> np.ndarray:
+    """The array of a .npy file's bytes (no pickles), or a one-line DataError naming ``what`` and ``source``."""
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as e:  # numpy raises assorted errors on damaged headers and data
+        raise DataError(f"{what} {source}: not a readable .npy array ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else ''})") from None
+    if isinstance(arr, np.lib.npyio.NpzFile):
+        raise DataError(f"{what} {source}: .npz archives are not supported; give one .npy per input")
+    return arr
 
 
 def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str) -> np.ndarray:

@@ -50,15 +50,20 @@ class Builder:
     def model(self, inputs: list[tuple[str, list]], outputs: list[str], opset: int = 13) -> onnx.ModelProto:
         g = helper.make_graph(self.nodes, "test", [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
                               [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs], self.inits)
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-        m.ir_version = min(m.ir_version, 8)
-        # Declare the outputs with their inferred shapes (the checker wants a shape).
-        inferred = onnx.shape_inference.infer_shapes(m)
-        known = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
-        for o in m.graph.output:
-            if o.name in known and known[o.name].type.tensor_type.HasField("shape"):
-                o.CopyFrom(known[o.name])
-        return m
+        return model_of(g, opset)
+
+
+def model_of(g: onnx.GraphProto, opset: int = 13) -> onnx.ModelProto:
+    """A model of graph ``g`` (IR version <= 8) whose outputs are declared with their inferred shapes
+    (the checker wants a shape)."""
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = min(m.ir_version, 8)
+    inferred = onnx.shape_inference.infer_shapes(m)
+    known = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
+    for o in m.graph.output:
+        if o.name in known and known[o.name].type.tensor_type.HasField("shape"):
+            o.CopyFrom(known[o.name])
+    return m
 
 
 def ds_residual_cnn(seed: int = 0, opset: int = 13) -> onnx.ModelProto:

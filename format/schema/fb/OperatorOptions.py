@@ -23,15 +23,23 @@ class OperatorOptions(object):
     TanhOptions = 17
     LeakyReluOptions = 18
     HardSwishOptions = 19
-    SubOptions = 20
-    SquaredDifferenceOptions = 21
-    MaximumMinimumOptions = 22
-    CompareOptions = 23
-    SelectOptions = 24
-    PreluOptions = 25
-    AddNOptions = 26
-    LutOptions = 27
-    LogSoftmaxOptions = 28
+    ResizeBilinearOptions = 20
+    ResizeNearestOptions = 21
+    TransposeConvOptions = 22
+    SliceOptions = 23
+    SplitOptions = 24
+    GatherOptions = 25
+    TileOptions = 26
+    MirrorPadOptions = 27
+    SubOptions = 28
+    SquaredDifferenceOptions = 29
+    MaximumMinimumOptions = 30
+    CompareOptions = 31
+    SelectOptions = 32
+    PreluOptions = 33
+    AddNOptions = 34
+    LutOptions = 35
+    LogSoftmaxOptions = 36
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -94,6 +102,30 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().HardSwishOptions:
         import edgenn.format.schema.fb.HardSwishOptions
         return edgenn.format.schema.fb.HardSwishOptions.HardSwishOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().ResizeBilinearOptions:
+        import edgenn.format.schema.fb.ResizeBilinearOptions
+        return edgenn.format.schema.fb.ResizeBilinearOptions.ResizeBilinearOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().ResizeNearestOptions:
+        import edgenn.format.schema.fb.ResizeNearestOptions
+        return edgenn.format.schema.fb.ResizeNearestOptions.ResizeNearestOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().TransposeConvOptions:
+        import edgenn.format.schema.fb.TransposeConvOptions
+        return edgenn.format.schema.fb.TransposeConvOptions.TransposeConvOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SliceOptions:
+        import edgenn.format.schema.fb.SliceOptions
+        return edgenn.format.schema.fb.SliceOptions.SliceOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SplitOptions:
+        import edgenn.format.schema.fb.SplitOptions
+        return edgenn.format.schema.fb.SplitOptions.SplitOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().GatherOptions:
+        import edgenn.format.schema.fb.GatherOptions
+        return edgenn.format.schema.fb.GatherOptions.GatherOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().TileOptions:
+        import edgenn.format.schema.fb.TileOptions
+        return edgenn.format.schema.fb.TileOptions.TileOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().MirrorPadOptions:
+        import edgenn.format.schema.fb.MirrorPadOptions
+        return edgenn.format.schema.fb.MirrorPadOptions.MirrorPadOptionsT.InitFromBuf(table.Bytes, table.Pos)
     if unionType == OperatorOptions().SubOptions:
         import edgenn.format.schema.fb.SubOptions
         return edgenn.format.schema.fb.SubOptions.SubOptionsT.InitFromBuf(table.Bytes, table.Pos)
