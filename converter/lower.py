@@ -10,7 +10,7 @@ from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import call
 from edgenn.errors import EdgennError
 from edgenn.format import weight_codecs
-from edgenn.format.enn import EnnIO, EnnModel, EnnOp, EnnTensor
+from edgenn.format.enn import ACTIVATION_DTYPES, EnnIO, EnnModel, EnnOp, EnnTensor
 from edgenn.runtime_py import memory
 from edgenn.runtime_py.memory import OverlapRule
 
@@ -45,16 +45,14 @@ def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int, list[OverlapRule]]
     links = []
     outputs = set(g.output_names)
     for i, op in enumerate(g.ops):
-        if not op.outputs:
-            continue
-        out = g.tensors[op.outputs[0]]
         wshape = g.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] else None
         infos = [None if not t else (t, g.tensors[t].shape, g.tensors[t].nbytes, g.tensors[t].is_const)
                  for t in op.inputs]
-        for k, delta, alias in memory.pair_rules(op.type, op.options, infos, out.shape, out.nbytes, wshape):
+        outs = [(g.tensors[t].shape, g.tensors[t].nbytes) for t in op.outputs]
+        for k, j, delta, alias in memory.output_rules(op.type, op.options, infos, outs, wshape):
             t = op.inputs[k]
             if alias or (last[t] == i and t not in outputs):
-                links.append(OverlapRule(t, out.name, i, delta, alias=alias))
+                links.append(OverlapRule(t, op.outputs[j], i, delta, alias=alias))
     return bufs, steps, links
 
 
@@ -142,8 +140,9 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
         call(op, g, "prepare")
     original_index = {id(op): i for i, op in enumerate(g.ops)}
     for t in g.tensors.values():
-        if not t.is_const and t.dtype != "int8":
-            raise EdgennError(f"internal: activation {t.name!r} is {t.dtype}, expected int8 after quantization")
+        if not t.is_const and t.dtype not in ACTIVATION_DTYPES:
+            raise EdgennError(f"internal: activation {t.name!r} is {t.dtype}, expected one of "
+                              f"{', '.join(ACTIVATION_DTYPES)} after quantization")
     plan = plan_graph(g)
     offsets = {b.name: b.offset for b in plan.buffers}
 

@@ -26,17 +26,9 @@ def _fail(msg: str) -> None:
 
 
 def load_npy(path: str, what: str) -> np.ndarray:
-    import io
+    from edgenn.runtime_py.dataio import read_npy
 
-    data = read_file(path, what, DataError)
-    try:
-        arr = np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as e:
-        raise DataError(f"{what} {path}: not a readable .npy array ({type(e).__name__}: "
-                        f"{str(e).splitlines()[0] if str(e) else ''})") from None
-    if isinstance(arr, np.lib.npyio.NpzFile):
-        raise DataError(f"{what} {path}: .npz archives are not supported; give one .npy per input")
-    return arr
+    return read_npy(read_file(path, what, DataError), what, path)
 
 
 def save_npy(path: str, arr: np.ndarray) -> None:
