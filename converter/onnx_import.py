@@ -169,6 +169,11 @@ class OnnxImporter:
         v = OnnxImporter.attr(node, name, default)
         return v.decode() if isinstance(v, bytes) else (v or "")
 
+    def used_outputs(self, node: onnx.NodeProto) -> set[str]:
+        """The outputs of ``node`` that another node reads or that are graph outputs."""
+        read = {i for n in self.model.graph.node for i in n.input} | {o.name for o in self.model.graph.output}
+        return {o for o in node.output if o and o in read}
+
     def relabel(self, onnx_name: str, tensor: str, perm: tuple[int, ...], shape: tuple[int, ...]) -> None:
         """Make ONNX value ``onnx_name`` (of ``shape``) be IR tensor ``tensor`` stored in layout ``perm``."""
         self.values[onnx_name] = Value(tensor, perm)

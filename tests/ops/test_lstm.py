@@ -1,41 +1,57 @@
-"""lstm: Python kernel == C kernel byte for byte on random cases, == a naive formula.
-
-The tests' part of the operator contract: at least 200 random cases through harness.check_cases
-(runtime_py == compiled host C, byte for byte; zero points at both ends; saturation reached), a
-check of the numpy kernel against an independent naive transliteration (tests/ops/tflm_ref.py), and,
-where TFLite has the operator, single-operator .tflite models judged by TFLM (common.judge_against_tflm).
-"""
+"""lstm: TFLM's integer UNIDIRECTIONAL_SEQUENCE_LSTM. Python kernel == C kernel byte for byte on
+random cases (time- and batch-major, reversed, clipped, sigmoid cell gate, random initial states,
+stateless and stateful streams); single-operator .tflite models judged by TFLM itself (stateful:
+TFLM keeps the variable tensors between invokes; stateless: TFLM reset before every invoke)."""
 from __future__ import annotations
 
 import numpy as np
 
-import tflm_ref as ref
-from common import rand_scale, rand_shape, rand_zp
-from harness import Case, T, build_model, check_cases
+from harness import check_cases, judge_tflite, random_inputs
+from recurrent_cases import lstm_case, lstm_tflite
+from edgenn.converter.tflite_import import convert_tflite_bytes
 from edgenn.runtime_py.interpreter import Interpreter
 
 
-def random_case(rng) -> Case:
-    shape = rand_shape(rng)
-    s_in = rand_scale(rng, 1e-4, 1.0)
-    s_out = s_in * float(rng.choice([1.0, rand_scale(rng, 0.5, 2.0), rand_scale(rng, 1e-3, 1e3), 0.01, 50.0]))
-    return Case("lstm", [T(shape, s_in, rand_zp(rng))], [T(shape, s_out, rand_zp(rng))])
+def random_case(rng):
+    return lstm_case(rng, stateful=bool(rng.integers(0, 2)))
 
 
 def test_lstm_random_cases():
-    rng = np.random.default_rng(2024)
+    rng = np.random.default_rng(3100)
     stats = check_cases([random_case(rng) for _ in range(210)], samples=3)
     assert stats["cases"] == 210
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
-def test_lstm_python_kernel_matches_naive_formula():
-    rng = np.random.default_rng(9)
-    for k in range(30):
-        c = random_case(rng)
-        ti, to = c.inputs[0], c.outputs[0]
-        x = np.resize(np.arange(-128, 128, dtype=np.int16).astype(np.int8), (2,) + ti.shape)
-        got = Interpreter(build_model(c, f"n{k}")).invoke(x)[0]
-        m, sh = ref.quantize_multiplier(float(np.float32(ti.scale)) / float(np.float32(to.scale)))
-        want = np.vectorize(lambda v: max(min(ref.mbqm(int(v) - ti.zero_point, m, sh) + to.zero_point, 127), -128))(x)
-        assert np.array_equal(got, want.astype(np.int8)), f"case {k}"
+def test_lstm_tflite_models_equal_tflm_stream():
+    """TFLM runs the samples of a case one after the other without a reset: the state carries over,
+    as in edgenn's stateful model (the TFLite default) in Python and host C."""
+    rng = np.random.default_rng(3101)
+    cases = []
+    for i in range(40):
+        data = lstm_tflite(rng)
+        cases.append((data, random_inputs(convert_tflite_bytes(data, f"t{i}"), 4, rng)))
+    assert judge_tflite(cases, "lstm") == 40
+
+
+def test_lstm_stateless_equals_tflm_reset_per_invoke():
+    """Converted stateless, every invoke starts from the reset state: TFLM reset before each invoke."""
+    from tflite_micro import runtime
+
+    rng = np.random.default_rng(3102)
+    differs = 0
+    for i in range(12):
+        data = lstm_tflite(rng)
+        model = convert_tflite_bytes(data, f"t{i}")
+        model.stateful = False
+        xs = random_inputs(model, 3, rng)
+        got = Interpreter(model).invoke(*xs)[0]
+        it = runtime.Interpreter.from_bytes(data, arena_size=1 << 20)
+        for s in range(3):
+            it.reset()
+            it.set_input(xs[0][s], 0)
+            it.invoke()
+            assert np.array_equal(np.array(it.get_output(0)).reshape(got[s].shape), got[s]), f"model {i} sample {s}"
+        stream = Interpreter(convert_tflite_bytes(data, f"s{i}")).invoke(*xs)[0]
+        differs += not np.array_equal(stream[1:], got[1:])
+    assert differs >= 8, "the stateful stream must differ from fresh starts"
