@@ -103,11 +103,16 @@ def cli() -> None:
 @click.option("--eval-labels", type=click.Path(dir_okay=False), help="Labels of --eval-data: report accuracy too.")
 @click.option("--report-json", type=click.Path(dir_okay=False),
               help="With --prune/--cluster/--compress: write the before/after report as JSON.")
+@click.option("--stateful/--stateless", "stateful", default=None,
+              help="Models with recurrent layers (LSTM, GRU, RNN, SVDF): keep their state from one call to the "
+              "next (streaming: feed a sequence one step or chunk per call, e.g. with --input-shape "
+              "x=1x1x8; calibrate on whole sequences) or reset it at every call. Default: stateless for "
+              "ONNX, stateful for TFLite (TFLM keeps variable tensors between invokes).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, board: str | None,
             input_shapes: tuple[str, ...], calib_method: str, calib_percentile: float, compress: str | None,
             prune: tuple[str, ...], prune_saliency: str, cluster: int | None, eval_data: str | None,
-            eval_labels: str | None, report_json: str | None, quiet: bool) -> None:
+            eval_labels: str | None, report_json: str | None, stateful: bool | None, quiet: bool) -> None:
     """Convert a float ONNX (with calibration data) or int8 TFLite model to .enn."""
     from edgenn.converter.pipeline import ConvertOptions, convert_with_report, detect_format
     from edgenn.converter.shrink.transforms import parse_prune
@@ -128,7 +133,7 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
     ev_labels = load_npy(eval_labels, "evaluation labels") if eval_labels else None
     options = ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet,
                              calib_method=calib_method, calib_percentile=calib_percentile, compress=compress,
-                             prune=specs, prune_saliency=prune_saliency, cluster=cluster)
+                             prune=specs, prune_saliency=prune_saliency, cluster=cluster, stateful=stateful)
     conversion = convert_with_report(model, arrays, options)
     m = conversion.model
     report = None

@@ -714,6 +714,9 @@ def recurrent_hidden_options(op: Op, g: Graph, h_name: str) -> dict:
     x_q = per_tensor(op, g, op.inputs[0])
     per_tensor(op, g, op.outputs[0])
     h_q = g.tensors[h_name].quant
+    if g.stateful and op.attrs.get("reverse"):
+        raise UnsupportedOpError(f"{op.type} '{op.name}': a reverse (bidirectional) recurrent layer needs the whole "
+                                 "sequence at once and cannot stream; convert it stateless (without --stateful)")
     return {"time_major": bool(op.attrs.get("time_major", False)), "reverse": bool(op.attrs.get("reverse", False)),
             "input_offset": -x_q.zp, "hidden_offset": -h_q.zp, "hidden_zero_point": h_q.zp}
 
@@ -865,10 +868,10 @@ def onnx_recurrent(imp, node, op_type: str, gates: int, order: list[int], attrs_
         ins = [x]
         for src in (w, r):
             for k in order:
-                ins.append(imp.g.add_const(f"{name}_w", src[d, k * hidden:(k + 1) * hidden]).name)
+                ins.append(imp.g.add_const(f"{name}_w", src[d, k * hidden:(k + 1) * hidden].astype(np.float32)).name)
         extra = attrs_of(acts[d * per_dir:(d + 1) * per_dir], b[d], hidden, order)
         bias = extra.pop("#bias")
-        ins += [imp.g.add_const(f"{name}_b", v).name if v is not None else "" for v in bias]
+        ins += [imp.g.add_const(f"{name}_b", v.astype(np.float32)).name if v is not None else "" for v in bias]
         attrs = {"time_major": tm, "reverse": reverse, "h0": None if h0 is None else h0[d],
                  **({"c0": None if c0 is None else c0[d]} if kind == "LSTM" else {}), **extra}
         outs = [y.name]

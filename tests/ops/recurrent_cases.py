@@ -42,7 +42,8 @@ def lstm_case(rng, stateful: bool = False, reverse: bool | None = None) -> Case:
     ins.append(T((batch, hidden), 2.0 ** power, 0, rng.integers(-20000, 20000, size=(batch, hidden)).astype(np.int16),
                  "int16", variable=True))
     clip = float(rng.choice([0.0, 0.0, rand_scale(rng, 0.5, 4.0)]))
-    attrs = {"time_major": tm, "reverse": bool(rng.integers(0, 2)) if reverse is None else reverse,
+    # A stateful (streaming) layer runs forward only: a reverse direction needs the whole sequence.
+    attrs = {"time_major": tm, "reverse": (not stateful and bool(rng.integers(0, 2))) if reverse is None else reverse,
              "cell_clip": clip or None, "cell_gate": str(rng.choice(["tanh", "tanh", "sigmoid"]))}
     y_shape = (steps, batch, hidden) if tm else (batch, steps, hidden)
     return Case("lstm", ins, [T(y_shape, sh, zh)], attrs, stateful=stateful)
@@ -72,3 +73,52 @@ def lstm_tflite(rng) -> bytes:
               "TimeMajor": tm, "AsymmetricQuantizeInputs": False}
     op = TfOp("UNIDIRECTIONAL_SEQUENCE_LSTM", inputs, [h_i + 2], "UnidirectionalSequenceLSTMOptions", fields)
     return build(ts, [op], [0], [h_i + 2])
+
+
+def _gate_inputs(rng, gates: int, n_in: int, hidden: int, sx: float, sh: float):
+    """Per gate: input weights, recurrent weights (per-tensor int8) and their scales."""
+    wx, wh, sw, sr = [], [], [], []
+    for _ in range(gates):
+        s = rand_scale(rng, 0.0005, 0.03)
+        sw.append(s)
+        wx.append(T((hidden, n_in), s, 0, rand_weights(rng, (hidden, n_in))))
+    for _ in range(gates):
+        s = rand_scale(rng, 0.0005, 0.03)
+        sr.append(s)
+        wh.append(T((hidden, hidden), s, 0, rand_weights(rng, (hidden, hidden))))
+    return wx, wh, sw, sr
+
+
+def _bias(rng, n: int, scale: float) -> T:
+    return T((n,), scale, 0, rng.integers(-30000, 30000, size=n).astype(np.int32), "int32")
+
+
+def gru_case(rng, stateful: bool = False) -> Case:
+    """A random gru (linear_before_reset either way, optional biases, random initial hidden state)."""
+    steps, batch, n_in, hidden, tm = sequence_shapes(rng)
+    sx, zx = rand_scale(rng, 0.005, 0.1), rand_zp(rng)
+    sh, zh = rand_scale(rng, 0.004, 0.02), rand_zp(rng)
+    lbr = bool(rng.integers(0, 2))
+    wx, wh, sw, sr = _gate_inputs(rng, 3, n_in, hidden, sx, sh)
+    biases = [_bias(rng, hidden, sx * s) if rng.integers(0, 4) else None for s in sw]
+    rbias = _bias(rng, hidden, sh * sr[2]) if lbr and rng.integers(0, 4) else None
+    h = T((batch, hidden), sh, zh, rng.integers(-128, 128, size=(batch, hidden)).astype(np.int8), variable=True)
+    ins = [T((steps, batch, n_in) if tm else (batch, steps, n_in), sx, zx)] + wx + wh + biases + [rbias, h]
+    attrs = {"time_major": tm, "reverse": not stateful and bool(rng.integers(0, 2)), "linear_before_reset": lbr}
+    return Case("gru", ins, [T((steps, batch, hidden) if tm else (batch, steps, hidden), sh, zh)], attrs,
+                stateful=stateful)
+
+
+def rnn_case(rng, stateful: bool = False) -> Case:
+    """A random rnn (tanh or sigmoid, optional bias, random initial hidden state)."""
+    steps, batch, n_in, hidden, tm = sequence_shapes(rng)
+    sx, zx = rand_scale(rng, 0.005, 0.1), rand_zp(rng)
+    sh, zh = rand_scale(rng, 0.004, 0.02), rand_zp(rng)
+    wx, wh, sw, _ = _gate_inputs(rng, 1, n_in, hidden, sx, sh)
+    bias = _bias(rng, hidden, sx * sw[0]) if rng.integers(0, 4) else None
+    h = T((batch, hidden), sh, zh, rng.integers(-128, 128, size=(batch, hidden)).astype(np.int8), variable=True)
+    ins = [T((steps, batch, n_in) if tm else (batch, steps, n_in), sx, zx)] + wx + wh + [bias, h]
+    attrs = {"time_major": tm, "reverse": not stateful and bool(rng.integers(0, 2)),
+             "activation": str(rng.choice(["tanh", "tanh", "sigmoid"]))}
+    return Case("rnn", ins, [T((steps, batch, hidden) if tm else (batch, steps, hidden), sh, zh)], attrs,
+                stateful=stateful)
