@@ -426,6 +426,11 @@ class OnnxImporter:
     def _infer_shapes(self) -> None:
         m = onnx.ModelProto()
         m.CopyFrom(self.model)
+        if self.input_shapes:
+            # Shapes the exporter declared for other values follow the old input shapes (a recurrent
+            # model cut into chunks for streaming): let inference recompute them.
+            for vi in list(m.graph.output) + list(m.graph.value_info):
+                vi.type.tensor_type.ClearField("shape")
         for vi in m.graph.input:
             if vi.name in self.input_shapes:
                 dims = vi.type.tensor_type.shape.dim

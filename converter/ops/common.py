@@ -877,7 +877,11 @@ def onnx_recurrent(imp, node, op_type: str, gates: int, order: list[int], attrs_
         outs = [y.name]
         if kind == "LSTM":  # the cell state of every step: calibrated, then the int16 state's scale
             outs.append(imp.g.add_tensor(imp.g.unique(f"{name}#cell"), y_shape).name)
-        imp.add(op_type, ins, outs, **attrs)
+        base = (node.name or y.name) + (f"#{'reverse' if reverse else 'forward'}" if ndir == 2 else "")
+        op_name = base
+        while any(op.name == op_name for op in imp.g.ops):
+            op_name = imp.g.unique(base)
+        imp.g.add_op(op_type, op_name, ins, outs, **attrs)
         dir_outs.append((y.name, reverse))
     if node.output[0] in used:
         y4 = (steps, 1, batch, hidden) if tm else (batch, steps, 1, hidden)
