@@ -122,3 +122,51 @@ def rnn_case(rng, stateful: bool = False) -> Case:
              "activation": str(rng.choice(["tanh", "tanh", "sigmoid"]))}
     return Case("rnn", ins, [T((steps, batch, hidden) if tm else (batch, steps, hidden), sh, zh)], attrs,
                 stateful=stateful)
+
+
+def svdf_case(rng, stateful: bool = True, bias: bool | None = None) -> Case:
+    """A random int8 svdf: int16 (or int8) time weights and state, rank 1-3, optional bias."""
+    batch, n_in = int(rng.integers(1, 3)), int(rng.integers(1, 16))
+    rank, units, memory = int(rng.integers(1, 4)), int(rng.integers(1, 8)), int(rng.integers(1, 10))
+    filters = rank * units
+    int8_state = bool(rng.integers(0, 4) == 0)
+    sdt = "int8" if int8_state else "int16"
+    sx, zx = rand_scale(rng, 0.005, 0.1), rand_zp(rng)
+    sf = rand_scale(rng, 0.001, 0.05)
+    ss = rand_scale(rng, 0.001, 0.05) if int8_state else rand_scale(rng, 2e-5, 1e-3)
+    zs = rand_zp(rng) if int8_state else 0
+    st = rand_scale(rng, 0.001, 0.05) if int8_state else rand_scale(rng, 1e-5, 1e-3)
+    sy, zy = rand_scale(rng, 0.005, 0.2), rand_zp(rng)
+    bias = T((units,), float(np.float32(ss) * np.float32(st)), 0,
+             rng.integers(-20000, 20000, size=units).astype(np.int32), "int32") \
+        if (rng.integers(0, 4) if bias is None else bias) else None
+    lo, hi = (-128, 128) if int8_state else (-4000, 4000)
+    ins = [T((batch, n_in), sx, zx), T((filters, n_in), sf, 0, rand_weights(rng, (filters, n_in))),
+           T((filters, memory), st, 0, rand_weights(rng, (filters, memory), sdt), sdt), bias,
+           T((batch, memory * filters), ss, zs, rng.integers(lo, hi, size=(batch, memory * filters)).astype(sdt), sdt,
+             variable=True)]
+    return Case("svdf", ins, [T((batch, units), sy, zy)], {"rank": rank}, stateful=stateful)
+
+
+def svdf_tflite(rng) -> bytes:
+    """A single SVDF .tflite (variable activation state reset to zero by TFLM), random parameters; with
+    a bias (TFLM's Prepare reads the bias's scale unconditionally: it crashes without one)."""
+    from tflite_builder import TfOp, TfTensor, build
+
+    c = svdf_case(rng, bias=True)
+    x, wf, wt, b, s = c.inputs
+    y = c.outputs[0]
+    ts = [TfTensor("x", x.shape, "int8", x.scale, x.zero_point),
+          TfTensor("wf", wf.shape, "int8", wf.scale, 0, data=wf.data),
+          TfTensor("wt", wt.shape, wt.dtype, wt.scale, 0, data=wt.data)]
+    bi = -1
+    if b is not None:
+        bi = len(ts)
+        ts.append(TfTensor("b", b.shape, "int32", b.scale, 0, data=b.data))
+    si = len(ts)
+    ts.append(TfTensor("state", s.shape, s.dtype, s.scale, s.zero_point, variable=True))
+    ts.append(TfTensor("y", y.shape, "int8", y.scale, y.zero_point))
+    op = TfOp("SVDF", [0, 1, 2, bi, si], [si + 1], "SVDFOptions",
+              {"Rank": c.attrs["rank"], "FusedActivationFunction": int(rng.choice([0, 1])),
+               "AsymmetricQuantizeInputs": False})
+    return build(ts, [op], [0], [si + 1])
