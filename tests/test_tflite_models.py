@@ -28,6 +28,10 @@ INT8_MODELS = {
                   "reshape", "fully_connected", "softmax"},
     "seq_int8": {"reshape", "conv2d", "max_pool2d", "fully_connected", "softmax", "mean"},
     "unet_int8": {"conv2d", "max_pool2d", "transpose_conv", "concat", "resize_bilinear", "resize_nearest"},
+    # Recurrent (make_recurrent_models.py; TFLM's own mnist_lstm example): TFLM keeps the LSTM state
+    # between invokes, so the N samples are one stream for TFLM and for edgenn's stateful default.
+    "lstm_int8": {"lstm", "slice", "fully_connected", "softmax"},
+    "tflm_mnist_lstm_int8": {"lstm", "reshape", "fully_connected", "softmax"},
 }
 
 
