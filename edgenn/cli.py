@@ -74,6 +74,14 @@ def cli() -> None:
     """edgenn: neural networks to bit-exact int8 C for microcontrollers."""
 
 
+def _state_note(a: dict) -> str:
+    """'; recurrent state 96 B of the arena (...)' for a model with state tensors, else ''."""
+    if not a.get("state_bytes"):
+        return ""
+    kept = "kept between calls: stateful" if a["stateful"] else "reset every call"
+    return f"; recurrent state {a['state_bytes']:,} B of the arena ({kept})"
+
+
 @cli.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--calib", "calib", multiple=True, type=click.Path(dir_okay=False),
@@ -150,7 +158,7 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
 
         a = analyze(m)
         click.echo(f"wrote {output}: {len(m.ops)} layers, {a['macs']:,} MACs, arena {a['arena_bytes']:,} B, "
-                   f"weights {a['weights_bytes']:,} B")
+                   f"weights {a['weights_bytes']:,} B{_state_note(a)}")
         if compress:
             from edgenn.converter.shrink.compress import compression_summary
 
@@ -339,7 +347,7 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
         f" (compressed from {a['weights_bytes_decoded']:,} B, decoded into the arena layer by layer)"
     con.print(f"arena {a['arena_bytes']:,} B (layer-wise lower bound {a['arena_lower_bound_bytes']:,} B, "
               f"{a['planner']}), weights {a['weights_bytes']:,} B{packed} + parameters {a['params_bytes']:,} B, "
-              f"{a['macs']:,} MACs")
+              f"{a['macs']:,} MACs{_state_note(a)}")
     if board:
         con.print(_fit_line(a["board"]))
     else:
