@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "edgenn_fixedpoint.h"
+#include "edgenn_simd.h"
 
 /* TFLM's sigmoid_table_uint16 (kernels/internal/common.h): sigmoid(i / 24) in 0.16 fixed point as
  * TFLM tabulates it; the table, not a formula, defines TFLM's int16 sigmoid and tanh. */
@@ -39,20 +40,32 @@ static inline uint32_t enn_rec_table(int32_t i)
     return table[i];
 }
 
+static inline int16_t enn_rec_out16(int32_t acc, int32_t multiplier, int32_t shift)
+{
+    return (int16_t)enn_clamp(enn_mbqm(acc, multiplier, (int)shift), -32768, 32767);
+}
+
 /* out[h] = clamp16(requant(sum_k w[h][k] (x[k] + x_offset) + bias[h])), h < units (bias may be NULL):
- * TFLM's FullyConnected int8 -> int16 with per-tensor symmetric weights. */
+ * TFLM's FullyConnected int8 -> int16 with per-tensor symmetric weights, int32 wrap-around sums. Units
+ * go four at a time through enn_dot4 (SMLAD on the DSP extension, VMLADAV on Helium). */
 static inline void enn_rec_fc16(const int8_t *x, int32_t depth, int32_t x_offset, const int8_t *w, int32_t units,
                                 const int32_t *bias, int32_t multiplier, int32_t shift, int16_t *out)
 {
-    int32_t u;
-    for (u = 0; u < units; u++) {
-        const int8_t *row = w + u * depth;
-        int32_t acc = bias != 0 ? bias[u] : 0;
-        int32_t k;
-        for (k = 0; k < depth; k++) {
-            acc += (int32_t)row[k] * ((int32_t)x[k] + x_offset);
-        }
-        out[u] = (int16_t)enn_clamp(enn_mbqm(acc, multiplier, (int)shift), -32768, 32767);
+    int32_t u = 0;
+    for (; u + 4 <= units; u += 4) {
+        int32_t a0 = bias != 0 ? bias[u] : 0;
+        int32_t a1 = bias != 0 ? bias[u + 1] : 0;
+        int32_t a2 = bias != 0 ? bias[u + 2] : 0;
+        int32_t a3 = bias != 0 ? bias[u + 3] : 0;
+        enn_dot4(x, w + u * depth, depth, depth, x_offset, &a0, &a1, &a2, &a3);
+        out[u] = enn_rec_out16(a0, multiplier, shift);
+        out[u + 1] = enn_rec_out16(a1, multiplier, shift);
+        out[u + 2] = enn_rec_out16(a2, multiplier, shift);
+        out[u + 3] = enn_rec_out16(a3, multiplier, shift);
+    }
+    for (; u < units; u++) {
+        const uint32_t acc = (bias != 0 ? (uint32_t)bias[u] : 0u) + enn_dot1(x, w + u * depth, depth, x_offset);
+        out[u] = enn_rec_out16((int32_t)acc, multiplier, shift);
     }
 }
 
