@@ -33,7 +33,7 @@ def run_tflm_file(path: str | Path, model: EnnModel, x_int8: list[np.ndarray]) -
     out_t = [model.tensors[d.tensor] for d in model.outputs]
     in_float = [np.dtype(it.get_input_details(k)["dtype"]) == np.float32 for k in range(len(in_t))]
     out_float = [np.dtype(it.get_output_details(k)["dtype"]) == np.float32 for k in range(len(out_t))]
-    outs = [np.empty((n,) + tuple(t.shape), np.int8) for t in out_t]
+    outs = [np.empty((n,) + tuple(t.shape), t.dtype) for t in out_t]
     for s in range(n):
         if model.state_tensors and not model.stateful:
             it.reset()

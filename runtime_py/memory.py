@@ -240,6 +240,8 @@ def pair_rules(op_type: str, options: dict[str, Any], inputs: Sequence[tuple[Any
         d = min_delta(op_type, options, shape, out_shape, weight_shape)
         if d is None:
             continue
+        if overlap == "elementwise" and out_nbytes > nbytes:
+            continue  # a wider output (int8 -> int16) would overwrite input bytes not yet read
         if overlap == "alias" and nbytes == out_nbytes:
             res.append((k, 0, True))
         else:

@@ -14,11 +14,13 @@ from edgenn.runtime_py.fixedpoint import activation_range, calculate_input_radiu
 BINARY_MAX_RANK = 6  # TFLM's broadcasting binary kernels handle up to 6 dimensions
 
 
-def per_tensor(op: Op, g: Graph, name: str) -> QParams:
-    """The quantization of int8 tensor ``name``, which must be per-tensor (a one-line error otherwise)."""
+def per_tensor(op: Op, g: Graph, name: str, dtypes: tuple[str, ...] = ("int8",)) -> QParams:
+    """The quantization of int8 (or another of ``dtypes``) tensor ``name``, which must be per-tensor (a
+    one-line error otherwise)."""
     t = g.tensors[name]
-    if t.dtype != "int8" or t.quant is None:
-        raise EdgennError(f"{op.type} '{op.name}': tensor {name!r} must be quantized int8, got {t.dtype}")
+    if t.dtype not in dtypes or t.quant is None:
+        raise EdgennError(f"{op.type} '{op.name}': tensor {name!r} must be quantized {' or '.join(dtypes)}, "
+                          f"got {t.dtype}")
     if t.quant.scale.size != 1:
         raise UnsupportedOpError(f"{op.type} '{op.name}': tensor {name!r} is quantized per channel; "
                                  "only per-tensor quantization is supported")
