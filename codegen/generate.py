@@ -156,6 +156,18 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
                     weights.append(Weight(sym, "uint8_t", t, np.frombuffer(t.encoded, np.uint8)))
                 else:
                     weights.append(Weight(sym, C_TYPES[t.dtype], t, t.data))
+    # State tensors: a reset fills each with one byte value or copies its initial value from flash.
+    states: list[dict[str, Any]] = []
+    for k, t in enumerate(model.state_tensors):
+        raw = model.state_reset_value(t).reshape(-1).view(np.uint8)
+        entry: dict[str, Any] = {"tensor": t, "offset": t.arena_offset, "nbytes": t.nbytes, "fill": None,
+                                 "symbol": None}
+        if raw.size and np.all(raw == raw[0]):
+            entry["fill"] = int(raw[0])
+        else:
+            entry["symbol"] = f"{p}state{k}_init"
+            weights.append(Weight(entry["symbol"], "uint8_t", t, raw))
+        states.append(entry)
     layers: list[Layer] = []
     params: list[tuple[str, np.ndarray]] = []
     for i, op in enumerate(model.ops):
@@ -200,7 +212,8 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
         "op_types": sorted({op.type for op in model.ops}), "inputs": ins, "outputs": outs,
         "c_kernels": sorted({op.type for op in model.ops}) + (["edgenn_decode"] if encoded else []),
         "input_bytes": sum(t.nbytes for t in ins), "output_bytes": sum(t.nbytes for t in outs),
-        "C_TYPES": C_TYPES, "version": __version__,
+        "C_TYPES": C_TYPES, "version": __version__, "states": states,
+        "state_bytes": int(sum(s["nbytes"] for s in states)),
     }
 
 
@@ -406,6 +419,7 @@ def _replace_dir(out_dir: Path, write: Any) -> Path:
 # comes from the generated kernels/edgenn_prefix.h, which every kernel header includes first.
 
 KERNEL_SHARED = ("edgenn_types.h", "edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_window.h", "edgenn_broadcast.h",
+                 "edgenn_recurrent.h",
                  "edgenn_arith.h", "edgenn_copy.h")
 
 # The external names of a kernel header (comments removed): typedef names, and function prototypes

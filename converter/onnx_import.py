@@ -169,6 +169,11 @@ class OnnxImporter:
         v = OnnxImporter.attr(node, name, default)
         return v.decode() if isinstance(v, bytes) else (v or "")
 
+    def used_outputs(self, node: onnx.NodeProto) -> set[str]:
+        """The outputs of ``node`` that another node reads or that are graph outputs."""
+        read = {i for n in self.model.graph.node for i in n.input} | {o.name for o in self.model.graph.output}
+        return {o for o in node.output if o and o in read}
+
     def relabel(self, onnx_name: str, tensor: str, perm: tuple[int, ...], shape: tuple[int, ...]) -> None:
         """Make ONNX value ``onnx_name`` (of ``shape``) be IR tensor ``tensor`` stored in layout ``perm``."""
         self.values[onnx_name] = Value(tensor, perm)
@@ -421,6 +426,11 @@ class OnnxImporter:
     def _infer_shapes(self) -> None:
         m = onnx.ModelProto()
         m.CopyFrom(self.model)
+        if self.input_shapes:
+            # Shapes the exporter declared for other values follow the old input shapes (a recurrent
+            # model cut into chunks for streaming): let inference recompute them.
+            for vi in list(m.graph.output) + list(m.graph.value_info):
+                vi.type.tensor_type.ClearField("shape")
         for vi in m.graph.input:
             if vi.name in self.input_shapes:
                 dims = vi.type.tensor_type.shape.dim

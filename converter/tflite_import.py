@@ -152,6 +152,8 @@ class TfliteImporter:
             raise UnsupportedOpError(f"{self.source}: the model has {nsub} subgraphs; only single-subgraph models "
                                      "(no control flow) are supported")
         self.sg = self.model.Subgraphs(0)
+        # TFLM keeps variable tensors from one invoke to the next until the interpreter is reset.
+        self.g.stateful = True
         self._tensors()
         ops = self._operators()
         self._io(ops)
@@ -225,7 +227,14 @@ class TfliteImporter:
                 if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
                     raise ModelFormatError(f"{self.source}: tensor {name!r} has invalid scales")
                 quant = QParams(scale, zp, int(q.QuantizedDimension()))
-            self.g.add_tensor(name, shape, dtype, data, quant)
+            if t.IsVariable():
+                data = None  # TFLM ignores a variable tensor's buffer
+            tensor = self.g.add_tensor(name, shape, dtype, data, quant)
+            if t.IsVariable():
+                # A state tensor (LSTM, SVDF): TFLM resets it to its zero point (int8) or to zero.
+                tensor.variable = True
+                if dtype == "int8" and quant is not None and quant.zp != 0:
+                    tensor.initial = np.full(shape, quant.zp, np.int8)
             self.names[i] = name
 
     def _operators(self) -> list[TfliteOp]:
@@ -323,10 +332,12 @@ class TfliteImporter:
                                              + FLOAT_MODEL_HINT)
         for io in self.g.inputs + self.g.outputs:
             t = self.g.tensors[io.tensor]
-            if not ((t.dtype == "int8" and t.quant is not None) or (t.dtype in ("bool", "int32") and t.quant is None)):
+            if not ((t.dtype in ("int8", "int16", "int32") and t.quant is not None)
+                    or (t.dtype in ("bool", "int32") and t.quant is None)):
                 raise UnsupportedOpError(f"{self.source}: model input/output {io.source_name!r} is {t.dtype}"
-                                         f"{' (quantized)' if t.quant is not None else ''}; only quantized int8, bool, "
-                                         "int32 (or float32 with QUANTIZE/DEQUANTIZE at the boundary) is supported")
+                                         f"{' (quantized)' if t.quant is not None else ''}; only quantized int8, "
+                                         "int16 or int32, bool, int32 (or float32 with QUANTIZE/DEQUANTIZE at the boundary) "
+                                         "is supported")
 
 
 @lru_cache(maxsize=None)

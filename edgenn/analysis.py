@@ -59,6 +59,9 @@ def analyze(model: EnnModel) -> dict[str, Any]:
         "weights_bytes_decoded": int(weights_decoded),
         "params_bytes": int(params),
         "macs": int(sum(op.macs for op in model.ops)),
+        # Recurrent layers' state tensors: inside the arena (counted in arena_bytes), never shared.
+        "state_bytes": int(sum(t.nbytes for t in model.state_tensors)),
+        "stateful": bool(model.stateful),
         "inputs": [{"name": d.source_name, "shape": list(model.tensors[d.tensor].shape),
                     "scale": float(model.tensors[d.tensor].scale[0]),
                     "zero_point": int(model.tensors[d.tensor].zero_point[0])} for d in model.inputs],

@@ -74,6 +74,14 @@ def cli() -> None:
     """edgenn: neural networks to bit-exact int8 C for microcontrollers."""
 
 
+def _state_note(a: dict) -> str:
+    """'; recurrent state 96 B of the arena (...)' for a model with state tensors, else ''."""
+    if not a.get("state_bytes"):
+        return ""
+    kept = "kept between calls: stateful" if a["stateful"] else "reset every call"
+    return f"; recurrent state {a['state_bytes']:,} B of the arena ({kept})"
+
+
 @cli.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--calib", "calib", multiple=True, type=click.Path(dir_okay=False),
@@ -103,11 +111,16 @@ def cli() -> None:
 @click.option("--eval-labels", type=click.Path(dir_okay=False), help="Labels of --eval-data: report accuracy too.")
 @click.option("--report-json", type=click.Path(dir_okay=False),
               help="With --prune/--cluster/--compress: write the before/after report as JSON.")
+@click.option("--stateful/--stateless", "stateful", default=None,
+              help="Models with recurrent layers (LSTM, GRU, RNN, SVDF): keep their state from one call to the "
+              "next (streaming: feed a sequence one step or chunk per call, e.g. with --input-shape "
+              "x=1x1x8; calibrate on whole sequences) or reset it at every call. Default: stateless for "
+              "ONNX, stateful for TFLite (TFLM keeps variable tensors between invokes).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, board: str | None,
             input_shapes: tuple[str, ...], calib_method: str, calib_percentile: float, compress: str | None,
             prune: tuple[str, ...], prune_saliency: str, cluster: int | None, eval_data: str | None,
-            eval_labels: str | None, report_json: str | None, quiet: bool) -> None:
+            eval_labels: str | None, report_json: str | None, stateful: bool | None, quiet: bool) -> None:
     """Convert a float ONNX (with calibration data) or int8 TFLite model to .enn."""
     from edgenn.converter.pipeline import ConvertOptions, convert_with_report, detect_format
     from edgenn.converter.shrink.transforms import parse_prune
@@ -128,7 +141,7 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
     ev_labels = load_npy(eval_labels, "evaluation labels") if eval_labels else None
     options = ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet,
                              calib_method=calib_method, calib_percentile=calib_percentile, compress=compress,
-                             prune=specs, prune_saliency=prune_saliency, cluster=cluster)
+                             prune=specs, prune_saliency=prune_saliency, cluster=cluster, stateful=stateful)
     conversion = convert_with_report(model, arrays, options)
     m = conversion.model
     report = None
@@ -145,7 +158,7 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
 
         a = analyze(m)
         click.echo(f"wrote {output}: {len(m.ops)} layers, {a['macs']:,} MACs, arena {a['arena_bytes']:,} B, "
-                   f"weights {a['weights_bytes']:,} B")
+                   f"weights {a['weights_bytes']:,} B{_state_note(a)}")
         if compress:
             from edgenn.converter.shrink.compress import compression_summary
 
@@ -346,7 +359,7 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
         f" (compressed from {a['weights_bytes_decoded']:,} B, decoded into the arena layer by layer)"
     con.print(f"arena {a['arena_bytes']:,} B (layer-wise lower bound {a['arena_lower_bound_bytes']:,} B, "
               f"{a['planner']}), weights {a['weights_bytes']:,} B{packed} + parameters {a['params_bytes']:,} B, "
-              f"{a['macs']:,} MACs")
+              f"{a['macs']:,} MACs{_state_note(a)}")
     if board:
         con.print(_fit_line(a["board"]))
     else:

@@ -52,6 +52,10 @@ OPERATORS: dict[str, int] = {
     "add_n": 33,
     "lut": 34,
     "log_softmax": 35,
+    "lstm": 36,
+    "gru": 37,
+    "rnn": 38,
+    "svdf": 39,
 }
 
 

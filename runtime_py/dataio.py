@@ -50,8 +50,9 @@ def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str
 
 
 def is_quantized(t: EnnTensor) -> bool:
-    """Whether the tensor holds quantized int8 values (else raw booleans or integers)."""
-    return t.dtype == "int8" and t.scale.size > 0
+    """Whether the tensor holds quantized values (int8, or int16 / int32 at a TFLite model's boundary;
+    else raw booleans or integers)."""
+    return t.dtype in ("int8", "int16", "int32") and t.scale.size > 0
 
 
 def _round_half_away(v: np.ndarray) -> np.ndarray:
@@ -68,7 +69,8 @@ def quantize(x: np.ndarray, t: EnnTensor) -> np.ndarray:
         return np.clip(_round_half_away(np.asarray(x, np.float64)), info.min, info.max).astype(t.dtype)
     v = np.asarray(x, np.float64) / float(t.scale[0])
     r = _round_half_away(v) + int(t.zero_point[0])
-    return np.clip(r, -128, 127).astype(np.int8)
+    info = np.iinfo(np.dtype(t.dtype))
+    return np.clip(r, info.min, info.max).astype(t.dtype)
 
 
 def dequantize(q: np.ndarray, t: EnnTensor) -> np.ndarray:
@@ -146,4 +148,6 @@ def random_values(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) 
         return rng.integers(0, 2, size=shape).astype(bool)
     if dtype == "int32":
         return rng.integers(-1000, 1001, size=shape).astype(np.int32)
+    if dtype == "int16":
+        return rng.integers(-32768, 32768, size=shape).astype(np.int16)
     return rng.integers(-128, 128, size=shape, dtype=np.int16).astype(np.int8)

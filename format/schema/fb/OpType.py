@@ -39,3 +39,7 @@ class OpType(object):
     ADD_N = 33
     LUT = 34
     LOG_SOFTMAX = 35
+    LSTM = 36
+    GRU = 37
+    RNN = 38
+    SVDF = 39

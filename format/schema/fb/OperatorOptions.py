@@ -40,6 +40,10 @@ class OperatorOptions(object):
     AddNOptions = 34
     LutOptions = 35
     LogSoftmaxOptions = 36
+    LstmOptions = 37
+    GruOptions = 38
+    RnnOptions = 39
+    SvdfOptions = 40
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -153,4 +157,16 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().LogSoftmaxOptions:
         import edgenn.format.schema.fb.LogSoftmaxOptions
         return edgenn.format.schema.fb.LogSoftmaxOptions.LogSoftmaxOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().LstmOptions:
+        import edgenn.format.schema.fb.LstmOptions
+        return edgenn.format.schema.fb.LstmOptions.LstmOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().GruOptions:
+        import edgenn.format.schema.fb.GruOptions
+        return edgenn.format.schema.fb.GruOptions.GruOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().RnnOptions:
+        import edgenn.format.schema.fb.RnnOptions
+        return edgenn.format.schema.fb.RnnOptions.RnnOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SvdfOptions:
+        import edgenn.format.schema.fb.SvdfOptions
+        return edgenn.format.schema.fb.SvdfOptions.SvdfOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None
