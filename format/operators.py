@@ -52,6 +52,7 @@ OPERATORS: dict[str, int] = {
     "add_n": 33,
     "lut": 34,
     "log_softmax": 35,
+    "batch_matmul": 36,
 }
 
 

@@ -39,3 +39,4 @@ class OpType(object):
     ADD_N = 33
     LUT = 34
     LOG_SOFTMAX = 35
+    BATCH_MATMUL = 36

@@ -40,6 +40,7 @@ class OperatorOptions(object):
     AddNOptions = 34
     LutOptions = 35
     LogSoftmaxOptions = 36
+    BatchMatmulOptions = 37
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -153,4 +154,7 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().LogSoftmaxOptions:
         import edgenn.format.schema.fb.LogSoftmaxOptions
         return edgenn.format.schema.fb.LogSoftmaxOptions.LogSoftmaxOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().BatchMatmulOptions:
+        import edgenn.format.schema.fb.BatchMatmulOptions
+        return edgenn.format.schema.fb.BatchMatmulOptions.BatchMatmulOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None
