@@ -129,7 +129,30 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
             for k, v in zip(needed, sess.run(needed, feed)):
                 observe(k, v)
 
-    return tensor_ranges(list(inputs) + needed, run_pass, method, percentile, "the float model")
+    ranges = tensor_ranges(list(inputs) + needed, run_pass, method, percentile, "the float model")
+    ranges.update(_ir_only_ranges(g, data, progress, method, percentile))
+    return ranges
+
+
+def _ir_only_ranges(g: Graph, data: list[np.ndarray], progress: bool, method: str,
+                    percentile: float) -> dict[str, Range]:
+    """Ranges of the tensors that exist only in the IR (the steps of a composite ONNX operator such as
+    LayerNormalization, origin "<value>#ir:<step>"), by executing the float graph; keyed by origin."""
+    from edgenn.converter.float_exec import graph_feeds, run_graph
+    from edgenn.converter.onnx_patterns import IR_ORIGIN
+
+    by_name = {t.name: t.origin for t in g.tensors.values()
+               if t.origin and IR_ORIGIN in t.origin and not t.is_const and t.dtype == "float32"}
+    if not by_name:
+        return {}
+    feeds = graph_feeds(g, data, "calibration data")
+
+    def run_pass(desc: str, observe: Observer) -> None:
+        run_graph(g, feeds, wanted=[], observe=lambda k, v: observe(k, v) if k in by_name else None,
+                  progress=desc if progress else None)
+
+    return {by_name[k]: r for k, r in tensor_ranges(list(by_name), run_pass, method, percentile,
+                                                    "the float graph").items()}
 
 
 def calibrate_graph(g: Graph, data: list[np.ndarray], progress: bool = True, method: str = "minmax",

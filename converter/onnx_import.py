@@ -20,6 +20,7 @@ import onnx
 from onnx import numpy_helper
 
 from edgenn.converter.graph import Graph, IOInfo
+from edgenn.converter.onnx_patterns import COMPOSITE, fuse
 from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, read_file, unsupported_operators
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
@@ -70,6 +71,7 @@ class OnnxImporter:
         self.layout_cache: dict[tuple[str, tuple[int, ...]], str] = {}
         self.opset = 0
         self.node: onnx.NodeProto | None = None
+        self.nodes: list[onnx.NodeProto] = []  # the graph's nodes with recognised patterns fused
 
     # ------------------------------------------------------------------ errors
     def where(self, node: onnx.NodeProto | None = None) -> str:
@@ -348,8 +350,9 @@ class OnnxImporter:
             self.values[init.name] = Value(const=arr)
         self._inputs([i for i in graph.input if i.name not in inits])
         self._infer_shapes()
+        self.nodes = fuse(list(graph.node), self._constants(), {o.name for o in graph.output})
         self._check_supported()
-        for node in graph.node:
+        for node in self.nodes:
             self.node = node
             self._node(node)
         self.node = None
@@ -403,7 +406,7 @@ class OnnxImporter:
         const = {n for n, v in self.values.items() if v.const is not None}
         table = handlers()
         found: dict[str, list] = {}
-        for node in self.model.graph.node:
+        for node in self.nodes:
             ins = [i for i in node.input if i]
             outs = [o for o in node.output if o]
             if node.op_type == "Constant" or (ins and all(i in const for i in ins)) \
@@ -417,6 +420,21 @@ class OnnxImporter:
                 entry[0] += 1
         if sum(v[0] for v in found.values()) > 1:
             raise unsupported_operators(self.source, found, list(table))
+
+    def _constants(self) -> dict[str, np.ndarray]:
+        """Initializers and Constant nodes' values (for recognising patterns before the import)."""
+        res = {n: v.const for n, v in self.values.items() if v.const is not None}
+        for node in self.model.graph.node:
+            if node.op_type == "Constant" and node.output and node.attribute:
+                try:
+                    res[node.output[0]] = np.asarray(onnx.helper.get_attribute_value(node.attribute[0]) if
+                                                     node.attribute[0].name != "value" else
+                                                     numpy_helper.to_array(node.attribute[0].t))
+                except Exception:  # a sparse or string constant: not part of any pattern
+                    continue
+            elif node.op_type == "Identity" and node.input and node.input[0] in res:
+                res[node.output[0]] = res[node.input[0]]  # PyTorch's aliases of shared initializers
+        return res
 
     def _infer_shapes(self) -> None:
         m = onnx.ModelProto()
@@ -555,6 +573,7 @@ def handlers() -> dict[str, Callable[[OnnxImporter, onnx.NodeProto], None]]:
     from edgenn.converter.ops import import_handlers
 
     table = dict(STRUCTURAL)
+    table.update(COMPOSITE)
     for src, fn in import_handlers("ONNX").items():
         if src in table:
             raise RuntimeError(f"ONNX operator {src} has two handlers")
