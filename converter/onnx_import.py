@@ -29,6 +29,7 @@ MIN_OPSET, MAX_OPSET = 7, 25
 IMAGE_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
              "ConvTranspose", "Resize", "Upsample"}
 IGNORED_DOMAINS = {"", "ai.onnx"}
+INTEGER_INPUTS = (onnx.TensorProto.INT64, onnx.TensorProto.INT32)  # indices, imported as int32
 
 
 def perm_inverse(p: tuple[int, ...]) -> tuple[int, ...]:
@@ -376,9 +377,10 @@ class OnnxImporter:
                 consumers.setdefault(i, set()).add(node.op_type)
         for vi in inputs:
             tt = vi.type.tensor_type
-            if tt.elem_type != onnx.TensorProto.FLOAT:
+            if tt.elem_type not in (onnx.TensorProto.FLOAT,) + INTEGER_INPUTS:
                 raise UnsupportedOpError(f"{self.source}: input '{vi.name}' has element type "
-                                         f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; only float inputs are supported")
+                                         f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; only float inputs and "
+                                         "int32 / int64 indices (token ids) are supported")
             if vi.name in self.input_shapes:
                 shape = tuple(int(d) for d in self.input_shapes[vi.name])
             else:
@@ -397,6 +399,10 @@ class OnnxImporter:
             perm = NCHW_TO_NHWC if len(shape) == 4 and image else NCL_TO_NLC if len(shape) == 3 and image \
                 else tuple(range(len(shape)))
             name = self.new_output(vi.name, perm, shape)
+            if tt.elem_type in INTEGER_INPUTS:
+                # int64 token ids become int32 at the boundary (dataio.to_internal refuses values
+                # outside int32); the model input is an unquantized int32 activation
+                self.g.tensors[name].dtype = "int32"
             self.g.inputs.append(IOInfo(name, vi.name, shape, perm))
 
     def _check_supported(self) -> None:
