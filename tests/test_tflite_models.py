@@ -28,6 +28,8 @@ INT8_MODELS = {
                   "reshape", "fully_connected", "softmax"},
     "seq_int8": {"reshape", "conv2d", "max_pool2d", "fully_connected", "softmax", "mean"},
     "unet_int8": {"conv2d", "max_pool2d", "transpose_conv", "concat", "resize_bilinear", "resize_nearest"},
+    "transformer_int8": {"fully_connected", "reshape", "transpose", "batch_matmul", "mul", "softmax", "add", "mean",
+                         "lut", "squared_difference"},
 }
 
 
