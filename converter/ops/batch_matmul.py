@@ -81,6 +81,12 @@ def macs(op: Op, g: Graph) -> int:
     return int(g.tensors[op.outputs[0]].size * k)
 
 
+def scratch_bytes(op: Op, g: Graph) -> int:
+    """The transposed operands of the C kernel: rhs (N, K) unless adj_y, lhs (M, K) if adj_x."""
+    o = op.options
+    return int((0 if o["adj_y"] else o["depth"] * o["cols"]) + (o["depth"] * o["rows"] if o["adj_x"] else 0))
+
+
 def matmul(a: np.ndarray, b: np.ndarray, adj_x: bool, adj_y: bool) -> np.ndarray:
     """numpy matmul with TFLite's adjoint flags (the last two axes of an operand swapped)."""
     if adj_x:

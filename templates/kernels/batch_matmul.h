@@ -22,7 +22,9 @@ typedef struct {
     enn_quant output;      /* offset (zero point), multiplier, shift */
 } enn_batch_matmul_params;
 
-/* output: [batch...][rows][cols], written in increasing address order; never aliases an input. */
-void enn_batch_matmul(const enn_batch_matmul_params *prm, const int8_t *lhs, const int8_t *rhs, int8_t *output);
+/* output: [batch...][rows][cols], written in increasing address order; never aliases an input.
+ * scratch: depth * cols bytes unless adj_y, then depth * rows more if adj_x (the transposed operands). */
+void enn_batch_matmul(const enn_batch_matmul_params *prm, const int8_t *lhs, const int8_t *rhs, int8_t *output,
+                      int8_t *scratch);
 
 #endif
