@@ -125,8 +125,9 @@ class OnnxImporter:
             # stored = onnx.T(have); wanted = onnx.T(want) = stored.T(inverse(have) o want)
             t = compose(perm_inverse(have), want)
             src = self.g.tensors[v.tensor]
+            # the ONNX value `name` in layout `want` (layer comparisons transpose onnxruntime's value so)
             out = self.g.add_tensor(self.g.unique(f"{src.name}_t"), tuple(src.shape[i] for i in t), src.dtype,
-                                    origin=src.origin)
+                                    origin=name, origin_perm=want)
             self.g.add_op("transpose", f"{out.name}", [v.tensor], [out.name], perm=t)
             self.layout_cache[key] = out.name
         return self.layout_cache[key]
