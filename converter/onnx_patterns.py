@@ -175,8 +175,9 @@ def fuse(nodes: list[onnx.NodeProto], consts: dict[str, np.ndarray], outputs: se
 
 def layer_norm(imp, node: onnx.NodeProto) -> None:
     """LayerNormalization over the axes from ``axis`` to the last, as int8 operators (see above)."""
-    if any(o for o in node.output[1:]):
-        imp.fail("LayerNormalization's Mean / InvStdDev outputs are not supported")
+    extra = {o for o in node.output[1:] if o}
+    if extra & ({i for n in imp.nodes for i in n.input} | {o.name for o in imp.model.graph.output}):
+        imp.fail("LayerNormalization's Mean / InvStdDev outputs are not supported (only Y may be used)")
     x = node.input[0]
     shape = imp.shape(x)
     rank = len(shape)
