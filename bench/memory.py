@@ -11,7 +11,6 @@ Usage: python bench/memory.py [--no-tflm] [--write]
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from pathlib import Path
 
@@ -19,32 +18,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from edgenn.fit import fit_report  # noqa: E402
-from common import LOWER_BOUND, MLPERF, MLPERF_DIR, ROOT, TFLM_M4_FLASH_REF, convert_mlperf, md_table, write_section  # noqa: E402
-
-PROBE = r"""
-import sys, numpy as np
-from tflite_micro import runtime
-data = open(sys.argv[1], "rb").read()
-it = runtime.Interpreter.from_bytes(data, arena_size=int(sys.argv[2]))
-d = it.get_input_details(0)
-it.set_input(np.zeros(tuple(d["shape"]), d["dtype"]), 0)
-it.invoke()
-"""
-
-
-def tflm_min_arena(path: Path, lo: int = 512, hi: int = 1 << 20) -> int:
-    def ok(n: int) -> bool:
-        r = subprocess.run([sys.executable, "-c", PROBE, str(path), str(n)], capture_output=True, timeout=120)
-        return r.returncode == 0
-    if not ok(hi):
-        raise RuntimeError(f"TFLM needs more than {hi} bytes for {path.name}")
-    while hi - lo > 16:
-        mid = (lo + hi) // 2 // 16 * 16
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+from common import (LOWER_BOUND, MLPERF, MLPERF_DIR, ROOT, TFLM_M4_FLASH_REF, convert_mlperf,  # noqa: E402
+                    md_table, tflm_min_arena, write_section)
 
 
 def main() -> None:

@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, md_table, write_section  # noqa: E402
-from memory import flash_bytes, tflm_min_arena  # noqa: E402
+from common import ROOT, flash_bytes, md_table, tflm_min_arena, write_section  # noqa: E402
 
 TFLITE = ROOT / "tests" / "data" / "tflite"
 EXAMPLE = ROOT / "examples" / "digits_gru"

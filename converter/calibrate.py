@@ -31,6 +31,12 @@ def ort_session(model: onnx.ModelProto, extra_outputs: list[str] = ()):
     return ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
 
+def input_dtypes(model: onnx.ModelProto) -> dict[str, np.dtype]:
+    """numpy dtype of every input of the ONNX model (float32, or the integer type of token ids)."""
+    return {vi.name: np.dtype(onnx.helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type))
+            for vi in model.graph.input if vi.type.tensor_type.elem_type}
+
+
 def run_float(model: onnx.ModelProto, inputs: dict[str, np.ndarray], outputs: list[str] | None = None,
               progress: bool = False, desc: str = "float reference") -> dict[str, list[np.ndarray]]:
     """Run the ONNX model sample by sample (batch 1, as exported); returns per-output lists."""
@@ -40,8 +46,9 @@ def run_float(model: onnx.ModelProto, inputs: dict[str, np.ndarray], outputs: li
     sess = ort_session(model, names)
     n = next(iter(inputs.values())).shape[0]
     res: dict[str, list[np.ndarray]] = {k: [] for k in names}
+    dtypes = input_dtypes(model)
     for i in tqdm(range(n), desc=desc, disable=not progress or not sys.stderr.isatty(), unit="sample", leave=False):
-        feed = {k: v[i].astype(np.float32) for k, v in inputs.items()}
+        feed = {k: v[i].astype(dtypes.get(k, np.float32)) for k, v in inputs.items()}
         for k, v in zip(names, sess.run(names, feed)):
             res[k].append(v)
     return res
@@ -111,8 +118,10 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
 
     check_method(method, percentile)
     inputs = {}
+    dtypes = input_dtypes(model)
     for io, arr in zip(g.inputs, data):
-        inputs[io.source_name] = source_batches(arr, io.source_shape, "calibration data", io.source_name).astype(np.float32)
+        inputs[io.source_name] = source_batches(arr, io.source_shape, "calibration data", io.source_name).astype(
+            dtypes.get(io.source_name, np.float32))
     # Only float values have ranges (booleans and integer indices are not quantized).
     needed = sorted({t.origin for t in g.tensors.values()
                      if t.origin and not t.is_const and t.dtype == "float32" and "#" not in t.origin
@@ -129,7 +138,30 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
             for k, v in zip(needed, sess.run(needed, feed)):
                 observe(k, v)
 
-    return tensor_ranges(list(inputs) + needed, run_pass, method, percentile, "the float model")
+    ranges = tensor_ranges(list(inputs) + needed, run_pass, method, percentile, "the float model")
+    ranges.update(_ir_only_ranges(g, data, progress, method, percentile))
+    return ranges
+
+
+def _ir_only_ranges(g: Graph, data: list[np.ndarray], progress: bool, method: str,
+                    percentile: float) -> dict[str, Range]:
+    """Ranges of the tensors that exist only in the IR (the steps of a composite ONNX operator such as
+    LayerNormalization, origin "<value>#ir:<step>"), by executing the float graph; keyed by origin."""
+    from edgenn.converter.float_exec import graph_feeds, run_graph
+    from edgenn.converter.onnx_patterns import IR_ORIGIN
+
+    by_name = {t.name: t.origin for t in g.tensors.values()
+               if t.origin and IR_ORIGIN in t.origin and not t.is_const and t.dtype == "float32"}
+    if not by_name:
+        return {}
+    feeds = graph_feeds(g, data, "calibration data")
+
+    def run_pass(desc: str, observe: Observer) -> None:
+        run_graph(g, feeds, wanted=[], observe=lambda k, v: observe(k, v) if k in by_name else None,
+                  progress=desc if progress else None)
+
+    return {by_name[k]: r for k, r in tensor_ranges(list(by_name), run_pass, method, percentile,
+                                                    "the float graph").items()}
 
 
 def calibrate_graph(g: Graph, data: list[np.ndarray], progress: bool = True, method: str = "minmax",

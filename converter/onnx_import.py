@@ -20,6 +20,7 @@ import onnx
 from onnx import numpy_helper
 
 from edgenn.converter.graph import Graph, IOInfo
+from edgenn.converter.onnx_patterns import COMPOSITE, fuse
 from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, read_file, unsupported_operators
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
@@ -28,6 +29,7 @@ MIN_OPSET, MAX_OPSET = 7, 25
 IMAGE_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
              "ConvTranspose", "Resize", "Upsample"}
 IGNORED_DOMAINS = {"", "ai.onnx"}
+INTEGER_INPUTS = (onnx.TensorProto.INT64, onnx.TensorProto.INT32)  # indices, imported as int32
 
 
 def perm_inverse(p: tuple[int, ...]) -> tuple[int, ...]:
@@ -70,6 +72,7 @@ class OnnxImporter:
         self.layout_cache: dict[tuple[str, tuple[int, ...]], str] = {}
         self.opset = 0
         self.node: onnx.NodeProto | None = None
+        self.nodes: list[onnx.NodeProto] = []  # the graph's nodes with recognised patterns fused
 
     # ------------------------------------------------------------------ errors
     def where(self, node: onnx.NodeProto | None = None) -> str:
@@ -122,8 +125,9 @@ class OnnxImporter:
             # stored = onnx.T(have); wanted = onnx.T(want) = stored.T(inverse(have) o want)
             t = compose(perm_inverse(have), want)
             src = self.g.tensors[v.tensor]
+            # the ONNX value `name` in layout `want` (layer comparisons transpose onnxruntime's value so)
             out = self.g.add_tensor(self.g.unique(f"{src.name}_t"), tuple(src.shape[i] for i in t), src.dtype,
-                                    origin=src.origin)
+                                    origin=name, origin_perm=want)
             self.g.add_op("transpose", f"{out.name}", [v.tensor], [out.name], perm=t)
             self.layout_cache[key] = out.name
         return self.layout_cache[key]
@@ -353,8 +357,9 @@ class OnnxImporter:
             self.values[init.name] = Value(const=arr)
         self._inputs([i for i in graph.input if i.name not in inits])
         self._infer_shapes()
+        self.nodes = fuse(list(graph.node), self._constants(), {o.name for o in graph.output})
         self._check_supported()
-        for node in graph.node:
+        for node in self.nodes:
             self.node = node
             self._node(node)
         self.node = None
@@ -378,9 +383,10 @@ class OnnxImporter:
                 consumers.setdefault(i, set()).add(node.op_type)
         for vi in inputs:
             tt = vi.type.tensor_type
-            if tt.elem_type != onnx.TensorProto.FLOAT:
+            if tt.elem_type not in (onnx.TensorProto.FLOAT,) + INTEGER_INPUTS:
                 raise UnsupportedOpError(f"{self.source}: input '{vi.name}' has element type "
-                                         f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; only float inputs are supported")
+                                         f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; only float inputs and "
+                                         "int32 / int64 indices (token ids) are supported")
             if vi.name in self.input_shapes:
                 shape = tuple(int(d) for d in self.input_shapes[vi.name])
             else:
@@ -399,6 +405,10 @@ class OnnxImporter:
             perm = NCHW_TO_NHWC if len(shape) == 4 and image else NCL_TO_NLC if len(shape) == 3 and image \
                 else tuple(range(len(shape)))
             name = self.new_output(vi.name, perm, shape)
+            if tt.elem_type in INTEGER_INPUTS:
+                # int64 token ids become int32 at the boundary (dataio.to_internal refuses values
+                # outside int32); the model input is an unquantized int32 activation
+                self.g.tensors[name].dtype = "int32"
             self.g.inputs.append(IOInfo(name, vi.name, shape, perm))
 
     def _check_supported(self) -> None:
@@ -408,7 +418,7 @@ class OnnxImporter:
         const = {n for n, v in self.values.items() if v.const is not None}
         table = handlers()
         found: dict[str, list] = {}
-        for node in self.model.graph.node:
+        for node in self.nodes:
             ins = [i for i in node.input if i]
             outs = [o for o in node.output if o]
             if node.op_type == "Constant" or (ins and all(i in const for i in ins)) \
@@ -422,6 +432,21 @@ class OnnxImporter:
                 entry[0] += 1
         if sum(v[0] for v in found.values()) > 1:
             raise unsupported_operators(self.source, found, list(table))
+
+    def _constants(self) -> dict[str, np.ndarray]:
+        """Initializers and Constant nodes' values (for recognising patterns before the import)."""
+        res = {n: v.const for n, v in self.values.items() if v.const is not None}
+        for node in self.model.graph.node:
+            if node.op_type == "Constant" and node.output and node.attribute:
+                try:
+                    res[node.output[0]] = np.asarray(onnx.helper.get_attribute_value(node.attribute[0]) if
+                                                     node.attribute[0].name != "value" else
+                                                     numpy_helper.to_array(node.attribute[0].t))
+                except Exception:  # a sparse or string constant: not part of any pattern
+                    continue
+            elif node.op_type == "Identity" and node.input and node.input[0] in res:
+                res[node.output[0]] = res[node.input[0]]  # PyTorch's aliases of shared initializers
+        return res
 
     def _infer_shapes(self) -> None:
         m = onnx.ModelProto()
@@ -565,6 +590,7 @@ def handlers() -> dict[str, Callable[[OnnxImporter, onnx.NodeProto], None]]:
     from edgenn.converter.ops import import_handlers
 
     table = dict(STRUCTURAL)
+    table.update(COMPOSITE)
     for src, fn in import_handlers("ONNX").items():
         if src in table:
             raise RuntimeError(f"ONNX operator {src} has two handlers")

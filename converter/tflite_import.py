@@ -26,6 +26,8 @@ ACTIVATIONS: dict[int, tuple[float | None, float | None]] = {0: (None, None), 1:
                                                              3: (0.0, 6.0)}
 ACTIVATION_NAMES = {4: "TANH", 5: "SIGN_BIT"}
 # Builtins edgenn could compute but refuses: TFLM, the judge of imported models, has no int8 kernel.
+# Float elementwise operators that an int8 model may hold between DEQUANTIZE and QUANTIZE.
+FLOAT_ELEMENTWISE = {"NEG"}
 NO_TFLM_KERNEL = {"TILE": "TFLM has no int8 kernel for TILE (its op resolver registers none)"}
 
 FLOAT_MODEL_HINT = ("this .tflite model is not fully int8-quantized; re-export it with full-integer "
@@ -37,8 +39,10 @@ FLOAT_MODEL_HINT = ("this .tflite model is not fully int8-quantized; re-export i
 class TfliteOp:
     """One operator of the file, with its resolved code name and option table."""
 
-    def __init__(self, index: int, code: str, inputs: list[int], outputs: list[int], options: Any):
+    def __init__(self, index: int, code: str, inputs: list[int], outputs: list[int], options: Any,
+                 through_float: bool = False):
         self.index = index
+        self.through_float = through_float  # DEQUANTIZE -> this float op -> QUANTIZE, folded into one int8 op
         self.code = code
         self.inputs = inputs
         self.outputs = outputs
@@ -155,7 +159,7 @@ class TfliteImporter:
         # TFLM keeps variable tensors from one invoke to the next until the interpreter is reset.
         self.g.stateful = True
         self._tensors()
-        ops = self._operators()
+        ops = self._fold_float_chains(self._operators())
         self._io(ops)
         table = handlers()
         self._check_supported(ops, table)
@@ -261,6 +265,34 @@ class TfliteImporter:
                 raise ModelFormatError(f"{self.source}: operator {i} refers to tensors outside 0..{ntensors - 1}")
             ops.append(TfliteOp(i, codes[o.OpcodeIndex()], ins, outs, self._options(o)))
         return ops
+
+    def _fold_float_chains(self, ops: list[TfliteOp]) -> list[TfliteOp]:
+        """DEQUANTIZE -> one float elementwise op -> QUANTIZE (the TF converter's float NEG inside layer
+        normalizations) as that op on the int8 tensors, marked ``through_float``: its handler decides
+        whether the int8 -> int8 function is computable as TFLM computes the chain."""
+        users: dict[int, list[TfliteOp]] = {}
+        for op in ops:
+            for i in op.inputs:
+                users.setdefault(i, []).append(op)
+        graph_outs = {int(x) for x in (self.sg.OutputsAsNumpy() if self.sg.OutputsLength() else [])}
+        drop: set[int] = set()
+        replace: dict[int, TfliteOp] = {}
+        for d in ops:
+            if d.code != "DEQUANTIZE" or len(d.outputs) != 1 or d.outputs[0] in graph_outs:
+                continue
+            mid = users.get(d.outputs[0], [])
+            if len(mid) != 1 or mid[0].code not in FLOAT_ELEMENTWISE or mid[0].inputs != d.outputs:
+                continue
+            u = mid[0]
+            last = users.get(u.outputs[0], [])
+            if len(last) != 1 or last[0].code != "QUANTIZE" or u.outputs[0] in graph_outs:
+                continue
+            q = last[0]
+            if self.tensor(q.outputs[0]).dtype != "int8" or self.tensor(d.inputs[0]).dtype != "int8":
+                continue
+            drop.update((d.index, q.index))
+            replace[u.index] = TfliteOp(u.index, u.code, [d.inputs[0]], q.outputs[:1], u.options, through_float=True)
+        return [replace.get(op.index, op) for op in ops if op.index not in drop]
 
     @staticmethod
     def _options(o: Any) -> Any:

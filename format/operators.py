@@ -56,6 +56,7 @@ OPERATORS: dict[str, int] = {
     "gru": 37,
     "rnn": 38,
     "svdf": 39,
+    "batch_matmul": 40,
 }
 
 

@@ -84,6 +84,15 @@ def _perm(d: EnnIO, rank: int) -> tuple[int, ...]:
     return tuple(d.to_internal_perm) if d.to_internal_perm else tuple(range(rank))
 
 
+def to_int32(a: np.ndarray, what: str, name: str) -> np.ndarray:
+    """Integer data (int64 token ids, ...) for an int32 model input: every value must fit in int32."""
+    info = np.iinfo(np.int32)
+    if a.size and (int(a.min()) < info.min or int(a.max()) > info.max):
+        raise DataError(f"{what} for input '{name}' holds values outside int32 ({int(a.min())}..{int(a.max())}); "
+                        "edgenn's index inputs are int32")
+    return a.astype(np.int32)
+
+
 def to_internal(model: EnnModel, data: list[np.ndarray], what: str = "input data") -> list[np.ndarray]:
     """User arrays (source layout, float or the tensor's dtype) -> (N, *internal_shape) per input."""
     if len(data) != len(model.inputs):
@@ -98,6 +107,8 @@ def to_internal(model: EnnModel, data: list[np.ndarray], what: str = "input data
             q = quantize(a, t)
         elif a.dtype == np.dtype(t.dtype):
             q = a
+        elif t.dtype == "int32" and a.dtype.kind in "iu":
+            q = to_int32(a, what, d.source_name)
         else:
             raise DataError(f"{what} has dtype {a.dtype}; give float32 (to be quantized) or {t.dtype} (raw) data")
         perm = _perm(d, len(src_shape))

@@ -302,3 +302,32 @@ def preprocess_log_softmax_scaling_exp(beta: float, input_scale: float,
     if rs > 0:
         raise ValueError(f"log_softmax: reverse scaling divisor {real_reverse} rounds to 1")
     return m, s, rm, rs
+
+
+def get_inv_sqrt_quantized_multiplier_exp(x: int, reverse_shift: int = -1) -> tuple[int, int]:
+    """TFLite GetInvSqrtQuantizedMultiplierExp for one int32 ``x`` >= 0: 1/sqrt(x) as a Q0.31
+    multiplier and a shift (times ``reverse_shift``), by five gemmlowp Newton-Raphson steps in
+    FixedPoint<int32, 3> (TFLM's int8 RSQRT)."""
+    x = int(x)
+    if x <= 1:  # 0 (invalid) is treated like 1, whose square root would overflow the iteration
+        return INT32_MAX, 0
+    shift = 11
+    while x >= (1 << 29):
+        x //= 4
+        shift += 1
+    pairs = (count_leading_zeros32(x) - 1) // 2 - 1
+    shift -= pairs
+    x <<= 2 * pairs
+    srdhm = saturating_rounding_doubling_high_mul
+    fx = x >> 1  # F3
+    half_x = int(saturating_rounding_multiply_by_pot(fx, -1))
+    half_three = (1 << 28) + (1 << 27)  # 1.5 in F3
+    r = 1 << 28  # F3 one: the starting guess
+    for _ in range(5):
+        r3 = int(rescale(srdhm(srdhm(r, r), r), 9, 3))  # F3 * F3 * F3 is F9
+        r = int(rescale(int(_sub32(srdhm(half_three, r), srdhm(half_x, r3))), 6, 3))
+    r = int(srdhm(r, 1518500250))  # times sqrt(2) / 2 in F0
+    if shift < 0:
+        r <<= -shift
+        shift = 0
+    return r, shift * reverse_shift

@@ -34,6 +34,8 @@ INT8_MODELS = {
     "tflm_mnist_lstm_int8": {"lstm", "reshape", "fully_connected", "softmax"},
     # TFLM's keyword benchmark model (SVDF with an int16 state; int16 input, int32 output)
     "tflm_keyword_svdf": {"quantize", "svdf", "fully_connected", "softmax"},
+    "transformer_int8": {"fully_connected", "reshape", "transpose", "batch_matmul", "mul", "softmax", "add", "mean",
+                         "lut", "squared_difference"},
 }
 
 

@@ -266,6 +266,18 @@ def populate_table(op: Op, x_quant: QParams, y_quant: QParams, transform, float3
 
 # ---------------------------------------------------------------------- ONNX import
 
+def onnx_fully_connected(imp, x_name: str, w_units_k: np.ndarray, bias: np.ndarray | None, out_name: str) -> None:
+    """A fully_connected of ONNX value ``x_name`` with float weights (units, K) and an optional bias,
+    producing ONNX value ``out_name`` (Gemm, and MatMul with a 2-D constant right operand)."""
+    x = imp.get(x_name)
+    wn = imp.g.add_const(f"{out_name}_weights", np.ascontiguousarray(w_units_k, dtype=np.float32)).name
+    ins = [x, wn]
+    if bias is not None:
+        ins.append(imp.g.add_const(f"{out_name}_bias", np.asarray(bias, np.float32)).name)
+    y = imp.new_output(out_name)
+    imp.add("fully_connected", ins, [y], act=(None, None))
+
+
 def onnx_operands(imp, node, names: list[str]) -> tuple[list[str], tuple[int, ...]]:
     """The IR tensors of an elementwise ONNX node's operands (numpy broadcasting), all in the stored
     layout of its first activation operand, and that layout. Constants are broadcast against that

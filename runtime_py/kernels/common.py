@@ -338,6 +338,13 @@ def contiguous_offset(shape, begin, size, stride) -> int | None:
     return off
 
 
+def clamp_indices(indices: np.ndarray, extent: int) -> np.ndarray:
+    """Indices read at run time (gather): a negative index counts from the end (ONNX), then any
+    index outside [0, extent) is clamped to the nearest row."""
+    idx = np.asarray(indices, np.int64)
+    return np.clip(np.where(idx < 0, idx + extent, idx), 0, extent - 1)
+
+
 def gather_rows(x: np.ndarray, in_shape, axis: int, batch_dims: int, indices: np.ndarray) -> np.ndarray:
     """TFLM Gather on (N, *in_shape) ``x``: (N, batch, outer, coordinates, inner) with
     out[..., b, o, c, :] = x[..., b, o, indices[b, c], :] (batch = the first batch_dims axes, outer =

@@ -43,3 +43,4 @@ class OpType(object):
     GRU = 37
     RNN = 38
     SVDF = 39
+    BATCH_MATMUL = 40

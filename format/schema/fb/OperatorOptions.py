@@ -44,6 +44,7 @@ class OperatorOptions(object):
     GruOptions = 38
     RnnOptions = 39
     SvdfOptions = 40
+    BatchMatmulOptions = 41
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -169,4 +170,7 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().SvdfOptions:
         import edgenn.format.schema.fb.SvdfOptions
         return edgenn.format.schema.fb.SvdfOptions.SvdfOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().BatchMatmulOptions:
+        import edgenn.format.schema.fb.BatchMatmulOptions
+        return edgenn.format.schema.fb.BatchMatmulOptions.BatchMatmulOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None
