@@ -38,10 +38,6 @@ def edgenn_model(data: bytes, case: Case, name: str):
 
 def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int = 4, seed: int = 0) -> int:
     """TFLM output == runtime_py output == host C output, byte for byte, for every case."""
-    import shutil
-    import tempfile
-    from pathlib import Path
-
     from tflite_builder import run_tflm
 
     rng = np.random.default_rng(seed)
@@ -64,15 +60,25 @@ def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int 
         models.append(m)
         inputs.append(xs)
         tflm_out.append(want)
-    work = Path(tempfile.mkdtemp(prefix="edgenn-tflm-"))
+    assert_host_c_equals(models, inputs, tflm_out, "TFLM")
+    return len(cases)
+
+
+def assert_host_c_equals(models: list, inputs: list[list[np.ndarray]], wants: list[list[np.ndarray]], judge: str) -> None:
+    """The models compiled for the host (one program) produce ``wants`` (every output of every case)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    work = Path(tempfile.mkdtemp(prefix="edgenn-judge-"))
     try:
         c_out = run_c_host(models, inputs, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    for i, (want, got) in enumerate(zip(tflm_out, c_out)):
+    for i, (want, got) in enumerate(zip(wants, c_out)):
+        assert len(want) == len(got), f"case {i}: {judge} has {len(want)} outputs, C {len(got)}"
         for k, (w, g) in enumerate(zip(want, got)):
-            assert np.array_equal(w.reshape(g.shape), g), f"case {i}: output {k}: TFLM and C differ"
-    return len(cases)
+            assert np.array_equal(np.asarray(w).reshape(g.shape), g), f"case {i}: output {k}: {judge} and C differ"
 
 
 def unary_tflite(code: str, shape: tuple[int, ...], x_q: tuple[float, int], y_q: tuple[float, int],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common import judge_against_tflm, rand_scale, rand_shape, rand_zp
+from common import assert_host_c_equals, judge_against_tflm, rand_scale, rand_shape, rand_zp
 from harness import Case, T, build_model, check_cases
 from edgenn.runtime_py.interpreter import Interpreter
 
@@ -72,11 +72,6 @@ def test_gather_runtime_indices_match_numpy():
 def test_gather_runtime_positions_match_tflm():
     """TFLite GATHER with int32 positions computed at run time (an input): TFLM == Python == host C,
     positions inside the axis (TFLM stops with an error outside it)."""
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from harness import run_c_host
     from tflite_builder import TfOp, TfTensor, build, run_tflm
     from edgenn.converter.tflite_import import convert_tflite_bytes
 
@@ -94,18 +89,12 @@ def test_gather_runtime_positions_match_tflm():
         xs = [rng.integers(-128, 128, size=(3,) + shape).astype(np.int8),
               rng.integers(0, shape[axis], size=(3,) + idx_shape).astype(np.int32)]
         m = convert_tflite_bytes(data, f"g{k}")
-        want = run_tflm(data, xs)[0]
-        assert np.array_equal(Interpreter(m).invoke(*xs)[0], want.reshape((3,) + out)), f"case {k}"
+        want = run_tflm(data, xs)
+        assert np.array_equal(Interpreter(m).invoke(*xs)[0], want[0].reshape((3,) + out)), f"case {k}"
         models.append(m)
         inputs.append(xs)
         wants.append(want)
-    work = Path(tempfile.mkdtemp(prefix="edgenn-gather-"))
-    try:
-        outs = run_c_host(models, inputs, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    for k, (o, w) in enumerate(zip(outs, wants)):
-        assert np.array_equal(o[0].reshape(w.shape), w), f"case {k}: C differs from TFLM"
+    assert_host_c_equals(models, inputs, wants, "TFLM")
 
 
 def naive(x: np.ndarray, c: Case) -> np.ndarray:

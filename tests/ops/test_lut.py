@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common import judge_unary, rand_scale, rand_shape, rand_zp, unary_tflite
+from common import assert_host_c_equals, judge_unary, rand_scale, rand_shape, rand_zp, unary_tflite
 from harness import Case, T, build_model, check_cases
 from edgenn.converter.graph import Op
 from edgenn.converter.ops.lut import float_function
@@ -109,11 +109,8 @@ def test_gelu_matches_litert():
     kernel, so the judge is LiteRT's reference kernel (the same LUTPopulate of the same float32
     transforms as TFLM's source), recorded for 32 quantizations and every int8 input in
     tests/data/tflite/gelu_litert.npz (make_gelu_tables.py); host C == Python as well."""
-    import shutil
-    import tempfile
     from pathlib import Path
 
-    from harness import run_c_host
     from edgenn.converter.tflite_import import convert_tflite_bytes
 
     rec = np.load(Path(__file__).resolve().parent.parent / "data" / "tflite" / "gelu_litert.npz")
@@ -126,13 +123,7 @@ def test_gelu_matches_litert():
         y = Interpreter(m).invoke(x)[0].reshape(256)
         assert np.array_equal(y, rec["outputs"][i]), (i, np.argwhere(y != rec["outputs"][i])[:3].tolist())
         models.append(m)
-    work = Path(tempfile.mkdtemp(prefix="edgenn-gelu-"))
-    try:
-        c_out = run_c_host(models, [[x] for _ in models], work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    for i, out in enumerate(c_out):
-        assert np.array_equal(out[0].reshape(256), rec["outputs"][i]), f"case {i}: C differs"
+    assert_host_c_equals(models, [[x] for _ in models], [[o.reshape(1, 1, 256)] for o in rec["outputs"]], "LiteRT")
     assert len(models) == 32 and rec["approximate"].any() and not rec["approximate"].all()
 
 
