@@ -323,10 +323,11 @@ class TfliteImporter:
                                              + FLOAT_MODEL_HINT)
         for io in self.g.inputs + self.g.outputs:
             t = self.g.tensors[io.tensor]
-            if not ((t.dtype == "int8" and t.quant is not None) or (t.dtype in ("bool", "int32") and t.quant is None)):
+            if not ((t.dtype == "int8" and t.quant is not None) or (t.dtype in ("bool", "int32", "int64")
+                                                                     and t.quant is None)):
                 raise UnsupportedOpError(f"{self.source}: model input/output {io.source_name!r} is {t.dtype}"
                                          f"{' (quantized)' if t.quant is not None else ''}; only quantized int8, bool, "
-                                         "int32 (or float32 with QUANTIZE/DEQUANTIZE at the boundary) is supported")
+                                         "int32, int64 (or float32 with QUANTIZE/DEQUANTIZE at the boundary) is supported")
 
 
 @lru_cache(maxsize=None)

@@ -52,6 +52,11 @@ OPERATORS: dict[str, int] = {
     "add_n": 33,
     "lut": 34,
     "log_softmax": 35,
+    "arg_min_max": 36,
+    "reduce_max_min": 37,
+    "l2_normalization": 38,
+    "cumsum": 39,
+    "lrn": 40,
 }
 
 

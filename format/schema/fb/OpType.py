@@ -39,3 +39,8 @@ class OpType(object):
     ADD_N = 33
     LUT = 34
     LOG_SOFTMAX = 35
+    ARG_MIN_MAX = 36
+    REDUCE_MAX_MIN = 37
+    L2_NORMALIZATION = 38
+    CUMSUM = 39
+    LRN = 40

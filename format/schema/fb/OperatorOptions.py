@@ -40,6 +40,11 @@ class OperatorOptions(object):
     AddNOptions = 34
     LutOptions = 35
     LogSoftmaxOptions = 36
+    ArgMinMaxOptions = 37
+    ReduceMaxMinOptions = 38
+    L2NormalizationOptions = 39
+    CumsumOptions = 40
+    LrnOptions = 41
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -153,4 +158,19 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().LogSoftmaxOptions:
         import edgenn.format.schema.fb.LogSoftmaxOptions
         return edgenn.format.schema.fb.LogSoftmaxOptions.LogSoftmaxOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().ArgMinMaxOptions:
+        import edgenn.format.schema.fb.ArgMinMaxOptions
+        return edgenn.format.schema.fb.ArgMinMaxOptions.ArgMinMaxOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().ReduceMaxMinOptions:
+        import edgenn.format.schema.fb.ReduceMaxMinOptions
+        return edgenn.format.schema.fb.ReduceMaxMinOptions.ReduceMaxMinOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().L2NormalizationOptions:
+        import edgenn.format.schema.fb.L2NormalizationOptions
+        return edgenn.format.schema.fb.L2NormalizationOptions.L2NormalizationOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().CumsumOptions:
+        import edgenn.format.schema.fb.CumsumOptions
+        return edgenn.format.schema.fb.CumsumOptions.CumsumOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().LrnOptions:
+        import edgenn.format.schema.fb.LrnOptions
+        return edgenn.format.schema.fb.LrnOptions.LrnOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None
