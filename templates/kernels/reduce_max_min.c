@@ -1,15 +1,35 @@
-/* reduce_max_min: int8 requantizing copy (TFLM reference arithmetic, bit for bit). */
+/* reduce_max_min: for every output, the extreme of its reduced elements (edgenn_reduce.h visits
+ * them). The minimum is taken as the maximum of the bitwise complement (~v = -1 - v reverses the
+ * int8 order), so one comparison serves both; bool bytes (0 / 1) are compared as int8 too. */
 #include "reduce_max_min.h"
 
-#include "edgenn_fixedpoint.h"
+#include "edgenn_reduce.h"
 
 void enn_reduce_max_min(const enn_reduce_max_min_params *prm, const int8_t *input, int8_t *output)
 {
-    const int32_t n = prm->size;
-    int32_t i;
-    for (i = 0; i < n; i++) {
-        const int32_t y = enn_mbqm((int32_t)input[i] + prm->input_offset, prm->output.multiplier,
-                                   (int)prm->output.shift) + prm->output.offset;
-        output[i] = (int8_t)enn_clamp(y, -128, 127);
+    enn_reduce_plan p;
+    int32_t ki[ENN_REDUCE_MAX_RANK] = {0};
+    int32_t ri[ENN_REDUCE_MAX_RANK] = {0};
+    const int32_t flip = prm->is_max ? 0 : -1; /* v ^ flip: v or ~v */
+    int32_t base = 0;
+    int32_t o;
+    enn_reduce_plan_init(&p, prm->rank, prm->dims, prm->reduce_mask);
+    {
+        const int32_t inner = p.nr > 0 ? p.rd[0] : 1;
+        const int32_t inner_stride = p.nr > 0 ? p.rs[0] : 0;
+        for (o = 0; o < p.num_out; o++) {
+            int32_t best = -129; /* below every value */
+            int32_t off = base;
+            do {
+                const int8_t *q = input + off;
+                int32_t j;
+                for (j = 0; j < inner; j++) {
+                    const int32_t v = q[j * inner_stride] ^ flip;
+                    best = v > best ? v : best;
+                }
+            } while (enn_reduce_next(ri, p.rd, p.rs, 1, p.nr, &off));
+            output[o] = (int8_t)(best ^ flip);
+            (void)enn_reduce_next(ki, p.kd, p.ks, 0, p.nk, &base);
+        }
     }
 }

@@ -1,9 +1,5 @@
-/* reduce_max_min: int8 requantizing copy, y = clamp(offset + requant(x + input_offset)).
- *
- * The C part of the operator contract: plain C99 (no malloc, no float in the int8 path), external
- * names start with enn_ (kernels/edgenn_prefix.h, generated per model, renames them to the model's
- * prefix), warning-free with -std=c99 -Wall -Wextra -Werror on gcc and arm-none-eabi-gcc. Parameter
- * structs compose the blocks of edgenn_types.h; the call is enn_reduce_max_min(params, inputs..., outputs...). */
+/* reduce_max_min: the largest / smallest int8 value over a set of axes (TFLM REDUCE_MAX / REDUCE_MIN;
+ * on bool bytes the minimum is REDUCE_ALL). */
 #ifndef ENN_REDUCE_MAX_MIN_H
 #define ENN_REDUCE_MAX_MIN_H
 
@@ -14,12 +10,13 @@
 #include "edgenn_types.h"
 
 typedef struct {
-    int32_t size;         /* elements */
-    int32_t input_offset; /* -input zero point */
-    enn_quant output;     /* offset (zero point), multiplier, shift */
+    int32_t rank;
+    int32_t dims[8];      /* input shape (ENN_REDUCE_MAX_RANK axes at most) */
+    uint32_t reduce_mask; /* bit i set: axis i is reduced */
+    int32_t is_max;       /* 0: minimum */
 } enn_reduce_max_min_params;
 
-/* output may alias input (elementwise, in increasing address order). */
+/* Output elements are in input order with the reduced axes removed. */
 void enn_reduce_max_min(const enn_reduce_max_min_params *prm, const int8_t *input, int8_t *output);
 
 #endif

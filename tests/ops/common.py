@@ -51,9 +51,10 @@ def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int 
         m = edgenn_model(data, c, f"t{i}")
         acts = [t for t in c.inputs if t is not None and t.data is None]
         xs = [random_values(rng, t.dtype, (samples,) + t.shape) for t in acts]
-        k = next(j for j, t in enumerate(acts) if t.dtype == "int8")  # the first int8 input sees the extremes
-        xs[k][0] = -128
-        xs[k][1] = 127
+        k = next((j for j, t in enumerate(acts) if t.dtype == "int8"), 0)  # the first int8 input sees the extremes
+        lo, hi = (-128, 127) if acts[k].dtype == "int8" else (False, True)
+        xs[k][0] = lo
+        xs[k][1] = hi
         want = run_tflm(data, xs)
         got = Interpreter(m).invoke(*xs)
         assert len(want) == len(got), f"case {i}: TFLM has {len(want)} outputs, edgenn {len(got)}"
