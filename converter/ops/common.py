@@ -318,11 +318,18 @@ def onnx_softmax(imp, node, op_type: str, **attrs) -> None:
         return
     if imp.opset < 13:  # trailing 1s: the last axis of extent > 1 is the same softmax
         axis = max(i for i in range(axis, rank) if i == axis or shape[i] != 1)
-    lay = imp.layout(node.input[0])
-    if lay[-1] != axis:
-        lay = tuple(i for i in range(rank) if i != axis) + (axis,)
+    lay = layout_with_axis_last(imp, node.input[0], axis)
     x = imp.get(node.input[0], lay)
     imp.add(op_type, [x], [imp.new_output(node.output[0], lay)], **attrs)
+
+
+def layout_with_axis_last(imp, name: str, axis: int) -> tuple[int, ...]:
+    """A layout of ONNX value ``name`` whose last stored axis is ONNX axis ``axis`` (>= 0): its stored
+    layout when that already is, else the other axes in order and ``axis`` last (a transpose)."""
+    lay = imp.layout(name)
+    if lay[-1] != axis:
+        lay = tuple(i for i in range(len(lay)) if i != axis) + (axis,)
+    return lay
 
 
 # ---------------------------------------------------------------------- resize
