@@ -1,27 +1,29 @@
-"""cumsum int8 kernel: y = clamp(output_offset + MultiplyByQuantizedMultiplier(x + input_offset)).
-
-The runtime's part of the operator contract (runtime_py/kernels/__init__.py):
-
-- ``TRAITS``: how the output may share arena bytes with an input (the memory planner trusts it:
-  "elementwise" means the C kernel writes each output right after reading its input) and the
-  input names;
-- ``run(op, model, ins, outs, scratch)``: vectorized over the leading sample axis of ``ins``/``outs``;
-  write only through ``outs[k][...] = ...`` after reading all inputs. The C kernel
-  (templates/kernels/cumsum.c) must produce the same bytes.
-Shared helpers: runtime_py/kernels/common.py and runtime_py/fixedpoint.py.
-"""
+"""cumsum kernel: TFLM's int8 CumSum (reference_ops::CumSum with ArithmeticParams): every input
+rescaled as ADD rescales its inputs, summed into an int32 accumulator that starts at
+accumulator_init and wraps, each output the (exclusive: previous) accumulator requantized."""
 from __future__ import annotations
 
 import numpy as np
 
-from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier
+from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import scaled_input
 
-TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
+TRAITS = KernelTraits(overlap="none", inputs=("input",))
 
 
 def run(op, model, ins, outs, scratch) -> None:
     o = op.options
-    x = np.asarray(ins[0]).astype(np.int64)
-    y = multiply_by_quantized_multiplier(x + o["input_offset"], o["multiplier"], o["shift"]) + o["output_offset"]
-    outs[0][...] = np.clip(y, -128, 127).astype(np.int8)
+    x = np.asarray(ins[0])
+    a = int(o["axis"]) + 1
+    s = scaled_input(x, int(o["input_offset"]), int(o["left_shift"]), int(o["input_multiplier"]), int(o["input_shift"]))
+    if o["reverse"]:
+        s = np.flip(s, axis=a)
+    acc = np.cumsum(s, axis=a, dtype=np.int64)  # wrapping once at the end equals wrapping every addition
+    if o["exclusive"]:
+        acc = acc - s
+    acc = wrap_int32(acc + int(o["accumulator_init"]))
+    if o["reverse"]:
+        acc = np.flip(acc, axis=a)
+    y = multiply_by_quantized_multiplier(acc, int(o["output_multiplier"]), int(o["output_shift"])) + o["output_offset"]
+    outs[0][...] = np.clip(y, o["act_min"], o["act_max"]).astype(np.int8)
