@@ -26,7 +26,12 @@ ACTIVATIONS: dict[int, tuple[float | None, float | None]] = {0: (None, None), 1:
                                                              3: (0.0, 6.0)}
 ACTIVATION_NAMES = {4: "TANH", 5: "SIGN_BIT"}
 # Builtins edgenn could compute but refuses: TFLM, the judge of imported models, has no int8 kernel.
-NO_TFLM_KERNEL = {"TILE": "TFLM has no int8 kernel for TILE (its op resolver registers none)"}
+NO_TFLM_KERNEL = {"TILE": "TFLM has no int8 kernel for TILE (its op resolver registers none)",
+                  "REDUCE_PROD": "TFLM has no kernel for REDUCE_PROD (its op resolver registers none)",
+                  "REDUCE_ANY": "TFLM has no kernel for REDUCE_ANY (its op resolver registers none)",
+                  "LOCAL_RESPONSE_NORMALIZATION": "TFLM has no kernel for LOCAL_RESPONSE_NORMALIZATION (its op "
+                                                  "resolver registers none; ONNX LRN converts)",
+                  "L2_POOL_2D": "TFLM's L2_POOL_2D computes float32 only (no int8 kernel)"}
 
 FLOAT_MODEL_HINT = ("this .tflite model is not fully int8-quantized; re-export it with full-integer "
                     "quantization (TFLiteConverter with optimizations=[tf.lite.Optimize.DEFAULT], a "
