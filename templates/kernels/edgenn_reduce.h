@@ -6,6 +6,8 @@
 #ifndef EDGENN_REDUCE_H
 #define EDGENN_REDUCE_H
 
+#include "edgenn_prefix.h"
+
 #include <stdint.h>
 
 #define ENN_REDUCE_MAX_RANK 8

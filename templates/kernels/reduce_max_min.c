@@ -8,15 +8,15 @@
 void enn_reduce_max_min(const enn_reduce_max_min_params *prm, const int8_t *input, int8_t *output)
 {
     enn_reduce_plan p;
-    int32_t ki[ENN_REDUCE_MAX_RANK] = {0};
-    int32_t ri[ENN_REDUCE_MAX_RANK] = {0};
-    const int32_t flip = prm->is_max ? 0 : -1; /* v ^ flip: v or ~v */
-    int32_t base = 0;
-    int32_t o;
     enn_reduce_plan_init(&p, prm->rank, prm->dims, prm->reduce_mask);
     {
+        const int32_t flip = prm->is_max ? 0 : -1; /* v ^ flip: v or ~v */
         const int32_t inner = p.nr > 0 ? p.rd[0] : 1;
         const int32_t inner_stride = p.nr > 0 ? p.rs[0] : 0;
+        int32_t ki[ENN_REDUCE_MAX_RANK] = {0};
+        int32_t ri[ENN_REDUCE_MAX_RANK] = {0};
+        int32_t base = 0;
+        int32_t o;
         for (o = 0; o < p.num_out; o++) {
             int32_t best = -129; /* below every value */
             int32_t off = base;
