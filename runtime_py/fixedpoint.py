@@ -304,10 +304,13 @@ def preprocess_log_softmax_scaling_exp(beta: float, input_scale: float,
     return m, s, rm, rs
 
 
-def inv_sqrt_quantized_multiplier_exp(x, reverse_shift: int = -1):
-    """TFLite GetInvSqrtQuantizedMultiplierExp for int32 x >= 0 (vectorized): 1/sqrt(x) as a Q31
-    multiplier and a shift (times reverse_shift), from 5 Newton-Raphson steps in gemmlowp
-    FixedPoint<int32, 3> arithmetic; x <= 1 gives (INT32_MAX, 0). Mirrors enn_inv_sqrt_exp."""
+def get_inv_sqrt_quantized_multiplier_exp(x, reverse_shift: int = -1):
+    """TFLite GetInvSqrtQuantizedMultiplierExp for int32 x >= 0 (an int, or vectorized over an array):
+    1/sqrt(x) as a Q31 multiplier and a shift (times reverse_shift), from 5 Newton-Raphson steps in
+    gemmlowp FixedPoint<int32, 3> arithmetic; x <= 1 gives (INT32_MAX, 0). Mirrors enn_inv_sqrt_exp."""
+    if np.ndim(x) == 0:
+        m, s = get_inv_sqrt_quantized_multiplier_exp(np.asarray([x]), reverse_shift)
+        return int(m[0]), int(s[0])
     x = np.array(x, dtype=np.int64, ndmin=1)
     small = x <= 1
     shift = np.full(x.shape, 11, np.int64)

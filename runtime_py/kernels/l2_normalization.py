@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from edgenn.runtime_py.fixedpoint import inv_sqrt_quantized_multiplier_exp, multiply_by_quantized_multiplier
+from edgenn.runtime_py.fixedpoint import (get_inv_sqrt_quantized_multiplier_exp,
+                                          multiply_by_quantized_multiplier)
 from edgenn.runtime_py.kernels import KernelTraits
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
@@ -15,6 +16,6 @@ TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 def run(op, model, ins, outs, scratch) -> None:
     x = np.asarray(ins[0])
     v = x.reshape(-1, x.shape[-1]).astype(np.int64) - int(op.options["input_zero_point"])
-    mult, shift = inv_sqrt_quantized_multiplier_exp(np.sum(v * v, axis=1), -1)
+    mult, shift = get_inv_sqrt_quantized_multiplier_exp(np.sum(v * v, axis=1), -1)
     y = multiply_by_quantized_multiplier(v, mult[:, None], shift[:, None] + 7)
     outs[0][...] = np.clip(y, -128, 127).astype(np.int8).reshape(outs[0].shape)

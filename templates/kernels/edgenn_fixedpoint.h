@@ -263,7 +263,7 @@ static inline int32_t enn_get_reciprocal(int32_t x, int x_integer_digits, int *n
 
 /* TFLite GetInvSqrtQuantizedMultiplierExp: 1/sqrt(x) for x >= 0 as a Q31 multiplier and a shift
  * (times reverse_shift), by 5 Newton-Raphson steps in FixedPoint<int32, 3>; x <= 1 gives
- * (INT32_MAX, 0). Mirrors fixedpoint.inv_sqrt_quantized_multiplier_exp. */
+ * (INT32_MAX, 0). Mirrors fixedpoint.get_inv_sqrt_quantized_multiplier_exp. */
 static inline int32_t enn_inv_sqrt_exp(int32_t x, int reverse_shift, int *shift_out)
 {
     int shift = 11;

@@ -10,7 +10,7 @@ import tflm_ref as ref
 from common import judge_unary, rand_scale, rand_zp, unary_tflite
 from harness import Case, T, build_model, check_cases
 from edgenn.errors import UnsupportedOpError
-from edgenn.runtime_py.fixedpoint import inv_sqrt_quantized_multiplier_exp
+from edgenn.runtime_py.fixedpoint import get_inv_sqrt_quantized_multiplier_exp
 from edgenn.runtime_py.interpreter import Interpreter
 
 
@@ -32,7 +32,7 @@ def test_inv_sqrt_matches_the_transliteration():
     rng = np.random.default_rng(3802)
     xs = [0, 1, 2, 3, 4, 5, (1 << 27) - 1, 1 << 27, (1 << 29) - 1, 1 << 29, (1 << 31) - 1] + \
         [int(v) for v in rng.integers(0, 1 << 31, 3000)] + [int(v) for v in rng.integers(2, 70000, 3000)]
-    m, s = inv_sqrt_quantized_multiplier_exp(np.asarray(xs))
+    m, s = get_inv_sqrt_quantized_multiplier_exp(np.asarray(xs))
     for x, mi, si in zip(xs, m, s):
         assert (int(mi), int(si)) == ref.inv_sqrt_exp(x), x
         if x > 1:  # and it is 1/sqrt(x) to about 7 digits
