@@ -57,6 +57,7 @@ OPERATORS: dict[str, int] = {
     "l2_normalization": 38,
     "cumsum": 39,
     "lrn": 40,
+    "div": 41,
 }
 
 

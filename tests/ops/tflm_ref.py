@@ -455,3 +455,27 @@ def l2_normalization_row(row: list[int], zp: int) -> list[int]:
     acc = sum((v - zp) * (v - zp) for v in row)
     m, s = inv_sqrt_exp(acc, -1)
     return [max(-128, min(127, mbqm(v - zp, m, s + 7))) for v in row]
+
+
+def clrsb32(x: int) -> int:
+    """CountLeadingSignBits<int32_t> as gcc's __builtin_clrsb (31 for 0)."""
+    return clz32(~x if x < 0 else x) - 1
+
+
+def div_value(x1: int, x2: int, s1: float, z1: int, s2: float, z2: int, so: float, zo: int,
+              act_min: int = -128, act_max: int = 127) -> int:
+    """CalculateOpDataDiv + DivElementwise<int8_t> for one pair."""
+    f = np.float32
+    m, s = quantize_multiplier(float(f(s1)) / (float(f(s2)) * float(f(so))))  # in double, as the package
+    v1, v2 = x1 - z1, x2 - z2
+    if v2 < 0:
+        v1, v2 = -v1, -v2
+    inv, recip_shift = get_reciprocal(v2, 31)
+    headroom = clrsb32(v1)
+    unscaled = srdhm(wrap(v1 << headroom), inv)
+    total = s - recip_shift - headroom
+    # A right shift by 32 or more (dividends 0 and +-1) is undefined in gemmlowp's RoundingDivideByPOT:
+    # TFLM's x86-64 build masks the 32-bit shift to 5 bits and its mask to all ones.
+    x = srdhm(unscaled, m)
+    q = rdbp(x, -total) if -total <= 31 else (x >> (-total - 32)) + (x >= 0)
+    return max(act_min, min(act_max, q + zo))

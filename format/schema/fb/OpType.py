@@ -44,3 +44,4 @@ class OpType(object):
     L2_NORMALIZATION = 38
     CUMSUM = 39
     LRN = 40
+    DIV = 41

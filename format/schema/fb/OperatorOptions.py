@@ -45,6 +45,7 @@ class OperatorOptions(object):
     L2NormalizationOptions = 39
     CumsumOptions = 40
     LrnOptions = 41
+    DivOptions = 42
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -173,4 +174,7 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().LrnOptions:
         import edgenn.format.schema.fb.LrnOptions
         return edgenn.format.schema.fb.LrnOptions.LrnOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().DivOptions:
+        import edgenn.format.schema.fb.DivOptions
+        return edgenn.format.schema.fb.DivOptions.DivOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None
