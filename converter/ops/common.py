@@ -696,6 +696,18 @@ def onnx_reduce_io(imp, node, axes: list[int], keep: bool) -> tuple[str, str, li
     return x, y, sorted(lay.index(a) for a in axes)
 
 
+def onnx_reduce(imp, node, op_type: str, **attrs) -> None:
+    """An ONNX Reduce* node as ``op_type`` with attrs ``axes`` (stored layout), ``keep_dims`` and
+    ``attrs``; with noop_with_empty_axes and no axes, the identity."""
+    axes = onnx_reduce_axes(imp, node)
+    if axes is None:
+        imp.alias(node.output[0], node.input[0])
+        return
+    keep = bool(imp.attr(node, "keepdims", 1))
+    x, y, stored = onnx_reduce_io(imp, node, axes, keep)
+    imp.add(op_type, [x], [y], axes=stored, keep_dims=keep, **attrs)
+
+
 def tflite_reducer_axes(imp, op) -> tuple[list[int], bool]:
     """(axes, keep_dims) of a TFLite reduction (MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL): input 1
     must be constant int32, as TFLM's Prepare requires; axes resolved as TFLM's ResolveAxis does."""

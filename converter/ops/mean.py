@@ -17,8 +17,7 @@ import numpy as np
 
 from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import RuleTraits
-from edgenn.converter.ops.common import (onnx_reduce_axes, onnx_reduce_io, reduced_shape, resolve_axes,
-                                        tflite_reducer_axes)
+from edgenn.converter.ops.common import onnx_reduce, reduced_shape, resolve_axes, tflite_reducer_axes
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.fixedpoint import quantize_multiplier
 
@@ -86,15 +85,7 @@ def _onnx_global_average_pool(imp, node) -> None:
 
 
 def _onnx_reduce(compute_sum: bool):
-    def handler(imp, node) -> None:
-        axes = onnx_reduce_axes(imp, node)
-        if axes is None:
-            imp.alias(node.output[0], node.input[0])
-            return
-        keep = bool(imp.attr(node, "keepdims", 1))
-        x, y, stored = onnx_reduce_io(imp, node, axes, keep)
-        imp.add("mean", [x], [y], axes=stored, keep_dims=keep, compute_sum=compute_sum)
-    return handler
+    return lambda imp, node: onnx_reduce(imp, node, "mean", compute_sum=compute_sum)
 
 
 def _tflite_mean(compute_sum: bool):

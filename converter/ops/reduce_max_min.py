@@ -12,7 +12,7 @@ import numpy as np
 
 from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import RuleTraits
-from edgenn.converter.ops.common import (onnx_reduce_axes, onnx_reduce_io, per_tensor, reduced_shape, resolve_axes,
+from edgenn.converter.ops.common import (onnx_reduce, per_tensor, reduced_shape, resolve_axes,
                                         tflite_reducer_axes)
 from edgenn.errors import EdgennError, UnsupportedOpError
 
@@ -61,15 +61,7 @@ def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
 # ---------------------------------------------------------------------- import
 
 def _onnx_reduce(is_max: bool):
-    def handler(imp, node) -> None:
-        axes = onnx_reduce_axes(imp, node)
-        if axes is None:
-            imp.alias(node.output[0], node.input[0])
-            return
-        keep = bool(imp.attr(node, "keepdims", 1))
-        x, y, stored = onnx_reduce_io(imp, node, axes, keep)
-        imp.add("reduce_max_min", [x], [y], axes=stored, keep_dims=keep, is_max=is_max)
-    return handler
+    return lambda imp, node: onnx_reduce(imp, node, "reduce_max_min", is_max=is_max)
 
 
 def _tflite_reduce(is_max: bool, dtype: str):

@@ -16,8 +16,11 @@ typedef struct {
     int32_t nk, nr;                                            /* kept / reduced groups */
     int32_t kd[ENN_REDUCE_MAX_RANK], ks[ENN_REDUCE_MAX_RANK]; /* kept groups: extent, input stride */
     int32_t rd[ENN_REDUCE_MAX_RANK], rs[ENN_REDUCE_MAX_RANK]; /* reduced groups: extent, stride */
+    int32_t ki[ENN_REDUCE_MAX_RANK], ri[ENN_REDUCE_MAX_RANK]; /* positions in the groups */
     int32_t count;                                             /* reduced elements per output */
     int32_t num_out;                                           /* outputs */
+    int32_t inner, inner_stride; /* the innermost reduced group: a strided run per position */
+    int32_t base;                /* input offset of the current output's first element */
 } enn_reduce_plan;
 
 /* The plan of an input of `rank` extents `dims` reduced over the axes whose bit is set in `mask`. */
@@ -30,6 +33,11 @@ static inline void enn_reduce_plan_init(enn_reduce_plan *p, int32_t rank, const 
     p->nr = 0;
     p->count = 1;
     p->num_out = 1;
+    p->base = 0;
+    for (i = 0; i < ENN_REDUCE_MAX_RANK; i++) {
+        p->ki[i] = 0;
+        p->ri[i] = 0;
+    }
     for (i = rank - 1; i >= 0; i--) {
         const int32_t d = dims[i];
         const int red = (int)((mask >> i) & 1u);
@@ -57,6 +65,8 @@ static inline void enn_reduce_plan_init(enn_reduce_plan *p, int32_t rank, const 
         }
         stride *= d;
     }
+    p->inner = p->nr > 0 ? p->rd[0] : 1;
+    p->inner_stride = p->nr > 0 ? p->rs[0] : 0;
 }
 
 /* Advance the odometer idx over groups first..n-1 (extents dim, strides stride), moving *off
@@ -74,6 +84,18 @@ static inline int enn_reduce_next(int32_t *idx, const int32_t *dim, const int32_
         idx[g] = 0;
     }
     return 0;
+}
+
+/* The next strided run of the current output (*off: its first input offset); 0 after the last. */
+static inline int enn_reduce_next_run(enn_reduce_plan *p, int32_t *off)
+{
+    return enn_reduce_next(p->ri, p->rd, p->rs, 1, p->nr, off);
+}
+
+/* On to the next output (p->base). */
+static inline void enn_reduce_next_output(enn_reduce_plan *p)
+{
+    (void)enn_reduce_next(p->ki, p->kd, p->ks, 0, p->nk, &p->base);
 }
 
 #endif /* EDGENN_REDUCE_H */

@@ -9,28 +9,24 @@
 void enn_mean(const enn_mean_params *prm, const int8_t *input, int8_t *output)
 {
     enn_reduce_plan p;
+    int32_t inner, inner_stride;
+    int32_t o;
     enn_reduce_plan_init(&p, prm->rank, prm->dims, prm->reduce_mask);
-    {
+    inner = p.inner; /* locals: output stores could alias the plan */
+    inner_stride = p.inner_stride;
+    for (o = 0; o < p.num_out; o++) {
         const int32_t zero_sum = prm->input_offset * p.count; /* |.| <= 128 * count < 2^31 */
-        const int32_t inner = p.nr > 0 ? p.rd[0] : 1;
-        const int32_t inner_stride = p.nr > 0 ? p.rs[0] : 0;
-        int32_t ki[ENN_REDUCE_MAX_RANK] = {0};
-        int32_t ri[ENN_REDUCE_MAX_RANK] = {0};
-        int32_t base = 0;
-        int32_t o;
-        for (o = 0; o < p.num_out; o++) {
-            int32_t sum = 0;
-            int32_t off = base;
-            do {
-                const int8_t *q = input + off;
-                int32_t j;
-                for (j = 0; j < inner; j++) {
-                    sum += q[j * inner_stride];
-                }
-            } while (enn_reduce_next(ri, p.rd, p.rs, 1, p.nr, &off));
-            sum = enn_mbqm(sum + zero_sum, prm->output.multiplier, (int)prm->output.shift) + prm->output.offset;
-            output[o] = (int8_t)enn_clamp(sum, -128, 127);
-            (void)enn_reduce_next(ki, p.kd, p.ks, 0, p.nk, &base);
-        }
+        int32_t sum = 0;
+        int32_t off = p.base;
+        do {
+            const int8_t *q = input + off;
+            int32_t j;
+            for (j = 0; j < inner; j++) {
+                sum += q[j * inner_stride];
+            }
+        } while (enn_reduce_next_run(&p, &off));
+        sum = enn_mbqm(sum + zero_sum, prm->output.multiplier, (int)prm->output.shift) + prm->output.offset;
+        output[o] = (int8_t)enn_clamp(sum, -128, 127);
+        enn_reduce_next_output(&p);
     }
 }

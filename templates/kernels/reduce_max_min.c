@@ -7,29 +7,25 @@
 
 void enn_reduce_max_min(const enn_reduce_max_min_params *prm, const int8_t *input, int8_t *output)
 {
+    const int32_t flip = prm->is_max ? 0 : -1; /* v ^ flip: v or ~v */
     enn_reduce_plan p;
+    int32_t inner, inner_stride;
+    int32_t o;
     enn_reduce_plan_init(&p, prm->rank, prm->dims, prm->reduce_mask);
-    {
-        const int32_t flip = prm->is_max ? 0 : -1; /* v ^ flip: v or ~v */
-        const int32_t inner = p.nr > 0 ? p.rd[0] : 1;
-        const int32_t inner_stride = p.nr > 0 ? p.rs[0] : 0;
-        int32_t ki[ENN_REDUCE_MAX_RANK] = {0};
-        int32_t ri[ENN_REDUCE_MAX_RANK] = {0};
-        int32_t base = 0;
-        int32_t o;
-        for (o = 0; o < p.num_out; o++) {
-            int32_t best = -129; /* below every value */
-            int32_t off = base;
-            do {
-                const int8_t *q = input + off;
-                int32_t j;
-                for (j = 0; j < inner; j++) {
-                    const int32_t v = q[j * inner_stride] ^ flip;
-                    best = v > best ? v : best;
-                }
-            } while (enn_reduce_next(ri, p.rd, p.rs, 1, p.nr, &off));
-            output[o] = (int8_t)(best ^ flip);
-            (void)enn_reduce_next(ki, p.kd, p.ks, 0, p.nk, &base);
-        }
+    inner = p.inner; /* locals: output stores could alias the plan */
+    inner_stride = p.inner_stride;
+    for (o = 0; o < p.num_out; o++) {
+        int32_t best = -129; /* below every value */
+        int32_t off = p.base;
+        do {
+            const int8_t *q = input + off;
+            int32_t j;
+            for (j = 0; j < inner; j++) {
+                const int32_t v = q[j * inner_stride] ^ flip;
+                best = v > best ? v : best;
+            }
+        } while (enn_reduce_next_run(&p, &off));
+        output[o] = (int8_t)(best ^ flip);
+        enn_reduce_next_output(&p);
     }
 }
