@@ -419,8 +419,7 @@ def _replace_dir(out_dir: Path, write: Any) -> Path:
 # comes from the generated kernels/edgenn_prefix.h, which every kernel header includes first.
 
 KERNEL_SHARED = ("edgenn_types.h", "edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_window.h", "edgenn_broadcast.h",
-                 "edgenn_recurrent.h",
-                 "edgenn_arith.h", "edgenn_copy.h")
+                 "edgenn_recurrent.h", "edgenn_arith.h", "edgenn_copy.h", "edgenn_reduce.h")
 
 # The external names of a kernel header (comments removed): typedef names, and function prototypes
 # (declarations without a body, not static). Static inline helpers keep their names.

@@ -25,10 +25,15 @@ TFLITE_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 
 ACTIVATIONS: dict[int, tuple[float | None, float | None]] = {0: (None, None), 1: (0.0, None), 2: (-1.0, 1.0),
                                                              3: (0.0, 6.0)}
 ACTIVATION_NAMES = {4: "TANH", 5: "SIGN_BIT"}
-# Builtins edgenn could compute but refuses: TFLM, the judge of imported models, has no int8 kernel.
 # Float elementwise operators that an int8 model may hold between DEQUANTIZE and QUANTIZE.
 FLOAT_ELEMENTWISE = {"NEG"}
-NO_TFLM_KERNEL = {"TILE": "TFLM has no int8 kernel for TILE (its op resolver registers none)"}
+# Builtins edgenn could compute but refuses: TFLM, the judge of imported models, has no int8 kernel.
+NO_TFLM_KERNEL = {"TILE": "TFLM has no int8 kernel for TILE (its op resolver registers none)",
+                  "REDUCE_PROD": "TFLM has no kernel for REDUCE_PROD (its op resolver registers none)",
+                  "REDUCE_ANY": "TFLM has no kernel for REDUCE_ANY (its op resolver registers none)",
+                  "LOCAL_RESPONSE_NORMALIZATION": "TFLM has no kernel for LOCAL_RESPONSE_NORMALIZATION (its op "
+                                                  "resolver registers none; ONNX LRN converts)",
+                  "L2_POOL_2D": "TFLM's L2_POOL_2D computes float32 only (no int8 kernel)"}
 
 FLOAT_MODEL_HINT = ("this .tflite model is not fully int8-quantized; re-export it with full-integer "
                     "quantization (TFLiteConverter with optimizations=[tf.lite.Optimize.DEFAULT], a "
@@ -365,11 +370,11 @@ class TfliteImporter:
         for io in self.g.inputs + self.g.outputs:
             t = self.g.tensors[io.tensor]
             if not ((t.dtype in ("int8", "int16", "int32") and t.quant is not None)
-                    or (t.dtype in ("bool", "int32") and t.quant is None)):
+                    or (t.dtype in ("bool", "int32", "int64") and t.quant is None)):
                 raise UnsupportedOpError(f"{self.source}: model input/output {io.source_name!r} is {t.dtype}"
                                          f"{' (quantized)' if t.quant is not None else ''}; only quantized int8, "
-                                         "int16 or int32, bool, int32 (or float32 with QUANTIZE/DEQUANTIZE at the boundary) "
-                                         "is supported")
+                                         "int16 or int32, bool, int32, int64 (or float32 with QUANTIZE/DEQUANTIZE at "
+                                         "the boundary) is supported")
 
 
 @lru_cache(maxsize=None)

@@ -469,7 +469,7 @@ def run(enn_file: str, inputs: tuple[str, ...], output: str | None, backend: str
     if output is None:
         return
     as_float = any(np.asarray(d).dtype.kind == "f" for d in data)
-    ys = dataio.from_internal(m, outs, as_float)
+    ys = dataio.from_internal(m, outs, as_float, raw_unquantized=True)  # indices stay integers
     for k, y in enumerate(ys):
         path = output if k == 0 else str(Path(output).with_name(f"{Path(output).stem}_{k}.npy"))
         save_npy(path, y)

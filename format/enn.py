@@ -49,9 +49,9 @@ DTYPES: dict[str, int] = {
 }
 _DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 # What an activation (a tensor in the arena) may hold: quantized int8 values, booleans (one byte,
-# 0 or 1: comparison results, select conditions), plain int32 integers (indices) or int16 (state
-# tensors: an LSTM's cell state, an SVDF's memory).
-ACTIVATION_DTYPES = ("int8", "bool", "int32", "int16")
+# 0 or 1: comparison results, select conditions), plain int32 / int64 integers (indices: ONNX
+# ArgMax writes int64) or int16 (state tensors: an LSTM's cell state, an SVDF's memory).
+ACTIVATION_DTYPES = ("int8", "bool", "int32", "int16", "int64")
 
 
 def _camel(snake: str) -> str:

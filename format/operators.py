@@ -57,6 +57,12 @@ OPERATORS: dict[str, int] = {
     "rnn": 38,
     "svdf": 39,
     "batch_matmul": 40,
+    "arg_min_max": 41,
+    "reduce_max_min": 42,
+    "l2_normalization": 43,
+    "cumsum": 44,
+    "lrn": 45,
+    "div": 46,
 }
 
 

@@ -122,8 +122,9 @@ def to_internal(model: EnnModel, data: list[np.ndarray], what: str = "input data
     return res
 
 
-def from_internal(model: EnnModel, outs: list[np.ndarray], as_float: bool) -> list[np.ndarray]:
-    """(N, *internal_shape) per output -> source layout, dequantized to float32 if asked."""
+def from_internal(model: EnnModel, outs: list[np.ndarray], as_float: bool, raw_unquantized: bool = False) -> list[np.ndarray]:
+    """(N, *internal_shape) per output -> source layout, dequantized to float32 if asked (with
+    ``raw_unquantized``, only the quantized outputs: bool and integer outputs keep their dtype)."""
     res = []
     for d, q in zip(model.outputs, outs):
         t = model.tensors[d.tensor]
@@ -132,7 +133,7 @@ def from_internal(model: EnnModel, outs: list[np.ndarray], as_float: bool) -> li
         for i, p in enumerate(perm):
             inv[p] = i
         y = np.ascontiguousarray(np.transpose(q, (0,) + tuple(1 + p for p in inv)))
-        res.append(dequantize(y, t) if as_float else y)
+        res.append(dequantize(y, t) if as_float and (is_quantized(t) or not raw_unquantized) else y)
     return res
 
 
@@ -154,11 +155,12 @@ def check_inputs(model: EnnModel, inputs: list[np.ndarray]) -> int:
 
 
 def random_values(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Random raw values of a tensor's dtype: int8 over its whole range, bool, or int32 in -1000..1000."""
+    """Random raw values of a tensor's dtype: int8 over its whole range, bool, or int32 / int64 in
+    -1000..1000."""
     if dtype == "bool":
         return rng.integers(0, 2, size=shape).astype(bool)
-    if dtype == "int32":
-        return rng.integers(-1000, 1001, size=shape).astype(np.int32)
+    if dtype in ("int32", "int64"):
+        return rng.integers(-1000, 1001, size=shape).astype(dtype)
     if dtype == "int16":
         return rng.integers(-32768, 32768, size=shape).astype(np.int16)
     return rng.integers(-128, 128, size=shape, dtype=np.int16).astype(np.int8)

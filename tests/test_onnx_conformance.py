@@ -28,7 +28,7 @@ SUPPORTED = {"Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Clip
              "GlobalAveragePool", "GlobalMaxPool", "Softmax", "Concat", "Reshape", "Flatten", "Transpose", "Pad",
              "BatchNormalization", "Sigmoid", "ReduceMean", "Squeeze", "Unsqueeze", "Identity", "Dropout",
              "Tanh", "LeakyRelu", "HardSwish", "Resize", "Upsample", "ConvTranspose", "LayerNormalization", "Gelu",
-             "Erf"}
+             "Erf", "ReduceMax", "ReduceMin", "ReduceSum", "ArgMax", "ArgMin", "CumSum", "LpNormalization", "LRN"}
 # int8 cannot represent these test inputs' differences: [1, 2, 3, 10000] on one scale (softmax).
 QUANTIZATION_LIMITED = {"test_softmax_large_number", "test_softmax_large_number_expanded",
                         "test_softmax_large_number_expanded_ver18",
@@ -85,7 +85,8 @@ def converted():
                 continue
             xs = dataio.to_internal(m, x)
             got = dataio.from_internal(m, Interpreter(m).invoke(*xs), as_float=True)[0].reshape(expected.shape)
-            scale = float(m.tensors[m.outputs[0].tensor].scale[0])
+            t = m.tensors[m.outputs[0].tensor]
+            scale = float(t.scale[0]) if dataio.is_quantized(t) else 1.0  # indices: in units
             err = float(np.max(np.abs(got - expected)) / scale) if expected.size else 0.0
             (res["ok"] if err <= MAX_ERR_LSB else res["bad"]).append((case.name, m, xs, err))
             res.setdefault("ok_ops", set())
@@ -107,7 +108,8 @@ def test_converted_cases_match_onnx_expected_outputs(converted):
     assert not bad, f"int8 outputs off by more than {MAX_ERR_LSB} LSB: {bad}"
     assert len(converted["ok"]) >= 130, len(converted["ok"])
     assert {"Conv", "Gemm", "MaxPool", "AveragePool", "Softmax", "Concat", "Pad", "Transpose", "Add", "Mul",
-            "BatchNormalization", "Sigmoid", "ReduceMean", "Flatten", "Reshape"} <= converted["ok_ops"]
+            "BatchNormalization", "Sigmoid", "ReduceMean", "Flatten", "Reshape", "ReduceMax", "ReduceMin", "ReduceSum",
+            "ArgMax", "ArgMin", "LpNormalization", "LRN"} <= converted["ok_ops"]
 
 
 def test_converted_cases_are_bit_exact_in_c(converted, tmp_path):

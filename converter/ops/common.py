@@ -333,11 +333,18 @@ def onnx_softmax(imp, node, op_type: str, **attrs) -> None:
         return
     if imp.opset < 13:  # trailing 1s: the last axis of extent > 1 is the same softmax
         axis = max(i for i in range(axis, rank) if i == axis or shape[i] != 1)
-    lay = imp.layout(node.input[0])
-    if lay[-1] != axis:
-        lay = tuple(i for i in range(rank) if i != axis) + (axis,)
+    lay = layout_with_axis_last(imp, node.input[0], axis)
     x = imp.get(node.input[0], lay)
     imp.add(op_type, [x], [imp.new_output(node.output[0], lay)], **attrs)
+
+
+def layout_with_axis_last(imp, name: str, axis: int) -> tuple[int, ...]:
+    """A layout of ONNX value ``name`` whose last stored axis is ONNX axis ``axis`` (>= 0): its stored
+    layout when that already is, else the other axes in order and ``axis`` last (a transpose)."""
+    lay = imp.layout(name)
+    if lay[-1] != axis:
+        lay = tuple(i for i in range(len(lay)) if i != axis) + (axis,)
+    return lay
 
 
 # ---------------------------------------------------------------------- resize
@@ -919,3 +926,86 @@ def onnx_recurrent(imp, node, op_type: str, gates: int, order: list[int], attrs_
             parts.append(out)
         if ndir == 2:
             imp.add("concat", parts, [imp.new_output(node.output[1])], axis=0 if tm else 1)
+# ---------------------------------------------------------------------- reductions
+# mean (and sum), reduce_max_min, arg_min_max, cumsum: operators over a set of axes of the
+# internal layout; the ONNX handlers map the node's axes through the input's stored layout.
+
+def resolve_axes(op: Op, axes, rank: int) -> list[int]:
+    """TFLite ResolveAxis: negative axes wrap, duplicates drop; sorted (an axis out of range is a
+    one-line error naming the operator)."""
+    out = set()
+    for a in np.asarray(axes, dtype=np.int64).reshape(-1).tolist():
+        a = a + rank if a < 0 else a
+        if not 0 <= a < rank:
+            raise EdgennError(f"{op.type} '{op.name}': axis {a} is out of range for rank {rank}")
+        out.add(int(a))
+    return sorted(out)
+
+
+def reduced_shape(op: Op, g: Graph, axes: list[int]) -> list[int]:
+    """The kept extents of input 0 reduced over ``axes``; the output must hold exactly that many
+    elements (with or without the reduced axes as 1s: the element order is the same)."""
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    kept = [int(d) for i, d in enumerate(x.shape) if i not in axes]
+    if int(np.prod(kept, dtype=np.int64)) != y.size:
+        raise EdgennError(f"{op.type} '{op.name}': output shape {list(y.shape)} does not match input "
+                          f"{list(x.shape)} reduced over axes {axes}")
+    return kept
+
+
+def onnx_reduce_axes(imp, node) -> list[int] | None:
+    """The axes of an ONNX Reduce* node, non-negative and sorted: the ``axes`` attribute (before
+    opset 18; ReduceSum before 13) or the optional second input; no axes reduce over all of them,
+    unless ``noop_with_empty_axes`` is set: then None (the node is the identity)."""
+    rank = len(imp.shape(node.input[0]))
+    axes = imp.attr(node, "axes", None)
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        axes = imp.const(node.input[1], "axes").reshape(-1).tolist()
+    if not axes:
+        if imp.attr(node, "noop_with_empty_axes", 0):
+            return None
+        return list(range(rank))
+    for a in axes:
+        if not -rank <= int(a) < rank:
+            imp.fail(f"axis {a} is out of range for rank {rank}")
+    return sorted({int(a) % rank for a in axes})
+
+
+def onnx_reduce_io(imp, node, axes: list[int], keep: bool) -> tuple[str, str, list[int]]:
+    """(input tensor, new output tensor, reduced axes in the stored layout) of an ONNX reduction over
+    ``axes`` (ONNX numbering): the input is taken in its stored layout; the output keeps that layout
+    (``keep``: the axes stay with extent 1) or drops the axes, the others in their stored order."""
+    lay = imp.layout(node.input[0])
+    x = imp.get(node.input[0], lay)
+    if keep:
+        out_lay = lay
+    else:
+        out_lay = tuple(a - sum(1 for r in axes if r < a) for a in lay if a not in axes)
+    y = imp.new_output(node.output[0], out_lay)
+    return x, y, sorted(lay.index(a) for a in axes)
+
+
+def onnx_reduce(imp, node, op_type: str, **attrs) -> None:
+    """An ONNX Reduce* node as ``op_type`` with attrs ``axes`` (stored layout), ``keep_dims`` and
+    ``attrs``; with noop_with_empty_axes and no axes, the identity."""
+    axes = onnx_reduce_axes(imp, node)
+    if axes is None:
+        imp.alias(node.output[0], node.input[0])
+        return
+    keep = bool(imp.attr(node, "keepdims", 1))
+    x, y, stored = onnx_reduce_io(imp, node, axes, keep)
+    imp.add(op_type, [x], [y], axes=stored, keep_dims=keep, **attrs)
+
+
+def tflite_reducer_axes(imp, op) -> tuple[list[int], bool]:
+    """(axes, keep_dims) of a TFLite reduction (MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL): input 1
+    must be constant int32, as TFLM's Prepare requires; axes resolved as TFLM's ResolveAxis does."""
+    axes = imp.const(op.inputs[1]) if len(op.inputs) > 1 else None
+    if axes is None or axes.dtype != np.int32:
+        imp.fail(op, "the axes must be a constant int32 tensor (as TFLite Micro requires)")
+    rank = len(imp.shape(op.inputs[0]))
+    ax = axes.reshape(-1).tolist()
+    if any(not -rank <= int(a) < rank for a in ax):
+        imp.fail(op, f"axes {ax} are out of range for rank {rank}")
+    keep = bool(op.options.KeepDims()) if op.options is not None else False
+    return sorted({int(a) % rank for a in ax}), keep

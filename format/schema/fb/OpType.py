@@ -44,3 +44,9 @@ class OpType(object):
     RNN = 38
     SVDF = 39
     BATCH_MATMUL = 40
+    ARG_MIN_MAX = 41
+    REDUCE_MAX_MIN = 42
+    L2_NORMALIZATION = 43
+    CUMSUM = 44
+    LRN = 45
+    DIV = 46
