@@ -58,6 +58,8 @@ class Board:
     emu_map: MemoryMap | None = None
     product: str = ""
     url: str = ""
+    #: The core's clock of the product (0: not one product, e.g. an FPGA image or a Pi model range).
+    clock_hz: int = 0
 
     @property
     def emulated(self) -> bool:
@@ -161,7 +163,8 @@ def _build(d: dict[str, Any], raw: dict[str, dict[str, Any]]) -> Board:
         cflags=tuple(d.get("cflags", [])), flash_origin=flash_origin, flash_bytes=flash_bytes,
         ram_origin=ram_origin, ram_bytes=ram_bytes, stack_bytes=_int(mem, "stack_bytes", 8192),
         features=tuple(d.get("features", [])), emulator=emulator, ldflags=tuple(d.get("ldflags", [])),
-        emulated_by=emulated_by, emu_map=emu_map, product=d.get("product", ""), url=d.get("url", ""))
+        emulated_by=emulated_by, emu_map=emu_map, product=d.get("product", ""), url=d.get("url", ""),
+        clock_hz=_int(d, "clock_hz"))
 
 
 @lru_cache(maxsize=None)

@@ -236,12 +236,14 @@ def _print_profile(p: dict[str, Any], title: str) -> None:
     from rich.table import Table
 
     t = Table(title=title)
-    for col in ("#", "op", "name", "instructions", "share", "MACs", "instr/MAC"):
+    est = "estimated_cycles" in p
+    for col in ("#", "op", "name", "instructions", "share", "MACs", "instr/MAC") + (("est. cycles",) if est else ()):
         t.add_column(col, justify="left" if col in ("op", "name") else "right")
     for layer in p["layers"]:
         ipm = layer["instructions_per_mac"]
         t.add_row(str(layer["index"]), layer["op"], layer["name"][-32:], f"{layer['instructions']:,}",
-                  f"{100 * layer['share']:.1f}%", f"{layer['macs']:,}", f"{ipm:.2f}" if ipm is not None else "-")
+                  f"{100 * layer['share']:.1f}%", f"{layer['macs']:,}", f"{ipm:.2f}" if ipm is not None else "-",
+                  *((f"{layer['estimated_cycles']:,}",) if est else ()))
     con = _console()
     if p["layers"]:
         con.print(t)
@@ -251,6 +253,17 @@ def _print_profile(p: dict[str, Any], title: str) -> None:
     con.print(f"{p['board']} ({p['core']}): {p['instructions']:,} instructions per inference{spread}, "
               f"{p['macs']:,} MACs" + (f", {ipm:.2f} instructions per MAC" if ipm is not None else "")
               + (f"; outside the layers {p['other_instructions']:,}" if "other_instructions" in p else ""))
+    if est:
+        con.print(_cycles_line(p))
+
+
+def _cycles_line(p: dict[str, Any]) -> str:
+    """The cycle estimate of a profile, labelled as one."""
+    ms = p["estimated_ms"]
+    return (f"estimated {p['estimated_cycles']:,} cycles per inference"
+            + (f" = {ms:.2f} ms at {p['clock_hz'] / 1e6:g} MHz" if ms is not None else " (no clock: a board with one "
+               "gives milliseconds)")
+            + f" (an estimate from the {p['core']} TRM's instruction timings, zero wait states; see emulation/cycles.py)")
 
 
 def _profile_json(p: dict[str, Any]) -> dict[str, Any]:
@@ -369,6 +382,8 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
         ipm = p["instructions_per_mac"]
         con.print(f"{p['board']} ({p['core']}): {p['instructions']:,} instructions per inference"
                   + (f", {ipm:.2f} per MAC" if ipm is not None else "") + f" ({p['samples']} sample(s))")
+        if "estimated_cycles" in p:
+            con.print(_cycles_line(p))
 
 
 @cli.command()

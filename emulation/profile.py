@@ -26,6 +26,7 @@ import numpy as np
 
 from edgenn.boards import Board, get_board
 from edgenn.emulation import backends as be
+from edgenn.emulation import cycles
 from edgenn.errors import EdgennError, ToolchainError
 from edgenn.format.enn import EnnModel
 from edgenn.runtime_py import dataio
@@ -95,31 +96,49 @@ def symbols(elf: Path, board: Board) -> dict[str, int]:
     return res
 
 
-def plugin_args(elf: Path, board: Board, out: Path, layers: bool) -> list[str]:
+def plugin_args(elf: Path, board: Board, out: Path, layers: bool, classes: bool = False) -> list[str]:
     syms = symbols(elf, board)
     keys = ["begin", "end"] + (["layer_begin", "layer_end"] if layers else [])
     missing = [MARKERS[k] for k in keys if MARKERS[k] not in syms]
     if missing:
         raise EdgennError(f"{elf.name} has no {', '.join(missing)}: it was not built by edgenn's harness")
-    spec = ",".join([str(plugin_path())] + [f"{k}={syms[MARKERS[k]] & ~1:#x}" for k in keys] + [f"out={out}"])
+    spec = ",".join([str(plugin_path())] + [f"{k}={syms[MARKERS[k]] & ~1:#x}" for k in keys] + [f"out={out}"]
+                    + (["classes=1"] if classes else []))
     return ["-plugin", spec]
 
 
-def count(build: be.BuildResult, data: bytes, n: int, layers: bool, timeout: float = be.DEFAULT_TIMEOUT
-          ) -> tuple[be.RunOutput, list[list[int]]]:
-    """Run a built firmware/runner with the plugin; per inference: [total, layer 0, layer 1, ...]."""
+def count(build: be.BuildResult, data: bytes, n: int, layers: bool, timeout: float = be.DEFAULT_TIMEOUT,
+          classes: list | None = None) -> tuple[be.RunOutput, list[list[int]]]:
+    """Run a built firmware/runner with the plugin; per inference: [total, layer 0, layer 1, ...].
+    With a list for ``classes``, the plugin also counts instruction classes: one entry per
+    inference is appended to it, a list of {class name: count} dicts (the inference, then each layer)."""
     if not build.board.emulated:
         raise EdgennError(f"board {build.board.name} has no emulator: instruction counts need QEMU")
     with tempfile.TemporaryDirectory(prefix="edgenn-icount-") as tmp:
         out = Path(tmp) / "counts.txt"
-        res = be.run_raw(build, data, timeout=timeout, plugin=plugin_args(build.binary, build.board, out, layers))
+        res = be.run_raw(build, data, timeout=timeout,
+                         plugin=plugin_args(build.binary, build.board, out, layers, classes is not None))
         if not out.exists():
             raise EdgennError(f"{build.board.name}: the QEMU plugin wrote no counts")
-        rows = [[int(v) for v in line.split()] for line in out.read_text().splitlines()
-                if line and not line.startswith("total")]
+        lines = [line for line in out.read_text().splitlines() if line and not line.startswith("total")]
+    names: list[str] = []
+    rows = []
+    for line in lines:
+        if not line.startswith("classes"):
+            rows.append([int(v) for v in line.split()])
+        elif not names:
+            names = line.split()[1:]
+        elif classes is not None:
+            vals = [int(v) for v in line.split()[1:]]
+            classes.append([dict(zip(names, vals[i:i + len(names)])) for i in range(0, len(vals), len(names))])
     if len(rows) != n:
         raise EdgennError(f"{build.board.name}: the plugin saw {len(rows)} inferences, expected {n}")
     return res, rows
+
+
+def _mean_counts(samples: list[dict[str, int]]) -> dict[str, float]:
+    """The mean of each class count over the samples."""
+    return {k: float(np.mean([c[k] for c in samples])) for k in samples[0]}
 
 
 def _per_mac(instructions: float, macs: int) -> float | None:
@@ -134,6 +153,9 @@ def profile(model: EnnModel, inputs: list[np.ndarray], board: str | Board, direc
     differ where a kernel's work depends on the data), ``per_sample``, ``macs``,
     ``instructions_per_mac``, ``layers`` (op, name, instructions, macs, instructions_per_mac)
     and ``outputs`` (the int8 outputs of the run, for checking them against the reference).
+    On a core with a timing table (emulation/cycles.py) also ``instruction_classes`` (mean counts
+    per class), ``estimated_cycles``, ``estimated_ms`` (at the board's clock, None without one)
+    and each layer's ``estimated_cycles``: estimates, not measurements.
     """
     b = get_board(board) if isinstance(board, str) else board
     if not b.emulated:
@@ -147,7 +169,10 @@ def profile(model: EnnModel, inputs: list[np.ndarray], board: str | Board, direc
     with tempfile.TemporaryDirectory(prefix="edgenn-profile-") as tmp:
         root = Path(directory) if directory is not None else Path(tmp)
         plain = be.build(model, b, root / "plain")
-        res, rows = count(plain, data, n, layers=False, timeout=timeout)
+        # Instruction classes for the cycle estimate, where the core has a timing table.
+        classes: list | None = [] if cycles.has_estimate(b.core) else None
+        layer_classes: list | None = [] if classes is not None else None
+        res, rows = count(plain, data, n, layers=False, timeout=timeout, classes=classes)
         if res.data is None:
             raise EdgennError(f"{b.name}: the run wrote no outputs.bin")
         outputs = be.unpack_outputs(model, res.data, n)
@@ -155,7 +180,7 @@ def profile(model: EnnModel, inputs: list[np.ndarray], board: str | Board, direc
         layer_rows: list[list[int]] = []
         if layers and model.ops:
             prof = be.build(model, b, root / "profile", cflags=f"-D{model.name.upper()}_PROFILE")
-            res2, layer_rows = count(prof, data, n, layers=True, timeout=timeout)
+            res2, layer_rows = count(prof, data, n, layers=True, timeout=timeout, classes=layer_classes)
             if res2.data != res.data:
                 raise EdgennError(f"{b.name}: the profiling build computed different outputs")
             if any(len(r) != len(model.ops) + 1 for r in layer_rows):
@@ -169,6 +194,11 @@ def profile(model: EnnModel, inputs: list[np.ndarray], board: str | Board, direc
         "instructions_max": int(max(per_sample)), "per_sample": per_sample, "macs": macs,
         "instructions_per_mac": _per_mac(mean, macs), "layers": [], "outputs": outputs,
     }
+    if classes:
+        mix = _mean_counts([c[0] for c in classes])
+        est = cycles.estimate(mix, b.core)
+        rep.update({"instruction_classes": mix, "estimated_cycles": int(round(est)),
+                    "estimated_ms": cycles.milliseconds(est, b.clock_hz), "clock_hz": b.clock_hz})
     if layer_rows:
         arr = np.asarray(layer_rows, dtype=np.int64)[:, 1:]
         means = arr.mean(axis=0)
@@ -178,6 +208,10 @@ def profile(model: EnnModel, inputs: list[np.ndarray], board: str | Board, direc
                 "macs": int(op.macs), "instructions_per_mac": _per_mac(float(means[i]), int(op.macs)),
                 "share": round(float(means[i]) / mean, 4) if mean else 0.0,
             })
+            if layer_classes:
+                mix = _mean_counts([c[1 + i] for c in layer_classes])
+                rep["layers"][-1].update({"instruction_classes": mix,
+                                          "estimated_cycles": int(round(cycles.estimate(mix, b.core)))})
         rep["other_instructions"] = int(round(mean - float(means.sum())))
     return rep
 
