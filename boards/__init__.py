@@ -15,7 +15,7 @@ Three kinds of boards:
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,9 @@ class Board:
     url: str = ""
     #: The core's clock of the product (0: not one product, e.g. an FPGA image or a Pi model range).
     clock_hz: int = 0
+    #: The optimization level of generated projects (their Makefile's OPT): the board's fastest by
+    #: default (`opt` in its file, else -O2), -Os with `--optimize size` (optimized_for).
+    opt: str = "-O2"
 
     @property
     def emulated(self) -> bool:
@@ -106,6 +109,24 @@ def _int(d: dict[str, Any], key: str, default: int = 0) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
         raise EdgennError(f"board file: {key} must be a non-negative integer, got {v!r}")
     return v
+
+
+OPT_LEVELS = ("-O1", "-O2", "-O3", "-Os")
+OPTIMIZE_GOALS = ("speed", "size")
+
+
+def _opt(d: dict[str, Any]) -> str:
+    v = d.get("opt", "-O2")
+    if v not in OPT_LEVELS:
+        raise EdgennError(f"board {d['name']}: opt must be one of {', '.join(OPT_LEVELS)}, got {v!r}")
+    return v
+
+
+def optimized_for(board: Board, goal: str) -> Board:
+    """``board`` with the optimization level of ``goal``: "speed" (the board's own level) or "size" (-Os)."""
+    if goal not in OPTIMIZE_GOALS:
+        raise EdgennError(f"--optimize must be one of {', '.join(OPTIMIZE_GOALS)}, got {goal!r}")
+    return board if goal == "speed" else replace(board, opt="-Os")
 
 
 def _raw(path: Path) -> dict[str, Any]:
@@ -164,7 +185,7 @@ def _build(d: dict[str, Any], raw: dict[str, dict[str, Any]]) -> Board:
         ram_origin=ram_origin, ram_bytes=ram_bytes, stack_bytes=_int(mem, "stack_bytes", 8192),
         features=tuple(d.get("features", [])), emulator=emulator, ldflags=tuple(d.get("ldflags", [])),
         emulated_by=emulated_by, emu_map=emu_map, product=d.get("product", ""), url=d.get("url", ""),
-        clock_hz=_int(d, "clock_hz"))
+        clock_hz=_int(d, "clock_hz"), opt=_opt(d))
 
 
 @lru_cache(maxsize=None)

@@ -394,13 +394,15 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
 @click.option("--shared-arena", is_flag=True,
               help="Several models: one arena of the largest size for all (they must never run at the same time).")
 @click.option("--force", is_flag=True, help="Write the project even if its test firmware does not fit the board.")
+@click.option("--optimize", type=click.Choice(["speed", "size"]), default="speed", show_default=True,
+              help="The projects' optimization level: the board's fastest (-O2; -O3 on 64-bit Pis) or -Os.")
 def generate(enn_files: tuple[str, ...], board: str, output: str, name: str | None, shared_arena: bool,
-             force: bool) -> None:
+             force: bool, optimize: str) -> None:
     """Generate the C library of each model (lib/<name>/) and a test application for a board."""
-    from edgenn.boards import get_board
+    from edgenn.boards import get_board, optimized_for
     from edgenn.codegen.generate import load_models, render_project
 
-    b = get_board(board)
+    b = optimized_for(get_board(board), optimize)
     if shared_arena and len(enn_files) < 2:
         _fail("--shared-arena shares one arena between several models: give two or more .enn files")
     models = load_models(list(enn_files), name)

@@ -136,6 +136,26 @@ def count(build: be.BuildResult, data: bytes, n: int, layers: bool, timeout: flo
     return res, rows
 
 
+def process_instructions(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 600.0) -> int:
+    """All instructions a whole QEMU user-mode process executes (``cmd[0]`` is qemu-aarch64 or
+    qemu-arm): the plugin without markers. For timing other runtimes (bench/litert_pi.py) by the
+    difference of two runs. Address-space randomization is turned off (setarch -R) where it can be:
+    with it, where the guest's memory lands changes what the process executes by thousands of
+    instructions from run to run."""
+    fixed = ["setarch", "-R"] if shutil.which("setarch") else []
+    with tempfile.TemporaryDirectory(prefix="edgenn-icount-") as tmp:
+        out = Path(tmp) / "counts.txt"
+        r = subprocess.run([*fixed, cmd[0], "-plugin", f"{plugin_path()},out={out}", *cmd[1:]], env=env,
+                           capture_output=True, text=True, timeout=timeout)
+        if r.returncode != 0:
+            raise EdgennError(f"{Path(cmd[0]).name} {' '.join(cmd[1:3])} ... failed: {r.stderr.strip()[-500:]}")
+        lines = out.read_text().splitlines() if out.exists() else []
+    totals = [int(line.split()[1]) for line in lines if line.startswith("total ")]
+    if not totals:
+        raise EdgennError(f"{Path(cmd[0]).name}: the QEMU plugin wrote no total")
+    return totals[0]
+
+
 def _mean_counts(samples: list[dict[str, int]]) -> dict[str, float]:
     """The mean of each class count over the samples."""
     return {k: float(np.mean([c[k] for c in samples])) for k in samples[0]}

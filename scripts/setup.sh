@@ -143,7 +143,7 @@ fi
 # Debian mirror, through a private apt state in the cache (nothing on the system changes: no
 # foreign architecture is added), and are unpacked with dpkg -x; documentation and locales are
 # dropped. Done once per architecture: about 15 MB downloaded and 65 MB unpacked for each.
-PI_PACKAGES=(libc6 libgcc-s1 zlib1g libexpat1 libffi8 libbz2-1.0 liblzma5 libcrypt1 libuuid1 libssl3
+PI_PACKAGES=(libc6 libgcc-s1 libstdc++6 zlib1g libexpat1 libffi8 libbz2-1.0 liblzma5 libcrypt1 libuuid1 libssl3
     python3.11-minimal libpython3.11-minimal libpython3.11-stdlib python3-numpy libblas3 liblapack3 libgfortran5)
 pi_sysroot() {  # pi_sysroot ARCH TRIPLET: $CACHE/pi-python/ARCH, unless it is there already
     local arch=$1 triplet=$2

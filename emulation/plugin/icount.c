@@ -8,6 +8,7 @@
  *
  * Arguments (addresses of the markers' first instructions, from the ELF's symbol table):
  *   begin=0x..., end=0x..., layer_begin=0x..., layer_end=0x... (optional), out=FILE, classes=0|1
+ * (without begin and end, only the total is written: for timing a whole process).
  * For every inference it writes one line to FILE: the instructions of the whole inference, then
  * those of each layer, separated by spaces. At exit: "total N" (all instructions executed).
  * (The plugin's own text output would only show with -d plugin, hence the file.)
@@ -460,8 +461,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             return -1;
         }
     }
-    if (path == NULL || !marker_set[M_BEGIN] || !marker_set[M_END]) {
-        fprintf(stderr, "edgenn icount plugin: needs out=FILE, begin=ADDR and end=ADDR\n");
+    /* Without markers only the total is written (a whole process, e.g. another runtime's). */
+    if (path == NULL || marker_set[M_BEGIN] != marker_set[M_END]) {
+        fprintf(stderr, "edgenn icount plugin: needs out=FILE, and begin=ADDR with end=ADDR (or neither)\n");
         return -1;
     }
     out = fopen(path, "w");
