@@ -23,6 +23,7 @@ from edgenn.boards import Board, get_board
 from edgenn.errors import EdgennError
 from edgenn.format import enn, weight_codecs
 from edgenn.format.enn import EnnModel, EnnOp, EnnTensor
+from edgenn.progress import track
 from edgenn.runtime_py.kernels import traits as kernel_traits
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -238,7 +239,7 @@ def render_model(model: EnnModel, out_dir: Path, board: Board, kernel_prefix: st
             else:
                 files["harness/main_host.c"] = "harness/main_host.c.j2"
                 files[f"{model.name}.py"] = "binding.py.j2"
-        for dst, src in files.items():
+        for dst, src in track(files.items(), f"generating C for {model.name}", total=len(files), unit="files"):
             _write(tmp / dst, env.get_template(src).render(**{**ctx, **extra.get(dst, {})}))
         write_kernels(tmp / "kernels", ctx["c_kernels"], kp)
         _write(tmp / MARKER, f"edgenn {__version__}\n")

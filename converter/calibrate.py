@@ -1,7 +1,7 @@
 """Activation ranges from the user's calibration data, with onnxruntime as the float reference."""
 from __future__ import annotations
 
-import sys
+from contextlib import nullcontext
 from typing import Callable, Iterable
 
 import numpy as np
@@ -9,6 +9,7 @@ import onnx
 
 from edgenn.converter.graph import Graph
 from edgenn.errors import DataError
+from edgenn.progress import Step, step
 from edgenn.runtime_py.dataio import source_batches
 
 Range = tuple[float, float]
@@ -34,16 +35,16 @@ def ort_session(model: onnx.ModelProto, extra_outputs: list[str] = ()):
 def run_float(model: onnx.ModelProto, inputs: dict[str, np.ndarray], outputs: list[str] | None = None,
               progress: bool = False, desc: str = "float reference") -> dict[str, list[np.ndarray]]:
     """Run the ONNX model sample by sample (batch 1, as exported); returns per-output lists."""
-    from tqdm import tqdm
-
     names = outputs or [o.name for o in model.graph.output]
     sess = ort_session(model, names)
     n = next(iter(inputs.values())).shape[0]
     res: dict[str, list[np.ndarray]] = {k: [] for k in names}
-    for i in tqdm(range(n), desc=desc, disable=not progress or not sys.stderr.isatty(), unit="sample", leave=False):
-        feed = {k: v[i].astype(np.float32) for k, v in inputs.items()}
-        for k, v in zip(names, sess.run(names, feed)):
-            res[k].append(v)
+    with (step(desc, n, "samples") if progress else nullcontext(Step())) as st:
+        for i in range(n):
+            feed = {k: v[i].astype(np.float32) for k, v in inputs.items()}
+            for k, v in zip(names, sess.run(names, feed)):
+                res[k].append(v)
+            st.advance()
     return res
 
 
@@ -107,8 +108,6 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
               method: str = "minmax", percentile: float = 99.99) -> dict[str, Range]:
     """Range of every ONNX value the quantized graph needs, over the calibration samples
     (onnxruntime on the source model; keyed by ONNX name, see ``Tensor.origin``)."""
-    from tqdm import tqdm
-
     check_method(method, percentile)
     inputs = {}
     for io, arr in zip(g.inputs, data):
@@ -117,15 +116,16 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
                      if t.origin and not t.is_const and "#" not in t.origin and t.origin not in inputs})
     sess = ort_session(model, needed)
     n = next(iter(inputs.values())).shape[0]
-    show = progress and sys.stderr.isatty()
 
     def run_pass(desc: str, observe: Observer) -> None:
         for k, v in inputs.items():
             observe(k, v)
-        for i in tqdm(range(n), desc=desc, disable=not show, unit="sample", leave=False):
-            feed = {k: v[i] for k, v in inputs.items()}
-            for k, v in zip(needed, sess.run(needed, feed)):
-                observe(k, v)
+        with (step(desc, n, "samples") if progress else nullcontext(Step())) as st:
+            for i in range(n):
+                feed = {k: v[i] for k, v in inputs.items()}
+                for k, v in zip(needed, sess.run(needed, feed)):
+                    observe(k, v)
+                st.advance()
 
     return tensor_ranges(list(inputs) + needed, run_pass, method, percentile, "the float model")
 

@@ -11,6 +11,7 @@ from edgenn.converter.ops import call
 from edgenn.errors import EdgennError
 from edgenn.format import weight_codecs
 from edgenn.format.enn import EnnIO, EnnModel, EnnOp, EnnTensor
+from edgenn.progress import track
 from edgenn.runtime_py import memory
 from edgenn.runtime_py.memory import OverlapRule
 
@@ -163,7 +164,7 @@ def plan_graph(g: Graph) -> planner.Plan:
 
 def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> EnnModel:
     """Lower a fully quantized graph (options filled by the rules' ``prepare``) to an EnnModel."""
-    for op in g.ops:
+    for op in track(g.ops, "computing fixed-point parameters", unit="layers"):
         call(op, g, "prepare")
     original_index = {id(op): i for i, op in enumerate(g.ops)}
     for t in g.tensors.values():
@@ -171,6 +172,7 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
             raise EdgennError(f"internal: activation {t.name!r} is {t.dtype}, expected int8 after quantization")
     plan = plan_graph(g)
     offsets = {b.name: b.offset for b in plan.buffers}
+    sizes = {b.name: b.size for b in plan.buffers}
 
     index: dict[str, int] = {}
     tensors: list[EnnTensor] = []
@@ -202,7 +204,7 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
         ops.append(EnnOp(
             type=op.type, name=op.name, inputs=[add(t) for t in op.inputs], outputs=[add(t) for t in op.outputs],
             options=dict(op.options), scratch_offset=offsets.get(scratch, -1),
-            scratch_bytes=next((b.size for b in plan.buffers if b.name == scratch), 0),
+            scratch_bytes=sizes.get(scratch, 0),
             macs=int(call(op, g, "macs", 0) or 0)))
 
     def io(d) -> EnnIO:

@@ -21,6 +21,7 @@ from onnx import numpy_helper
 
 from edgenn.converter.graph import Graph, IOInfo
 from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, read_file
+from edgenn.progress import track
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
 NCL_TO_NLC = (0, 2, 1)
@@ -345,7 +346,7 @@ class OnnxImporter:
             self.values[init.name] = Value(const=arr)
         self._inputs([i for i in graph.input if i.name not in inits])
         self._infer_shapes()
-        for node in graph.node:
+        for node in track(graph.node, f"importing {Path(self.source).name}", unit="nodes"):
             self.node = node
             self._node(node)
         self.node = None

@@ -72,6 +72,16 @@ def _console(stderr: bool = False):
     return con if con.is_terminal else Console(width=200, stderr=stderr)
 
 
+def quiet_option(help_text: str = "No progress display.", expose: bool = False):
+    """``--quiet/-q``: turns the progress display (edgenn.progress, stderr, terminals only) off."""
+    def apply(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        from edgenn import progress
+
+        progress.set_enabled(not value)
+        return value
+    return click.option("--quiet", "-q", is_flag=True, callback=apply, expose_value=expose, help=help_text)
+
+
 def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False))
 
@@ -111,7 +121,7 @@ def cli() -> None:
 @click.option("--eval-labels", type=click.Path(dir_okay=False), help="Labels of --eval-data: report accuracy too.")
 @click.option("--report-json", type=click.Path(dir_okay=False),
               help="With --prune/--cluster/--compress: write the before/after report as JSON.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@quiet_option("No progress display or summary.", expose=True)
 def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, board: str | None,
             input_shapes: tuple[str, ...], calib_method: str, calib_percentile: float, compress: str | None,
             prune: tuple[str, ...], prune_saliency: str, cluster: int | None, eval_data: str | None,
@@ -282,6 +292,7 @@ def _sensitivity(model: str, kind: str, calib: tuple[str, ...], data: str | None
 @click.option("--ratios", default="0.1,0.3,0.5,0.7", show_default=True, help="With --sensitivity: pruning ratios.")
 @click.option("--prune-saliency", type=click.Choice(["l1", "l2", "activation"]), default="l1", show_default=True,
               help="With --sensitivity structured: how channels are ranked.")
+@quiet_option()
 def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inputs: tuple[str, ...],
             samples: int, plot: str | None, sensitivity: str | None, calib: tuple[str, ...], data: str | None,
             labels: str | None, ratios: str, prune_saliency: str) -> None:
@@ -359,6 +370,7 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
 @click.option("--board", default="host", show_default=True, help="Target board (see `edgenn boards`).")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Directory to write.")
 @click.option("--name", help="Override the C symbol prefix.")
+@quiet_option()
 def generate(enn_file: str, board: str, output: str, name: str | None) -> None:
     """Generate the C library and a project for a board."""
     from edgenn.codegen.generate import generate as do_generate
@@ -393,6 +405,7 @@ def _load_inputs(model, files: tuple[str, ...]) -> list[np.ndarray]:
 @click.option("--board", help="Board for --backend qemu (default mps2-an386); see `edgenn boards`.")
 @click.option("--profile", is_flag=True, help="Count instructions per inference and per layer (--backend qemu).")
 @click.option("--json", "as_json", is_flag=True, help="With --profile: the counts as one JSON object on stdout.")
+@quiet_option()
 def run(enn_file: str, inputs: tuple[str, ...], output: str | None, backend: str | None, board: str | None,
         profile: bool, as_json: bool) -> None:
     """Run a model on N inputs with one backend."""
@@ -449,7 +462,7 @@ def run(enn_file: str, inputs: tuple[str, ...], output: str | None, backend: str
               help="Compare layer by layer (with the source model and between backends) and name the first "
                    "layer that differs.")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", "-q", is_flag=True)
+@quiet_option("No progress display or report.", expose=True)
 def validate(model: str, enn_file: str, data: tuple[str, ...], labels: str | None, backend: str,
              board: str | None, layers: bool, as_json: bool, quiet: bool) -> None:
     """Check backends byte for byte against the Python reference, and quality against the source model."""
@@ -561,6 +574,7 @@ def boards(as_json: bool) -> None:
 @click.option("--name", help="Override the C symbol prefix (and the package's name).")
 @click.option("--host", "host", help="Also copy the package to this ssh destination (user@host[:dir]) with scp.")
 @click.option("--no-build", is_flag=True, help="Sources only: no prebuilt binaries.")
+@quiet_option()
 def deploy(enn_file: str, board: str, output: str, name: str | None, host: str | None, no_build: bool) -> None:
     """Pack a ready-to-use project for a board: sources, prebuilt binaries and a README."""
     from edgenn.deploy import deploy as do_deploy
