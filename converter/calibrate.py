@@ -111,7 +111,8 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
     check_method(method, percentile)
     inputs = {}
     for io, arr in zip(g.inputs, data):
-        inputs[io.source_name] = source_batches(arr, io.source_shape, "calibration data", io.source_name).astype(np.float32)
+        inputs[io.source_name] = source_batches(arr, io.source_shape, "calibration data", io.source_name,
+                                                floats_only=True).astype(np.float32)
     needed = sorted({t.origin for t in g.tensors.values()
                      if t.origin and not t.is_const and "#" not in t.origin and t.origin not in inputs})
     sess = ort_session(model, needed)

@@ -165,7 +165,12 @@ def plan_graph(g: Graph) -> planner.Plan:
 def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> EnnModel:
     """Lower a fully quantized graph (options filled by the rules' ``prepare``) to an EnnModel."""
     for op in track(g.ops, "computing fixed-point parameters", unit="layers"):
-        call(op, g, "prepare")
+        try:
+            call(op, g, "prepare")
+        except EdgennError as e:  # name the file too (the rules name the layer)
+            if g.source_file and g.source_file not in str(e):
+                raise type(e)(f"{g.source_file}: {e}") from None
+            raise
     original_index = {id(op): i for i, op in enumerate(g.ops)}
     for t in g.tensors.values():
         if not t.is_const and t.dtype != "int8":

@@ -20,7 +20,7 @@ import onnx
 from onnx import numpy_helper
 
 from edgenn.converter.graph import Graph, IOInfo
-from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, read_file
+from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, note, read_file
 from edgenn.progress import track
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
@@ -63,13 +63,15 @@ class OnnxImporter:
     def __init__(self, model: onnx.ModelProto, source: str, input_shapes: dict[str, tuple[int, ...]] | None = None):
         self.model = model
         self.source = source
-        self.input_shapes = input_shapes or {}
+        self.input_shapes = dict(input_shapes or {})
         self.g = Graph()
         self.values: dict[str, Value] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.layout_cache: dict[tuple[str, tuple[int, ...]], str] = {}
         self.opset = 0
         self.node: onnx.NodeProto | None = None
+        self._op_names: set[str] = set()
+        self._named = 0
 
     # ------------------------------------------------------------------ errors
     def where(self, node: onnx.NodeProto | None = None) -> str:
@@ -151,8 +153,10 @@ class OnnxImporter:
 
     def add(self, type_: str, inputs: list[str], outputs: list[str], **attrs: Any) -> None:
         name = (self.node.name if self.node is not None and self.node.name else outputs[0])
-        self.g.add_op(type_, self.g.unique(name) if any(op.name == name for op in self.g.ops) else name,
-                      inputs, outputs, **attrs)
+        # The names of the operators so far (only appended to during import), kept up to date here.
+        self._op_names.update(op.name for op in self.g.ops[self._named:])
+        self._named = len(self.g.ops)
+        self.g.add_op(type_, self.g.unique(name) if name in self._op_names else name, inputs, outputs, **attrs)
 
     # ------------------------------------------------------------------ for the operators' handlers
     @staticmethod
@@ -364,6 +368,11 @@ class OnnxImporter:
     def _inputs(self, inputs: list[onnx.ValueInfoProto]) -> None:
         if not inputs:
             raise ModelFormatError(f"{self.source}: the model has no inputs")
+        names = [vi.name for vi in inputs]
+        unknown = [k for k in self.input_shapes if k not in names]
+        if unknown:
+            raise DataError(f"{self.source}: --input-shape {unknown[0]}=...: the model has no input {unknown[0]!r} "
+                            f"(its inputs: {', '.join(names)})")
         consumers: dict[str, set[str]] = {}
         for node in self.model.graph.node:
             for i in node.input:
@@ -373,25 +382,50 @@ class OnnxImporter:
             if tt.elem_type != onnx.TensorProto.FLOAT:
                 raise UnsupportedOpError(f"{self.source}: input '{vi.name}' has element type "
                                          f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; only float inputs are supported")
-            if vi.name in self.input_shapes:
-                shape = tuple(int(d) for d in self.input_shapes[vi.name])
-            else:
-                dims = []
-                for d in tt.shape.dim:
-                    if d.HasField("dim_value") and d.dim_value > 0:
-                        dims.append(int(d.dim_value))
-                    else:
-                        dims.append(d.dim_param or "?")
-                if any(not isinstance(d, int) for d in dims) or not tt.HasField("shape"):
-                    raise DataError(
-                        f"{self.source}: input '{vi.name}' has a dynamic shape {dims}; edgenn needs static shapes: "
-                        f"re-export with a fixed shape or pass --input-shape {vi.name}=1x...")
-                shape = tuple(dims)
+            shape = self._input_shape(vi)
             image = bool(consumers.get(vi.name, set()) & IMAGE_OPS)
             perm = NCHW_TO_NHWC if len(shape) == 4 and image else NCL_TO_NLC if len(shape) == 3 and image \
                 else tuple(range(len(shape)))
             name = self.new_output(vi.name, perm, shape)
             self.g.inputs.append(IOInfo(name, vi.name, shape, perm))
+
+    def _input_shape(self, vi: onnx.ValueInfoProto) -> tuple[int, ...]:
+        """An input's static shape: as declared, as given by --input-shape, or with a dynamic batch
+        (first) axis fixed to 1; any other dynamic axis is refused with the --input-shape to pass."""
+        tt = vi.type.tensor_type
+        if not tt.HasField("shape"):
+            if vi.name in self.input_shapes:
+                return tuple(int(d) for d in self.input_shapes[vi.name])
+            raise DataError(f"{self.source}: input '{vi.name}' declares no shape; edgenn needs static shapes: "
+                            f"pass --input-shape {vi.name}=DIMxDIMx... (e.g. {vi.name}=1x3x224x224)")
+        dims: list[int | str] = [int(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0
+                                 else (d.dim_param or "?") for d in tt.shape.dim]
+        if vi.name in self.input_shapes:
+            given = tuple(int(d) for d in self.input_shapes[vi.name])
+            if len(given) != len(dims):
+                raise DataError(f"{self.source}: --input-shape {vi.name}={'x'.join(map(str, given))} has "
+                                f"{len(given)} dimensions, input '{vi.name}' has {len(dims)} "
+                                f"({'x'.join(map(str, dims))})")
+            fixed = [(k, d, g) for k, (d, g) in enumerate(zip(dims, given)) if isinstance(d, int) and d != g]
+            if fixed:
+                k, d, g = fixed[0]
+                raise DataError(f"{self.source}: --input-shape {vi.name}={'x'.join(map(str, given))}: axis {k} of "
+                                f"input '{vi.name}' is fixed to {d} in the model, not {g}")
+            return given
+        dynamic = [k for k, d in enumerate(dims) if not isinstance(d, int)]
+        if not dynamic:
+            return tuple(int(d) for d in dims)  # type: ignore[arg-type]
+        if dynamic == [0]:
+            note(f"{self.source}: input '{vi.name}' has a dynamic batch axis '{dims[0]}'; edgenn runs one sample "
+                 f"per inference: fixed to 1 (shape {'x'.join(map(str, [1] + dims[1:]))})")
+            shape = (1,) + tuple(int(d) for d in dims[1:])  # type: ignore[arg-type]
+            self.input_shapes[vi.name] = shape  # shape inference must see it too
+            return shape
+        hint = "x".join(["1" if k == 0 and not isinstance(d, int) else str(d) if isinstance(d, int) else f"<{d}>"
+                         for k, d in enumerate(dims)])
+        axes = ", ".join(f"axis {k} '{dims[k]}'" for k in dynamic if k > 0)
+        raise DataError(f"{self.source}: input '{vi.name}' has dynamic {axes} (shape {'x'.join(map(str, dims))}); "
+                        f"edgenn needs static shapes: pass --input-shape {vi.name}={hint} with the sizes you deploy")
 
     def _infer_shapes(self) -> None:
         m = onnx.ModelProto()

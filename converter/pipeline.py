@@ -74,6 +74,8 @@ def import_graph(path: str | Path, calib: list[np.ndarray] | None, options: Conv
     if fmt == "tflite":
         from edgenn.converter.tflite_import import import_tflite
 
+        if options.input_shapes:
+            raise DataError(f"{path}: --input-shape applies to ONNX models; a .tflite model has static shapes")
         if transforms:
             raise DataError("pruning and clustering need a float ONNX model (they change the float weights and "
                             "recalibrate); a .tflite is already quantized: --compress still applies to it")

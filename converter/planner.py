@@ -16,9 +16,8 @@ the exhaustive local search, large ones a search focused on the steps at the pea
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
-from typing import Callable
-
 from edgenn.runtime_py.memory import ALIGN, OverlapRule, PlanError, Region, align_up, check_plan
 
 Buffer = Region  # the planner's buffers are the checker's regions
@@ -82,6 +81,7 @@ class Problem:
                     self.conflicts[a].append(i)
             active.append(i)
         self.pairs = sum(len(c) for c in self.conflicts) // 2
+        self.single = [_Group([(i, 0)], self) for i in range(len(buffers))]  # unlinked buffers' groups
 
     @property
     def cost(self) -> int:
@@ -91,12 +91,25 @@ class Problem:
 
 class _Group:
     """Buffers held at fixed distances by overlap links, placed as one block: (index, offset
-    relative to the group's base), the lowest at 0."""
+    relative to the group's base), the lowest at 0; with its sort key for each strategy."""
 
     def __init__(self, members: list[tuple[int, int]], p: Problem):
         self.members = members
-        self.span = max(rel + p.size[i] for i, rel in members)
-        self.low_name = min(p.names[i] for i, _ in members)
+        size, first, last = p.size, p.first, p.last
+        self.span = max(rel + size[i] for i, rel in members)
+        low_name = min(p.names[i] for i, _ in members)
+        start = min(first[i] for i, _ in members)
+        life = max(last[i] for i, _ in members) - start
+        area = sum(size[i] * (last[i] - first[i] + 1) for i, _ in members)
+        biggest = max(size[i] for i, _ in members)
+        # greedy_by_size, _by_span, _by_lifetime, _by_area, _by_start (see STRATEGIES)
+        self.keys = ((-biggest, -self.span, low_name), (-self.span, low_name), (-life, -self.span, low_name),
+                     (-area, low_name), (start, -self.span, low_name))
+
+
+# Placement orders, tried in this order (the first wins ties): largest buffer, widest group,
+# longest life, largest size x lifetime, earliest start first.
+STRATEGIES = ("greedy_by_size", "greedy_by_span", "greedy_by_lifetime", "greedy_by_area", "greedy_by_start")
 
 
 class _Merging:
@@ -130,7 +143,8 @@ def _groups(p: Problem, links: list[OverlapRule]) -> tuple[list[_Group], list[Ov
         large.low = min(large.low, small.low + move)
         used.append(link)
     unique = list({id(g): g for g in group_of}.values())
-    return [_Group([(m, q - g.low) for m, q in g.pos.items()], p) for g in unique], used
+    return [p.single[next(iter(g.pos))] if len(g.pos) == 1 else _Group([(m, q - g.low) for m, q in g.pos.items()], p)
+            for g in unique], used
 
 
 def _collides(p: Problem, small: _Merging, large: _Merging, move: int, a: int, b: int) -> bool:
@@ -155,46 +169,29 @@ def _place(p: Problem, order: list[_Group], limit: int | None = None) -> list[in
     group would end above ``limit``."""
     size, conflicts = p.size, p.conflicts
     off = [-1] * len(size)
+    mask = ALIGN - 1
     for g in order:
         forbidden = []  # base b is forbidden where lo < b < hi
+        add = forbidden.append
         for i, rel in g.members:
             s = size[i]
             for j in conflicts[i]:
                 o = off[j]
                 if o >= 0:
-                    forbidden.append((o - rel - s, o + size[j] - rel))
+                    add((o - rel - s, o + size[j] - rel))
         forbidden.sort()
-        base, top, k = 0, None, 0
-        n = len(forbidden)
-        while True:
-            while k < n and forbidden[k][0] < base:
-                hi = forbidden[k][1]
-                if top is None or hi > top:
-                    top = hi
-                k += 1
-            if top is None or top <= base:
+        # Sweep by lo: every interval starting below the base pushes it up to its (aligned) end.
+        base = 0
+        for lo, hi in forbidden:
+            if lo >= base:
                 break
-            base = align_up(top)
+            if hi > base:
+                base = (hi + mask) & ~mask
         if limit is not None and base + g.span > limit:
             return None
         for i, rel in g.members:
             off[i] = base + rel
     return off
-
-
-def _strategies(p: Problem) -> dict[str, Callable[[_Group], tuple]]:
-    size, first, last = p.size, p.first, p.last
-
-    def life(g: _Group) -> int:
-        return max(last[i] for i, _ in g.members) - min(first[i] for i, _ in g.members)
-
-    return {
-        "greedy_by_size": lambda g: (-max(size[i] for i, _ in g.members), -g.span, g.low_name),
-        "greedy_by_span": lambda g: (-g.span, g.low_name),
-        "greedy_by_lifetime": lambda g: (-life(g), -g.span, g.low_name),
-        "greedy_by_area": lambda g: (-sum(size[i] * (last[i] - first[i] + 1) for i, _ in g.members), g.low_name),
-        "greedy_by_start": lambda g: (min(first[i] for i, _ in g.members), -g.span, g.low_name),
-    }
 
 
 @dataclass
@@ -211,8 +208,8 @@ def _best_placement(p: Problem, links: list[OverlapRule], limit: int | None = No
     groups, used = _groups(p, links)
     aliases = -sum(1 for lk in used if lk.alias)
     tried = []
-    for sname, key in _strategies(p).items():
-        off = _place(p, sorted(groups, key=key), limit)
+    for k, sname in enumerate(STRATEGIES):
+        off = _place(p, sorted(groups, key=lambda g: g.keys[k]), limit)
         if off is not None:
             tried.append((max((o + s for o, s in zip(off, p.size)), default=0), sname, off))
     if not tried:
@@ -313,7 +310,7 @@ def plan_orders(cases: list[Case], passes: int = 4, effort: int = EFFORT) -> tup
 
 # Large graphs: how many of the screened orders are searched, and placements per search.
 FOCUSED_ORDERS = 2
-FOCUSED_EVALS = 40
+FOCUSED_EVALS = 32
 
 
 def _arena(r: _Placement) -> int:
@@ -409,8 +406,9 @@ def _near_peak(p: Problem, r: _Placement, inplace: list[OverlapRule]) -> list[Ov
     high = max(tops, default=0)
     peaks = [s + lo for s, v in enumerate(tops) if v == high]
 
-    def dist(lk: OverlapRule) -> int:
-        return min(abs(s - lk.step) for s in peaks)
+    def dist(lk: OverlapRule) -> int:  # to the nearest peak step (peaks are sorted)
+        k = bisect.bisect_left(peaks, lk.step)
+        return min(abs(peaks[j] - lk.step) for j in (k - 1, k) if 0 <= j < len(peaks))
     return sorted(inplace, key=dist)
 
 

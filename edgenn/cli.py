@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from edgenn import __version__
 from edgenn.errors import DataError, EdgennError, read_file
 
 EXIT_USER_ERROR = 2
-EXIT_MISMATCH = 1
+EXIT_MISMATCH = 1  # a check failed: backends disagree (validate), the model does not fit (analyze --board)
 
 
 def _fail(msg: str) -> None:
@@ -76,8 +77,10 @@ def quiet_option(help_text: str = "No progress display.", expose: bool = False):
     """``--quiet/-q``: turns the progress display (edgenn.progress, stderr, terminals only) off."""
     def apply(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
         from edgenn import progress
+        from edgenn.errors import EdgennNote
 
         progress.set_enabled(not value)
+        warnings.simplefilter("ignore" if value else "always", EdgennNote)  # warnings still show
         return value
     return click.option("--quiet", "-q", is_flag=True, callback=apply, expose_value=expose, help=help_text)
 
@@ -134,6 +137,11 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
     fmt = detect_format(model)
     specs = tuple(parse_prune(p) for p in prune)
     arrays = [load_npy(c, "calibration data") for c in calib] if calib else None
+    if fmt == "onnx" and arrays is not None:
+        from edgenn.runtime_py.dataio import check_dtype
+
+        for c, a in zip(calib, arrays):
+            check_dtype(a, f"calibration data {c}", floats_only=True)
     if fmt == "tflite" and arrays is not None and not quiet:
         click.echo("note: the .tflite model is already quantized; --calib is ignored", err=True)
         arrays = None
@@ -328,6 +336,7 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
             layer["instructions_per_mac"] = pl["instructions_per_mac"]
     if as_json:
         emit_json(a)
+        _exit_unless_fits(a)
         return
     from rich.table import Table
 
@@ -363,6 +372,14 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
         ipm = p["instructions_per_mac"]
         con.print(f"{p['board']} ({p['core']}): {p['instructions']:,} instructions per inference"
                   + (f", {ipm:.2f} per MAC" if ipm is not None else "") + f" ({p['samples']} sample(s))")
+    _exit_unless_fits(a)
+
+
+def _exit_unless_fits(a: dict[str, Any]) -> None:
+    """analyze --board is a check too: exit status 1 when the model does not fit the board."""
+    if "board" in a and not a["board"]["fits"]:
+        click.echo(f"edgenn: the model does not fit {a['board']['board']}", err=True)
+        sys.exit(EXIT_MISMATCH)
 
 
 @cli.command()
@@ -389,9 +406,14 @@ def generate(enn_file: str, board: str, output: str, name: str | None) -> None:
 
 
 def _load_inputs(model, files: tuple[str, ...]) -> list[np.ndarray]:
+    from edgenn.runtime_py.dataio import check_dtype
+
     if len(files) != len(model.inputs):
         _fail(f"the model has {len(model.inputs)} input(s); give one --input per input")
-    return [load_npy(f, "input") for f in files]
+    arrays = [load_npy(f, "input") for f in files]
+    for f, a in zip(files, arrays):
+        check_dtype(a, f"input {f}")
+    return arrays
 
 
 @cli.command()
@@ -486,16 +508,28 @@ def validate(model: str, enn_file: str, data: tuple[str, ...], labels: str | Non
     if as_json:
         emit_json(rep)
     elif not quiet:
-        click.echo(f"{rep['samples']} samples, reference: {rep['reference']}"
-                   + (f", float accuracy {rep['float_accuracy']:.4f}" if "float_accuracy" in rep else ""))
+        several = len(rep["outputs"]) > 1
+        ref_name = "TFLM (int8)" if rep["reference"] == "tflm" else "float model (onnxruntime)"
+        acc_of = f" of output '{rep['outputs'][0]}'" if several else ""
+        acc_name = "TFLM accuracy" if rep["reference"] == "tflm" else "float accuracy"
+        click.echo(f"{rep['samples']} samples, reference: {ref_name}"
+                   + (f", {acc_name}{acc_of} {rep['reference_accuracy']:.4f}" if "reference_accuracy" in rep else ""))
         for name, b in rep["backends"].items():
-            line = (f"  {name:7s} mismatched bytes {b['mismatched_bytes']}, top-1 agreement {b['top1_agreement']:.4f}, "
-                    f"cosine {b['cosine']:.5f}")
+            top = "" if several else f"top-1 agreement {b['top1_agreement']:.4f}, "
+            line = f"  {name:7s} mismatched bytes {b['mismatched_bytes']}, {top}cosine {b['cosine']:.5f}"
             if "tflm_mismatched_bytes" in b:
                 line += f", vs TFLM {b['tflm_mismatched_bytes']} bytes differ"
+            if several:
+                line += " (all outputs)"
             if "accuracy" in b:
-                line += f", accuracy {b['accuracy']:.4f}"
+                line += f", accuracy{acc_of} {b['accuracy']:.4f}"
             click.echo(line)
+            for o in b["outputs"] if several else []:
+                line = (f"    output '{o['name']}': mismatched bytes {o['mismatched_bytes']}, top-1 agreement "
+                        f"{o['top1_agreement']:.4f}, cosine {o['cosine']:.5f}")
+                if "tflm_mismatched_bytes" in o:
+                    line += f", vs TFLM {o['tflm_mismatched_bytes']} bytes differ"
+                click.echo(line)
         if layers:
             _print_layers(rep["layers"])
         click.echo("all backends agree byte for byte" if rep["bit_exact"] else "MISMATCH: backends disagree")
@@ -586,7 +620,25 @@ def deploy(enn_file: str, board: str, output: str, name: str | None, host: str |
         click.echo(f"copied to {r['copied_to']}")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """edgenn's own warnings as one line each on stderr; others as Python prints them."""
+    from edgenn.errors import EdgennNote, EdgennWarning
+
+    if issubclass(category, EdgennWarning):
+        kind = "note" if issubclass(category, EdgennNote) else "warning"
+        click.echo(f"edgenn: {kind}: {message}", err=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> None:
+    from edgenn.errors import EdgennWarning
+
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("always", EdgennWarning)
     try:
         cli.main(args=argv, prog_name="edgenn", standalone_mode=False)
     except EdgennError as e:

@@ -3,10 +3,16 @@
 Anything a user can cause (a bad file, an unsupported operator, data of the wrong shape, a model
 too big for the board) raises EdgennError with a one-line message that says what is wrong and,
 where possible, what to do. The CLI prints it on stderr and exits with status 2.
+
+Something the user should know but that does not stop the work (a dynamic batch axis fixed to
+1, a scale clamped into the kernels' range) is an EdgennWarning (``warn``) or, when it is only
+information, an EdgennNote (``note``): ordinary Python warnings, which the CLI prints as one
+``edgenn: warning: ...`` / ``edgenn: note: ...`` line each.
 """
 from __future__ import annotations
 
 import os
+import warnings
 
 
 class EdgennError(Exception):
@@ -47,3 +53,21 @@ def read_file(path: str | os.PathLike, what: str = "", error: type[EdgennError] 
         raise err(f"{label}: is a directory, not a file") from None
     except OSError as e:
         raise err(f"{label}: cannot read ({e.strerror})") from None
+
+
+class EdgennWarning(UserWarning):
+    """Something about the user's input that edgenn worked around (the work goes on)."""
+
+
+class EdgennNote(EdgennWarning):
+    """Information about a choice edgenn made for the user (the work goes on)."""
+
+
+def warn(message: str) -> None:
+    """Report a one-line warning (see EdgennWarning)."""
+    warnings.warn(message, EdgennWarning, stacklevel=2)
+
+
+def note(message: str) -> None:
+    """Report a one-line note (see EdgennNote)."""
+    warnings.warn(message, EdgennNote, stacklevel=2)

@@ -12,9 +12,25 @@ from edgenn.errors import DataError
 from edgenn.format.enn import EnnIO, EnnModel, EnnTensor
 
 
-def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str) -> np.ndarray:
-    """Data for one model input as (N, *shape): accepts (N, *shape) or (N, *shape[1:])."""
+def check_dtype(a: np.ndarray, what: str, floats_only: bool = False) -> None:
+    """Data must be float, or int8 (raw quantized values) unless ``floats_only`` (calibration and
+    the float graph need real values); anything else (uint8 images, int32 labels) is refused
+    rather than silently taken as real values."""
+    if a.dtype.kind == "f" or (a.dtype == np.int8 and not floats_only):
+        return
+    if floats_only:
+        why = " (int8 data is already quantized: it needs real values)" if a.dtype == np.int8 else ""
+        raise DataError(f"{what} has dtype {a.dtype}{why}; give float data in the units the model expects "
+                        "(e.g. x.astype(np.float32), scaled as in training)")
+    raise DataError(f"{what} has dtype {a.dtype}; give float32 (to be quantized) or int8 (raw) data")
+
+
+def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str,
+                   floats_only: bool = False) -> np.ndarray:
+    """Data for one model input as (N, *shape): accepts (N, *shape) or (N, *shape[1:]); the dtype
+    as ``check_dtype`` says."""
     a = np.asarray(arr)
+    check_dtype(a, what, floats_only)
     if a.ndim == len(shape) + 1 and tuple(a.shape[1:]) == tuple(shape):
         out = a
     elif len(shape) >= 1 and shape[0] == 1 and a.ndim == len(shape) and tuple(a.shape[1:]) == tuple(shape[1:]):
@@ -29,8 +45,6 @@ def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str
     if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
         bad = int(np.argwhere(~np.isfinite(out.reshape(out.shape[0], -1)))[0][0])
         raise DataError(f"{what} contains NaN or Inf (first in sample {bad})")
-    if out.dtype.kind not in "fiu":
-        raise DataError(f"{what} has dtype {out.dtype}; expected float or int8")
     return out
 
 
