@@ -36,6 +36,7 @@ class Plan:
     planner: str
     lower_bound: int
     links: list[OverlapRule] = field(default_factory=list)
+    work: int = 0  # work units spent (placements x their problem's cost): grows with the graph, not its square
 
     def offset(self, name: str) -> int:
         for b in self.buffers:
@@ -82,6 +83,7 @@ class Problem:
             active.append(i)
         self.pairs = sum(len(c) for c in self.conflicts) // 2
         self.single = [_Group([(i, 0)], self) for i in range(len(buffers))]  # unlinked buffers' groups
+        self.placements = 0  # evaluations (of all strategies) so far
 
     @property
     def cost(self) -> int:
@@ -205,6 +207,7 @@ class _Placement:
 def _best_placement(p: Problem, links: list[OverlapRule], limit: int | None = None) -> _Placement | None:
     """The best strategy's placement with these links; None if every strategy's arena exceeds
     ``limit`` (a search that only keeps improvements stops those placements early)."""
+    p.placements += 1
     groups, used = _groups(p, links)
     aliases = -sum(1 for lk in used if lk.alias)
     tried = []
@@ -303,7 +306,8 @@ def plan_orders(cases: list[Case], passes: int = 4, effort: int = EFFORT) -> tup
         b.offset = o
     used = best.used
     kinds = ("+alias" if any(lk.alias for lk in used) else "") + ("+inplace" if any(not lk.alias for lk in used) else "")
-    result = Plan(c.buffers, _arena(best), best.strategy + kinds, lower_bound(c.buffers, c.steps), used)
+    result = Plan(c.buffers, _arena(best), best.strategy + kinds, lower_bound(c.buffers, c.steps), used,
+                  work=sum((1 + x.problem.placements) * x.problem.cost for x in cases))
     check(result)
     return best_i, result
 
@@ -319,12 +323,12 @@ def _arena(r: _Placement) -> int:
 
 
 def _screened(cases: list[Case], passes: int, st) -> list[_Placement | None]:
-    """Screen every order by its quick placements (stopped early once worse than the best so
-    far), then search the most promising ones."""
+    """Screen every order by one placement with all its links (stopped early once worse than the
+    best so far), then search the most promising ones from their best start."""
     quick: list[_Placement | None] = []
     limit = None
     for c in cases:
-        r = _start(c.problem, c.inplace, c.aliases, limit)
+        r = _best_placement(c.problem, c.inplace + c.aliases, limit)
         quick.append(r)
         if r is not None and (limit is None or r.key[0] < limit):
             limit = r.key[0]
@@ -333,7 +337,9 @@ def _screened(cases: list[Case], passes: int, st) -> list[_Placement | None]:
     results: list[_Placement | None] = [None] * len(cases)
     for i in ranked[:FOCUSED_ORDERS]:
         c = cases[i]
-        results[i] = _focused(c.problem, c.inplace, c.aliases, passes, FOCUSED_EVALS, quick[i])
+        start = _start(c.problem, c.inplace, c.aliases)
+        assert start is not None
+        results[i] = _focused(c.problem, c.inplace, c.aliases, passes, FOCUSED_EVALS, start)
     return results
 
 

@@ -120,7 +120,8 @@ def cli() -> None:
               help="Weight sharing: k-means each layer's weights into at most N values (N <= 16: stored as "
               "a palette + packed indices). Float ONNX only.")
 @click.option("--eval-data", type=click.Path(dir_okay=False),
-              help="With --prune/--cluster/--compress: data for the before/after report (default: --calib).")
+              help="With --prune/--cluster/--compress: data for the before/after report (default: every 5th "
+              "calibration sample, held out from conversions on the rest for pruning and clustering).")
 @click.option("--eval-labels", type=click.Path(dir_okay=False), help="Labels of --eval-data: report accuracy too.")
 @click.option("--report-json", type=click.Path(dir_okay=False),
               help="With --prune/--cluster/--compress: write the before/after report as JSON.")
@@ -159,7 +160,7 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
     m = conversion.model
     report = None
     if shrinking and (not quiet or report_json):
-        report = _savings_report(model, arrays, options, conversion, ev, ev_labels)
+        report = _savings_report(model, arrays, options, conversion, ev, ev_labels, eval_data)
     fit = None
     if board:
         from edgenn.fit import check_fit
@@ -188,24 +189,54 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
         write_atomic(report_json, (json.dumps(report, indent=2) + "\n").encode())
 
 
+HOLD_OUT_EVERY = 5  # without --eval-data, every 5th calibration sample is held out for the report
+MIN_HOLD_OUT = 2
+
+
 def _savings_report(model: str, calib: list[np.ndarray] | None, options: Any, conversion: Any,
-                    data: list[np.ndarray] | None, labels: np.ndarray | None) -> dict[str, Any]:
+                    data: list[np.ndarray] | None, labels: np.ndarray | None, eval_data: str | None) -> dict[str, Any]:
     """convert's before/after report: the same conversion without pruning, clustering and compression
-    as the baseline; quality on --eval-data (default: the calibration data)."""
+    as the baseline; quality on --eval-data or, for pruning and clustering (whose refits and bias
+    corrections fit the calibration data), on calibration samples held out from conversions of
+    both models on the rest (the written model uses every sample)."""
     import dataclasses
 
     from edgenn.converter.pipeline import convert as do_convert
+    from edgenn.converter.pipeline import convert_with_report
+    from edgenn.progress import step
     from edgenn.savings import compare, quality
 
+    lossy = bool(options.prune or options.cluster is not None)
     base_opts = dataclasses.replace(options, prune=(), cluster=None, compress=None, progress=False)
-    base = do_convert(model, calib, base_opts)
     m = conversion.model
+    after = m
+    fit = calib
+    n = 0 if calib is None else int(np.asarray(calib[0]).shape[0])
+    if eval_data is not None:
+        described = f"the {int(np.asarray(data[0]).shape[0])} samples of --eval-data {eval_data}"
+    elif not lossy:
+        data, described = calib, f"the {n} calibration samples (the compression is lossless)"
+    elif n // HOLD_OUT_EVERY >= MIN_HOLD_OUT:
+        held = np.arange(n) % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1
+        fit = [np.asarray(a)[~held] for a in calib]
+        data = [np.asarray(a)[held] for a in calib]
+        described = (f"{int(held.sum())} calibration samples held out (every {HOLD_OUT_EVERY}th; both models "
+                     f"refitted and calibrated on the other {int((~held).sum())}, the written model on all {n})")
+        with step("before/after report: converting on the rest of the calibration data"):
+            after = convert_with_report(model, fit, dataclasses.replace(options, progress=False)).model
+    else:
+        data = calib
+        described = (f"the {n} calibration samples the refit used (too few to hold some out: optimistic; "
+                     "pass --eval-data)")
+    with step("before/after report: converting without the transforms"):
+        base = do_convert(model, fit, base_opts)
     report = compare(base, m)
     report["transforms"] = conversion.transform_report
-    data = data if data is not None else calib
     if data is not None:
-        q = quality(model, {"before": base, "after": m}, data, labels)
-        q["lossless"] = not (options.prune or options.cluster is not None)
+        with step("before/after report: running both models"):
+            q = quality(model, {"before": base, "after": after}, data, labels)
+        q["lossless"] = not lossy
+        q["data"] = described
         report["quality"] = q
     return report
 

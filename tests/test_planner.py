@@ -283,3 +283,120 @@ def test_kernel_scratch_is_planned_checked_and_counted(monkeypatch):
     x = [np.random.default_rng(0).integers(-128, 128, (3, 1, 49, 10, 1)).astype(np.int8)]
     assert np.array_equal(be.run(m, x, "python")[0], be.run(base, x, "python")[0])
     assert np.array_equal(be.run(m, x, "host")[0], be.run(base, x, "python")[0])
+
+
+# ---------------------------------------------------------------------- large graphs
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+# Arena bytes before the planner was made near-linear (exhaustive search, clock-bounded); no model
+# may need more now.
+ARENAS = {"kws_ref_model.tflite": 10_048, "vww_96_int8.tflite": 36_896, "pretrainedResnet_quant.tflite": 33_312,
+          "ad01_int8.tflite": 768}
+EXAMPLE_ARENAS = {("digits", ""): 2_096, ("digits", "structured:0.3"): 1_456, ("dscnn", ""): 6_912,
+                  ("dscnn", "structured:0.3"): 4_880}
+
+
+@pytest.mark.parametrize("fname", sorted(ARENAS))
+def test_mlperf_arenas_never_grow(mlperf, fname):
+    assert mlperf[fname].arena_bytes <= ARENAS[fname]
+
+
+@pytest.mark.parametrize("example, prune", sorted(EXAMPLE_ARENAS))
+def test_example_arenas_never_grow(example, prune):
+    from edgenn.converter.pipeline import ConvertOptions, convert
+    from edgenn.converter.shrink.transforms import parse_prune
+
+    d = EXAMPLES / example
+    opts = ConvertOptions(progress=False, prune=(parse_prune(prune),) if prune else ())
+    assert convert(d / "model.onnx", [np.load(d / "calib.npy")], opts).arena_bytes <= EXAMPLE_ARENAS[(example, prune)]
+
+
+def _synthetic_graph(tmp_path: Path, kind: str, layers: int) -> Graph:
+    """A bench/synthetic.py graph (chain or DenseNet-style), imported, calibrated and prepared."""
+    import sys
+
+    import onnx
+
+    from edgenn.converter.pipeline import ConvertOptions, import_graph
+
+    sys.path.insert(0, str(BENCH))
+    import synthetic
+
+    p = tmp_path / f"{kind}{layers}.onnx"
+    onnx.save(getattr(synthetic, kind)(layers), p)
+    g = import_graph(p, [synthetic.calibration(4)], ConvertOptions(progress=False))
+    for op in g.ops:
+        call(op, g, "prepare")
+    return g
+
+
+@pytest.mark.parametrize("kind", ["chain", "densenet"])
+def test_planning_work_grows_linearly_with_the_layers(tmp_path, kind):
+    """The planner's work (placements x buffers and pairs living together) per layer does not grow
+    with the graph: doubling the layers at most about doubles it (measured, not timed)."""
+    work = {}
+    for n in (400, 800):
+        g = _synthetic_graph(tmp_path, kind, n)
+        assert abs(len(g.ops) - n) <= 5
+        plan = lower.plan_graph(g)
+        work[n] = plan.work
+        memory.check_plan(plan.buffers, plan.links, plan.arena_bytes)
+    assert work[800] <= 2.2 * work[400], work
+
+
+def test_a_1000_layer_densenet_style_graph_plans_in_seconds(tmp_path):
+    import time
+
+    g = _synthetic_graph(tmp_path, "densenet", 1000)
+    t = time.perf_counter()
+    model = lower.to_enn(g, "dense1000")
+    assert time.perf_counter() - t < 30  # about 2 s on the 2-core CI machine; minutes before
+    memory.check_model_plan(model)
+    assert model.arena_bytes <= model.plan["lower_bound_bytes"]
+
+
+def test_plan_is_the_same_under_any_hash_seed(tmp_path):
+    """The .enn bytes of a branchy model (several candidate orders, in-place links) do not depend on
+    PYTHONHASHSEED: no set or dict order leaks into the plan."""
+    import os
+    import subprocess
+    import sys
+
+    import onnx
+
+    sys.path.insert(0, str(BENCH))
+    import synthetic
+
+    src = tmp_path / "dense.onnx"
+    onnx.save(synthetic.densenet(120), src)
+    np.save(tmp_path / "calib.npy", synthetic.calibration(4))
+    outs = []
+    for seed in ("0", "1", "12345"):
+        out = tmp_path / f"m{seed}.enn"
+        r = subprocess.run([sys.executable, "-m", "edgenn", "convert", str(src), "--calib", str(tmp_path / "calib.npy"),
+                            "-o", str(out), "-q"], env={**os.environ, "PYTHONHASHSEED": seed},
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_plot_of_a_deep_model_has_no_overlapping_text(tmp_path):
+    """At hundreds of layers the plot labels every k-th layer and only buffers wide enough for their
+    names: no two texts overlap."""
+    from edgenn.plot import draw_plan
+
+    model = lower.to_enn(_synthetic_graph(tmp_path, "densenet", 300), "dense300")
+    fig = draw_plan(model)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+    assert 20 <= len(ticks) < len(model.ops)  # labelled, but not every layer
+    boxes = [t.get_window_extent(renderer) for t in ticks]
+    boxes += [t.get_window_extent(renderer) for t in ax.texts]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)
