@@ -68,6 +68,14 @@ torch.onnx.export(m, torch.randn(1, 3, 224, 224), sys.argv[2], dynamo=False, ops
 """
 
 
+REAL_NOTE = (f"`edgenn convert model.onnx --calib calib.npy -o model.enn -q` with {CALIB_IMAGES} random 224x224 "
+             "calibration images (the dynamic batch axis of the export is fixed to 1), wall clock including the "
+             "interpreter's start. Before the planner's rework the same conversions took 197 s (densenet121) and "
+             "38 s (regnet_y_400mf), almost all of it in the memory planner, for the same arenas (regnet_x "
+             "501,824 B, regnet_y 752,720 B, mobilenet_v2 1,404,928 B, densenet121 2,007,040 B); efficientnet_b0 "
+             "failed on a near-constant logistic input.")
+
+
 def synthetic_rows(sizes: list[int], tmp: Path) -> tuple[list[list], dict]:
     import onnx
 
@@ -153,14 +161,9 @@ def main() -> None:
              "execution order screened, the best searched), serialization checks. Doubling the layers multiplies "
              "the time by " + ", ".join(ratios) + ".")
     if real:
-        text += ("\n\n### torchvision models\n\n" + md_table(
+        text += "\n\n### torchvision models\n\n" + md_table(
             ["model (random init, opset 17)", "layers", "`edgenn convert` s", "arena B", "plan"], real)
-            + f"\n\n`edgenn convert model.onnx --calib calib.npy -o model.enn -q` with {CALIB_IMAGES} random "
-            "224x224 calibration images (the dynamic batch axis of the export is fixed to 1), wall clock "
-            "including the interpreter's start. Before the planner's rework the same conversions took 197 s "
-            "(densenet121) and 38 s (regnet_y_400mf), almost all of it in the memory planner, with the same "
-            "arenas (regnet_x 501,824 B, regnet_y 752,720 B, mobilenet_v2 1,404,928 B, densenet121 2,007,040 B); "
-            "efficientnet_b0 failed on a near-constant logistic input.")
+        text += "\n\n" + REAL_NOTE
     print(text)
     if args.write:
         write_section("conversion", text)

@@ -4,9 +4,9 @@ A buffer is live from the operator that writes it to the last operator that read
 inputs from before the first operator, graph outputs until after the last). Live buffers may
 not share bytes, except along overlap links the kernels make safe (runtime_py/memory.py):
 reshape aliases and outputs written over a dying input at a proven distance. Linked buffers
-form rigid groups placed together. Several variants (no links, aliases only, all links) and
-placement orders (greedy by size, lifetime, area, start) are tried and the smallest arena is
-kept. Every plan is verified by runtime_py.memory.check_plan.
+form rigid groups placed together. A local search chooses the links; each choice is placed with
+several greedy orders (by size, span, lifetime, area, start) and the smallest arena is kept.
+Every plan is verified by runtime_py.memory.check_plan.
 
 Cost: the pairs of buffers that live together are found once per problem (a sweep over time);
 one placement then takes time proportional to those pairs, i.e. to the number of buffers times
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+
 from edgenn.runtime_py.memory import ALIGN, OverlapRule, PlanError, Region, align_up, check_plan
 
 Buffer = Region  # the planner's buffers are the checker's regions
@@ -281,10 +282,10 @@ def plan_orders(cases: list[Case], passes: int = 4, effort: int = EFFORT) -> tup
     high-water) is kept; then reshape aliases are added wherever they do not grow the arena (an
     alias also saves the copy at run time). When the exhaustive search of every order fits in
     ``effort`` work units, every order gets it: every link tried, largest possible saving first,
-    for up to ``passes`` passes. Otherwise each order is screened by the best of no links / all
-    in-place links / all links, and the best ``FOCUSED_ORDERS`` get a search of at most
-    ``FOCUSED_EVALS`` placements that tries the links nearest the steps where the arena peaks:
-    the work then grows with the graph's size, not with its square.
+    for up to ``passes`` passes. Otherwise each order is screened by one placement with all its
+    links, and the best ``FOCUSED_ORDERS`` get a search from the best of no links / all in-place
+    links / all links, of at most ``FOCUSED_EVALS`` placements that try the links nearest the steps
+    where the arena peaks: the work then grows with the graph's size, not with its square.
     """
     from edgenn.progress import step
 
@@ -390,14 +391,16 @@ def _focused(p: Problem, inplace: list[OverlapRule], aliases: list[OverlapRule],
         for lk in _near_peak(p, best, inplace):
             if evals >= max_evals:
                 break
-            trial = [x for x in chosen if x is not lk] if lk in chosen else chosen + [lk]
+            have = any(x is lk for x in chosen)
+            trial = [x for x in chosen if x is not lk] if have else chosen + [lk]
             cand = _best_placement(p, trial, best.key[0])
             evals += 1
             if cand is not None and _arena_key(cand) < _arena_key(best):
                 best, chosen, improved = cand, list(cand.used), True
         if not improved or evals >= max_evals:
             break
-    missing = [lk for lk in aliases if lk not in chosen]
+    taken = {id(x) for x in chosen}
+    missing = [lk for lk in aliases if id(lk) not in taken]
     if missing:
         cand = _best_placement(p, chosen + missing, best.key[0])
         if cand is not None:

@@ -68,6 +68,11 @@ def reference_outputs(source: str | Path, model: EnnModel, data: list[np.ndarray
     from edgenn.converter.calibrate import run_float
 
     m = onnx.load(str(source))
+    have = {i.name for i in m.graph.input} | {o.name for o in m.graph.output}
+    lacking = [d.source_name for d in model.inputs + model.outputs if d.source_name not in have]
+    if lacking:  # an .enn without the source's sha256 (older files), from another model
+        raise DataError(f"{source} has no input or output named {lacking[0]!r}, which {model.name!r} has: "
+                        "give the source model it was converted from")
     xs = float_inputs(model, data)
     feeds = {d.source_name: x for d, x in zip(model.inputs, xs)}
     names = [d.source_name for d in model.outputs]

@@ -8,6 +8,7 @@ import numpy as np
 from edgenn.errors import EdgennError
 from edgenn.runtime_py import dataio
 from edgenn.format.enn import EnnModel
+from edgenn.progress import track
 
 ARENA_BYTES = 16 << 20
 
@@ -31,7 +32,7 @@ def run_tflm_file(path: str | Path, model: EnnModel, x_int8: list[np.ndarray]) -
     in_float = [np.dtype(it.get_input_details(k)["dtype"]) == np.float32 for k in range(len(in_t))]
     out_float = [np.dtype(it.get_output_details(k)["dtype"]) == np.float32 for k in range(len(out_t))]
     outs = [np.empty((n,) + tuple(t.shape), np.int8) for t in out_t]
-    for s in range(n):
+    for s in track(range(n), "running TFLM (the reference)", unit="samples"):
         for k, (x, t) in enumerate(zip(x_int8, in_t)):
             v = dataio.dequantize(x[s], t) if in_float[k] else x[s]
             it.set_input(v.reshape(tuple(it.get_input_details(k)["shape"])), k)
