@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,17 +47,17 @@ from edgenn.converter.pipeline import ConvertOptions, convert
 spent = []
 plan_graph = lower.plan_graph
 def timed(g):
-    t = time.perf_counter()
+    t = time.process_time()
     try:
         return plan_graph(g)
     finally:
-        spent.append(time.perf_counter() - t)
+        spent.append(time.process_time() - t)
 lower.plan_graph = timed
 calib = np.load(sys.argv[3])
-t = time.perf_counter()
+t, w = time.process_time(), time.perf_counter()
 m = convert(sys.argv[2], [calib], ConvertOptions(progress=False))
-print(json.dumps({"seconds": time.perf_counter() - t, "planning": sum(spent), "layers": len(m.ops),
-                  "arena": m.arena_bytes}))
+print(json.dumps({"seconds": time.process_time() - t, "wall": time.perf_counter() - w, "planning": sum(spent),
+                  "layers": len(m.ops), "arena": m.arena_bytes}))
 """
 
 EXPORT = r"""
@@ -69,8 +71,9 @@ torch.onnx.export(m, torch.randn(1, 3, 224, 224), sys.argv[2], dynamo=False, ops
 
 
 REAL_NOTE = (f"`edgenn convert model.onnx --calib calib.npy -o model.enn -q` with {CALIB_IMAGES} random 224x224 "
-             "calibration images (the dynamic batch axis of the export is fixed to 1), wall clock including the "
-             "interpreter's start. Before the planner's rework the same conversions took 197 s (densenet121) and "
+             "calibration images (the dynamic batch axis of the export is fixed to 1): CPU time of the process "
+             "(single-threaded: the wall clock of an otherwise idle machine) and the wall clock measured, both "
+             "including the interpreter's start. Before the planner's rework the same conversions took 197 s (densenet121) and "
              "38 s (regnet_y_400mf), almost all of it in the memory planner, for the same arenas (regnet_x "
              "501,824 B, regnet_y 752,720 B, mobilenet_v2 1,404,928 B, densenet121 2,007,040 B); efficientnet_b0 "
              "failed on a near-constant logistic input.")
@@ -95,8 +98,8 @@ def synthetic_rows(sizes: list[int], tmp: Path) -> tuple[list[list], dict]:
             res = json.loads(r.stdout.strip().splitlines()[-1])
             seconds[(kind, n)] = res["seconds"]
             label = "chain of 3x3 convolutions" if kind == "chain" else "DenseNet-style (blocks of 8)"
-            rows.append([label, f"{res['layers']:,}", f"{res['seconds']:.2f}", f"{res['planning']:.2f}",
-                         f"{res['seconds'] / res['layers'] * 1000:.2f}", f"{res['arena']:,}"])
+            rows.append([label, f"{res['layers']:,}", f"{res['seconds']:.2f}", f"{res['wall']:.2f}",
+                         f"{res['planning']:.2f}", f"{res['seconds'] / res['layers'] * 1000:.2f}", f"{res['arena']:,}"])
             print(" | ".join(rows[-1]), file=sys.stderr)
     return rows, seconds
 
@@ -127,15 +130,18 @@ def torchvision_rows(models: dict[str, Path], tmp: Path) -> list[list]:
     rows = []
     for name, src in models.items():
         out = tmp / f"{name}.enn"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         r = subprocess.run(edgenn + ["convert", str(src), "--calib", str(calib), "-o", str(out), "-q"],
                            capture_output=True, text=True, timeout=3600)
-        secs = time.perf_counter() - t
+        wall = time.perf_counter() - t
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         if r.returncode != 0:
             raise RuntimeError(f"{name}: {r.stderr}")
         a = json.loads(subprocess.run(edgenn + ["analyze", str(out), "--json"], capture_output=True, text=True,
                                       check=True).stdout)
-        rows.append([name, f"{len(a['layers']):,}", f"{secs:.1f}", f"{a['arena_bytes']:,}", a["planner"]])
+        rows.append([name, f"{len(a['layers']):,}", f"{cpu:.1f}", f"{wall:.1f}", f"{a['arena_bytes']:,}", a["planner"]])
         print(" | ".join(rows[-1]), file=sys.stderr)
     return rows
 
@@ -148,22 +154,29 @@ def main() -> None:
     ap.add_argument("--sizes", default="100,500,1000,2000", help="synthetic graph sizes in layers")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="edgenn-bench-") as d:
         tmp = Path(d)
         syn, seconds = synthetic_rows(sizes, tmp)
+        loads.append(os.getloadavg()[0])
         real = torchvision_rows(torchvision_models(args.models_dir, args.export_with, tmp), tmp)
+        loads.append(os.getloadavg()[0])
     text = "### Conversion time against the number of layers\n\n" + md_table(
-        ["graph", "layers", "convert s", "of which memory planning s", "s per 1,000 layers", "arena B"], syn)
+        ["graph", "layers", "convert CPU s", "wall s", "of which memory planning CPU s", "CPU s per 1,000 layers",
+         "arena B"], syn)
     ratios = [f"{kind} {seconds[(kind, b)] / seconds[(kind, a)]:.2f}x"
               for kind in ("chain", "densenet") for a, b in zip(sizes, sizes[1:]) if b == 2 * a]
     text += ("\n\nIn-process `convert()` of synthetic graphs (bench/synthetic.py, onnx.helper): import, folding, "
              "calibration on 8 samples, quantization, fixed-point parameters, memory planning (every candidate "
-             "execution order screened, the best searched), serialization checks. Doubling the layers multiplies "
-             "the time by " + ", ".join(ratios) + ".")
+             "execution order screened, the best searched), plan checks. CPU time of the converting process (it "
+             "runs on one core; the wall clock also counts other work on the shared machine). Doubling the layers "
+             "multiplies the CPU time by " + ", ".join(ratios) + ".")
     if real:
         text += "\n\n### torchvision models\n\n" + md_table(
-            ["model (random init, opset 17)", "layers", "`edgenn convert` s", "arena B", "plan"], real)
+            ["model (random init, opset 17)", "layers", "`edgenn convert` CPU s", "wall s", "arena B", "plan"], real)
         text += "\n\n" + REAL_NOTE
+    text += (f"\n\nMeasured on {os.cpu_count()} cores with a 1-minute load average of "
+             f"{min(loads):.1f}-{max(loads):.1f} (other work on the machine) during the run.")
     print(text)
     if args.write:
         write_section("conversion", text)
