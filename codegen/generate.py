@@ -30,8 +30,9 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 MARKER = ".edgenn-generated"
 
+# bool tensors are one byte each, 0 or 1: uint8_t in C (a fixed size, unlike _Bool's).
 C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t",
-           "float32": "float"}
+           "float32": "float", "bool": "uint8_t"}
 
 
 @lru_cache(maxsize=None)
@@ -120,8 +121,10 @@ def _io_entry(model: EnnModel, d: Any) -> dict[str, Any]:
     shape = [int(v) for v in t.shape]
     src = [int(v) for v in (d.source_shape or t.shape)]
     perm = [int(v) for v in (d.to_internal_perm or range(len(src)))]
-    return {"name": d.source_name or t.name, "shape": shape, "source_shape": src, "perm": perm,
-            "scale": float(t.scale[0]), "zero_point": int(t.zero_point[0]), "batch_shape": tuple([1] + src)}
+    quantized = t.scale.size > 0
+    return {"name": d.source_name or t.name, "shape": shape, "source_shape": src, "perm": perm, "dtype": t.dtype,
+            "scale": float(t.scale[0]) if quantized else None, "zero_point": int(t.zero_point[0]) if quantized else None,
+            "batch_shape": tuple([1] + src)}
 
 
 def build_context(model: EnnModel, p: str) -> dict[str, Any]:
@@ -259,7 +262,8 @@ def render_model(model: EnnModel, out_dir: Path, board: Board, kernel_prefix: st
 # C kernels: templates/kernels/ is plain C99 with enn_ names, copied verbatim; the model's prefix
 # comes from the generated kernels/edgenn_prefix.h, which every kernel header includes first.
 
-KERNEL_SHARED = ("edgenn_types.h", "edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_window.h", "edgenn_broadcast.h")
+KERNEL_SHARED = ("edgenn_types.h", "edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_window.h", "edgenn_broadcast.h",
+                 "edgenn_arith.h", "edgenn_copy.h")
 
 # The external names of a kernel header (comments removed): typedef names, and function prototypes
 # (declarations without a body, not static). Static inline helpers keep their names.

@@ -113,8 +113,10 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
     for io, arr in zip(g.inputs, data):
         inputs[io.source_name] = source_batches(arr, io.source_shape, "calibration data", io.source_name,
                                                 floats_only=True).astype(np.float32)
+    # Only float values have ranges (booleans and integer indices are not quantized).
     needed = sorted({t.origin for t in g.tensors.values()
-                     if t.origin and not t.is_const and "#" not in t.origin and t.origin not in inputs})
+                     if t.origin and not t.is_const and t.dtype == "float32" and "#" not in t.origin
+                     and t.origin not in inputs})
     sess = ort_session(model, needed)
     n = next(iter(inputs.values())).shape[0]
 
@@ -141,7 +143,7 @@ def calibrate_graph(g: Graph, data: list[np.ndarray], progress: bool = True, met
     check_method(method, percentile)
     feeds = graph_feeds(g, data, "calibration data")
     names = list(dict.fromkeys(g.input_names + [t for op in g.ops for t in op.outputs
-                                                if t and not g.tensors[t].is_const]))
+                                                if t and not g.tensors[t].is_const and g.tensors[t].dtype == "float32"]))
 
     def run_pass(desc: str, observe: Observer) -> None:
         run_graph(g, feeds, wanted=[], observe=observe, progress=desc if progress else None)

@@ -10,7 +10,7 @@ from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import call
 from edgenn.errors import EdgennError
 from edgenn.format import weight_codecs
-from edgenn.format.enn import EnnIO, EnnModel, EnnOp, EnnTensor
+from edgenn.format.enn import ACTIVATION_DTYPES, EnnIO, EnnModel, EnnOp, EnnTensor
 from edgenn.progress import track
 from edgenn.runtime_py import memory
 from edgenn.runtime_py.memory import OverlapRule
@@ -24,7 +24,7 @@ def c_identifier(name: str) -> str:
 def buffers_for(g: Graph, cache: dict[int, tuple] | None = None) -> tuple[list[planner.Buffer], int, list[OverlapRule]]:
     """Lifetimes of activations and scratch buffers over the operator order, and overlap links.
 
-    ``cache`` keeps each operator's scratch size and ``memory.pair_rules`` (they do not depend on
+    ``cache`` keeps each operator's scratch size and ``memory.output_rules`` (they do not depend on
     the order) across the orders of one graph."""
     steps = len(g.ops)
     first: dict[str, int] = {}
@@ -49,25 +49,22 @@ def buffers_for(g: Graph, cache: dict[int, tuple] | None = None) -> tuple[list[p
     links = []
     outputs = set(g.output_names)
     for i, op in enumerate(g.ops):
-        for k, delta, alias in info[i][1]:
+        for k, j, delta, alias in info[i][1]:
             t = op.inputs[k]
             if alias or (last[t] == i and t not in outputs):
-                links.append(OverlapRule(t, op.outputs[0], i, delta, alias=alias))
+                links.append(OverlapRule(t, op.outputs[j], i, delta, alias=alias))
     return bufs, steps, links
 
 
-def _op_memory(op: Op, g: Graph, cache: dict[int, tuple] | None) -> tuple[int, list[tuple[int, int, bool]]]:
-    """(scratch bytes, pair rules) of one operator."""
+def _op_memory(op: Op, g: Graph, cache: dict[int, tuple] | None) -> tuple[int, list[tuple[int, int, int, bool]]]:
+    """(scratch bytes, memory.output_rules) of one operator."""
     if cache is not None and id(op) in cache:
         return cache[id(op)]
-    rules: list[tuple[int, int, bool]] = []
-    if op.outputs:
-        out = g.tensors[op.outputs[0]]
-        wshape = g.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] else None
-        infos = [None if not t else (t, g.tensors[t].shape, g.tensors[t].nbytes, g.tensors[t].is_const)
-                 for t in op.inputs]
-        rules = memory.pair_rules(op.type, op.options, infos, out.shape, out.nbytes, wshape)
-    res = (scratch_bytes(op, g), rules)
+    wshape = g.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] else None
+    infos = [None if not t else (t, g.tensors[t].shape, g.tensors[t].nbytes, g.tensors[t].is_const)
+             for t in op.inputs]
+    outs = [(g.tensors[t].shape, g.tensors[t].nbytes) for t in op.outputs]
+    res = (scratch_bytes(op, g), memory.output_rules(op.type, op.options, infos, outs, wshape))
     if cache is not None:
         cache[id(op)] = res
     return res
@@ -173,8 +170,9 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
             raise
     original_index = {id(op): i for i, op in enumerate(g.ops)}
     for t in g.tensors.values():
-        if not t.is_const and t.dtype != "int8":
-            raise EdgennError(f"internal: activation {t.name!r} is {t.dtype}, expected int8 after quantization")
+        if not t.is_const and t.dtype not in ACTIVATION_DTYPES:
+            raise EdgennError(f"internal: activation {t.name!r} is {t.dtype}, expected one of "
+                              f"{', '.join(ACTIVATION_DTYPES)} after quantization")
     plan = plan_graph(g)
     offsets = {b.name: b.offset for b in plan.buffers}
     sizes = {b.name: b.size for b in plan.buffers}

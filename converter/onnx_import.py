@@ -20,13 +20,14 @@ import onnx
 from onnx import numpy_helper
 
 from edgenn.converter.graph import Graph, IOInfo
-from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, note, read_file
+from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, note, read_file, unsupported_operators
 from edgenn.progress import track
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
 NCL_TO_NLC = (0, 2, 1)
 MIN_OPSET, MAX_OPSET = 7, 25
-IMAGE_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization"}
+IMAGE_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
+             "ConvTranspose", "Resize", "Upsample"}
 IGNORED_DOMAINS = {"", "ai.onnx"}
 
 
@@ -124,7 +125,8 @@ class OnnxImporter:
             # stored = onnx.T(have); wanted = onnx.T(want) = stored.T(inverse(have) o want)
             t = compose(perm_inverse(have), want)
             src = self.g.tensors[v.tensor]
-            out = self.g.add_tensor(self.g.unique(f"{src.name}_t"), tuple(src.shape[i] for i in t), origin=src.origin)
+            out = self.g.add_tensor(self.g.unique(f"{src.name}_t"), tuple(src.shape[i] for i in t), src.dtype,
+                                    origin=src.origin)
             self.g.add_op("transpose", f"{out.name}", [v.tensor], [out.name], perm=t)
             self.layout_cache[key] = out.name
         return self.layout_cache[key]
@@ -235,12 +237,13 @@ class OnnxImporter:
         two = onnx.NodeProto()
         two.CopyFrom(node)
         two.input[0] = x4_name
-        if node.op_type == "Conv":
+        if node.op_type in ("Conv", "ConvTranspose"):  # (Co, Ci, K) or (Ci, Co, K): K becomes (1, K)
             w = self.const(node.input[1], "weight")
             self.values[node.input[1] + "#2d"] = Value(const=w.reshape(w.shape[0], w.shape[1], 1, w.shape[2]))
             two.input[1] = node.input[1] + "#2d"
         widen = {"kernel_shape": lambda v: [1] + list(v), "strides": lambda v: [1] + list(v),
-                 "dilations": lambda v: [1] + list(v), "pads": lambda v: [0, v[0], 0, v[1]]}
+                 "dilations": lambda v: [1] + list(v), "pads": lambda v: [0, v[0], 0, v[1]],
+                 "output_padding": lambda v: [0] + list(v), "output_shape": lambda v: [1] + list(v)}
         for a in two.attribute:
             if a.name in widen:
                 vals = widen[a.name](list(onnx.helper.get_attribute_value(a)))
@@ -350,6 +353,7 @@ class OnnxImporter:
             self.values[init.name] = Value(const=arr)
         self._inputs([i for i in graph.input if i.name not in inits])
         self._infer_shapes()
+        self._check_supported()
         for node in track(graph.node, f"importing {Path(self.source).name}", unit="nodes"):
             self.node = node
             self._node(node)
@@ -426,6 +430,28 @@ class OnnxImporter:
         axes = ", ".join(f"axis {k} '{dims[k]}'" for k in dynamic if k > 0)
         raise DataError(f"{self.source}: input '{vi.name}' has dynamic {axes} (shape {'x'.join(map(str, dims))}); "
                         f"edgenn needs static shapes: pass --input-shape {vi.name}={hint} with the sizes you deploy")
+
+    def _check_supported(self) -> None:
+        """Refuse a model with several unsupported operators, naming all of them in one error (nodes
+        computing only on constants are folded, whatever their type); a single one fails where it is
+        met, with the node's name."""
+        const = {n for n, v in self.values.items() if v.const is not None}
+        table = handlers()
+        found: dict[str, list] = {}
+        for node in self.model.graph.node:
+            ins = [i for i in node.input if i]
+            outs = [o for o in node.output if o]
+            if node.op_type == "Constant" or (ins and all(i in const for i in ins)) \
+                    or node.op_type in SHAPE_OPS_ON_ACTIVATIONS:
+                const.update(outs)
+                continue
+            known = node.domain in IGNORED_DOMAINS and node.op_type in table
+            if not known:
+                key = node.op_type if node.domain in IGNORED_DOMAINS else f"{node.domain}.{node.op_type}"
+                entry = found.setdefault(key, [0, f"node '{node.name or (outs[0] if outs else '?')}'", ""])
+                entry[0] += 1
+        if sum(v[0] for v in found.values()) > 1:
+            raise unsupported_operators(self.source, found, list(table))
 
     def _infer_shapes(self) -> None:
         m = onnx.ModelProto()
@@ -526,7 +552,8 @@ def _identity(imp: OnnxImporter, node: onnx.NodeProto) -> None:
         if training is not None and bool(np.asarray(training).reshape(-1)[0]):
             imp.fail("Dropout in training mode is random; export the model in inference mode (model.eval())")
         if len(node.output) > 1 and node.output[1]:
-            imp.fail("Dropout's mask output is not supported (export the model in inference mode)")
+            # Inference keeps every element: the mask is a constant of trues (unused: pruned away).
+            imp.values[node.output[1]] = Value(const=np.ones(imp.shape(node.input[0]), bool))
     imp.alias(node.output[0], node.input[0])
 
 

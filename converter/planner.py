@@ -125,8 +125,19 @@ class _Merging:
 
 def _groups(p: Problem, links: list[OverlapRule]) -> tuple[list[_Group], list[OverlapRule]]:
     """Merge linked buffers into rigid groups; a link that would make two other members collide (or
-    leave a member unaligned) is skipped. Each merge checks the smaller group against the larger."""
+    leave a member unaligned) is skipped. Each merge checks the smaller group against the larger.
+
+    Aliases compose (as in ``check_plan``): members joined by a chain of used alias links hold the
+    same bytes where they overlap, so such a pair may overlap."""
     group_of = [_Merging(i) for i in range(len(p.buffers))]
+    chain = list(range(len(p.buffers)))  # union-find of the used alias links
+
+    def root(i: int) -> int:
+        while chain[i] != i:
+            chain[i] = chain[chain[i]]
+            i = chain[i]
+        return i
+
     used: list[OverlapRule] = []
     for link in links:
         a, b = p.index[link.inp], p.index[link.out]
@@ -138,21 +149,28 @@ def _groups(p: Problem, links: list[OverlapRule]) -> tuple[list[_Group], list[Ov
         if shift % ALIGN:
             continue
         small, large, move = (gb, ga, shift) if len(gb.pos) <= len(ga.pos) else (ga, gb, -shift)
-        if _collides(p, small, large, move, a, b):
+        ends = (b, a) if small is gb else (a, b)  # the link's member in small, in large
+        chained = (root(ends[0]), root(ends[1])) if link.alias else None
+        if _collides(p, small, large, move, ends, chained, root):
             continue
         for m, q in small.pos.items():
             large.pos[m] = q + move
             group_of[m] = large
         large.low = min(large.low, small.low + move)
+        if link.alias:
+            chain[root(a)] = root(b)
         used.append(link)
     unique = list({id(g): g for g in group_of}.values())
     return [p.single[next(iter(g.pos))] if len(g.pos) == 1 else _Group([(m, q - g.low) for m, q in g.pos.items()], p)
             for g in unique], used
 
 
-def _collides(p: Problem, small: _Merging, large: _Merging, move: int, a: int, b: int) -> bool:
+def _collides(p: Problem, small: _Merging, large: _Merging, move: int, ends: tuple[int, int],
+              chained: tuple[int, int] | None, root) -> bool:
     """Whether a member of ``small`` (shifted by ``move`` into ``large``'s frame) shares bytes with
-    a member of ``large`` while both live, other than the linked pair (a, b) itself."""
+    a member of ``large`` while both live, other than the linked pair ``ends`` itself and, for an
+    alias link, pairs that the link joins into one alias chain (``chained``: the roots of the
+    chains of its ends)."""
     size, pos = p.size, large.pos
     for m, q in small.pos.items():
         if not size[m]:
@@ -161,8 +179,11 @@ def _collides(p: Problem, small: _Merging, large: _Merging, move: int, a: int, b
         hi = lo + size[m]
         for j in p.conflicts[m]:
             r = pos.get(j)
-            if r is not None and size[j] and lo < r + size[j] and r < hi and {m, j} != {a, b}:
-                return True
+            if r is None or not size[j] or not (lo < r + size[j] and r < hi) or (m, j) == ends:
+                continue
+            if chained is not None and root(m) == chained[0] and root(j) == chained[1]:
+                continue
+            return True
     return False
 
 

@@ -15,7 +15,7 @@ from edgenn.converter.calibrate import Range
 from edgenn.converter.graph import Graph, Op, QParams
 from edgenn.converter.ops import rule
 from edgenn.converter.quantize_util import MIN_ACTIVATION_SCALE, activation_qparams, asymmetric_from_range, quantize_array
-from edgenn.errors import EdgennError, warn
+from edgenn.errors import EdgennError, UnsupportedOpError, warn
 
 
 def _derived_range(op: Op, g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Range | None:
@@ -66,10 +66,16 @@ def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph
         for out in op.outputs:
             t = g.tensors[out]
             if policy == "same_as_input":
+                if g.tensors[op.inputs[0]].dtype not in ("float32", "int8"):
+                    raise UnsupportedOpError(f"{op.type} '{op.name}': input {op.inputs[0]!r} is "
+                                             f"{g.tensors[op.inputs[0]].dtype}; this operator moves quantized "
+                                             "values only")
                 src = g.tensors[op.inputs[0]].quant
                 t.quant = QParams(src.scale.copy(), src.zero_point.copy(), src.axis)
             elif policy == "fixed":
                 t.quant = r.fixed_output_qparams(op, g)
+            elif policy == "none":
+                t.quant = None  # booleans or integers: the importer set the tensor's dtype
             else:
                 r = _range_of(out, g, ranges, by_name) or _derived_range(op, g, ranges, by_name)
                 if r is None:
@@ -89,7 +95,7 @@ def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph
                 q = asymmetric_from_range(float(t.data.min()), float(t.data.max()))
                 t.data, t.dtype, t.quant = quantize_array(t.data, q), "int8", q
     for t in g.tensors.values():
-        if t.data is None:
+        if t.data is None and t.dtype == "float32":
             t.dtype = "int8"
     return g
 
@@ -120,6 +126,8 @@ def _requantize_inputs(g: Graph, op: Op) -> None:
     want = g.tensors[op.outputs[0]].quant
     for k, name in enumerate(op.inputs):
         t = g.tensors[name]
+        if t.dtype not in ("float32", "int8"):
+            continue  # a boolean condition or integer indices: not quantized
         if t.quant is not None and t.quant.same_as(want):
             continue
         if t.data is not None:

@@ -18,13 +18,15 @@ from typing import Any, Callable
 import numpy as np
 
 from edgenn.converter.graph import Graph, IOInfo, Op, QParams, Tensor
-from edgenn.errors import ModelFormatError, UnsupportedOpError
+from edgenn.errors import ModelFormatError, UnsupportedOpError, unsupported_operators
 
 TFLITE_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool", 7: "int16",
                 9: "int8", 10: "float64"}
 ACTIVATIONS: dict[int, tuple[float | None, float | None]] = {0: (None, None), 1: (0.0, None), 2: (-1.0, 1.0),
                                                              3: (0.0, 6.0)}
 ACTIVATION_NAMES = {4: "TANH", 5: "SIGN_BIT"}
+# Builtins edgenn could compute but refuses: TFLM, the judge of imported models, has no int8 kernel.
+NO_TFLM_KERNEL = {"TILE": "TFLM has no int8 kernel for TILE (its op resolver registers none)"}
 
 FLOAT_MODEL_HINT = ("this .tflite model is not fully int8-quantized; re-export it with full-integer "
                     "quantization (TFLiteConverter with optimizations=[tf.lite.Optimize.DEFAULT], a "
@@ -153,18 +155,32 @@ class TfliteImporter:
         self._tensors()
         ops = self._operators()
         self._io(ops)
+        table = handlers()
+        self._check_supported(ops, table)
         for op in ops:
             if op.code in ("QUANTIZE", "DEQUANTIZE") and self._is_boundary(op):
                 continue
-            table = handlers()
-            handler = table.get(op.code)
-            if handler is None:
-                raise UnsupportedOpError(
-                    f"{self.source}: {op.label} is not supported (supported: {', '.join(sorted(table))})")
-            handler(self, op)
+            table[op.code](self, op)
         self.g.toposort()
         self.g.prune()
         return self.g
+
+    def _check_supported(self, ops: list[TfliteOp], table: dict) -> None:
+        """Refuse a model with unsupported operators, naming all of them in one error."""
+        found: dict[str, list] = {}
+        for op in ops:
+            if op.code in ("QUANTIZE", "DEQUANTIZE") and self._is_boundary(op):
+                continue
+            if op.code not in table or op.code in NO_TFLM_KERNEL:
+                entry = found.setdefault(op.code, [0, f"operator {op.index}", NO_TFLM_KERNEL.get(op.code, "")])
+                entry[0] += 1
+        supported = [c for c in table if c not in NO_TFLM_KERNEL]
+        if len(found) == 1 and next(iter(found.values()))[0] == 1:
+            (code, (_, where, why)), = found.items()
+            raise UnsupportedOpError(f"{self.source}: {where} ({code}) is not supported{': ' + why if why else ''} "
+                                     f"(supported: {', '.join(sorted(supported))})")
+        if found:
+            raise unsupported_operators(self.source, found, supported)
 
     def _tensors(self) -> None:
         sg = self.sg
@@ -187,7 +203,7 @@ class TfliteImporter:
             if b > 0:
                 buf = self.model.Buffers(b)
                 if buf.DataLength():
-                    if dtype not in ("int8", "int32", "uint8", "int16", "int64", "float32"):
+                    if dtype not in ("int8", "int32", "uint8", "int16", "int64", "float32", "bool"):
                         raise UnsupportedOpError(f"{self.source}: constant tensor {name!r} has type {dtype}")
                     raw = buf.DataAsNumpy()
                     want = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
@@ -273,8 +289,9 @@ class TfliteImporter:
             names = ", ".join(op.label for op in computing[:3]) + (f" and {len(computing) - 3} more"
                                                                     if len(computing) > 3 else "")
             supported = [op.code for op in computing if op.code in handlers()]
-            how = (f"{supported[0]} has an int8 kernel: re-export with supported_ops=[TFLITE_BUILTINS_INT8] only, "
-                   "so that every operator is quantized" if supported else
+            how = (f"edgenn runs {supported[0]} in int8, but TF's converter did not quantize it: convert the float "
+                   "source model (ONNX) with `edgenn convert model.onnx --calib data.npy`, which quantizes every "
+                   "operator itself" if supported else
                    f"edgenn has no {computing[0].code} operator: replace it in the model (e.g. by a supported "
                    "activation) and re-export, or convert the float ONNX source with --calib")
             one = len(computing) == 1
@@ -326,9 +343,10 @@ class TfliteImporter:
         self._refuse_float_operators(ops)
         for io in self.g.inputs + self.g.outputs:
             t = self.g.tensors[io.tensor]
-            if t.dtype != "int8" or t.quant is None:
-                raise UnsupportedOpError(f"{self.source}: model input/output {io.source_name!r} is {t.dtype}; only int8 "
-                                         "(or float32 with QUANTIZE/DEQUANTIZE at the boundary) is supported")
+            if not ((t.dtype == "int8" and t.quant is not None) or (t.dtype in ("bool", "int32") and t.quant is None)):
+                raise UnsupportedOpError(f"{self.source}: model input/output {io.source_name!r} is {t.dtype}"
+                                         f"{' (quantized)' if t.quant is not None else ''}; only quantized int8, bool, "
+                                         "int32 (or float32 with QUANTIZE/DEQUANTIZE at the boundary) is supported")
 
 
 @lru_cache(maxsize=None)

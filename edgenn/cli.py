@@ -27,17 +27,9 @@ def _fail(msg: str) -> None:
 
 
 def load_npy(path: str, what: str) -> np.ndarray:
-    import io
+    from edgenn.runtime_py.dataio import read_npy
 
-    data = read_file(path, what, DataError)
-    try:
-        arr = np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as e:
-        raise DataError(f"{what} {path}: not a readable .npy array ({type(e).__name__}: "
-                        f"{str(e).splitlines()[0] if str(e) else ''})") from None
-    if isinstance(arr, np.lib.npyio.NpzFile):
-        raise DataError(f"{what} {path}: .npz archives are not supported; give one .npy per input")
-    return arr
+    return read_npy(read_file(path, what, DataError), what, path)
 
 
 def save_npy(path: str, arr: np.ndarray) -> None:
@@ -142,7 +134,7 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
         from edgenn.runtime_py.dataio import check_dtype
 
         for c, a in zip(calib, arrays):
-            check_dtype(a, f"calibration data {c}", floats_only=True)
+            check_dtype(a, f"calibration data {c}")
     if fmt == "tflite" and arrays is not None and not quiet:
         click.echo("note: the .tflite model is already quantized; --calib is ignored", err=True)
         arrays = None
@@ -442,8 +434,8 @@ def _load_inputs(model, files: tuple[str, ...]) -> list[np.ndarray]:
     if len(files) != len(model.inputs):
         _fail(f"the model has {len(model.inputs)} input(s); give one --input per input")
     arrays = [load_npy(f, "input") for f in files]
-    for f, a in zip(files, arrays):
-        check_dtype(a, f"input {f}")
+    for f, a, d in zip(files, arrays, model.inputs):
+        check_dtype(a, f"input {f}", model.tensors[d.tensor].dtype)
     return arrays
 
 

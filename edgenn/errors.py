@@ -55,6 +55,19 @@ def read_file(path: str | os.PathLike, what: str = "", error: type[EdgennError] 
         raise err(f"{label}: cannot read ({e.strerror})") from None
 
 
+def unsupported_operators(source: str, found: dict[str, list], supported: list[str]) -> UnsupportedOpError:
+    """One error for every unsupported operator of a model, on one line: each operator type with its
+    count, where it first occurs and why (when known), then the supported types.
+
+    ``found``: operator type -> [count, first place (e.g. "node 'conv3'", "operator 4"), reason or ""]."""
+    items = []
+    for op_type, (count, where, why) in found.items():
+        items.append(f"{op_type} x{count} (first: {where}{'; ' + why if why else ''})")
+    total = sum(v[0] for v in found.values())
+    return UnsupportedOpError(f"{source}: {total} operators of {len(found)} unsupported types: {', '.join(items)} "
+                              f"(supported: {', '.join(sorted(supported))})")
+
+
 class EdgennWarning(UserWarning):
     """Something about the user's input that edgenn worked around (the work goes on)."""
 

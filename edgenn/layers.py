@@ -116,7 +116,8 @@ def compare_layers(source: str | Path, model: EnnModel, data: list[np.ndarray], 
                     first = i
             else:
                 deq = dataio.dequantize(ours[t], et)
-                err = np.abs(deq.astype(np.float64) - r.astype(np.float64)) / float(et.scale[0])
+                step = float(et.scale[0]) if dataio.is_quantized(et) else 1.0  # bool / int32: units
+                err = np.abs(deq.astype(np.float64) - r.astype(np.float64)) / step
                 a, b = deq.ravel().astype(np.float64), r.ravel().astype(np.float64)
                 denom = np.linalg.norm(a) * np.linalg.norm(b)
                 row.update(compared=True, cosine=float(a @ b / denom) if denom else float(np.allclose(a, b)),

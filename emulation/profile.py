@@ -28,6 +28,7 @@ from edgenn.boards import Board, get_board
 from edgenn.emulation import backends as be
 from edgenn.errors import EdgennError, ToolchainError
 from edgenn.format.enn import EnnModel
+from edgenn.runtime_py import dataio
 
 PLUGIN_SRC = Path(__file__).resolve().parent / "plugin" / "icount.c"
 MARKERS = {"begin": "edgenn_marker_begin", "end": "edgenn_marker_end",
@@ -182,7 +183,7 @@ def profile(model: EnnModel, inputs: list[np.ndarray], board: str | Board, direc
 
 
 def default_inputs(model: EnnModel, n: int = 1, seed: int = 0) -> list[np.ndarray]:
-    """Random int8 inputs (fixed seed), for profiling without data."""
+    """Random inputs of each input's dtype (fixed seed), for profiling without data."""
     rng = np.random.default_rng(seed)
-    return [rng.integers(-128, 128, size=(n,) + tuple(model.tensors[d.tensor].shape), dtype=np.int16).astype(np.int8)
+    return [dataio.random_values(rng, model.tensors[d.tensor].dtype, (n,) + tuple(model.tensors[d.tensor].shape))
             for d in model.inputs]

@@ -45,8 +45,12 @@ DTYPES: dict[str, int] = {
     "int32": _DType.DType.INT32,
     "int64": _DType.DType.INT64,
     "float32": _DType.DType.FLOAT32,
+    "bool": _DType.DType.BOOL,
 }
 _DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
+# What an activation (a tensor in the arena) may hold: quantized int8 values, booleans (one byte,
+# 0 or 1: comparison results, select conditions) or plain int32 integers (indices).
+ACTIVATION_DTYPES = ("int8", "bool", "int32")
 
 
 def _camel(snake: str) -> str:
@@ -474,6 +478,9 @@ def validate(model: EnnModel, source: str = "<model>") -> None:
     for t in model.tensors:
         if any(s <= 0 for s in t.shape):
             raise ModelFormatError(f"{source}: tensor {t.name!r} has a non-positive dimension {t.shape}")
+        if t.data is None and t.dtype not in ACTIVATION_DTYPES:
+            raise ModelFormatError(f"{source}: activation {t.name!r} has dtype {t.dtype}; activations are "
+                                   f"{', '.join(ACTIVATION_DTYPES)}")
         if t.data is None and t.arena_offset >= 0:
             need = t.size * np.dtype(t.dtype).itemsize
             if t.arena_offset + need > model.arena_bytes:

@@ -35,6 +35,23 @@ OPERATORS: dict[str, int] = {
     "tanh": 16,
     "leaky_relu": 17,
     "hard_swish": 18,
+    "resize_bilinear": 19,
+    "resize_nearest": 20,
+    "transpose_conv": 21,
+    "slice": 22,
+    "split": 23,
+    "gather": 24,
+    "tile": 25,
+    "mirror_pad": 26,
+    "sub": 27,
+    "squared_difference": 28,
+    "maximum_minimum": 29,
+    "compare": 30,
+    "select": 31,
+    "prelu": 32,
+    "add_n": 33,
+    "lut": 34,
+    "log_softmax": 35,
 }
 
 

@@ -1,10 +1,13 @@
-"""User data <-> model tensors: the source model's layout and dtype <-> internal int8 NHWC.
+"""User data <-> model tensors: the source model's layout and dtype <-> internal NHWC tensors.
 
 Data files hold N samples stacked on a new leading axis, in the source model's own layout:
-(N, *input_shape) or, for batch-1 models, (N, *input_shape[1:]). int8 arrays are taken as
-already quantized; float arrays are quantized with the input's parameters.
+(N, *input_shape) or, for batch-1 models, (N, *input_shape[1:]). Arrays of the tensor's own dtype
+(int8, or bool / int32 for unquantized tensors) are taken raw; float arrays are quantized with
+the input's parameters (bool: nonzero is true; int32: rounded).
 """
 from __future__ import annotations
+
+import io
 
 import numpy as np
 
@@ -12,25 +15,38 @@ from edgenn.errors import DataError
 from edgenn.format.enn import EnnIO, EnnModel, EnnTensor
 
 
-def check_dtype(a: np.ndarray, what: str, floats_only: bool = False) -> None:
-    """Data must be float, or int8 (raw quantized values) unless ``floats_only`` (calibration and
-    the float graph need real values); anything else (uint8 images, int32 labels) is refused
-    rather than silently taken as real values."""
-    if a.dtype.kind == "f" or (a.dtype == np.int8 and not floats_only):
+def read_npy(data: bytes, what: str, source: str) -> np.ndarray:
+    """The array of a .npy file's bytes (no pickles), or a one-line DataError naming ``what`` and ``source``."""
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as e:  # numpy raises assorted errors on damaged headers and data
+        raise DataError(f"{what} {source}: not a readable .npy array ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0] if str(e) else ''})") from None
+    if isinstance(arr, np.lib.npyio.NpzFile):
+        raise DataError(f"{what} {source}: .npz archives are not supported; give one .npy per input")
+    return arr
+
+
+def check_dtype(a: np.ndarray, what: str, raw: str | None = None) -> None:
+    """Data must be float (real values), or of the model tensor's own dtype ``raw`` (stored values:
+    int8, or an unquantized bool / int32 input); ``raw`` None: real values only (calibration and
+    the float graph). Anything else (uint8 images, int32 labels) is refused, not taken as values."""
+    if a.dtype.kind == "f" or (raw is not None and a.dtype == np.dtype(raw)):
         return
-    if floats_only:
+    if raw is None:
         why = " (int8 data is already quantized: it needs real values)" if a.dtype == np.int8 else ""
         raise DataError(f"{what} has dtype {a.dtype}{why}; give float data in the units the model expects "
                         "(e.g. x.astype(np.float32), scaled as in training)")
-    raise DataError(f"{what} has dtype {a.dtype}; give float32 (to be quantized) or int8 (raw) data")
+    raise DataError(f"{what} has dtype {a.dtype}; give float32 (to be quantized) or {raw} (raw) data")
 
 
 def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str,
                    floats_only: bool = False) -> np.ndarray:
-    """Data for one model input as (N, *shape): accepts (N, *shape) or (N, *shape[1:]); the dtype
-    as ``check_dtype`` says."""
+    """Data for one model input as (N, *shape): accepts (N, *shape) or (N, *shape[1:]); with
+    ``floats_only`` (calibration, the float graph) real values only (``check_dtype``)."""
     a = np.asarray(arr)
-    check_dtype(a, what, floats_only)
+    if floats_only:
+        check_dtype(a, what)
     if a.ndim == len(shape) + 1 and tuple(a.shape[1:]) == tuple(shape):
         out = a
     elif len(shape) >= 1 and shape[0] == 1 and a.ndim == len(shape) and tuple(a.shape[1:]) == tuple(shape[1:]):
@@ -45,17 +61,37 @@ def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str
     if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
         bad = int(np.argwhere(~np.isfinite(out.reshape(out.shape[0], -1)))[0][0])
         raise DataError(f"{what} contains NaN or Inf (first in sample {bad})")
+    if out.dtype.kind not in "fiub":
+        raise DataError(f"{what} has dtype {out.dtype}; expected float, int8 (or the input's bool / int32)")
     return out
 
 
+def is_quantized(t: EnnTensor) -> bool:
+    """Whether the tensor holds quantized int8 values (else raw booleans or integers)."""
+    return t.dtype == "int8" and t.scale.size > 0
+
+
+def _round_half_away(v: np.ndarray) -> np.ndarray:
+    return np.sign(v) * np.floor(np.abs(v) + 0.5)
+
+
 def quantize(x: np.ndarray, t: EnnTensor) -> np.ndarray:
-    """float -> int8 with the tensor's parameters (round half away from zero, saturate)."""
+    """float -> int8 with the tensor's parameters (round half away from zero, saturate); for an
+    unquantized tensor float -> bool (nonzero) or int32 (rounded, saturated)."""
+    if t.dtype == "bool":
+        return np.asarray(x) != 0
+    if not is_quantized(t):
+        info = np.iinfo(np.dtype(t.dtype))
+        return np.clip(_round_half_away(np.asarray(x, np.float64)), info.min, info.max).astype(t.dtype)
     v = np.asarray(x, np.float64) / float(t.scale[0])
-    r = np.sign(v) * np.floor(np.abs(v) + 0.5) + int(t.zero_point[0])
+    r = _round_half_away(v) + int(t.zero_point[0])
     return np.clip(r, -128, 127).astype(np.int8)
 
 
 def dequantize(q: np.ndarray, t: EnnTensor) -> np.ndarray:
+    """Stored values -> float32 real values (booleans as 0 / 1, integers as they are)."""
+    if not is_quantized(t):
+        return np.asarray(q).astype(np.float32)
     return ((q.astype(np.float64) - int(t.zero_point[0])) * float(t.scale[0])).astype(np.float32)
 
 
@@ -64,7 +100,7 @@ def _perm(d: EnnIO, rank: int) -> tuple[int, ...]:
 
 
 def to_internal(model: EnnModel, data: list[np.ndarray], what: str = "input data") -> list[np.ndarray]:
-    """User arrays (source layout, float or int8) -> int8 (N, *internal_shape) per input."""
+    """User arrays (source layout, float or the tensor's dtype) -> (N, *internal_shape) per input."""
     if len(data) != len(model.inputs):
         raise DataError(f"the model has {len(model.inputs)} input(s), got {len(data)} array(s)")
     res = []
@@ -73,12 +109,8 @@ def to_internal(model: EnnModel, data: list[np.ndarray], what: str = "input data
         t = model.tensors[d.tensor]
         src_shape = d.source_shape or t.shape
         a = source_batches(arr, tuple(src_shape), what, d.source_name)
-        if a.dtype.kind == "f":
-            q = quantize(a, t)
-        elif a.dtype == np.int8:
-            q = a
-        else:
-            raise DataError(f"{what} has dtype {a.dtype}; give float32 (to be quantized) or int8 (raw) data")
+        check_dtype(a, what, t.dtype)
+        q = quantize(a, t) if a.dtype.kind == "f" else a
         perm = _perm(d, len(src_shape))
         q = np.ascontiguousarray(np.transpose(q, (0,) + tuple(1 + p for p in perm)))
         if tuple(q.shape[1:]) != tuple(t.shape):
@@ -91,7 +123,7 @@ def to_internal(model: EnnModel, data: list[np.ndarray], what: str = "input data
 
 
 def from_internal(model: EnnModel, outs: list[np.ndarray], as_float: bool) -> list[np.ndarray]:
-    """int8 (N, *internal_shape) per output -> source layout, dequantized to float32 if asked."""
+    """(N, *internal_shape) per output -> source layout, dequantized to float32 if asked."""
     res = []
     for d, q in zip(model.outputs, outs):
         t = model.tensors[d.tensor]
@@ -105,7 +137,7 @@ def from_internal(model: EnnModel, outs: list[np.ndarray], as_float: bool) -> li
 
 
 def check_inputs(model: EnnModel, inputs: list[np.ndarray]) -> int:
-    """Validate int8 inputs against the model (count, dtype, per-sample shape, same N); returns N."""
+    """Validate raw inputs against the model (count, dtype, per-sample shape, same N); returns N."""
     ts = [model.tensors[d.tensor] for d in model.inputs]
     if len(inputs) != len(ts):
         raise DataError(f"model takes {len(ts)} input(s), got {len(inputs)}")
@@ -119,3 +151,12 @@ def check_inputs(model: EnnModel, inputs: list[np.ndarray]) -> int:
             raise DataError("all inputs must have the same number of samples")
         n = x.shape[0]
     return int(n or 0)
+
+
+def random_values(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Random raw values of a tensor's dtype: int8 over its whole range, bool, or int32 in -1000..1000."""
+    if dtype == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    if dtype == "int32":
+        return rng.integers(-1000, 1001, size=shape).astype(np.int32)
+    return rng.integers(-128, 128, size=shape, dtype=np.int16).astype(np.int8)

@@ -240,3 +240,65 @@ def preprocess_softmax_scaling(beta: float, input_scale: float, input_integer_bi
     if s < 0:
         raise ValueError(f"softmax: negative left shift {s}")
     return m, s
+
+
+def saturating_rounding_multiply_by_pot_param(x, exponent):
+    """TFLite SaturatingRoundingMultiplyByPOTParam for exponent >= 0 (a run-time, per-element
+    exponent): saturating x * 2**exponent."""
+    x = np.asarray(x, dtype=np.int64)
+    e = np.asarray(exponent, dtype=np.int64)
+    if np.any(e < 0):
+        raise ValueError("saturating_rounding_multiply_by_pot_param: negative exponent")
+    threshold = (np.int64(1) << (31 - e)) - 1
+    return np.where(x > threshold, INT32_MAX, np.where(x < -threshold, INT32_MIN, wrap_int32(x << e)))
+
+
+def _saturate32(x):
+    return np.clip(np.asarray(x, dtype=np.int64), INT32_MIN, INT32_MAX)
+
+
+def log_x_for_x_greater_than_or_equal_to_1(x, input_integer_bits: int, output_integer_bits: int):
+    """TFLite log_x_for_x_greater_than_or_equal_to_1<output_integer_bits>(FixedPoint<int32,
+    input_integer_bits>) (kernels/internal/common.h): ln(x) for x >= 1, raw int32 in and out."""
+    srdhm = saturating_rounding_doubling_high_mul
+    accum_bits = output_integer_bits + 1
+    log_2, sqrt_sqrt_half, sqrt_half, one_quarter = 1488522236, 1805811301, 1518500250, 536870912
+    alpha_n, alpha_d, alpha_i, alpha_f = 117049297, 127690142, 1057819769, 638450708
+    shifted_quarter = rescale(one_quarter, 0, accum_bits)
+    z_a = np.asarray(x, dtype=np.int64)
+    z_a_headroom_plus_1 = count_leading_zeros32(z_a)
+    r_a_tmp = saturating_rounding_multiply_by_pot_param(z_a, z_a_headroom_plus_1 - 1)
+    r_a_raw = saturating_rounding_multiply_by_pot_param(srdhm(r_a_tmp, sqrt_half), 1)
+    z_a_pow_2_adj = _saturate32(saturating_rounding_multiply_by_pot_param(
+        input_integer_bits - z_a_headroom_plus_1, 31 - accum_bits) + shifted_quarter)
+    z_b = srdhm(z_a, sqrt_half)
+    z_b_headroom = count_leading_zeros32(z_b) - 1
+    r_b_raw = saturating_rounding_multiply_by_pot_param(z_a, z_b_headroom)
+    z_b_pow_2_adj = _saturate32(saturating_rounding_multiply_by_pot_param(
+        input_integer_bits - z_b_headroom, 31 - accum_bits) - shifted_quarter)
+    r = np.minimum(r_a_raw, r_b_raw)
+    z_pow_2_adj = np.maximum(z_a_pow_2_adj, z_b_pow_2_adj)
+    p = rounding_half_sum(r, sqrt_sqrt_half)
+    q = _sub32(r, sqrt_sqrt_half)
+    q = _add32(q, q)
+    common_sq = srdhm(q, q)
+    num = _add32(srdhm(q, r), srdhm(srdhm(q, common_sq), alpha_n))
+    denom_minus_one_0 = _add32(srdhm(p, _add32(_add32(alpha_i, q), srdhm(alpha_d, common_sq))), srdhm(alpha_f, q))
+    recip_denom = one_over_one_plus_x_for_x_in_0_1(denom_minus_one_0)
+    num_scaled = rescale(num, 0, accum_bits)
+    return rescale(_add32(srdhm(z_pow_2_adj, log_2), srdhm(num_scaled, recip_denom)), accum_bits,
+                   output_integer_bits)
+
+
+def preprocess_log_softmax_scaling_exp(beta: float, input_scale: float,
+                                       input_integer_bits: int) -> tuple[int, int, int, int]:
+    """TFLite PreprocessLogSoftmaxScalingExp: (multiplier, left_shift, reverse_scaling_divisor,
+    reverse_scaling_left_shift <= 0)."""
+    m, s = preprocess_softmax_scaling(beta, input_scale, input_integer_bits)
+    real_reverse = float(1 << (31 - s)) / float(m)
+    if not 0.0 < real_reverse < 1.0:
+        raise ValueError(f"log_softmax: reverse scaling divisor {real_reverse} is outside (0, 1)")
+    rm, rs = quantize_multiplier(real_reverse)
+    if rs > 0:
+        raise ValueError(f"log_softmax: reverse scaling divisor {real_reverse} rounds to 1")
+    return m, s, rm, rs

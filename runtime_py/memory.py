@@ -12,6 +12,8 @@ which rule applies to it (``TRAITS.overlap``, runtime_py/kernels/__init__.py):
   row by row, add/mul on an input of the output's own shape): ``min_delta = 0`` (in place);
 - alias (reshape): the same bytes, no copy; concat along an axis with only unit axes before it:
   each input an alias of its slice of the output (producers write straight into it);
+- view (slice, split): an output that is a contiguous byte range of the input (the kernel's
+  ``view_offsets``) is an alias of those bytes: nothing is copied, and neither is written again;
 - windowed operators (conv2d, depthwise_conv2d, pooling, output pixel by pixel in row-major
   order, channels innermost): ``min_delta = max_k (W_k - L_k)`` with W_k the output bytes
   written up to and including pixel k and L_k the lowest input byte read by pixels >= k;
@@ -24,6 +26,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from edgenn.runtime_py.kernels import kernel
 from edgenn.runtime_py.kernels import traits as kernel_traits
 
 ALIGN = 4
@@ -123,11 +126,23 @@ class PlanError(Exception):
 
 
 def check_plan(regions: list[Region], rules: list[OverlapRule], arena_bytes: int) -> None:
-    """Prove that no two live buffers share a byte unless an overlap rule allows it."""
+    """Prove that no two live buffers share a byte unless an overlap rule allows it.
+
+    Aliases compose: buffers joined by a chain of satisfied alias rules (a slice of a reshape of
+    a split output, ...) hold the same bytes where they overlap, as each link does."""
     by_name = {r.name: r for r in regions}
     allowed = {}
+    parent: dict[str, str] = {}
+
+    def root(n: str) -> str:
+        while parent.get(n, n) != n:
+            n = parent[n]
+        return n
+
     for rule in rules:
         allowed[frozenset((rule.inp, rule.out))] = rule
+        if rule.alias and rule.inp in by_name and rule.out in by_name and rule.satisfied(by_name):
+            parent[root(rule.inp)] = root(rule.out)
     for r in regions:
         if r.size and (r.offset < 0 or r.offset % ALIGN or r.offset + r.size > arena_bytes):
             raise PlanError(f"buffer {r.name!r} at [{r.offset}, {r.offset + r.size}) is unaligned or outside the "
@@ -142,6 +157,8 @@ def check_plan(regions: list[Region], rules: list[OverlapRule], arena_bytes: int
                 continue
             rule = allowed.get(frozenset((a.name, b.name)))
             if rule is not None and rule.satisfied(by_name):
+                continue
+            if root(a.name) == root(b.name):
                 continue
             a, b2 = (a, b) if a.offset <= b.offset else (b, a)
             why = "" if rule is None else f" (in-place at step {rule.step} needs the output {rule.delta} B below the input)"
@@ -229,21 +246,39 @@ def pair_rules(op_type: str, options: dict[str, Any], inputs: Sequence[tuple[Any
     return res
 
 
+def output_rules(op_type: str, options: dict[str, Any],
+                 inputs: Sequence[tuple[Any, Sequence[int], int, bool] | None],
+                 outputs: Sequence[tuple[Sequence[int], int]], weight_shape: Sequence[int] | None = None
+                 ) -> list[tuple[int, int, int, bool]]:
+    """(input position, output position, delta, alias) for every pair of an input and an output
+    that may share bytes; ``outputs`` are (shape, nbytes). A view operator's outputs (slice, split)
+    are aliases of their contiguous byte ranges of input 0 (4-byte aligned ones: every buffer of a
+    plan is); every other operator's rules are ``pair_rules`` of output 0."""
+    if not outputs:
+        return []
+    if kernel_traits(op_type).overlap == "view":
+        x = inputs[0] if inputs else None
+        if x is None or x[3]:
+            return []
+        size = int(np.prod(x[1], dtype=np.int64))
+        offs = kernel(op_type).view_offsets(options, x[1], [s for s, _ in outputs], x[2] // max(size, 1))
+        return [(0, j, -off, True) for j, off in enumerate(offs) if off is not None and off % ALIGN == 0]
+    shape, nbytes = outputs[0]
+    return [(k, 0, d, a) for k, d, a in pair_rules(op_type, options, inputs, shape, nbytes, weight_shape)]
+
+
 def op_rules(model, step: int, op, last: dict[int, int]) -> list[tuple[int, int, int, bool]]:
     """(input, output, delta, alias) pairs that operator ``step`` of an EnnModel permits."""
-    if not op.outputs:
-        return []
-    out = op.outputs[0]
-    ot = model.tensors[out]
     weight_shape = model.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] >= 0 else None
     infos = [None if t < 0 else (t, model.tensors[t].shape, model.tensors[t].nbytes, model.tensors[t].is_const)
              for t in op.inputs]
+    outs = [(model.tensors[t].shape, model.tensors[t].nbytes) for t in op.outputs]
     graph_outputs = {d.tensor for d in model.outputs}
     res = []
-    for k, delta, alias in pair_rules(op.type, op.options, infos, ot.shape, ot.nbytes, weight_shape):
+    for k, j, delta, alias in output_rules(op.type, op.options, infos, outs, weight_shape):
         t = op.inputs[k]
         if alias or (last.get(t) == step and t not in graph_outputs):
-            res.append((t, out, delta, alias))
+            res.append((t, op.outputs[j], delta, alias))
     return res
 
 

@@ -36,6 +36,11 @@ class Builder:
             ins.append(self.const(self.rng.normal(0, 0.1, cout).astype(np.float32), "b"))
         return self.node("Conv", ins, kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4, group=group)
 
+    def gemm(self, x: str, cin: int, cout: int, std: float = 1.0) -> str:
+        """Gemm with random (cout, cin) weights (transB) and a zero bias."""
+        w = self.const(self.rng.normal(0, std, (cout, cin)).astype(np.float32), "w")
+        return self.node("Gemm", [x, w, self.const(np.zeros(cout, np.float32), "b")], transB=1)
+
     def bn(self, x: str, c: int) -> str:
         r = self.rng
         return self.node("BatchNormalization", [
@@ -45,15 +50,20 @@ class Builder:
     def model(self, inputs: list[tuple[str, list]], outputs: list[str], opset: int = 13) -> onnx.ModelProto:
         g = helper.make_graph(self.nodes, "test", [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
                               [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs], self.inits)
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-        m.ir_version = min(m.ir_version, 8)
-        # Declare the outputs with their inferred shapes (the checker wants a shape).
-        inferred = onnx.shape_inference.infer_shapes(m)
-        known = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
-        for o in m.graph.output:
-            if o.name in known and known[o.name].type.tensor_type.HasField("shape"):
-                o.CopyFrom(known[o.name])
-        return m
+        return model_of(g, opset)
+
+
+def model_of(g: onnx.GraphProto, opset: int = 13) -> onnx.ModelProto:
+    """A model of graph ``g`` (IR version <= 8) whose outputs are declared with their inferred shapes
+    (the checker wants a shape)."""
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = min(m.ir_version, 8)
+    inferred = onnx.shape_inference.infer_shapes(m)
+    known = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
+    for o in m.graph.output:
+        if o.name in known and known[o.name].type.tensor_type.HasField("shape"):
+            o.CopyFrom(known[o.name])
+    return m
 
 
 def ds_residual_cnn(seed: int = 0, opset: int = 13) -> onnx.ModelProto:
@@ -73,4 +83,33 @@ def ds_residual_cnn(seed: int = 0, opset: int = 13) -> onnx.ModelProto:
     fc = b.node("Gemm", [flat, b.const(b.rng.normal(0, 0.3, (10, 24)).astype(np.float32)),
                          b.const(b.rng.normal(0, 0.1, 10).astype(np.float32))], transB=1)
     out = b.node("Softmax", [fc], axis=1)
+    return b.model([(x, [1, 3, 16, 16])], [out], opset)
+
+
+def mobilenet_v3_prelu(seed: int = 0, opset: int = 14) -> onnx.ModelProto:
+    """A MobileNetV3-style bottleneck (expand 1x1 + HardSwish, depthwise 3x3, squeeze-excite with
+    ReLU and HardSigmoid gating the channels, project 1x1, residual Add), a PReLU block (per-channel
+    slopes, PyTorch's (C, 1, 1)) with Max / Sub / Where(Greater) around it, and a Gemm head with
+    LogSoftmax."""
+    b = Builder(seed)
+    x = "input"
+    stem = b.node("HardSwish", [b.bn(b.conv(x, 3, 8, 3, stride=2, bias=False), 8)])
+    e = b.node("HardSwish", [b.conv(stem, 8, 16, 1, pad=0)])
+    d = b.node("HardSwish", [b.bn(b.conv(e, 16, 16, 3, group=16, bias=False), 16)])
+    s = b.node("GlobalAveragePool", [d])
+    s = b.node("Relu", [b.conv(s, 16, 4, 1, pad=0)])
+    s = b.node("HardSigmoid", [b.conv(s, 4, 16, 1, pad=0)], alpha=1.0 / 6.0, beta=0.5)
+    se = b.node("Mul", [d, s])
+    p = b.conv(se, 16, 8, 1, pad=0)
+    r = b.node("Add", [p, stem])
+    slope = b.const(b.rng.uniform(0.05, 0.4, (8, 1, 1)).astype(np.float32))
+    q = b.node("PRelu", [b.conv(r, 8, 8, 3), slope])
+    m = b.node("Max", [q, b.conv(r, 8, 8, 1, pad=0)])
+    diff = b.node("Sub", [m, r])
+    w = b.node("Where", [b.node("Greater", [diff, b.const(np.float32(0.0))]), diff,
+                         b.node("Elu", [diff], alpha=0.5)])
+    g = b.node("Flatten", [b.node("GlobalAveragePool", [w])], axis=1)
+    fc = b.node("Gemm", [g, b.const(b.rng.normal(0, 0.5, (10, 8)).astype(np.float32)),
+                         b.const(b.rng.normal(0, 0.1, 10).astype(np.float32))], transB=1)
+    out = b.node("LogSoftmax", [fc], axis=1)
     return b.model([(x, [1, 3, 16, 16])], [out], opset)

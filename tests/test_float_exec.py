@@ -222,11 +222,11 @@ def test_bad_feeds_and_ops_give_one_line_errors():
     feeds = graph_feeds(g, [np.zeros((2, 1, 8, 8), np.float32)])
     with pytest.raises(EdgennError, match="not an input or an operator output"):
         run_graph(g, feeds, ["nope"])
-    op = Op("gather", "my_gather", [g.input_names[0]], [g.ops[0].outputs[0]])
-    with pytest.raises(EdgennError, match="gather 'my_gather'"):
+    op = Op("frobnicate", "my_frob", [g.input_names[0]], [g.ops[0].outputs[0]])
+    with pytest.raises(EdgennError, match="frobnicate .my_frob'"):
         eval_op(op, g, feeds)
     g.ops.insert(0, op)
-    with pytest.raises(EdgennError, match="does not support operator gather 'my_gather'"):
+    with pytest.raises(EdgennError, match="does not support operator frobnicate .my_frob'"):
         run_graph(g, feeds)
 
 

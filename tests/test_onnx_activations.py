@@ -65,13 +65,14 @@ def test_chained_activations_in_a_small_cnn(tmp_path):
                for op in m.ops if op.type in acts)
 
 
-def test_hard_sigmoid_is_refused_clearly(tmp_path):
-    """HardSigmoid (max(0, min(1, alpha x + beta))) has no exact int8 TFLM counterpart: a clear error."""
+def test_unsupported_activation_is_refused_clearly(tmp_path):
+    """An activation edgenn has no int8 operator for (Softplus): a clear one-line error naming it.
+    (HardSigmoid, once refused here, is a lookup table now: tests/test_onnx_elementwise.py.)"""
     b = Builder(13)
-    y = b.node("HardSigmoid", [b.conv("x", 3, 4, 3)], alpha=0.2, beta=0.5)
-    p = tmp_path / "hs.onnx"
+    y = b.node("Softplus", [b.conv("x", 3, 4, 3)])
+    p = tmp_path / "sp.onnx"
     onnx.save(b.model([("x", [1, 3, 6, 6])], [y], opset=14), p)
-    with pytest.raises(UnsupportedOpError, match="HardSigmoid is not supported"):
+    with pytest.raises(UnsupportedOpError, match="Softplus is not supported"):
         convert(p, [np.zeros((2, 3, 6, 6), np.float32)], ConvertOptions(progress=False))
 
 

@@ -61,7 +61,9 @@ def test_a_new_operator_touches_only_its_own_files(tmp_path):
     diff = subprocess.run(["git", "diff", "-U0", "format/operators.py"], cwd=root, capture_output=True, text=True,
                           check=True).stdout
     edits = [ln for ln in diff.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
-    assert edits == ['+    "demo_scale": 19,']
+    from edgenn.format.operators import OPERATORS
+
+    assert edits == [f'+    "demo_scale": {max(OPERATORS.values()) + 1},']  # the next free number
     assert added == sorted([p.format(op="demo_scale") for p in FILES.values()]
                            + ["format/schema/fb/DemoScaleOptions.py"])
     r = run_in(root, CHECK)

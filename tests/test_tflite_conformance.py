@@ -55,8 +55,8 @@ def test_mlperf_tiny_bit_exact_with_tflm_on_every_backend(key):
 def test_unsupported_operator_is_named_with_its_index():
     ts = [TfTensor("x", (1, 8), "int8", 0.1, 0), TfTensor("y", (1, 8), "int8", 0.1, 0),
           TfTensor("z", (1, 8), "int8", 1 / 128, 0)]
-    data = build(ts, [TfOp("RELU", [0], [1]), TfOp("ELU", [1], [2])], [0], [2])
-    with pytest.raises(UnsupportedOpError, match=r"operator 1 \(ELU\) is not supported"):
+    data = build(ts, [TfOp("RELU", [0], [1]), TfOp("FLOOR", [1], [2])], [0], [2])
+    with pytest.raises(UnsupportedOpError, match=r"operator 1 \(FLOOR\) is not supported"):
         convert_tflite_bytes(data)
 
 

@@ -27,6 +27,7 @@ INT8_MODELS = {
     "misc_int8": {"conv2d", "mean", "logistic", "mul", "pad", "avg_pool2d", "depthwise_conv2d", "concat", "add",
                   "reshape", "fully_connected", "softmax"},
     "seq_int8": {"reshape", "conv2d", "max_pool2d", "fully_connected", "softmax", "mean"},
+    "unet_int8": {"conv2d", "max_pool2d", "transpose_conv", "concat", "resize_bilinear", "resize_nearest"},
 }
 
 

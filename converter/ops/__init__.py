@@ -26,7 +26,7 @@ from types import ModuleType
 
 from edgenn.format.operators import OPERATORS, check_name
 
-OUTPUT_QUANTS = ("calibrated", "same_as_input", "fixed")
+OUTPUT_QUANTS = ("calibrated", "same_as_input", "fixed", "none")
 CHANNELS = ("dense", "elementwise", "concat", "reshape", "blocks")
 
 
@@ -35,7 +35,8 @@ class RuleTraits:
     """What the converter's passes, quantizer, pruning and compression ask about an operator."""
 
     # How the output is quantized: "calibrated" (its own measured range), "same_as_input" (the
-    # kernel copies or compares bytes: pooling, reshape, pad, ...) or "fixed" (softmax, logistic).
+    # kernel copies or compares bytes: pooling, reshape, pad, ...), "fixed" (softmax, logistic) or
+    # "none" (the output is not quantized: booleans of a comparison, int32 indices).
     output_quant: str
     # Weighted operators: input 1 is a weight constant, quantized per channel along this axis
     # (pruning, clustering, compression and bias correction act on it). None: not weighted.

@@ -46,6 +46,34 @@ def act_range(op: Op, y_quant: QParams) -> tuple[int, int]:
     return int(act_min), int(act_max)
 
 
+def multiplier_smaller_than_one(op: Op, what: str, real: float) -> tuple[int, int]:
+    """TFLite QuantizeMultiplierSmallerThanOneExp, with a user error instead of an abort."""
+    if not 0.0 < real < 1.0:
+        raise EdgennError(f"{op.type} '{op.name}': {what} multiplier {real!r} is outside (0, 1); "
+                          "the scales of the inputs and the output are incompatible")
+    m, s = quantize_multiplier(real)
+    if s > 0:
+        raise EdgennError(f"{op.type} '{op.name}': {what} multiplier {real!r} rounds to 1.0")
+    return m, s
+
+
+def common_scale_options(op: Op, q1: QParams, q2: QParams, left_shift: int, float32: bool = False) -> dict[str, int]:
+    """TFLM's rescaling of two inputs to a common fixed-point scale (ADD, SUB, SQUARED_DIFFERENCE):
+    offsets -zero point and multipliers s_i / (2 max(s1, s2)), in double (ADD) or float32
+    arithmetic (SUB). Returns the options left_shift and input{1,2}_offset / _multiplier / _shift."""
+    if float32:
+        f = np.float32
+        twice_max = f(2) * max(f(q1.s), f(q2.s))
+        r1, r2 = float(f(f(q1.s) / twice_max)), float(f(f(q2.s) / twice_max))
+    else:
+        twice_max = 2.0 * max(q1.s, q2.s)
+        r1, r2 = q1.s / twice_max, q2.s / twice_max
+    m1, s1 = multiplier_smaller_than_one(op, "input 1", r1)
+    m2, s2 = multiplier_smaller_than_one(op, "input 2", r2)
+    return {"left_shift": left_shift, "input1_offset": -q1.zp, "input1_multiplier": m1, "input1_shift": s1,
+            "input2_offset": -q2.zp, "input2_multiplier": m2, "input2_shift": s2}
+
+
 def broadcast_shape(op: Op, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     """The numpy broadcast of two shapes, or a one-line error naming the operator."""
     r = max(len(a), len(b))
@@ -60,16 +88,25 @@ def broadcast_shape(op: Op, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int
 
 
 def check_binary_shapes(op: Op, g: Graph) -> None:
-    """Inputs must broadcast to exactly the output shape, with rank <= BINARY_MAX_RANK."""
-    a = g.tensors[op.inputs[0]].shape
-    b = g.tensors[op.inputs[1]].shape
+    """Inputs must broadcast to exactly the output shape, with rank <= BINARY_MAX_RANK (any number
+    of inputs: select has three)."""
+    shapes = [tuple(g.tensors[t].shape) for t in op.inputs]
     y = g.tensors[op.outputs[0]].shape
-    if max(len(a), len(b), len(y)) > BINARY_MAX_RANK:
+    if max(len(s) for s in shapes + [tuple(y)]) > BINARY_MAX_RANK:
         raise UnsupportedOpError(f"{op.type} '{op.name}': tensors of rank > {BINARY_MAX_RANK} are not supported")
-    want = broadcast_shape(op, a, b)
+    want = shapes[0]
+    for s in shapes[1:]:
+        want = broadcast_shape(op, want, s)
     if tuple(y) != want:
         raise EdgennError(f"{op.type} '{op.name}': output shape {tuple(y)} is not the broadcast {want} "
-                          f"of the input shapes {tuple(a)} and {tuple(b)}")
+                          f"of the input shapes {' and '.join(str(s) for s in shapes)}")
+
+
+def binary_quant(op: Op, g: Graph) -> tuple[QParams, QParams, QParams]:
+    """A broadcasting two-input operator's checked shapes and the per-tensor int8 quantization of
+    input 1, input 2 and the output."""
+    check_binary_shapes(op, g)
+    return per_tensor(op, g, op.inputs[0]), per_tensor(op, g, op.inputs[1]), per_tensor(op, g, op.outputs[0])
 
 
 # ---------------------------------------------------------------------- convolutions
@@ -197,3 +234,397 @@ def input_scaling_options(op: Op, x_quant: QParams, integer_bits: int) -> dict[s
         "input_multiplier": mult,
         "input_left_shift": shift,
     }
+
+
+# ---------------------------------------------------------------------- lookup tables
+
+def populate_table(op: Op, x_quant: QParams, y_quant: QParams, transform, float32: bool = True) -> np.ndarray:
+    """The int8 -> int8 table of a function (TFLM PopulateLookupTable, as its ELU builds in Prepare):
+    every input value dequantized, transformed, divided by the output scale, rounded half away from
+    zero, offset by the output zero point and saturated.
+
+    ``float32``: TFLM's arithmetic (float32 products; ``transform`` takes and returns float32 arrays);
+    otherwise every step in float64 (edgenn's own functions, which TFLM does not have).
+    """
+    v = np.arange(-128, 128, dtype=np.int64) - x_quant.zp
+    if float32:
+        f = np.float32
+        x = f(x_quant.s) * v.astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = np.asarray(transform(x), np.float32) * (f(1) / f(y_quant.s))
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = np.asarray(transform(float(x_quant.s) * v.astype(np.float64)), np.float64) / float(y_quant.s)
+    if np.any(np.isnan(y)):
+        raise EdgennError(f"{op.type} '{op.name}': the function is not defined on the input range")
+    r = np.sign(y) * np.floor(np.abs(y) + 0.5)
+    return np.clip(np.clip(r, -1e9, 1e9) + y_quant.zp, -128, 127).astype(np.int64)
+
+
+# ---------------------------------------------------------------------- ONNX import
+
+def onnx_operands(imp, node, names: list[str]) -> tuple[list[str], tuple[int, ...]]:
+    """The IR tensors of an elementwise ONNX node's operands (numpy broadcasting), all in the stored
+    layout of its first activation operand, and that layout. Constants are broadcast against that
+    activation (``channel_const``); every activation must have the output's rank."""
+    acts = [n for n in names if not imp.is_const(n)]
+    if not acts:
+        imp.fail("needs at least one operand that is not a constant")
+    ref = acts[0]
+    out_rank = len(imp.shapes[node.output[0]])
+    lay = imp.layout(ref)
+    res = []
+    for k, name in enumerate(names):
+        if imp.is_const(name):
+            c = np.asarray(imp.const(name))
+            if c.dtype.kind == "f":
+                if not np.all(np.isfinite(c)):
+                    imp.fail(f"constant operand '{name}' contains NaN or Inf")
+                c = c.astype(np.float32)
+            elif c.dtype.kind != "b":
+                c = c.astype(np.float32)
+            if c.ndim > out_rank:
+                imp.fail(f"constant operand '{name}' has a higher rank than the output")
+            if len(imp.shape(ref)) != out_rank:
+                imp.fail("a constant operand broadcasts the activation to a higher rank")
+            res.append(imp.g.add_const(f"{node.output[0]}_operand{k}", imp.channel_const(c, ref)).name)
+        else:
+            if len(imp.shape(name)) != out_rank:
+                imp.fail("operands of different rank are not supported")
+            res.append(imp.get(name, lay))
+    return res, lay
+
+
+def onnx_softmax(imp, node, op_type: str, **attrs) -> None:
+    """Softmax / LogSoftmax on any axis: the kernels work on the last stored axis, so the input is
+    taken in a layout with the axis last (its stored layout when it already is; else a transpose).
+    Before opset 13 the operator works on the input flattened to 2-D at ``axis`` (default 1): when
+    the axes after it are not all 1, the input is reshaped to (rows, depth) and back."""
+    shape = imp.shape(node.input[0])
+    rank = len(shape)
+    if rank == 0:
+        imp.fail("a scalar input is not supported")
+    axis = int(imp.attr(node, "axis", -1 if imp.opset >= 13 else 1))
+    if not -rank <= axis < rank:
+        imp.fail(f"axis {axis} is out of range for rank {rank}")
+    axis %= rank
+    if imp.opset < 13 and any(d != 1 for d in shape[axis + 1:]):
+        rows, depth = int(np.prod(shape[:axis], dtype=np.int64)), int(np.prod(shape[axis:], dtype=np.int64))
+        flat = imp.g.add_tensor(imp.g.unique(f"{node.output[0]}_2d_in"), (rows, depth))
+        imp.add("reshape", [imp.get(node.input[0])], [flat.name])
+        res = imp.g.add_tensor(imp.g.unique(f"{node.output[0]}_2d"), (rows, depth))
+        imp.add(op_type, [flat.name], [res.name], **attrs)
+        imp.add("reshape", [res.name], [imp.new_output(node.output[0])])
+        return
+    if imp.opset < 13:  # trailing 1s: the last axis of extent > 1 is the same softmax
+        axis = max(i for i in range(axis, rank) if i == axis or shape[i] != 1)
+    lay = imp.layout(node.input[0])
+    if lay[-1] != axis:
+        lay = tuple(i for i in range(rank) if i != axis) + (axis,)
+    x = imp.get(node.input[0], lay)
+    imp.add(op_type, [x], [imp.new_output(node.output[0], lay)], **attrs)
+
+
+# ---------------------------------------------------------------------- resize
+# resize_bilinear and resize_nearest run on index tables that prepare computes once per layer
+# (format/schema/ops/resize_*.fbs), so one integer kernel serves TFLM's semantics and the ONNX
+# variants. Float attrs (set by the importers): either ``tflite`` = (align_corners,
+# half_pixel_centers), TFLM's own arithmetic, or ``coord`` (an ONNX coordinate_transformation_mode),
+# ``scales`` (sh, sw: the scales ONNX divides by; None: output size / input size) and, for nearest,
+# ``nearest_mode`` (ONNX's, or "simple" for opset <= 10: ceil when downsampling, else truncate).
+
+RESIZE_COORDS = ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn")
+NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil", "simple")
+BILINEAR_ONE = 1 << 10  # bilinear weights are in 1/1024 (TFLM's ResizeBilinearInteger)
+
+
+def resize_shapes(op: Op, g: Graph) -> tuple[int, int, int, int]:
+    """(in_h, in_w, out_h, out_w) of a 4-D NHWC resize; batch, channels and quantization must match
+    (TFLM's resize kernels copy or interpolate the input bytes without requantizing)."""
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
+        raise EdgennError(f"{op.type} '{op.name}': input {list(x.shape)} and output {list(y.shape)} must be 4-D "
+                          "NHWC with the same batch and channels")
+    xq, yq = x.quant, y.quant
+    if xq is not None and yq is not None and (abs(xq.s - yq.s) > 1e-6 * xq.s or xq.zp != yq.zp):
+        raise EdgennError(f"{op.type} '{op.name}': input and output quantization must be equal "
+                          f"(input {(xq.s, xq.zp)}, output {(yq.s, yq.zp)})")
+    return int(x.shape[1]), int(x.shape[2]), int(y.shape[1]), int(y.shape[2])
+
+
+def onnx_source_coords(coord: str, in_size: int, out_size: int, scale: float | None) -> np.ndarray:
+    """The source coordinate of every output index as onnxruntime computes it (float32 operations in
+    its order); ``scale`` is the ONNX scale (None: out_size / in_size in float32)."""
+    f = np.float32
+    s = f(out_size) / f(in_size) if scale is None else f(scale)
+    x = np.arange(out_size, dtype=np.float32)
+    if coord == "asymmetric":
+        return x / s
+    if coord == "half_pixel":
+        return (x + f(0.5)) / s - f(0.5)
+    if coord == "pytorch_half_pixel":
+        return (x + f(0.5)) / s - f(0.5) if out_size > 1 else np.zeros(out_size, np.float32)
+    if coord == "tf_half_pixel_for_nn":
+        return (x + f(0.5)) / s
+    if coord == "align_corners":
+        return x * f(in_size - 1) / f(out_size - 1) if out_size > 1 else np.zeros(out_size, np.float32)
+    raise EdgennError(f"coordinate_transformation_mode {coord!r} is not supported (supported: "
+                      f"{', '.join(RESIZE_COORDS)})")
+
+
+def std_round(v: np.ndarray) -> np.ndarray:
+    """C's round() of float32 values: half away from zero (exact: the sum is taken in float64)."""
+    v = np.asarray(v, np.float64)
+    return np.sign(v) * np.floor(np.abs(v) + 0.5)
+
+
+def _resize_axis_scale(op: Op, axis: int) -> float | None:
+    scales = op.attrs.get("scales")
+    return None if scales is None else float(scales[axis])
+
+
+def bilinear_tables(op: Op, in_size: int, out_size: int, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lo, hi, frac) of one axis: output index i interpolates source rows lo[i] and hi[i] with
+    weights 1024 - frac[i] and frac[i] (frac may be negative where lo == hi, as in TFLM).
+
+    ``tflite`` attrs: TFLM's ComputeInterpolationValuesInteger (scale and coordinates in 1/1024,
+    C integer division). ONNX ``coord``: onnxruntime's float32 coordinate, clamped to the input,
+    rounded to 1/1024 (the same integer style; within one output step of the float result)."""
+    if op.attrs.get("tflite") is not None:
+        align, half = (bool(v) for v in op.attrs["tflite"])
+        if align and half:
+            raise EdgennError(f"{op.type} '{op.name}': align_corners and half_pixel_centers cannot both be set")
+        if align and out_size > 1:
+            s10 = (BILINEAR_ONE * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
+        else:
+            s10 = (BILINEAR_ONE * in_size + out_size // 2) // out_size
+        i = np.arange(out_size, dtype=np.int64)
+        c = i * s10 + s10 // 2 - (1 << 9) if half else i * s10
+        c_div = np.trunc(c / BILINEAR_ONE).astype(np.int64)  # C's division truncates toward zero
+        lo = np.maximum(c_div, 0)
+        hi = np.minimum(np.trunc((c + BILINEAR_ONE - 1) / BILINEAR_ONE).astype(np.int64), in_size - 1)
+        frac = c - BILINEAR_ONE * lo
+    else:
+        src = onnx_source_coords(op.attrs.get("coord", "half_pixel"), in_size, out_size, _resize_axis_scale(op, axis))
+        src = np.clip(src.astype(np.float64), 0.0, in_size - 1)
+        c = np.floor(src * BILINEAR_ONE + 0.5).astype(np.int64)
+        lo = c >> 10
+        hi = np.minimum(lo + 1, in_size - 1)
+        frac = c - BILINEAR_ONE * lo
+    if np.any(lo > in_size - 1) or np.any(lo < 0):
+        raise UnsupportedOpError(f"{op.type} '{op.name}': resizing {in_size} to {out_size} reads outside the input "
+                                 "with TFLM's 10-bit scale (output too large for the input)")
+    return lo, hi, frac
+
+
+def nearest_table(op: Op, in_size: int, out_size: int, axis: int) -> np.ndarray:
+    """The source index of every output index of one axis (float32 arithmetic, as TFLM's
+    GetNearestNeighbor for ``tflite`` attrs and as onnxruntime for ONNX ``coord``/``nearest_mode``)."""
+    f = np.float32
+    x = np.arange(out_size, dtype=np.float32)
+    if op.attrs.get("tflite") is not None:
+        align, half = (bool(v) for v in op.attrs["tflite"])
+        scale = f(in_size - 1) / f(out_size - 1) if align and out_size > 1 else f(in_size) / f(out_size)
+        v = (x + f(0.5 if half else 0.0)) * scale
+        idx = std_round(v) if align else np.floor(v)
+        idx = np.minimum(idx.astype(np.int64), in_size - 1)
+        if half:
+            idx = np.maximum(idx, 0)
+        return idx
+    mode = op.attrs.get("nearest_mode", "round_prefer_floor")
+    scale = _resize_axis_scale(op, axis)
+    src = onnx_source_coords(op.attrs.get("coord", "half_pixel"), in_size, out_size, scale)
+    if mode == "simple":
+        down = (f(out_size) / f(in_size) if scale is None else f(scale)) < 1
+        idx = np.ceil(src) if down else np.trunc(src)
+    elif mode == "floor":
+        idx = np.floor(src)
+    elif mode == "ceil":
+        idx = np.ceil(src)
+    elif mode in ("round_prefer_floor", "round_prefer_ceil"):
+        tie = src == np.trunc(src) + f(0.5)  # onnxruntime's test for a half-way case
+        idx = np.where(tie, np.floor(src), std_round(src)) if mode == "round_prefer_floor" else std_round(src)
+    else:
+        raise EdgennError(f"{op.type} '{op.name}': nearest_mode {mode!r} is not supported (supported: "
+                          f"{', '.join(NEAREST_MODES)})")
+    return np.clip(idx.astype(np.int64), 0, in_size - 1)
+
+
+def onnx_resize(imp, node) -> None:
+    """ONNX Resize (opset 10, 11, 13, 18+) and Upsample (opset 7-9) of the two spatial axes of an
+    NCHW tensor: mode "nearest" -> resize_nearest, "linear" -> resize_bilinear. Linear resizes whose
+    coordinates TFLM's kernel computes (half_pixel, pytorch_half_pixel with outputs > 1,
+    align_corners, asymmetric, with scales equal to output / input size) take TFLM's arithmetic;
+    the others (tf_half_pixel_for_nn, other scales) the same kernel on onnxruntime's coordinates."""
+    x_shape = imp.shape(node.input[0])
+    if len(x_shape) != 4:
+        imp.fail(f"only 4-D (NCHW) inputs can be resized, input has rank {len(x_shape)}")
+    out_shape = imp.shapes.get(node.output[0])
+    if out_shape is None or len(out_shape) != 4:
+        imp.fail("output shape could not be inferred")
+    opset = imp.opset
+    resize = node.op_type == "Resize"
+    mode = imp.attr_str(node, "mode", "nearest")
+    if mode not in ("nearest", "linear", "bilinear"):
+        imp.fail(f"mode={mode!r} is not supported (supported: nearest, linear)")
+    if resize and opset >= 11:
+        coord = imp.attr_str(node, "coordinate_transformation_mode", "half_pixel")
+        nearest_mode = imp.attr_str(node, "nearest_mode", "round_prefer_floor")
+    else:
+        coord, nearest_mode = "asymmetric", "simple"
+    if coord == "tf_crop_and_resize":
+        imp.fail("coordinate_transformation_mode='tf_crop_and_resize' (crops by roi) is not supported")
+    if coord not in RESIZE_COORDS:
+        imp.fail(f"coordinate_transformation_mode={coord!r} is not supported (supported: {', '.join(RESIZE_COORDS)})")
+    if nearest_mode not in NEAREST_MODES:
+        imp.fail(f"nearest_mode={nearest_mode!r} is not supported")
+    policy = imp.attr_str(node, "keep_aspect_ratio_policy", "stretch")
+    # scales / sizes per input axis
+    scales = sizes = None
+    if not resize and opset < 9:
+        scales = imp.attr(node, "scales")
+    else:
+        k_scales = 1 if (not resize or opset < 11) else 2
+        s = imp.optional_const(node, k_scales)
+        scales = None if s is None or np.asarray(s).size == 0 else [float(v) for v in np.asarray(s).reshape(-1)]
+        if resize and opset >= 11:
+            z = imp.optional_const(node, 3)
+            sizes = None if z is None or np.asarray(z).size == 0 else [int(v) for v in np.asarray(z).reshape(-1)]
+    axes = imp.attr(node, "axes")
+    if axes is not None:
+        full_s, full_z = [1.0] * 4, list(x_shape)
+        for k, a in enumerate(axes):
+            a = int(a) % 4
+            if scales is not None:
+                full_s[a] = scales[k]
+            if sizes is not None:
+                full_z[a] = sizes[k]
+        scales = full_s if scales is not None else None
+        sizes = full_z if sizes is not None else None
+    if sizes is not None and policy != "stretch":
+        imp.fail(f"keep_aspect_ratio_policy={policy!r} is not supported (only 'stretch')")
+    if scales is not None and len(scales) != 4:
+        imp.fail(f"scales {scales} do not have one value per input axis")
+    if tuple(out_shape[:2]) != tuple(x_shape[:2]) or (scales is not None and list(scales[:2]) != [1.0, 1.0]):
+        imp.fail("only the spatial axes (H, W) can be resized, not the batch or channels")
+    hw_scales = None if scales is None else (float(np.float32(scales[2])), float(np.float32(scales[3])))
+    in_hw, out_hw = tuple(x_shape[2:]), tuple(out_shape[2:])
+    if int(imp.attr(node, "antialias", 0)) and any(o < i for i, o in zip(in_hw, out_hw)):
+        imp.fail("antialias=1 while downsampling is not supported")
+    x = imp.get(node.input[0], imp.NHWC)
+    y = imp.new_output(node.output[0], imp.NHWC)
+    if mode == "nearest":
+        imp.add("resize_nearest", [x], [y], coord=coord, nearest_mode=nearest_mode, scales=hw_scales)
+        return
+    consistent = hw_scales is None or all(np.float32(s) == np.float32(o) / np.float32(i)
+                                          for s, i, o in zip(hw_scales, in_hw, out_hw))
+    as_tflm = {"align_corners": (True, False), "asymmetric": (False, False), "half_pixel": (False, True)}
+    if coord == "pytorch_half_pixel" and min(out_hw) > 1:
+        coord = "half_pixel"
+    if consistent and coord in as_tflm:
+        imp.add("resize_bilinear", [x], [y], tflite=as_tflm[coord])
+    else:
+        imp.add("resize_bilinear", [x], [y], coord=coord, scales=hw_scales)
+
+
+def tflite_resize_flags(imp, op) -> tuple[bool, bool]:
+    """(align_corners, half_pixel_centers) of RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR; the size
+    input must be the constant output height and width (TFLM sizes the output from it)."""
+    if len(imp.shape(op.inputs[0])) != 4:
+        imp.fail(op, "only 4-D NHWC inputs are supported")
+    size = imp.const(op.inputs[1]) if len(op.inputs) > 1 else None
+    out = imp.shape(op.outputs[0])
+    if size is None or [int(v) for v in np.asarray(size).reshape(-1)] != [int(out[1]), int(out[2])]:
+        imp.fail(op, f"the size input must be a constant equal to the output's height and width {list(out[1:3])}")
+    o = op.options
+    return (bool(o.AlignCorners()), bool(o.HalfPixelCenters())) if o is not None else (False, False)
+
+
+# ---------------------------------------------------------------------- data movement
+
+def byte_copy(op: Op, g: Graph, max_rank: int) -> None:
+    """Checks of an operator that copies int8 bytes (slice, split, gather, tile, mirror_pad): every
+    activation int8 and per-tensor, input rank 1..max_rank. Like TFLM's copying kernels, the output
+    parameters are not compared with the input's (the ONNX path gives them the input's)."""
+    x = g.tensors[op.inputs[0]]
+    if not 1 <= len(x.shape) <= max_rank:
+        raise UnsupportedOpError(f"{op.type} '{op.name}': input rank {len(x.shape)} is not supported (1..{max_rank})")
+    for name in [op.inputs[0]] + list(op.outputs):
+        per_tensor(op, g, name)
+
+
+def strided_slice_bounds(shape, begin, end, strides, begin_mask: int = 0, end_mask: int = 0,
+                         shrink_mask: int = 0) -> list[tuple[int, int, int]]:
+    """(start, count, stride) per axis of a strided slice, as TFLM's StridedSlice runs it
+    (strided_slice_logic.h StridedSliceStartForAxis / EndForAxis): negative indices count from the
+    end, then clamp to [0, n] (stride > 0) or [-1, n - 1] (stride < 0); a begin/end mask bit takes
+    the whole axis; a shrunk axis takes one element. ONNX Slice (starts, ends, steps) is the same
+    with no masks."""
+    res = []
+    for d, n in enumerate(shape):
+        n, s = int(n), int(strides[d])
+        if s == 0:
+            raise ValueError(f"axis {d}: stride 0")
+        lo, hi = (0, n) if s > 0 else (-1, n - 1)
+        b = int(begin[d])
+        b = b + n if b < 0 else b
+        b = min(max(b, lo), hi)
+        if begin_mask >> d & 1:
+            b = 0 if s > 0 else n - 1
+        if shrink_mask >> d & 1:
+            if s < 0:
+                # TFLM's loop runs from begin towards begin + 1 by a negative step: it writes nothing
+                raise ValueError(f"axis {d}: a shrunk axis needs a positive stride (TFLM copies nothing for it)")
+            if not 0 <= b < n:
+                raise ValueError(f"axis {d}: shrunk index {int(begin[d])} is outside 0..{n - 1}")
+            res.append((b, 1, 1))
+            continue
+        e = int(end[d])
+        e = e + n if e < 0 else e
+        e = min(max(e, lo), hi)
+        if end_mask >> d & 1:
+            e = n if s > 0 else -1
+        count = max(0, -(-(e - b) // s)) if s > 0 else max(0, -(-(b - e) // -s))
+        res.append((b, count, s))
+    return res
+
+
+def emit_chain(g: Graph, x: str, steps: list[tuple[str, tuple[int, ...], dict]], out: str) -> None:
+    """Operators from tensor ``x`` to tensor ``out`` through ``steps`` = [(operator type, output shape,
+    attrs)] (the last shape is out's); intermediates carry x's type and quantization (the byte-moving
+    operators built this way copy bytes, as the TFLite operator they stand for does)."""
+    src = g.tensors[x]
+    cur = x
+    for k, (op_type, shape, attrs) in enumerate(steps):
+        if k == len(steps) - 1:
+            nxt = out
+            if tuple(g.tensors[out].shape) != tuple(shape):
+                raise EdgennError(f"{op_type} '{out}': output shape {g.tensors[out].shape} should be {tuple(shape)}")
+        else:
+            nxt = g.add_tensor(g.unique(f"{out}#{op_type}"), shape, src.dtype, quant=src.quant).name
+        g.add_op(op_type, g.unique(f"{out}#{k}") if k < len(steps) - 1 else out, [cur], [nxt], **attrs)
+        cur = nxt
+
+
+def depth_to_space_steps(shape: tuple[int, ...], block: int, crd: bool = False) -> list[tuple[str, tuple, dict]]:
+    """(N, H, W, C) -> (N, H*b, W*b, C/b^2) as reshape, transpose, reshape: output channel c of
+    block position (dy, dx) is input channel (dy*b + dx) * C/b^2 + c (TFLite, ONNX DCR) or, with
+    ``crd``, c * b^2 + dy*b + dx (ONNX CRD)."""
+    n, h, w, c = shape
+    co = c // (block * block)
+    if crd:
+        mid, perm = (n, h, w, co, block, block), (0, 1, 4, 2, 5, 3)
+    else:
+        mid, perm = (n, h, w, block, block, co), (0, 1, 3, 2, 4, 5)
+    return [("reshape", mid, {}), ("transpose", tuple(mid[p] for p in perm), {"perm": perm}),
+            ("reshape", (n, h * block, w * block, co), {})]
+
+
+def space_to_depth_steps(shape: tuple[int, ...], block: int) -> list[tuple[str, tuple, dict]]:
+    """(N, H, W, C) -> (N, H/b, W/b, C*b^2): output channel (dy*b + dx) * C + c is input channel c at
+    block position (dy, dx) (TFLite and ONNX SpaceToDepth)."""
+    n, h, w, c = shape
+    mid = (n, h // block, block, w // block, block, c)
+    perm = (0, 1, 3, 2, 4, 5)
+    return [("reshape", mid, {}), ("transpose", tuple(mid[p] for p in perm), {"perm": perm}),
+            ("reshape", (n, h // block, w // block, c * block * block), {})]

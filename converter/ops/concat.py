@@ -80,5 +80,24 @@ def _tflite_concat(imp, op) -> None:
     imp.add(op, "concat", op.inputs, op.outputs[:1], axis=int(o.Axis()) % rank)
 
 
+def _tflite_pack(imp, op) -> None:
+    """PACK: each input gets the new axis by a reshape (no copy; it carries the output's parameters,
+    since TFLM's Pack copies bytes whatever the inputs' parameters), then a concat along it."""
+    o = op.options
+    y = imp.tensor(op.outputs[0])
+    rank = len(y.shape)
+    axis = (int(o.Axis()) if o is not None else 0) % rank
+    parts = []
+    for i in op.inputs:
+        x = imp.tensor(i)
+        shape = tuple(x.shape[:axis]) + (1,) + tuple(x.shape[axis:])
+        if x.is_const:
+            imp.fail(op, "constant inputs are not supported")
+        t = imp.g.add_tensor(imp.g.unique(f"{y.name}#pack{len(parts)}"), shape, "int8", quant=y.quant)
+        imp.g.add_op("reshape", t.name, [x.name], [t.name])
+        parts.append(t.name)
+    imp.g.add_op("concat", y.name, parts, [y.name], axis=axis)
+
+
 ONNX = {"Concat": _onnx_concat}
-TFLITE = {"CONCATENATION": _tflite_concat}
+TFLITE = {"CONCATENATION": _tflite_concat, "PACK": _tflite_pack}

@@ -11,7 +11,7 @@ import numpy as np
 from edgenn.converter import float_exec as fx
 from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import RuleTraits
-from edgenn.converter.ops.common import act_range, check_binary_shapes, per_tensor
+from edgenn.converter.ops.common import act_range, binary_quant
 from edgenn.runtime_py.fixedpoint import quantize_multiplier
 
 TRAITS = RuleTraits(output_quant="calibrated", weight_axis=None, fused_activation=True, same_quant_inputs=False,
@@ -19,10 +19,7 @@ TRAITS = RuleTraits(output_quant="calibrated", weight_axis=None, fused_activatio
 
 
 def prepare(op: Op, g: Graph) -> None:
-    check_binary_shapes(op, g)
-    q1 = per_tensor(op, g, op.inputs[0])
-    q2 = per_tensor(op, g, op.inputs[1])
-    qy = per_tensor(op, g, op.outputs[0])
+    q1, q2, qy = binary_quant(op, g)
     mult, shift = quantize_multiplier(q1.s * q2.s / qy.s)
     act_min, act_max = act_range(op, qy)
     op.options = {

@@ -1,4 +1,5 @@
-"""pad: constant padding of an int8 tensor (TFLM Pad / PadV2), rank 1..5.
+"""pad: constant padding of an int8 tensor (TFLM Pad / PadV2), rank 1..5. (ONNX Pad in modes
+reflect and edge becomes a mirror_pad.)
 
 Float attrs: ``pads`` = [(before, after) per axis] (non-negative), ``value`` = the real pad value
 (default 0.0). The pad value is quantized with the output's parameters, so real 0 pads with the
@@ -69,8 +70,8 @@ def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
 
 def _onnx_pad(imp, node) -> None:
     mode = imp.attr_str(node, "mode", "constant")
-    if mode != "constant":
-        imp.fail(f"Pad mode '{mode}' is not supported (only constant)")
+    if mode not in ("constant", "reflect", "edge"):
+        imp.fail(f"Pad mode '{mode}' is not supported (constant, reflect and edge are)")
     rank = len(imp.shape(node.input[0]))
     if imp.opset < 11:
         pads = list(imp.attr(node, "pads"))
@@ -90,7 +91,11 @@ def _onnx_pad(imp, node) -> None:
     lay = imp.layout(node.input[0])
     x = imp.get(node.input[0], lay)
     y = imp.new_output(node.output[0], lay)
-    imp.add("pad", [x], [y], pads=[(int(pads[a]), int(pads[a + rank])) for a in lay], value=value)
+    internal = [(int(pads[a]), int(pads[a + rank])) for a in lay]
+    if mode == "constant":
+        imp.add("pad", [x], [y], pads=internal, value=value)
+    else:  # every output element is an input element: the mirror_pad operator
+        imp.add("mirror_pad", [x], [y], pads=internal, mode=mode)
 
 
 def _tflite_pad(imp, op) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from edgenn.converter.graph import Graph, Op, QParams
 from edgenn.converter.ops import RuleTraits
+from edgenn.converter.ops.common import onnx_softmax
 from edgenn.errors import EdgennError
 from edgenn.runtime_py.fixedpoint import calculate_input_radius, preprocess_softmax_scaling
 
@@ -59,28 +60,10 @@ def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
     return [e / e.sum(axis=-1, keepdims=True)]
 
 
-def _onnx_softmax(imp, node) -> None:
-    shape = imp.shape(node.input[0])
-    rank = len(shape)
-    default = -1 if imp.opset >= 13 else 1
-    axis = int(imp.attr(node, "axis", default)) % rank
-    if imp.opset < 13 and any(d != 1 for d in shape[axis + 1:]):
-        imp.fail("Softmax (opset < 13) over several flattened axes is not supported")
-    if imp.opset < 13:
-        axis = max(i for i in range(axis, rank) if i == axis or shape[i] != 1) if rank else 0
-    # Put the softmax axis last: keep the stored layout when it already is.
-    lay = imp.layout(node.input[0])
-    if lay[-1] != axis:
-        lay = tuple(i for i in range(rank) if i != axis) + (axis,)
-    x = imp.get(node.input[0], lay)
-    y = imp.new_output(node.output[0], lay)
-    imp.add("softmax", [x], [y], beta=1.0)
-
-
 def _tflite_softmax(imp, op) -> None:
     beta = float(op.options.Beta()) if op.options is not None else 1.0
     imp.unary(op, "softmax", beta=beta)
 
 
-ONNX = {"Softmax": _onnx_softmax}
+ONNX = {"Softmax": lambda imp, node: onnx_softmax(imp, node, "softmax", beta=1.0)}
 TFLITE = {"SOFTMAX": _tflite_softmax}

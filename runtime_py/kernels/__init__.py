@@ -27,6 +27,9 @@ OVERLAPS = {
     "windowed": "output pixel by pixel over input 0, placed at least min_delta bytes below it (window geometry)",
     "alias": "the output is the input's bytes (same size): nothing is copied when they are placed together",
     "concat": "each input may be its contiguous slice of the output",
+    "view": ("each output may be a contiguous byte range of input 0 (slice, split): the kernel module's "
+             "view_offsets(options, in_shape, out_shapes) gives each output's byte offset or None; "
+             "the C kernel copies nothing for an output placed there"),
     "none": "no overlap",
 }
 

@@ -1,13 +1,15 @@
 """Helpers shared by several numpy kernels: exact per-channel requantization, padded inputs and
-output blocks for the convolutions, pooling windows, and the 256 x 256 lookup of binary operators."""
+output blocks for the convolutions, pooling windows, the 256 x 256 lookup of binary operators and
+TFLM's two-input arithmetic (ADD / SUB: inputs rescaled to a common fixed-point scale)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from edgenn.runtime_py.fixedpoint import wrap_int32
+from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 
 
 # Output pixels per block (column buffer + accumulators): bounds memory and amortizes per-call overhead.
@@ -162,10 +164,71 @@ def operand(model, op, ins, k: int, rank: int) -> np.ndarray:
 
 
 def lookup(table: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """table[a + 128, b + 128] for int8 arrays a, b (broadcast), table flat of 65536 int8."""
+    """table[a + 128, b + 128] for int8 arrays a, b (broadcast), table flat of 65536 values."""
     ia = (a.view(np.uint8) ^ np.uint8(0x80)).astype(np.uint16) << np.uint16(8)
     ib = b.view(np.uint8) ^ np.uint8(0x80)
     return table[ia | ib]
+
+
+def binary_run(op, model, ins, outs, table: np.ndarray) -> None:
+    """A broadcasting two-input operator whose result depends on the two int8 values alone:
+    output = table[input1, input2] (``table`` as for ``lookup``)."""
+    rank = len(model.tensors[op.outputs[0]].shape)
+    outs[0][...] = lookup(table, operand(model, op, ins, 0, rank), operand(model, op, ins, 1, rank))
+
+
+def lookup256(table: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """table[x + 128] for an int8 array x, table of 256 values."""
+    return table[np.asarray(x).view(np.uint8) ^ np.uint8(0x80)]
+
+
+INT8_VALUES = np.arange(-128, 128, dtype=np.int64)
+
+
+def scaled_input(values, offset: int, left_shift: int, multiplier: int, shift: int) -> np.ndarray:
+    """TFLM's first stage of ADD / SUB / SQUARED_DIFFERENCE / the comparisons:
+    ((x + offset) << left_shift) * M, rounded (MultiplyByQuantizedMultiplierSmallerThanOneExp)."""
+    shifted = wrap_int32((np.asarray(values, np.int64) + offset) * (1 << left_shift))
+    return multiply_by_quantized_multiplier(shifted, multiplier, shift)
+
+
+def scaled_inputs(o) -> tuple[np.ndarray, np.ndarray]:
+    """The scaled value of every int8 value of input 1 and of input 2 (options left_shift and
+    input{1,2}_offset / _multiplier / _shift)."""
+    return tuple(scaled_input(INT8_VALUES, int(o[f"input{k}_offset"]), int(o["left_shift"]),
+                              int(o[f"input{k}_multiplier"]), int(o[f"input{k}_shift"])) for k in (1, 2))
+
+
+def option_table(keys: tuple[str, ...]):
+    """Decorator for the table builders of the table-driven kernels: ``build(o, *extra)`` gets the
+    options ``keys`` as ints; the result is cached per parameter set and read-only."""
+    def wrap(build):
+        @lru_cache(maxsize=256)
+        def cached(values: tuple[int, ...], *extra) -> np.ndarray:
+            t = build(dict(zip(keys, values)), *extra)
+            t.flags.writeable = False
+            return t
+
+        def table(o, *extra) -> np.ndarray:
+            return cached(tuple(int(o[k]) for k in keys), *extra)
+        table.__doc__ = build.__doc__
+        return table
+    return wrap
+
+
+ARITH_KEYS = ("left_shift", "input1_offset", "input1_multiplier", "input1_shift", "input2_offset",
+              "input2_multiplier", "input2_shift", "output_offset", "output_multiplier", "output_shift", "act_min",
+              "act_max")
+
+
+@option_table(ARITH_KEYS)
+def addsub_table(o, sign: int) -> np.ndarray:
+    """All 65536 results of TFLM's int8 AddFunc (sign 1) or SubFunc (sign -1), indexed
+    [(x1 + 128) * 256 + (x2 + 128)] (read-only, cached per parameter set)."""
+    s1, s2 = scaled_inputs(o)
+    raw = wrap_int32(s1[:, None] + sign * s2[None, :])
+    y = multiply_by_quantized_multiplier(raw, o["output_multiplier"], o["output_shift"]) + o["output_offset"]
+    return np.clip(y, o["act_min"], o["act_max"]).astype(np.int8).reshape(-1)
 
 
 @dataclass
@@ -204,3 +267,85 @@ def conv_setup(op, ins, outs, filter_hw: tuple[int, int], w_rows: np.ndarray) ->
     requant = ChannelRequantizer(o["out_multiplier"], o["out_shift"], co, int(o["output_offset"]),
                                  int(o["act_min"]), int(o["act_max"]))
     return ConvSetup(x, y, xp, (sh, sw), (dh, dw), fdt, corr.reshape(co, 1), needs_wrap(wabs, b), requant)
+
+
+def transposed_conv_sums(x: np.ndarray, w: np.ndarray, stride: tuple[int, int], top_left: tuple[int, int],
+                         out_hw: tuple[int, int]) -> np.ndarray:
+    """(M, OH, OW, Co) float64: for every input pixel (iy, ix) and tap (ky, kx), x[iy, ix] @ w[:, ky, kx].T
+    added at output (iy * sh - top + ky, ix * sw - left + kx), cropped to the output (transposed
+    convolution). x (M, H, W, Ci), w (Co, KH, KW, Ci); exact for integer operands below 2^53 in total."""
+    m, h, wd, _ = x.shape
+    co, kh, kw, _ = w.shape
+    (sh, sw), (pt, pl), (oh, ow) = stride, top_left, out_hw
+    acc = np.zeros((m, max((h - 1) * sh + kh, pt + oh), max((wd - 1) * sw + kw, pl + ow), co), np.float64)
+    xf, wf = x.astype(np.float64), w.astype(np.float64)
+    for ky in range(kh):
+        for kx in range(kw):
+            acc[:, ky:ky + (h - 1) * sh + 1:sh, kx:kx + (wd - 1) * sw + 1:sw] += xf @ wf[:, ky, kx, :].T
+    return acc[:, pt:pt + oh, pl:pl + ow]
+
+
+# ---------------------------------------------------------------------- data movement
+# slice, tile and mirror_pad read output element (i_0, ..., i_r) from input element
+# (map_0(i_0), ..., map_r(i_r)): one index array per axis.
+
+def take_axes(x: np.ndarray, index: list[np.ndarray]) -> np.ndarray:
+    """x[:, index_0, ..., index_r] as an outer product over the axes after the leading sample axis."""
+    if not index:
+        return x.copy()
+    return x[(slice(None),) + np.ix_(*[np.asarray(i, np.intp) for i in index])]
+
+
+def slice_index(begin: int, size: int, stride: int) -> np.ndarray:
+    """Input positions begin, begin + stride, ... (size of them) of a strided slice along one axis."""
+    return int(begin) + np.arange(int(size), dtype=np.int64) * int(stride)
+
+
+def tile_index(n_out: int, n_in: int) -> np.ndarray:
+    """Input positions of a tiled (or broadcast, n_in == 1) axis: i mod n_in."""
+    return np.arange(int(n_out), dtype=np.int64) % int(n_in)
+
+
+MIRROR_MODES = {"reflect": 0, "symmetric": 1, "edge": 2}
+
+
+def mirror_index(n_out: int, before: int, n_in: int, mode: int) -> np.ndarray:
+    """Input positions of a mirror-padded axis: reflect (the edge not repeated, TFLite REFLECT, ONNX
+    reflect), symmetric (the edge repeated, TFLite SYMMETRIC) or edge (the edge value, ONNX edge)."""
+    i = np.arange(int(n_out), dtype=np.int64) - int(before)
+    n = int(n_in)
+    if mode == MIRROR_MODES["edge"]:
+        return np.clip(i, 0, n - 1)
+    k = 0 if mode == MIRROR_MODES["reflect"] else 1
+    i = np.where(i < 0, -i - k, i)
+    return np.where(i >= n, 2 * n - 2 + k - i, i)
+
+
+def contiguous_offset(shape, begin, size, stride) -> int | None:
+    """Element offset of a strided slice inside its input when the slice is one contiguous run of
+    the input's elements (in order), else None: every axis inside the first partial one is whole,
+    every axis outside it has extent 1, and no axis of extent > 1 has a step other than 1."""
+    off, step, inner_whole = 0, 1, True
+    for d in reversed(range(len(shape))):
+        n = int(size[d])
+        if n == 0:
+            return None
+        if n > 1 and (not inner_whole or int(stride[d]) != 1):
+            return None
+        off += int(begin[d]) * step
+        inner_whole = inner_whole and n == int(shape[d])
+        step *= int(shape[d])
+    return off
+
+
+def gather_rows(x: np.ndarray, in_shape, axis: int, batch_dims: int, indices: np.ndarray) -> np.ndarray:
+    """TFLM Gather on (N, *in_shape) ``x``: (N, batch, outer, coordinates, inner) with
+    out[..., b, o, c, :] = x[..., b, o, indices[b, c], :] (batch = the first batch_dims axes, outer =
+    the axes up to ``axis``, inner = those after it)."""
+    idx = np.asarray(indices, np.int64).reshape(-1)
+    batch = int(np.prod(in_shape[:batch_dims], dtype=np.int64))
+    outer = int(np.prod(in_shape[batch_dims:axis], dtype=np.int64))
+    inner = int(np.prod(in_shape[axis + 1:], dtype=np.int64))
+    xv = x.reshape(x.shape[0], batch, outer, int(in_shape[axis]), inner)
+    rows = idx.reshape(batch, 1, idx.size // max(batch, 1))
+    return xv[:, np.arange(batch)[:, None, None], np.arange(outer)[None, :, None], rows]

@@ -4,37 +4,24 @@ The result depends only on the two int8 values, so it is tabulated (256 x 256, c
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import lookup, operand
+from edgenn.runtime_py.kernels.common import INT8_VALUES, binary_run, option_table
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input1", "input2"))
 
-_V = np.arange(-128, 128, dtype=np.int64)
 _KEYS = ("input1_offset", "input2_offset", "output_offset", "output_multiplier", "output_shift", "act_min", "act_max")
 
 
+@option_table(_KEYS)
 def table(o) -> np.ndarray:
     """All 65536 results of TFLM's int8 Mul, indexed [(x1 + 128) * 256 + (x2 + 128)] (read-only)."""
-    return _table(tuple(int(o[k]) for k in _KEYS))
-
-
-@lru_cache(maxsize=256)
-def _table(key: tuple[int, ...]) -> np.ndarray:
-    o = dict(zip(_KEYS, key))
-    prod = wrap_int32((_V[:, None] + o["input1_offset"]) * (_V[None, :] + o["input2_offset"]))
+    prod = wrap_int32((INT8_VALUES[:, None] + o["input1_offset"]) * (INT8_VALUES[None, :] + o["input2_offset"]))
     y = multiply_by_quantized_multiplier(prod, o["output_multiplier"], o["output_shift"]) + o["output_offset"]
-    t = np.clip(y, o["act_min"], o["act_max"]).astype(np.int8).reshape(-1)
-    t.flags.writeable = False
-    return t
+    return np.clip(y, o["act_min"], o["act_max"]).astype(np.int8).reshape(-1)
 
 
 def run(op, model, ins, outs, scratch) -> None:
-    rank = len(model.tensors[op.outputs[0]].shape)
-    a = operand(model, op, ins, 0, rank)
-    b = operand(model, op, ins, 1, rank)
-    outs[0][...] = lookup(table(op.options), a, b)
+    binary_run(op, model, ins, outs, table(op.options))

@@ -1,5 +1,6 @@
-"""Cases of the broadcasting binary operators (add, mul): random and real-model broadcast shapes,
-an element-by-element naive runner, and single-operator .tflite models for TFLM."""
+"""Cases of the broadcasting elementwise operators (add, mul, sub, squared_difference,
+maximum_minimum, compare, prelu, select): random and real-model broadcast shapes, an
+element-by-element naive runner, and single-operator .tflite models for TFLM."""
 from __future__ import annotations
 
 import numpy as np
@@ -42,21 +43,46 @@ def rand_broadcast_shapes(rng, max_rank: int = 5, max_dim: int = 6):
     return tuple(a), tuple(b), tuple(out)
 
 
-def random_case(rng, op_type: str = "add") -> Case:
-    sa, sb, so = rand_broadcast_shapes(rng)
+BOOL = dict(dtype="bool", scale=np.zeros(0, np.float32), zero_point=np.zeros(0, np.int64))  # an unquantized T
+COMPARE_KINDS = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
+FUSED_ACT = ("add", "mul", "sub")  # the binary operators with a fused activation
+
+
+def random_case(rng, op_type: str = "add", max_rank: int = 5) -> Case:
+    """A random case of a two-input broadcasting operator (either input may be a constant)."""
+    sa, sb, so = rand_broadcast_shapes(rng, max_rank)
     s1 = rand_scale(rng)
     s2 = s1 * float(rng.choice([1.0, rand_scale(rng, 0.5, 2.0), rand_scale(rng, 1e-3, 1e3)]))
-    if op_type == "add":
+    if op_type == "compare":  # TFLM's rescaling needs scales below 1
+        s1, s2 = min(s1, 0.9), min(s2, 0.9)
+    z1, z2 = rand_zp(rng), rand_zp(rng)
+    attrs: dict = {}
+    if op_type in ("add", "sub"):
         ys = max(s1, s2) * float(rng.choice([0.05, 0.3, 1.0, 2.0, 5.0]))
+    elif op_type == "squared_difference":
+        ys = max(s1, s2) ** 2 * float(rng.choice([1e-5, 0.5, 10.0, 100.0, 1000.0, 30000.0]))  # 1e-5: shifts left
+    elif op_type == "prelu":
+        ys = s1 * float(rng.choice([0.1, 0.5, 1.0, 2.0]))
+    elif op_type == "maximum_minimum":  # TFLM compares raw values: one quantization for all
+        s2, z2, ys = s1, z1, s1
+        attrs["is_maximum"] = bool(rng.integers(0, 2))
+    elif op_type == "compare":
+        ys = 1.0
+        attrs.update(kind=COMPARE_KINDS[int(rng.integers(0, len(COMPARE_KINDS)))],
+                     tflm_scaling=bool(rng.integers(0, 2)))
     else:
         ys = s1 * s2 * float(rng.choice([0.5, 10.0, 100.0, 1000.0, 20000.0]))
-    ta, tb = T(sa, s1, rand_zp(rng)), T(sb, s2, rand_zp(rng))
+    ta, tb = T(sa, s1, z1), T(sb, s2, z2)
     const = int(rng.integers(0, 4))  # 0: input 1 constant, 1: input 2 constant, else both activations
+    if op_type == "prelu" and const == 0:
+        const = 1  # prelu's input is an activation
     if const < 2:
         t = (ta, tb)[const]
         t.data = rng.integers(-128, 128, size=t.shape).astype(np.int8)
-    act = ACTS[int(rng.integers(0, 4))]
-    return Case(op_type, [ta, tb], [T(so, ys, rand_zp(rng))], {"act": act})
+    if op_type in FUSED_ACT:
+        attrs["act"] = ACTS[int(rng.integers(0, 4))]
+    y = T(so, **BOOL) if op_type == "compare" else T(so, ys, z1 if op_type == "maximum_minimum" else rand_zp(rng))
+    return Case(op_type, [ta, tb], [y], attrs)
 
 
 FIXED_SHAPES = [  # (input 1, input 2): the broadcasts that occur in real models
@@ -80,7 +106,8 @@ def fixed_cases(rng, op_type: str) -> list[Case]:
             if const is not None or sb == ():
                 t = (ta, tb)[1 if const is None else const]
                 t.data = rng.integers(-128, 128, size=t.shape).astype(np.int8)
-            cases.append(Case(op_type, [ta, tb], [T(so, c.outputs[0].scale, c.outputs[0].zero_point)], c.attrs))
+            y = c.outputs[0]
+            cases.append(Case(op_type, [ta, tb], [T(so, y.scale, y.zero_point, dtype=y.dtype)], c.attrs))
     return cases
 
 
@@ -102,27 +129,54 @@ def naive_run(case: Case, xs: list[np.ndarray], fn) -> np.ndarray:
     return out
 
 
+def check_against_naive(rng, op_type: str, n: int, element) -> None:
+    """n random cases: runtime_py's output == ``naive_run`` with ``element(case)``, a Python-int
+    function of the two int8 values (a transliteration of TFLM's formulas from the case's scales)."""
+    from edgenn.runtime_py.interpreter import Interpreter
+    from harness import build_model
+
+    for k in range(n):
+        c = random_case(rng, op_type)
+        model = build_model(c, f"n{k}")
+        xs = [rng.integers(-128, 128, size=(2,) + model.tensors[d.tensor].shape).astype(np.int8) for d in model.inputs]
+        got = Interpreter(model).invoke(*xs)[0]
+        want = naive_run(c, xs, element(c))
+        assert np.array_equal(got, want.astype(got.dtype)), f"case {k}: {c.attrs} {[t.shape for t in c.inputs]}"
+
+
 # ----------------------------------------------------------------- TFLM as judge
-def tflm_binary_cases(rng, op_type: str, n: int) -> list[Case]:
-    """One case per FIXED_SHAPES pair (the constant input varying), then random cases."""
-    fixed = fixed_cases(rng, op_type)
+def tflm_binary_cases(rng, op_type: str, n: int, max_rank: int = 5) -> list[Case]:
+    """One case per FIXED_SHAPES pair (the constant input varying), then random cases; ranks up to
+    ``max_rank`` (TFLM's broadcasting comparisons, PRELU and SQUARED_DIFFERENCE stop at 4)."""
+    fixed = [c for c in fixed_cases(rng, op_type) if len(c.outputs[0].shape) <= max_rank]
     cases = [c for c in fixed[::3] + fixed[1::3][:2] if all(len(t.shape) > 0 for t in c.inputs)]
     while len(cases) < n:
-        c = random_case(rng, op_type)
+        c = random_case(rng, op_type, max_rank)
         if all(len(t.shape) > 0 for t in c.inputs):  # tflite_builder's shape vectors need rank >= 1
             cases.append(c)
     return cases[:n]
+
+
+# TFLite builtin -> (options table, its fields from a case)
+TFL_OPTIONS = {
+    "ADD": ("AddOptions", lambda c: {"FusedActivationFunction": TFL_ACT[tuple(c.attrs["act"])]}),
+    "MUL": ("MulOptions", lambda c: {"FusedActivationFunction": TFL_ACT[tuple(c.attrs["act"])]}),
+    "SUB": ("SubOptions", lambda c: {"FusedActivationFunction": TFL_ACT[tuple(c.attrs["act"])]}),
+}
 
 
 def to_tflite(case: Case, code: str) -> bytes:
     """The case as a one-operator .tflite (constants as buffers)."""
     from tflite_builder import TfOp, TfTensor, build
 
-    tensors = [TfTensor(f"in{i}", t.shape, "int8", t.scale, t.zero_point, data=t.data)
-               for i, t in enumerate(case.inputs)]
-    y = case.outputs[0]
-    tensors.append(TfTensor("out", y.shape, "int8", y.scale, y.zero_point))
-    opts = "AddOptions" if code == "ADD" else "MulOptions"
-    op = TfOp(code, [0, 1], [2], opts, {"FusedActivationFunction": TFL_ACT[tuple(case.attrs["act"])]})
+    def tensor(name: str, t: T) -> TfTensor:
+        quantized = t.dtype == "int8"
+        return TfTensor(name, t.shape, t.dtype, t.scale if quantized else None, t.zero_point if quantized else 0,
+                        data=t.data)
+
+    tensors = [tensor(f"in{i}", t) for i, t in enumerate(case.inputs)] + [tensor("out", case.outputs[0])]
+    opts, fields = TFL_OPTIONS.get(code, (None, lambda c: {}))
+    n = len(case.inputs)
+    op = TfOp(code, list(range(n)), [n], opts, fields(case))
     inputs = [i for i, t in enumerate(case.inputs) if t.data is None]
-    return build(tensors, [op], inputs, [2])
+    return build(tensors, [op], inputs, [n])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import Case, build_model, judge_tflite, random_inputs, run_c_host
+from harness import Case, build_model, judge_tflite, random_inputs, random_values, run_c_host
 from edgenn.runtime_py.interpreter import Interpreter
 
 ACTS = [(None, None), (0.0, None), (0.0, 6.0), (-1.0, 1.0)]  # none, ReLU, ReLU6, ReLU-1..1
@@ -49,14 +49,18 @@ def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int 
     for i, c in enumerate(cases):
         data = to_tflite_fn(c, code)
         m = edgenn_model(data, c, f"t{i}")
-        xs = [rng.integers(-128, 128, size=(samples,) + t.shape).astype(np.int8) for t in c.inputs if t.data is None]
-        xs[0][0] = -128
-        xs[0][1] = 127
-        want = run_tflm(data, xs)[0]
-        got = Interpreter(m).invoke(*xs)[0]
-        assert np.array_equal(want.reshape(got.shape), got), (
-            f"case {i} ({code} {[t.shape for t in c.inputs]} attrs {c.attrs}): TFLM and runtime_py differ at "
-            f"{np.argwhere(want.reshape(got.shape) != got)[:3].tolist()}")
+        acts = [t for t in c.inputs if t is not None and t.data is None]
+        xs = [random_values(rng, t.dtype, (samples,) + t.shape) for t in acts]
+        k = next(j for j, t in enumerate(acts) if t.dtype == "int8")  # the first int8 input sees the extremes
+        xs[k][0] = -128
+        xs[k][1] = 127
+        want = run_tflm(data, xs)
+        got = Interpreter(m).invoke(*xs)
+        assert len(want) == len(got), f"case {i}: TFLM has {len(want)} outputs, edgenn {len(got)}"
+        for k, (w, y) in enumerate(zip(want, got)):  # every output (split, unpack: several)
+            assert np.array_equal(w.reshape(y.shape), y), (
+                f"case {i} ({code} {[t.shape for t in c.inputs]} attrs {c.attrs}): output {k}: TFLM and runtime_py "
+                f"differ at {np.argwhere(w.reshape(y.shape) != y)[:3].tolist()}")
         models.append(m)
         inputs.append(xs)
         tflm_out.append(want)
@@ -65,8 +69,9 @@ def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int 
         c_out = run_c_host(models, inputs, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    for i, (w, g) in enumerate(zip(tflm_out, c_out)):
-        assert np.array_equal(w.reshape(g[0].shape), g[0]), f"case {i}: TFLM and C differ"
+    for i, (want, got) in enumerate(zip(tflm_out, c_out)):
+        for k, (w, g) in enumerate(zip(want, got)):
+            assert np.array_equal(w.reshape(g.shape), g), f"case {i}: output {k}: TFLM and C differ"
     return len(cases)
 
 
@@ -91,3 +96,27 @@ def judge_unary(datas: list[bytes], seed: int = 0, samples: int = 4) -> int:
         xs[0][2] = np.resize(np.arange(-128, 128, dtype=np.int16).astype(np.int8), xs[0].shape[1:])
         cases.append((data, xs))
     return judge_tflite(cases)
+
+
+def rearrange_tflite(case: Case, code: str) -> bytes:
+    """A single-operator .tflite of a TFLite operator edgenn imports as a chain of byte-moving operators:
+    DEPTH_TO_SPACE / SPACE_TO_DEPTH (attrs block), SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND (block, pads)
+    or PACK (axis)."""
+    from tflite_builder import TfOp, TfTensor, build
+
+    a = case.attrs
+    ins = [TfTensor(f"x{i}", t.shape, "int8", t.scale, t.zero_point) for i, t in enumerate(case.inputs)]
+    y = case.outputs[0]
+    n = len(ins)
+    tensors = ins + [TfTensor("y", y.shape, "int8", y.scale, y.zero_point)]
+    if code in ("DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
+        opts = "DepthToSpaceOptions" if code == "DEPTH_TO_SPACE" else "SpaceToDepthOptions"
+        return build(tensors, [TfOp(code, [0], [1], opts, {"BlockSize": a["block"]})], [0], [1])
+    if code == "PACK":
+        return build(tensors, [TfOp("PACK", list(range(n)), [n], "PackOptions", {"ValuesCount": n, "Axis": a["axis"]})],
+                     list(range(n)), [n])
+    block = np.asarray(a["block"], np.int32)
+    pads = np.asarray(a["pads"], np.int32).reshape(-1, 2)
+    tensors += [TfTensor("block", block.shape, "int32", data=block), TfTensor("pads", pads.shape, "int32", data=pads)]
+    opts = "SpaceToBatchNDOptions" if code == "SPACE_TO_BATCH_ND" else "BatchToSpaceNDOptions"
+    return build(tensors, [TfOp(code, [0, 2, 3], [1], opts)], [0], [1])

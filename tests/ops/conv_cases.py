@@ -351,3 +351,151 @@ def float_graph(depthwise: bool, rng: np.random.Generator, pads=(1, 1, 1, 1), ou
     op = g.add_op("depthwise_conv2d" if depthwise else "conv2d", "c", ["x", "w", "b"], ["y"], stride=(1, 1),
                   dilation=(1, 1), pads=pads, act=(0.0, 6.0), **extra)
     return g, op, wf, bf
+
+
+# ----------------------------------------------------------------------------- transposed convolution
+def naive_transpose_conv(x, w, b, o, out_shape):
+    """TFLM reference_integer_ops::TransposeConv, transcribed (scatter into an int32 buffer, then
+    bias and requantization); x (N,H,W,Ci), w (Co,KH,KW,Ci)."""
+    batches, input_height, input_width, input_depth = x.shape
+    output_depth, filter_height, filter_width, _ = w.shape
+    _, output_height, output_width, _ = out_shape
+    xl, wl = x.tolist(), w.tolist()
+    scratch = [[[[0] * output_depth for _ in range(output_width)] for _ in range(output_height)] for _ in range(batches)]
+    for batch in range(batches):
+        for in_y in range(input_height):
+            for in_x in range(input_width):
+                for in_channel in range(input_depth):
+                    out_x_origin = in_x * o["stride_w"] - o["pad_left"]
+                    out_y_origin = in_y * o["stride_h"] - o["pad_top"]
+                    for filter_y in range(filter_height):
+                        for filter_x in range(filter_width):
+                            for out_channel in range(output_depth):
+                                out_x = out_x_origin + filter_x
+                                out_y = out_y_origin + filter_y
+                                if 0 <= out_x < output_width and 0 <= out_y < output_height:
+                                    v = (xl[batch][in_y][in_x][in_channel] + o["input_offset"]) \
+                                        * wl[out_channel][filter_y][filter_x][in_channel]
+                                    cell = scratch[batch][out_y][out_x]
+                                    cell[out_channel] = ref.wrap(cell[out_channel] + v)
+    out = np.zeros(out_shape, np.int8)
+    for batch in range(batches):
+        for out_y in range(output_height):
+            for out_x in range(output_width):
+                for out_channel in range(output_depth):
+                    acc = scratch[batch][out_y][out_x][out_channel]
+                    if b is not None:
+                        acc = ref.wrap(acc + int(b[out_channel]))
+                    acc = mbqm(acc, int(o["out_multiplier"][out_channel]), int(o["out_shift"][out_channel]))
+                    acc += o["output_offset"]
+                    out[batch, out_y, out_x, out_channel] = min(max(acc, o["act_min"]), o["act_max"])
+    return out
+
+
+def random_transpose_case(rng: np.random.Generator, small: bool = False) -> Case:
+    """One random transpose_conv case: strides, kernels, top/left pads, output sizes cropped or
+    extended at the bottom/right (ONNX output_padding), per-channel weights, optional bias."""
+    batches = 1 if small or rng.random() < 0.8 else 2
+    h, w = int(rng.integers(1, 6 if small else 8)), int(rng.integers(1, 6 if small else 8))
+    kh, kw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+    if rng.random() < 0.4:
+        kw = kh
+    sh, sw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    pt, pl = int(rng.integers(0, kh)), int(rng.integers(0, kw))
+    full_h, full_w = (h - 1) * sh + kh, (w - 1) * sw + kw
+    # bottom / right: anything from cropping the full output to extending it (bias-only rows)
+    ho = max(1, full_h - pt - int(rng.integers(-(sh - 1) - 1, kh)))
+    wo = max(1, full_w - pl - int(rng.integers(-(sw - 1) - 1, kw)))
+    ci = int(rng.integers(1, 5 if small else 9)) if rng.random() < 0.85 else int(rng.integers(9, 33))
+    co = int(rng.integers(1, 4 if small else 11))
+    wq = rng.integers(-127, 128, size=(co, kh, kw, ci)).astype(np.int8)
+    if rng.random() < 0.2:
+        wq[..., 0] = 127
+    per_channel = rng.random() < 0.85
+    wsc = rng.uniform(0.001, 0.05, size=co if per_channel else 1).astype(np.float32)
+    xs = float(rng.uniform(0.005, 0.1))
+    depth = max(1, kh * kw * ci // (sh * sw))
+    ys = float(xs * float(wsc.mean()) * np.sqrt(depth) * float(rng.choice([0.002, 0.05, 0.5, 2, 20])) * 40)
+    bscale = xs * (wsc if per_channel else np.full(co, wsc[0], np.float32))
+    bias = None
+    if rng.random() < 0.75:
+        lim = int(rng.choice([100, 20000, 1 << 22, (1 << 31) - 1], p=[0.3, 0.4, 0.27, 0.03]))
+        bias = T((co,), bscale, 0, rng.integers(-lim, lim, size=co).astype(np.int32), "int32")
+    xzp = int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
+    yzp = int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
+    act = ACTS[int(rng.integers(0, len(ACTS)))]
+    return Case("transpose_conv", [T((batches, h, w, ci), xs, xzp), T((co, kh, kw, ci), wsc, 0, wq), bias],
+                [T((batches, ho, wo, co), ys, yzp)], {"stride": (sh, sw), "pads": (pt, pl, 0, 0), "act": act})
+
+
+def tflite_transpose_conv(case: Case, code: str = "TRANSPOSE_CONV") -> bytes:
+    """A single-op TRANSPOSE_CONV .tflite of a case (its padding in ``case.attrs['tflite_padding']``)."""
+    from tflite_builder import TfOp, TfTensor, build
+
+    x, wt, bt, y = case.inputs[0], case.inputs[1], case.inputs[2], case.outputs[0]
+    tensors = [TfTensor("output_shape", (4,), "int32", None, 0, 0, np.asarray(y.shape, np.int32)),
+               TfTensor("w", wt.shape, "int8", wt.scale, 0, 0, wt.data),
+               TfTensor("x", x.shape, "int8", x.scale, x.zero_point)]
+    ins = [0, 1, 2]
+    if bt is not None:
+        tensors.append(TfTensor("b", bt.shape, "int32", bt.scale, 0, 0, bt.data))
+        ins.append(3)
+    tensors.append(TfTensor("y", y.shape, "int8", y.scale, y.zero_point))
+    yi = len(tensors) - 1
+    act = {(None, None): 0, (0.0, None): 1, (0.0, 6.0): 3}[tuple(case.attrs["act"])]
+    fields = {"Padding": case.attrs["tflite_padding"], "StrideW": case.attrs["stride"][1],
+              "StrideH": case.attrs["stride"][0], "FusedActivationFunction": act}
+    return build(tensors, [TfOp(code, ins, [yi], "TransposeConvOptions", fields, version=4)], [2], [yi])
+
+
+def tflm_transpose_case(rng: np.random.Generator) -> Case:
+    """A random TRANSPOSE_CONV case with TFLite's output sizes and SAME / VALID padding (batch 1,
+    per-channel weights; the pads attr is what TFLM derives, for the harness)."""
+    h, w = int(rng.integers(1, 8)), int(rng.integers(1, 8))
+    kh, kw = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+    sh, sw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    padding = int(rng.integers(0, 2))  # 0 SAME, 1 VALID
+    if padding == 0:
+        ho, wo = h * sh, w * sw
+    else:
+        ho, wo = h * sh + max(kh - sh, 0), w * sw + max(kw - sw, 0)
+    pads = []
+    for o_, k, s in ((ho, kh, sh), (wo, kw, sw)):
+        fwd = -(-o_ // s) if padding == 0 else (o_ - k) // s + 1
+        pads.append(max((fwd - 1) * s + k - o_, 0) // 2 if padding == 0 else 0)
+    ci, co = int(rng.integers(1, 9)), int(rng.integers(1, 9))
+    wq = rng.integers(-127, 128, size=(co, kh, kw, ci)).astype(np.int8)
+    wsc = rng.uniform(0.001, 0.05, size=co).astype(np.float32)
+    xs = np.float32(rng.uniform(0.005, 0.1))
+    ys = np.float32(float(xs) * float(wsc.mean()) * np.sqrt(kh * kw * ci) * float(rng.choice([0.05, 0.5, 2, 20])) * 20)
+    bscale = (np.float64(xs) * wsc.astype(np.float64)).astype(np.float32)
+    bias = T((co,), bscale, 0, rng.integers(-20000, 20000, size=co).astype(np.int32), "int32") \
+        if rng.random() < 0.8 else None
+    act = [(None, None), (0.0, None), (0.0, 6.0)][int(rng.integers(0, 3))]
+    xzp = int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
+    yzp = int(rng.choice([-128, 127, int(rng.integers(-128, 128))]))
+    return Case("transpose_conv", [T((1, h, w, ci), float(xs), xzp), T((co, kh, kw, ci), wsc, 0, wq), bias],
+                [T((1, ho, wo, co), float(ys), yzp)],
+                {"stride": (sh, sw), "pads": (pads[0], pads[1], 0, 0), "act": act, "tflite_padding": padding})
+
+
+def run_transpose_naive_checks(n_cases: int = 30, seed: int = 8) -> int:
+    """Python kernel (through the interpreter) == naive TFLM transcription; returns outputs compared."""
+    from harness import build_model, random_inputs
+    from edgenn.runtime_py.interpreter import Interpreter
+
+    rng = np.random.default_rng(seed)
+    compared = 0
+    for i in range(n_cases):
+        case = random_transpose_case(rng, small=True)
+        model = build_model(case, f"n{i}")
+        xs = random_inputs(model, 3, rng)
+        got = Interpreter(model).invoke(*xs)[0]
+        b = case.inputs[2].data if case.inputs[2] is not None else None
+        for s in range(xs[0].shape[0]):
+            want = naive_transpose_conv(xs[0][s], case.inputs[1].data, b, model.ops[0].options, case.outputs[0].shape)
+            assert np.array_equal(got[s], want), (
+                f"case {i} {case.attrs} {case.inputs[0].shape} w {case.inputs[1].shape} -> {case.outputs[0].shape}: "
+                f"python kernel differs from naive TFLM at {np.argwhere(got[s] != want)[:3].tolist()}")
+            compared += want.size
+    return compared

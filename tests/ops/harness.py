@@ -23,6 +23,7 @@ from edgenn.codegen.generate import render_model
 from edgenn.converter.graph import Graph, IOInfo, QParams
 from edgenn.converter.lower import to_enn
 from edgenn.format.enn import EnnModel, from_bytes, to_bytes
+from edgenn.runtime_py.dataio import random_values
 from edgenn.runtime_py.interpreter import Interpreter
 
 HERE = Path(__file__).resolve().parent
@@ -81,14 +82,15 @@ def build_model(case: Case, name: str) -> EnnModel:
 
 
 def random_inputs(model: EnnModel, n: int, rng: np.random.Generator, extremes: bool = True) -> list[np.ndarray]:
-    """n samples per input; the first two are all -128 and all 127 when ``extremes``."""
+    """n samples per input; for int8 inputs the first two are all -128 and all 127 when ``extremes``
+    (bool inputs: all false and all true)."""
     xs = []
     for d in model.inputs:
         t = model.tensors[d.tensor]
-        x = rng.integers(-128, 128, size=(n,) + tuple(t.shape), dtype=np.int16).astype(np.int8)
-        if extremes and n >= 3:
-            x[0] = -128
-            x[1] = 127
+        x = random_values(rng, t.dtype, (n,) + tuple(t.shape))
+        if extremes and n >= 3 and t.dtype in ("int8", "bool"):
+            x[0] = -128 if t.dtype == "int8" else False
+            x[1] = 127 if t.dtype == "int8" else True
         xs.append(x)
     return xs
 

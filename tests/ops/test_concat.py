@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from harness import Case, T, build_model, check_cases
-from common import judge_against_tflm, rand_scale, rand_zp
+from common import judge_against_tflm, rand_scale, rand_zp, rearrange_tflite
 from edgenn.runtime_py.interpreter import Interpreter
 
 
@@ -76,3 +76,20 @@ def test_concat_matches_tflm():
     rng = np.random.default_rng(13)
     cases = [random_case(rng, max_rank=5) for _ in range(30)]
     assert judge_against_tflm(cases, "CONCATENATION", to_tflite) == 30
+
+
+# PACK is imported as a reshape of each input (the new axis) + concat.
+
+def test_pack_matches_tflm():
+    rng = np.random.default_rng(105)
+    cases = []
+    for _ in range(25):
+        shape = tuple(int(rng.integers(1, 4)) for _ in range(int(rng.integers(1, 4))))
+        k = int(rng.integers(1, 4))
+        axis = int(rng.integers(0, len(shape) + 1))
+        s, zp = rand_scale(rng), rand_zp(rng)
+        out = shape[:axis] + (k,) + shape[axis:]
+        # TFLM copies bytes: inputs may carry other parameters than the output
+        ins = [T(shape, *((rand_scale(rng), rand_zp(rng)) if rng.random() < 0.3 else (s, zp))) for _ in range(k)]
+        cases.append(Case("concat", ins, [T(out, s, zp)], {"axis": axis - len(out) if rng.integers(0, 2) else axis}))
+    assert judge_against_tflm(cases, "PACK", rearrange_tflite) == 25

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from harness import Case, T, build_model, check_cases
-from common import judge_against_tflm, rand_scale, rand_shape, rand_zp
+from common import judge_against_tflm, rand_scale, rand_shape, rand_zp, rearrange_tflite
 from edgenn.runtime_py.interpreter import Interpreter
 
 
@@ -62,3 +62,70 @@ def to_tflite(case: Case, code: str) -> bytes:
 def test_transpose_matches_tflm():
     rng = np.random.default_rng(19)
     assert judge_against_tflm([random_case(rng, 5) for _ in range(30)], "TRANSPOSE", to_tflite) == 30
+
+
+# DEPTH_TO_SPACE, SPACE_TO_DEPTH, SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND are imported as reshape +
+# rank-6 transpose + reshape (+ slice): judged by TFLM as the whole chain.
+
+def test_depth_to_space_matches_tflm():
+    rng = np.random.default_rng(101)
+    cases = []
+    for _ in range(25):
+        b = int(rng.integers(1, 4))
+        n, h, w, c = 1, int(rng.integers(1, 5)), int(rng.integers(1, 5)), b * b * int(rng.integers(1, 4))
+        s, zp = rand_scale(rng), rand_zp(rng)
+        cases.append(Case("transpose", [T((n, h, w, c), s, zp)], [T((n, h * b, w * b, c // (b * b)), s, zp)], {"block": b}))
+    assert judge_against_tflm(cases, "DEPTH_TO_SPACE", rearrange_tflite) == 25
+
+
+def test_space_to_depth_matches_tflm():
+    rng = np.random.default_rng(102)
+    cases = []
+    for _ in range(25):
+        b = int(rng.integers(1, 4))
+        n, h, w, c = int(rng.integers(1, 3)), b * int(rng.integers(1, 4)), b * int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        s, zp = rand_scale(rng), rand_zp(rng)
+        cases.append(Case("transpose", [T((n, h, w, c), s, zp)], [T((n, h // b, w // b, c * b * b), s, zp)], {"block": b}))
+    assert judge_against_tflm(cases, "SPACE_TO_DEPTH", rearrange_tflite) == 25
+
+
+def test_space_to_batch_nd_matches_tflm():
+    rng = np.random.default_rng(103)
+    cases = []
+    for _ in range(25):
+        bh, bw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        n, oh, ow, c = int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        s, zp = rand_scale(rng), rand_zp(rng)
+        if rng.random() < 0.3:  # 3-D: (N, H, C), one block size
+            cases.append(Case("transpose", [T((n, oh * bh, c), s, zp)], [T((n * bh, oh, c), s, zp)],
+                              {"block": [bh], "pads": [0, 0]}))
+        else:
+            cases.append(Case("transpose", [T((n, oh * bh, ow * bw, c), s, zp)], [T((n * bh * bw, oh, ow, c), s, zp)],
+                              {"block": [bh, bw], "pads": [0, 0, 0, 0]}))
+    assert judge_against_tflm(cases, "SPACE_TO_BATCH_ND", rearrange_tflite) == 25
+
+
+def test_batch_to_space_nd_matches_tflm():
+    rng = np.random.default_rng(104)
+    cases = []
+    for _ in range(25):
+        bh, bw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        n, h, w, c = int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        ct, cb = int(rng.integers(0, bh)), int(rng.integers(0, bh))
+        cl, cr = int(rng.integers(0, bw)), int(rng.integers(0, bw))
+        if h * bh - ct - cb < 1 or w * bw - cl - cr < 1:
+            ct = cb = cl = cr = 0
+        s, zp = rand_scale(rng), rand_zp(rng)
+        cases.append(Case("transpose", [T((n * bh * bw, h, w, c), s, zp)],
+                          [T((n, h * bh - ct - cb, w * bw - cl - cr, c), s, zp)],
+                          {"block": [bh, bw], "pads": [ct, cb, cl, cr]}))
+    assert judge_against_tflm(cases, "BATCH_TO_SPACE_ND", rearrange_tflite) == 25
+
+
+def test_space_to_batch_nd_with_padding_is_refused():
+    from edgenn.converter.tflite_import import convert_tflite_bytes
+    from edgenn.errors import UnsupportedOpError
+
+    c = Case("transpose", [T((1, 3, 4, 2), 0.1, 0)], [T((4, 2, 2, 2), 0.1, 0)], {"block": [2, 2], "pads": [0, 1, 0, 0]})
+    with pytest.raises(UnsupportedOpError, match="uninitialized"):
+        convert_tflite_bytes(rearrange_tflite(c, "SPACE_TO_BATCH_ND"), "s2b")

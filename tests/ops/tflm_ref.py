@@ -355,3 +355,71 @@ def hard_swish_value(v: int, in_zp: int, out_zp: int, rm: int, re: int, om: int,
     out = rdbp16(pre, -oe)
     out = wrap16(out + out_zp)
     return max(-128, min(127, out))
+
+
+# ============================================================================= two-input arithmetic
+
+def arith_scale(x: int, offset: int, left_shift: int, multiplier: int, shift: int) -> int:
+    """TFLM's first stage of ADD / SUB / SQUARED_DIFFERENCE / comparisons (shift <= 0)."""
+    return mbqm((x + offset) * (1 << left_shift), multiplier, shift)
+
+
+def sub_params(s1: float, s2: float, so: float) -> tuple[int, int, int, int, int, int]:
+    """sub_common.cc CalculateOpDataSub: float32 ratios widened to double."""
+    f = np.float32
+    twice_max = f(2) * max(f(s1), f(s2))
+    m1 = quantize_multiplier(float(f(f(s1) / twice_max)))
+    m2 = quantize_multiplier(float(f(f(s2) / twice_max)))
+    mo = quantize_multiplier(float(f(twice_max / f(f(1 << 20) * f(so)))))
+    return (*m1, *m2, *mo)
+
+
+def sub_value(x1: int, x2: int, z1: int, z2: int, zo: int, params, act_min: int, act_max: int) -> int:
+    m1, sh1, m2, sh2, mo, sho = params
+    raw = arith_scale(x1, -z1, 20, m1, sh1) - arith_scale(x2, -z2, 20, m2, sh2)
+    return min(act_max, max(act_min, mbqm(raw, mo, sho) + zo))
+
+
+def squared_difference_value(x1: int, x2: int, s1: float, z1: int, s2: float, z2: int, so: float, zo: int) -> int:
+    """squared_difference.cc PrepareQuantized + SquaredDifference<int8_t>, one element."""
+    twice_max = 2.0 * max(float(np.float32(s1)), float(np.float32(s2)))
+    m1, sh1 = quantize_multiplier(float(np.float32(s1)) / twice_max)
+    m2, sh2 = quantize_multiplier(float(np.float32(s2)) / twice_max)
+    mo, sho = quantize_multiplier(twice_max * twice_max / float(np.float32(1 << 14) * np.float32(so)))
+    d = arith_scale(x1, -z1, 7, m1, sh1) - arith_scale(x2, -z2, 7, m2, sh2)
+    return min(127, max(-128, mbqm(d * d, mo, sho) + zo))
+
+
+def prelu_value(x: int, a: int, sx: float, zx: int, sa: float, za: int, so: float, zo: int) -> int:
+    """prelu_common.cc CalculatePreluParams + BroadcastPrelu4DSlow's element function."""
+    sx, sa, so = (float(np.float32(v)) for v in (sx, sa, so))
+    v = x - zx
+    if v >= 0:
+        out = mbqm(v, *quantize_multiplier(sx / so))
+    else:
+        out = mbqm(v * (a - za), *quantize_multiplier(sx * sa / so))
+    return min(127, max(-128, out + zo))
+
+
+COMPARISONS = {"equal": lambda a, b: a == b, "not_equal": lambda a, b: a != b, "less": lambda a, b: a < b,
+               "less_equal": lambda a, b: a <= b, "greater": lambda a, b: a > b,
+               "greater_equal": lambda a, b: a >= b}
+
+
+def compare_value(kind: str, x1: int, x2: int, s1: float, z1: int, s2: float, z2: int) -> bool:
+    """comparisons.cc ComparisonsPrepare + ComparisonWithScaling, one element."""
+    m1, sh1 = quantize_multiplier(float(np.float32(s1)))
+    m2, sh2 = quantize_multiplier(float(np.float32(s2)))
+    return COMPARISONS[kind](arith_scale(x1, -z1, 8, m1, sh1), arith_scale(x2, -z2, 8, m2, sh2))
+
+
+def add_n_value(xs: list[int], s: float, z: int, so: float, zo: int) -> int:
+    """add_n.cc CalculateOpData + reference_ops::AddN<int8_t>, one element (every input quantized
+    (s, z)); the sum starts at the rescaled input offset, as TFLM's does."""
+    s, so = float(np.float32(s)), float(np.float32(so))
+    mi, shi = quantize_multiplier(s / (2 * s))
+    mo, sho = quantize_multiplier(2 * s / ((1 << 20) * so))
+    acc = arith_scale(0, -z, 20, mi, shi)  # TFLM: x = input1_offset (the value 0)
+    for x in xs:
+        acc += arith_scale(x, -z, 20, mi, shi)
+    return min(127, max(-128, mbqm(acc, mo, sho) + zo))

@@ -9,3 +9,4 @@ class DType(object):
     INT32 = 3
     INT64 = 4
     FLOAT32 = 5
+    BOOL = 6

@@ -23,6 +23,23 @@ class OperatorOptions(object):
     TanhOptions = 17
     LeakyReluOptions = 18
     HardSwishOptions = 19
+    ResizeBilinearOptions = 20
+    ResizeNearestOptions = 21
+    TransposeConvOptions = 22
+    SliceOptions = 23
+    SplitOptions = 24
+    GatherOptions = 25
+    TileOptions = 26
+    MirrorPadOptions = 27
+    SubOptions = 28
+    SquaredDifferenceOptions = 29
+    MaximumMinimumOptions = 30
+    CompareOptions = 31
+    SelectOptions = 32
+    PreluOptions = 33
+    AddNOptions = 34
+    LutOptions = 35
+    LogSoftmaxOptions = 36
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -85,4 +102,55 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().HardSwishOptions:
         import edgenn.format.schema.fb.HardSwishOptions
         return edgenn.format.schema.fb.HardSwishOptions.HardSwishOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().ResizeBilinearOptions:
+        import edgenn.format.schema.fb.ResizeBilinearOptions
+        return edgenn.format.schema.fb.ResizeBilinearOptions.ResizeBilinearOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().ResizeNearestOptions:
+        import edgenn.format.schema.fb.ResizeNearestOptions
+        return edgenn.format.schema.fb.ResizeNearestOptions.ResizeNearestOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().TransposeConvOptions:
+        import edgenn.format.schema.fb.TransposeConvOptions
+        return edgenn.format.schema.fb.TransposeConvOptions.TransposeConvOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SliceOptions:
+        import edgenn.format.schema.fb.SliceOptions
+        return edgenn.format.schema.fb.SliceOptions.SliceOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SplitOptions:
+        import edgenn.format.schema.fb.SplitOptions
+        return edgenn.format.schema.fb.SplitOptions.SplitOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().GatherOptions:
+        import edgenn.format.schema.fb.GatherOptions
+        return edgenn.format.schema.fb.GatherOptions.GatherOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().TileOptions:
+        import edgenn.format.schema.fb.TileOptions
+        return edgenn.format.schema.fb.TileOptions.TileOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().MirrorPadOptions:
+        import edgenn.format.schema.fb.MirrorPadOptions
+        return edgenn.format.schema.fb.MirrorPadOptions.MirrorPadOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SubOptions:
+        import edgenn.format.schema.fb.SubOptions
+        return edgenn.format.schema.fb.SubOptions.SubOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SquaredDifferenceOptions:
+        import edgenn.format.schema.fb.SquaredDifferenceOptions
+        return edgenn.format.schema.fb.SquaredDifferenceOptions.SquaredDifferenceOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().MaximumMinimumOptions:
+        import edgenn.format.schema.fb.MaximumMinimumOptions
+        return edgenn.format.schema.fb.MaximumMinimumOptions.MaximumMinimumOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().CompareOptions:
+        import edgenn.format.schema.fb.CompareOptions
+        return edgenn.format.schema.fb.CompareOptions.CompareOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SelectOptions:
+        import edgenn.format.schema.fb.SelectOptions
+        return edgenn.format.schema.fb.SelectOptions.SelectOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().PreluOptions:
+        import edgenn.format.schema.fb.PreluOptions
+        return edgenn.format.schema.fb.PreluOptions.PreluOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().AddNOptions:
+        import edgenn.format.schema.fb.AddNOptions
+        return edgenn.format.schema.fb.AddNOptions.AddNOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().LutOptions:
+        import edgenn.format.schema.fb.LutOptions
+        return edgenn.format.schema.fb.LutOptions.LutOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().LogSoftmaxOptions:
+        import edgenn.format.schema.fb.LogSoftmaxOptions
+        return edgenn.format.schema.fb.LogSoftmaxOptions.LogSoftmaxOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None

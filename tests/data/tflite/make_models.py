@@ -242,6 +242,30 @@ def make_dynamic_range(s: int = 6) -> bytes:
     return convert(m, None)
 
 
+def make_unet(s: int = 12) -> bytes:
+    """Encoder-decoder with skips: TRANSPOSE_CONV (SAME stride 2 with bias, VALID stride 2 without),
+    RESIZE_BILINEAR (half_pixel_centers from UpSampling2D, align_corners from tf.compat.v1) and
+    RESIZE_NEAREST_NEIGHBOR (half_pixel_centers; Keras' nearest UpSampling2D becomes TILE), CONCATENATION."""
+    seed(s)
+    rng = np.random.default_rng(s)
+    x = images(rng, 256, 16, 16, 3)
+    inp = keras.Input((16, 16, 3), batch_size=1, name="x")
+    e1 = layers.Conv2D(8, 3, padding="same", activation="relu")(inp)                       # 16x16
+    e2 = layers.Conv2D(12, 3, padding="same", activation="relu")(layers.MaxPooling2D(2)(e1))  # 8x8
+    m = layers.Conv2D(16, 3, padding="same", activation="relu")(layers.MaxPooling2D(2)(e2))   # 4x4
+    d2 = layers.Conv2DTranspose(12, 3, strides=2, padding="same", activation="relu")(m)     # 8x8
+    d2 = layers.Conv2D(8, 3, padding="same", activation="relu")(layers.Concatenate()([d2, e2]))
+    a = layers.UpSampling2D(2, interpolation="bilinear")(d2)                                # 16x16
+    b = layers.Conv2DTranspose(4, 2, strides=2, padding="valid", use_bias=False)(d2)        # 16x16
+    c = layers.Lambda(lambda t: tf.compat.v1.image.resize_bilinear(t, (16, 16), align_corners=True))(d2)
+    d = layers.Lambda(lambda t: tf.compat.v1.image.resize_nearest_neighbor(t, (16, 16), half_pixel_centers=True))(d2)
+    h = layers.Concatenate()([a, b, c, d, e1])
+    out = layers.Conv2D(2, 1)(layers.Conv2D(8, 3, padding="same", activation="relu")(h))
+    model = keras.Model(inp, out)
+    train(model, x, np.repeat(x[..., :2], 1, axis=-1), "mse")
+    return convert(model, x[:100])
+
+
 def make_float_op(s: int = 12) -> bytes:
     """Full-integer quantization with int8 I/O, but float fallback allowed: ELU has no int8 kernel in
     TFLite, so the converter leaves it in float between a DEQUANTIZE and a QUANTIZE."""
@@ -268,6 +292,7 @@ MODELS = {
     "relu_requant_int8.tflite": make_relu_requant,
     "unsupported_op.tflite": make_unsupported,
     "dynamic_range.tflite": make_dynamic_range,
+    "unet_int8.tflite": make_unet,
     "float_op_int8.tflite": make_float_op,
 }
 

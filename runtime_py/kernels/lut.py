@@ -1,0 +1,17 @@
+"""lut kernel: an int8 -> int8 function stored as a 256-entry table, the operator's constant input 1
+(TFLM's ELU evaluates this way, EvalUsingLookupTable): output = table[input + 128]."""
+from __future__ import annotations
+
+import numpy as np
+
+from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import lookup256
+
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input", "table"))
+
+
+def run(op, model, ins, outs, scratch) -> None:
+    table = np.asarray(ins[1]).reshape(-1)
+    if table.size != 256 or table.dtype != np.int8:
+        raise ValueError(f"lut '{op.name}': the table must be 256 int8 values, got {table.size} {table.dtype}")
+    outs[0][...] = lookup256(table, ins[0])

@@ -1,0 +1,28 @@
+"""slice int8 kernel (TFLM reference_ops::Slice and StridedSlice): output element i takes input
+element begin + i * stride along every axis (``size`` elements per axis; shrunk axes have size 1
+and are absent from the output shape). A byte copy: no requantization."""
+from __future__ import annotations
+
+import numpy as np
+
+from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import contiguous_offset, slice_index, take_axes
+
+TRAITS = KernelTraits(overlap="view", inputs=("input",))
+
+
+def run(op, model, ins, outs, scratch) -> None:
+    o = op.options
+    t = model.tensors[op.inputs[0]]
+    x = np.asarray(ins[0])
+    if t.is_const:
+        x = x.reshape((1,) + tuple(t.shape))
+    idx = [slice_index(b, n, s) for b, n, s in zip(o["begin"], o["size"], o["stride"])]
+    y = take_axes(x, idx)
+    outs[0][...] = y.reshape((y.shape[0],) + tuple(outs[0].shape[1:]))
+
+
+def view_offsets(options: dict, in_shape, out_shapes, itemsize: int = 1) -> list[int | None]:
+    """Byte offset of the output inside the input when it is a contiguous range of it (an alias)."""
+    off = contiguous_offset(in_shape, options["begin"], options["size"], options["stride"])
+    return [None if off is None else off * itemsize]

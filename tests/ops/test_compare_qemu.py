@@ -1,0 +1,18 @@
+"""compare on emulated Cortex-M cores: the DSP (Cortex-M4) and Helium (Cortex-M55) builds of the C kernel
+== the Python kernel, byte for byte (test_compare.py: the host build)."""
+import numpy as np
+import pytest
+
+from binary_cases import fixed_cases, random_case
+from harness import check_cases
+
+BOARDS = ["mps2-an386", "mps3-an547"]
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_compare_random_cases_on_board(board):
+    rng = np.random.default_rng(7016026)
+    cases = fixed_cases(rng, "compare")[::3] + [random_case(rng, "compare") for _ in range(60)]
+    stats = check_cases(cases, samples=3, board=board)
+    assert stats["cases"] >= 60
