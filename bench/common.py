@@ -1,7 +1,9 @@
 """Shared helpers for the benchmark scripts (run from the repository root)."""
 from __future__ import annotations
 
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +48,40 @@ def write_section(name: str, text: str) -> None:
         content = content.rstrip() + "\n\n" + block + "\n"
     doc.write_text(content)
     print(f"updated docs/benchmarks.md section '{name}'", file=sys.stderr)
+
+
+PROBE = r"""
+import sys, numpy as np
+from tflite_micro import runtime
+data = open(sys.argv[1], "rb").read()
+it = runtime.Interpreter.from_bytes(data, arena_size=int(sys.argv[2]))
+d = it.get_input_details(0)
+it.set_input(np.zeros(tuple(d["shape"]), d["dtype"]), 0)
+it.invoke()
+"""
+
+
+def tflm_min_arena(path: Path, lo: int = 512, hi: int = 1 << 20) -> int:
+    def ok(n: int) -> bool:
+        r = subprocess.run([sys.executable, "-c", PROBE, str(path), str(n)], capture_output=True, timeout=120)
+        return r.returncode == 0
+    if not ok(hi):
+        raise RuntimeError(f"TFLM needs more than {hi} bytes for {path.name}")
+    while hi - lo > 16:
+        mid = (lo + hi) // 2 // 16 * 16
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def flash_bytes(model) -> dict:
+    from edgenn.boards import get_board
+    from edgenn.emulation.backends import build
+    from edgenn.emulation.size import library_size
+
+    board = get_board("mps2-an386")
+    with tempfile.TemporaryDirectory() as tmp:
+        res = build(model, board, Path(tmp) / model.name)
+        return library_size(res.directory, board, model.name)

@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, md_table, write_section  # noqa: E402
-from memory import flash_bytes  # noqa: E402
+from common import ROOT, flash_bytes, md_table, write_section  # noqa: E402
 
 from edgenn.analysis import analyze  # noqa: E402
 from edgenn.converter.pipeline import ConvertOptions, convert  # noqa: E402

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, md_table, write_section  # noqa: E402
+from common import md_table, write_section  # noqa: E402
 
 TORCHVISION = ("densenet121", "regnet_y_400mf", "regnet_x_400mf", "mobilenet_v2", "efficientnet_b0")
 CALIB_IMAGES = 32

@@ -11,52 +11,15 @@ Usage: python bench/memory.py [--no-tflm] [--write]
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from edgenn.fit import fit_report  # noqa: E402
-from common import LOWER_BOUND, MLPERF, MLPERF_DIR, ROOT, TFLM_M4_FLASH_REF, convert_mlperf, md_table, write_section  # noqa: E402
-
-PROBE = r"""
-import sys, numpy as np
-from tflite_micro import runtime
-data = open(sys.argv[1], "rb").read()
-it = runtime.Interpreter.from_bytes(data, arena_size=int(sys.argv[2]))
-d = it.get_input_details(0)
-it.set_input(np.zeros(tuple(d["shape"]), d["dtype"]), 0)
-it.invoke()
-"""
-
-
-def tflm_min_arena(path: Path, lo: int = 512, hi: int = 1 << 20) -> int:
-    def ok(n: int) -> bool:
-        r = subprocess.run([sys.executable, "-c", PROBE, str(path), str(n)], capture_output=True, timeout=120)
-        return r.returncode == 0
-    if not ok(hi):
-        raise RuntimeError(f"TFLM needs more than {hi} bytes for {path.name}")
-    while hi - lo > 16:
-        mid = (lo + hi) // 2 // 16 * 16
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def flash_bytes(model) -> dict:
-    from edgenn.boards import get_board
-    from edgenn.emulation.backends import build
-    from edgenn.emulation.size import library_size
-
-    board = get_board("mps2-an386")
-    with tempfile.TemporaryDirectory() as tmp:
-        res = build(model, board, Path(tmp) / model.name)
-        return library_size(res.directory, board, model.name)
+from common import (LOWER_BOUND, MLPERF, MLPERF_DIR, ROOT, TFLM_M4_FLASH_REF, convert_mlperf,  # noqa: E402
+                    md_table, tflm_min_arena, write_section)
 
 
 def main() -> None:
@@ -73,8 +36,8 @@ def main() -> None:
         fit = fit_report(m, "mps2-an386")
         rows.append([key, f"{m.arena_bytes:,}", f"{tflm:,}" if tflm else "-", f"{lb:,}",
                      f"{m.arena_bytes / tflm:.2f}" if tflm else "-", f"{m.arena_bytes / lb:.2f}",
-                     f"{fit['ram_used']:,} ({fit['stack_bytes']:,})", m.plan["planner"]])
-        size = flash_bytes(m)
+                     f"{fit['libraries'][0]['ram']:,} ({fit['stack_bytes']:,})", m.plan["planner"]])
+        size = fit["libraries"][0]
         weights = sum(t.nbytes for t in m.tensors if t.is_const)
         tfl = (MLPERF_DIR / fname).stat().st_size
         frows.append([key, f"{size['flash']:,}", f"{weights:,}", f"{size['flash'] - weights:,}", f"{tfl:,}",
@@ -88,8 +51,8 @@ def main() -> None:
     lb = int(m.plan["lower_bound_bytes"])
     fit = fit_report(m, "mps2-an386")
     rows.append(["digits (example)", f"{m.arena_bytes:,}", "-", f"{lb:,}", "-", f"{m.arena_bytes / lb:.2f}",
-                 f"{fit['ram_used']:,} ({fit['stack_bytes']:,})", m.plan["planner"]])
-    size = flash_bytes(m)
+                 f"{fit['libraries'][0]['ram']:,} ({fit['stack_bytes']:,})", m.plan["planner"]])
+    size = fit["libraries"][0]
     weights = sum(t.nbytes for t in m.tensors if t.is_const)
     frows.append(["digits (example)", f"{size['flash']:,}", f"{weights:,}", f"{size['flash'] - weights:,}",
                   f"{(ex / 'model.onnx').stat().st_size:,} (float ONNX)", "-"])

@@ -10,7 +10,7 @@ import onnx
 from edgenn.converter.graph import Graph
 from edgenn.errors import DataError
 from edgenn.progress import Step, step
-from edgenn.runtime_py.dataio import source_batches
+from edgenn.runtime_py.dataio import check_dtype, source_batches
 
 Range = tuple[float, float]
 
@@ -32,6 +32,29 @@ def ort_session(model: onnx.ModelProto, extra_outputs: list[str] = ()):
     return ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
 
+def input_dtypes(model: onnx.ModelProto) -> dict[str, np.dtype]:
+    """numpy dtype of every input of the ONNX model (float32, or the integer type of token ids)."""
+    return {vi.name: np.dtype(onnx.helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type))
+            for vi in model.graph.input if vi.type.tensor_type.elem_type}
+
+
+def check_calibration_files(path: str, arrays: list[np.ndarray], files: list[str]) -> None:
+    """Refuse calibration data of the wrong dtype before the model is imported, naming each file:
+    real values for a float input, integers (or floats) for an integer index input, as
+    ``calibrate`` requires (``dataio.check_dtype``). A model onnx cannot read is left to the import."""
+    from edgenn.converter.onnx_import import INTEGER_INPUTS
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # damaged: the import reports it in its own words
+        return
+    inits = {i.name for i in model.graph.initializer}
+    inputs = [vi for vi in model.graph.input if vi.name not in inits]
+    for vi, a, f in zip(inputs, arrays, files):
+        integer = vi.type.tensor_type.elem_type in INTEGER_INPUTS
+        check_dtype(a, f"calibration data {f}", "int32" if integer else None)
+
+
 def run_float(model: onnx.ModelProto, inputs: dict[str, np.ndarray], outputs: list[str] | None = None,
               progress: bool = False, desc: str = "float reference") -> dict[str, list[np.ndarray]]:
     """Run the ONNX model sample by sample (batch 1, as exported); returns per-output lists."""
@@ -39,9 +62,10 @@ def run_float(model: onnx.ModelProto, inputs: dict[str, np.ndarray], outputs: li
     sess = ort_session(model, names)
     n = next(iter(inputs.values())).shape[0]
     res: dict[str, list[np.ndarray]] = {k: [] for k in names}
+    dtypes = input_dtypes(model)
     with (step(desc, n, "samples") if progress else nullcontext(Step())) as st:
         for i in range(n):
-            feed = {k: v[i].astype(np.float32) for k, v in inputs.items()}
+            feed = {k: v[i].astype(dtypes.get(k, np.float32)) for k, v in inputs.items()}
             for k, v in zip(names, sess.run(names, feed)):
                 res[k].append(v)
             st.advance()
@@ -110,9 +134,10 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
     (onnxruntime on the source model; keyed by ONNX name, see ``Tensor.origin``)."""
     check_method(method, percentile)
     inputs = {}
+    dtypes = input_dtypes(model)
     for io, arr in zip(g.inputs, data):
         inputs[io.source_name] = source_batches(arr, io.source_shape, "calibration data", io.source_name,
-                                                floats_only=True).astype(np.float32)
+                                                g.tensors[io.tensor].dtype).astype(dtypes.get(io.source_name, np.float32))
     # Only float values have ranges (booleans and integer indices are not quantized).
     needed = sorted({t.origin for t in g.tensors.values()
                      if t.origin and not t.is_const and t.dtype == "float32" and "#" not in t.origin
@@ -130,7 +155,30 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
                     observe(k, v)
                 st.advance()
 
-    return tensor_ranges(list(inputs) + needed, run_pass, method, percentile, "the float model")
+    ranges = tensor_ranges(list(inputs) + needed, run_pass, method, percentile, "the float model")
+    ranges.update(_ir_only_ranges(g, data, progress, method, percentile))
+    return ranges
+
+
+def _ir_only_ranges(g: Graph, data: list[np.ndarray], progress: bool, method: str,
+                    percentile: float) -> dict[str, Range]:
+    """Ranges of the tensors that exist only in the IR (the steps of a composite ONNX operator such as
+    LayerNormalization, origin "<value>#ir:<step>"), by executing the float graph; keyed by origin."""
+    from edgenn.converter.float_exec import graph_feeds, run_graph
+    from edgenn.converter.onnx_patterns import IR_ORIGIN
+
+    by_name = {t.name: t.origin for t in g.tensors.values()
+               if t.origin and IR_ORIGIN in t.origin and not t.is_const and t.dtype == "float32"}
+    if not by_name:
+        return {}
+    feeds = graph_feeds(g, data, "calibration data")
+
+    def run_pass(desc: str, observe: Observer) -> None:
+        run_graph(g, feeds, wanted=[], observe=lambda k, v: observe(k, v) if k in by_name else None,
+                  progress=desc if progress else None)
+
+    return {by_name[k]: r for k, r in tensor_ranges(list(by_name), run_pass, method, percentile,
+                                                    "the float graph").items()}
 
 
 def calibrate_graph(g: Graph, data: list[np.ndarray], progress: bool = True, method: str = "minmax",

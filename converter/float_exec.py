@@ -32,7 +32,7 @@ def graph_feeds(g: Graph, data: list[np.ndarray], what: str = "calibration data"
     feeds: dict[str, np.ndarray] = {}
     n = None
     for io, arr in zip(g.inputs, data):
-        a = source_batches(arr, tuple(io.source_shape), what, io.source_name, floats_only=True)
+        a = source_batches(arr, tuple(io.source_shape), what, io.source_name, g.tensors[io.tensor].dtype)
         with np.errstate(over="ignore"):  # reported just below
             x = a.astype(np.float32)
         if not np.all(np.isfinite(x)):

@@ -50,6 +50,11 @@ class Tensor:
     quant: QParams | None = None
     origin: str | None = None  # source-model tensor holding the same values (calibration)
     origin_perm: tuple[int, ...] | None = None  # this = transpose(origin, perm)
+    # A state tensor of a recurrent operator (LSTM hidden/cell state, SVDF memory): an activation its
+    # operators read and write in place, live across the whole invoke (and between invokes of a
+    # stateful model); ``initial`` is the value a reset writes (None: zeros).
+    variable: bool = False
+    initial: np.ndarray | None = None
 
     @property
     def is_const(self) -> bool:
@@ -96,6 +101,8 @@ class Graph:
         self.transform_report: dict = {}  # what pruning / clustering did (converter/shrink/transforms.py)
         # tensor name -> (encoding, stream) chosen by converter/shrink/compress.py, stored by converter/lower.py
         self.weight_encodings: dict[str, tuple[str, bytes]] = {}
+        # State tensors keep their values between invokes (streaming) instead of being reset each time.
+        self.stateful = False
         self._counter = 0
 
     # -------------------------------------------------------------- construction helpers
@@ -193,7 +200,7 @@ class Graph:
         """
         import heapq
 
-        available = set(self.input_names) | {n for n, t in self.tensors.items() if t.is_const}
+        available = set(self.input_names) | {n for n, t in self.tensors.items() if t.is_const or t.variable}
         missing: list[int] = []
         waiting: dict[str, list[int]] = defaultdict(list)
         for k, op in enumerate(self.ops):

@@ -32,9 +32,14 @@ def buffers_for(g: Graph, cache: dict[int, tuple] | None = None) -> tuple[list[p
     for t in g.input_names:
         first[t] = -1
         last[t] = -1
+    # State tensors are live over every step (and between invokes): no other buffer takes their bytes.
+    for name, t in g.tensors.items():
+        if t.variable and any(name in op.inputs for op in g.ops):
+            first[name] = -1
+            last[name] = steps
     for i, op in enumerate(g.ops):
         for t in op.inputs:
-            if t and not g.tensors[t].is_const:
+            if t and not g.tensors[t].is_const and not g.tensors[t].variable:
                 last[t] = max(last.get(t, i), i)
         for t in op.outputs:
             first.setdefault(t, i)
@@ -61,7 +66,9 @@ def _op_memory(op: Op, g: Graph, cache: dict[int, tuple] | None) -> tuple[int, l
     if cache is not None and id(op) in cache:
         return cache[id(op)]
     wshape = g.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] else None
-    infos = [None if not t else (t, g.tensors[t].shape, g.tensors[t].nbytes, g.tensors[t].is_const)
+    # State tensors count as fixed (like constants): no output may take their bytes.
+    infos = [None if not t else (t, g.tensors[t].shape, g.tensors[t].nbytes,
+                                 g.tensors[t].is_const or g.tensors[t].variable)
              for t in op.inputs]
     outs = [(g.tensors[t].shape, g.tensors[t].nbytes) for t in op.outputs]
     res = (scratch_bytes(op, g), memory.output_rules(op.type, op.options, infos, outs, wshape))
@@ -88,7 +95,7 @@ def candidate_orders(g: Graph, limit: int = 12) -> list[list[Op]]:
     import random
 
     index = {id(op): k for k, op in enumerate(g.ops)}
-    available = set(g.input_names) | {n for n, t in g.tensors.items() if t.is_const}
+    available = set(g.input_names) | {n for n, t in g.tensors.items() if t.is_const or t.variable}
     waits = [{t for t in op.inputs if t and t not in available} for op in g.ops]
     waiting_on: dict[str, list[int]] = {}
     for k, ws in enumerate(waits):
@@ -194,7 +201,8 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
             zero_point=q.zero_point if q is not None else np.zeros(0, np.int64),
             quant_axis=q.axis if q is not None else 0,
             data=t.data, arena_offset=-1 if t.is_const else offsets[tname], nbytes=t.nbytes,
-            encoding=enc, encoded=stream)
+            encoding=enc, encoded=stream, variable=t.variable,
+            initial=None if t.initial is None else np.asarray(t.initial, dtype=t.dtype).reshape(t.shape))
         index[tname] = len(tensors)
         tensors.append(et)
         return index[tname]
@@ -217,7 +225,8 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
         name=c_identifier(name), tensors=tensors, ops=ops, inputs=[io(d) for d in g.inputs],
         outputs=[io(d) for d in g.outputs], arena_bytes=plan.arena_bytes, provenance=dict(provenance or {}),
         plan={"planner": plan.planner, "lower_bound_bytes": plan.lower_bound,
-              "order": [original_index[id(op)] for op in g.ops]})
+              "order": [original_index[id(op)] for op in g.ops]},
+        stateful=bool(g.stateful) and any(t.variable for t in tensors))
     try:
         memory.check_model_plan(model)
     except memory.PlanError as e:

@@ -20,6 +20,7 @@ import onnx
 from onnx import numpy_helper
 
 from edgenn.converter.graph import Graph, IOInfo
+from edgenn.converter.onnx_patterns import COMPOSITE, fuse
 from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, note, read_file, unsupported_operators
 from edgenn.progress import track
 
@@ -29,6 +30,7 @@ MIN_OPSET, MAX_OPSET = 7, 25
 IMAGE_OPS = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
              "ConvTranspose", "Resize", "Upsample"}
 IGNORED_DOMAINS = {"", "ai.onnx"}
+INTEGER_INPUTS = (onnx.TensorProto.INT64, onnx.TensorProto.INT32)  # indices, imported as int32
 
 
 def perm_inverse(p: tuple[int, ...]) -> tuple[int, ...]:
@@ -61,10 +63,12 @@ class OnnxImporter:
     compose = staticmethod(compose)
     perm_inverse = staticmethod(perm_inverse)
 
-    def __init__(self, model: onnx.ModelProto, source: str, input_shapes: dict[str, tuple[int, ...]] | None = None):
+    def __init__(self, model: onnx.ModelProto, source: str, input_shapes: dict[str, tuple[int, ...]] | None = None,
+                 streaming: bool = False):
         self.model = model
         self.source = source
         self.input_shapes = dict(input_shapes or {})
+        self.streaming = streaming  # --stateful: --input-shape may cut a fixed sequence axis into chunks
         self.g = Graph()
         self.values: dict[str, Value] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
@@ -73,6 +77,7 @@ class OnnxImporter:
         self.node: onnx.NodeProto | None = None
         self._op_names: set[str] = set()
         self._named = 0
+        self.nodes: list[onnx.NodeProto] = []  # the graph's nodes with recognised patterns fused
 
     # ------------------------------------------------------------------ errors
     def where(self, node: onnx.NodeProto | None = None) -> str:
@@ -125,8 +130,9 @@ class OnnxImporter:
             # stored = onnx.T(have); wanted = onnx.T(want) = stored.T(inverse(have) o want)
             t = compose(perm_inverse(have), want)
             src = self.g.tensors[v.tensor]
+            # the ONNX value `name` in layout `want` (layer comparisons transpose onnxruntime's value so)
             out = self.g.add_tensor(self.g.unique(f"{src.name}_t"), tuple(src.shape[i] for i in t), src.dtype,
-                                    origin=src.origin)
+                                    origin=name, origin_perm=want)
             self.g.add_op("transpose", f"{out.name}", [v.tensor], [out.name], perm=t)
             self.layout_cache[key] = out.name
         return self.layout_cache[key]
@@ -173,6 +179,11 @@ class OnnxImporter:
     def attr_str(node: onnx.NodeProto, name: str, default: str = "") -> str:
         v = OnnxImporter.attr(node, name, default)
         return v.decode() if isinstance(v, bytes) else (v or "")
+
+    def used_outputs(self, node: onnx.NodeProto) -> set[str]:
+        """The outputs of ``node`` that another node reads or that are graph outputs."""
+        read = {i for n in self.model.graph.node for i in n.input} | {o.name for o in self.model.graph.output}
+        return {o for o in node.output if o and o in read}
 
     def relabel(self, onnx_name: str, tensor: str, perm: tuple[int, ...], shape: tuple[int, ...]) -> None:
         """Make ONNX value ``onnx_name`` (of ``shape``) be IR tensor ``tensor`` stored in layout ``perm``."""
@@ -353,8 +364,9 @@ class OnnxImporter:
             self.values[init.name] = Value(const=arr)
         self._inputs([i for i in graph.input if i.name not in inits])
         self._infer_shapes()
+        self.nodes = fuse(list(graph.node), self._constants(), {o.name for o in graph.output})
         self._check_supported()
-        for node in track(graph.node, f"importing {Path(self.source).name}", unit="nodes"):
+        for node in track(self.nodes, f"importing {Path(self.source).name}", unit="nodes"):
             self.node = node
             self._node(node)
         self.node = None
@@ -383,14 +395,19 @@ class OnnxImporter:
                 consumers.setdefault(i, set()).add(node.op_type)
         for vi in inputs:
             tt = vi.type.tensor_type
-            if tt.elem_type != onnx.TensorProto.FLOAT:
+            if tt.elem_type not in (onnx.TensorProto.FLOAT,) + INTEGER_INPUTS:
                 raise UnsupportedOpError(f"{self.source}: input '{vi.name}' has element type "
-                                         f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; only float inputs are supported")
+                                         f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; only float inputs and "
+                                         "int32 / int64 indices (token ids) are supported")
             shape = self._input_shape(vi)
             image = bool(consumers.get(vi.name, set()) & IMAGE_OPS)
             perm = NCHW_TO_NHWC if len(shape) == 4 and image else NCL_TO_NLC if len(shape) == 3 and image \
                 else tuple(range(len(shape)))
             name = self.new_output(vi.name, perm, shape)
+            if tt.elem_type in INTEGER_INPUTS:
+                # int64 token ids become int32 at the boundary (dataio.to_internal refuses values
+                # outside int32); the model input is an unquantized int32 activation
+                self.g.tensors[name].dtype = "int32"
             self.g.inputs.append(IOInfo(name, vi.name, shape, perm))
 
     def _input_shape(self, vi: onnx.ValueInfoProto) -> tuple[int, ...]:
@@ -411,10 +428,11 @@ class OnnxImporter:
                                 f"{len(given)} dimensions, input '{vi.name}' has {len(dims)} "
                                 f"({'x'.join(map(str, dims))})")
             fixed = [(k, d, g) for k, (d, g) in enumerate(zip(dims, given)) if isinstance(d, int) and d != g]
-            if fixed:
+            if fixed and not self.streaming:
                 k, d, g = fixed[0]
                 raise DataError(f"{self.source}: --input-shape {vi.name}={'x'.join(map(str, given))}: axis {k} of "
-                                f"input '{vi.name}' is fixed to {d} in the model, not {g}")
+                                f"input '{vi.name}' is fixed to {d} in the model, not {g} (only a --stateful "
+                                "recurrent model is fed a sequence in chunks)")
             return given
         dynamic = [k for k, d in enumerate(dims) if not isinstance(d, int)]
         if not dynamic:
@@ -438,7 +456,7 @@ class OnnxImporter:
         const = {n for n, v in self.values.items() if v.const is not None}
         table = handlers()
         found: dict[str, list] = {}
-        for node in self.model.graph.node:
+        for node in self.nodes:
             ins = [i for i in node.input if i]
             outs = [o for o in node.output if o]
             if node.op_type == "Constant" or (ins and all(i in const for i in ins)) \
@@ -453,9 +471,29 @@ class OnnxImporter:
         if sum(v[0] for v in found.values()) > 1:
             raise unsupported_operators(self.source, found, list(table))
 
+    def _constants(self) -> dict[str, np.ndarray]:
+        """Initializers and Constant nodes' values (for recognising patterns before the import)."""
+        res = {n: v.const for n, v in self.values.items() if v.const is not None}
+        for node in self.model.graph.node:
+            if node.op_type == "Constant" and node.output and node.attribute:
+                try:
+                    res[node.output[0]] = np.asarray(onnx.helper.get_attribute_value(node.attribute[0]) if
+                                                     node.attribute[0].name != "value" else
+                                                     numpy_helper.to_array(node.attribute[0].t))
+                except Exception:  # a sparse or string constant: not part of any pattern
+                    continue
+            elif node.op_type == "Identity" and node.input and node.input[0] in res:
+                res[node.output[0]] = res[node.input[0]]  # PyTorch's aliases of shared initializers
+        return res
+
     def _infer_shapes(self) -> None:
         m = onnx.ModelProto()
         m.CopyFrom(self.model)
+        if self.input_shapes:
+            # Shapes the exporter declared for other values follow the old input shapes (a recurrent
+            # model cut into chunks for streaming): let inference recompute them.
+            for vi in list(m.graph.output) + list(m.graph.value_info):
+                vi.type.tensor_type.ClearField("shape")
         for vi in m.graph.input:
             if vi.name in self.input_shapes:
                 dims = vi.type.tensor_type.shape.dim
@@ -590,6 +628,7 @@ def handlers() -> dict[str, Callable[[OnnxImporter, onnx.NodeProto], None]]:
     from edgenn.converter.ops import import_handlers
 
     table = dict(STRUCTURAL)
+    table.update(COMPOSITE)
     for src, fn in import_handlers("ONNX").items():
         if src in table:
             raise RuntimeError(f"ONNX operator {src} has two handlers")
@@ -620,10 +659,12 @@ def load_onnx(path: str | Path) -> tuple[onnx.ModelProto, bytes]:
     return model, data
 
 
-def import_onnx(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None) -> tuple[Graph, onnx.ModelProto]:
-    """Load and import; returns the float graph and the ONNX model (for calibration)."""
+def import_onnx(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
+                streaming: bool = False) -> tuple[Graph, onnx.ModelProto]:
+    """Load and import; returns the float graph and the ONNX model (for calibration). ``streaming``
+    (--stateful): ``input_shapes`` may change fixed axes (a sequence fed in chunks)."""
     model, data = load_onnx(path)
-    g = OnnxImporter(model, str(path), input_shapes).run()
+    g = OnnxImporter(model, str(path), input_shapes, streaming).run()
     g.source_format = "onnx"
     g.source_file = str(path)
     g.source_sha256 = hashlib.sha256(data).hexdigest()

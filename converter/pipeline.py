@@ -29,11 +29,16 @@ class ConvertOptions:
     prune_saliency: str = "l1"
     cluster: int | None = None  # k-means weight sharing into at most this many values per layer
     only_layers: frozenset[str] | None = None  # restrict pruning/clustering to these operators (sensitivity)
+    # Recurrent state between calls: True keeps it (streaming), False resets it every call, None: the
+    # source's convention (ONNX: reset; TFLite: kept, as TFLM keeps variable tensors).
+    stateful: bool | None = None
 
     def to_json(self) -> str:
         d: dict[str, Any] = {"name": self.name, "input_shapes": {k: list(v) for k, v in self.input_shapes.items()},
                              "calib_method": self.calib_method, "calib_percentile": self.calib_percentile,
                              "compress": self.storage_compression}
+        if self.stateful is not None:
+            d["stateful"] = self.stateful
         if self.prune or self.cluster is not None:
             d.update(prune=[str(p) for p in self.prune], prune_saliency=self.prune_saliency, cluster=self.cluster)
             if self.only_layers is not None:
@@ -79,21 +84,44 @@ def import_graph(path: str | Path, calib: list[np.ndarray] | None, options: Conv
         if transforms:
             raise DataError("pruning and clustering need a float ONNX model (they change the float weights and "
                             "recalibrate); a .tflite is already quantized: --compress still applies to it")
-        return import_tflite(Path(path).read_bytes(), str(path))
+        g = import_tflite(Path(path).read_bytes(), str(path))
+        if options.stateful is not None:
+            g.stateful = options.stateful
+        return g
     from edgenn.converter.calibrate import calibrate, calibrate_graph
     from edgenn.converter.onnx_import import import_onnx
+    from edgenn.converter.ops import rule
     from edgenn.converter.passes import simplify
     from edgenn.converter.quantize import quantize
 
     with step(f"reading {Path(path).name}"):
-        g, model = import_onnx(path, options.input_shapes)
+        g, model = import_onnx(path, options.input_shapes, streaming=bool(options.stateful))
     with step("folding and fusing"):
         simplify(g)
+    g.stateful = bool(options.stateful)
     if calib is None:
         raise DataError("a float ONNX model needs calibration data: pass --calib data.npy "
                         "(a few hundred representative inputs)")
     if len(calib) != len(g.inputs):
         raise DataError(f"the model has {len(g.inputs)} inputs but {len(calib)} calibration arrays were given")
+    if not transforms and any(getattr(rule(op.type), "CALIBRATE_GRAPH", False) for op in g.ops):
+        # Recurrent layers' internal state ranges (an LSTM's cell) are no ONNX values: calibrate on
+        # the float graph itself. A streaming model (--stateful with a shorter --input-shape) is
+        # calibrated on whole sequences: the same graph imported at the model's own shapes, whose
+        # tensors have the same names.
+        g_cal = g
+        if g.stateful and options.input_shapes:
+            g_cal, _ = import_onnx(path)
+            simplify(g_cal)
+        ranges = calibrate_graph(g_cal, calib, progress=options.progress, method=options.calib_method,
+                                 percentile=options.calib_percentile)
+        missing = [t.name for t in g.tensors.values() if not t.is_const and t.dtype == "float32"
+                   and t.name not in ranges]
+        if missing:
+            raise DataError(f"{path}: the streaming graph differs from the whole-sequence one at {missing[0]!r}: "
+                            "the layers around the recurrent ones must not depend on the sequence length")
+        quantize(g, ranges, by_name=True)
+        return g
     if transforms:
         g.transform_report = transform(g, calib, options.prune, options.cluster, options.prune_saliency,
                                        set(options.only_layers) if options.only_layers is not None else None)

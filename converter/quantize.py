@@ -56,6 +56,8 @@ def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph
     clamped: list[tuple[str, Range]] = []
     for io in g.inputs:
         t = g.tensors[io.tensor]
+        if t.dtype != "float32":
+            continue  # integer inputs (token ids) are not quantized
         r = _range_of(t.name, g, ranges, by_name)
         if r is None:
             raise EdgennError(f"internal: no calibration range for input {t.name!r}")
@@ -66,6 +68,11 @@ def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph
         for out in op.outputs:
             t = g.tensors[out]
             if policy == "same_as_input":
+                src_t = g.tensors[op.inputs[0]]
+                if src_t.data is not None and src_t.dtype == "float32":
+                    # a constant moved by bytes (an embedding table): per tensor over its own range
+                    q = asymmetric_from_range(float(src_t.data.min()), float(src_t.data.max()))
+                    src_t.data, src_t.dtype, src_t.quant = quantize_array(src_t.data, q), "int8", q
                 if g.tensors[op.inputs[0]].dtype not in ("float32", "int8"):
                     raise UnsupportedOpError(f"{op.type} '{op.name}': input {op.inputs[0]!r} is "
                                              f"{g.tensors[op.inputs[0]].dtype}; this operator moves quantized "

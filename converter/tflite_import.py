@@ -25,8 +25,15 @@ TFLITE_TYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 
 ACTIVATIONS: dict[int, tuple[float | None, float | None]] = {0: (None, None), 1: (0.0, None), 2: (-1.0, 1.0),
                                                              3: (0.0, 6.0)}
 ACTIVATION_NAMES = {4: "TANH", 5: "SIGN_BIT"}
+# Float elementwise operators that an int8 model may hold between DEQUANTIZE and QUANTIZE.
+FLOAT_ELEMENTWISE = {"NEG"}
 # Builtins edgenn could compute but refuses: TFLM, the judge of imported models, has no int8 kernel.
-NO_TFLM_KERNEL = {"TILE": "TFLM has no int8 kernel for TILE (its op resolver registers none)"}
+NO_TFLM_KERNEL = {"TILE": "TFLM has no int8 kernel for TILE (its op resolver registers none)",
+                  "REDUCE_PROD": "TFLM has no kernel for REDUCE_PROD (its op resolver registers none)",
+                  "REDUCE_ANY": "TFLM has no kernel for REDUCE_ANY (its op resolver registers none)",
+                  "LOCAL_RESPONSE_NORMALIZATION": "TFLM has no kernel for LOCAL_RESPONSE_NORMALIZATION (its op "
+                                                  "resolver registers none; ONNX LRN converts)",
+                  "L2_POOL_2D": "TFLM's L2_POOL_2D computes float32 only (no int8 kernel)"}
 
 FLOAT_MODEL_HINT = ("this .tflite model is not fully int8-quantized; re-export it with full-integer "
                     "quantization (TFLiteConverter with optimizations=[tf.lite.Optimize.DEFAULT], a "
@@ -37,8 +44,10 @@ FLOAT_MODEL_HINT = ("this .tflite model is not fully int8-quantized; re-export i
 class TfliteOp:
     """One operator of the file, with its resolved code name and option table."""
 
-    def __init__(self, index: int, code: str, inputs: list[int], outputs: list[int], options: Any):
+    def __init__(self, index: int, code: str, inputs: list[int], outputs: list[int], options: Any,
+                 through_float: bool = False):
         self.index = index
+        self.through_float = through_float  # DEQUANTIZE -> this float op -> QUANTIZE, folded into one int8 op
         self.code = code
         self.inputs = inputs
         self.outputs = outputs
@@ -152,8 +161,10 @@ class TfliteImporter:
             raise UnsupportedOpError(f"{self.source}: the model has {nsub} subgraphs; only single-subgraph models "
                                      "(no control flow) are supported")
         self.sg = self.model.Subgraphs(0)
+        # TFLM keeps variable tensors from one invoke to the next until the interpreter is reset.
+        self.g.stateful = True
         self._tensors()
-        ops = self._operators()
+        ops = self._fold_float_chains(self._operators())
         self._io(ops)
         table = handlers()
         self._check_supported(ops, table)
@@ -225,7 +236,14 @@ class TfliteImporter:
                 if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
                     raise ModelFormatError(f"{self.source}: tensor {name!r} has invalid scales")
                 quant = QParams(scale, zp, int(q.QuantizedDimension()))
-            self.g.add_tensor(name, shape, dtype, data, quant)
+            if t.IsVariable():
+                data = None  # TFLM ignores a variable tensor's buffer
+            tensor = self.g.add_tensor(name, shape, dtype, data, quant)
+            if t.IsVariable():
+                # A state tensor (LSTM, SVDF): TFLM resets it to its zero point (int8) or to zero.
+                tensor.variable = True
+                if dtype == "int8" and quant is not None and quant.zp != 0:
+                    tensor.initial = np.full(shape, quant.zp, np.int8)
             self.names[i] = name
 
     def _operators(self) -> list[TfliteOp]:
@@ -252,6 +270,34 @@ class TfliteImporter:
                 raise ModelFormatError(f"{self.source}: operator {i} refers to tensors outside 0..{ntensors - 1}")
             ops.append(TfliteOp(i, codes[o.OpcodeIndex()], ins, outs, self._options(o)))
         return ops
+
+    def _fold_float_chains(self, ops: list[TfliteOp]) -> list[TfliteOp]:
+        """DEQUANTIZE -> one float elementwise op -> QUANTIZE (the TF converter's float NEG inside layer
+        normalizations) as that op on the int8 tensors, marked ``through_float``: its handler decides
+        whether the int8 -> int8 function is computable as TFLM computes the chain."""
+        users: dict[int, list[TfliteOp]] = {}
+        for op in ops:
+            for i in op.inputs:
+                users.setdefault(i, []).append(op)
+        graph_outs = {int(x) for x in (self.sg.OutputsAsNumpy() if self.sg.OutputsLength() else [])}
+        drop: set[int] = set()
+        replace: dict[int, TfliteOp] = {}
+        for d in ops:
+            if d.code != "DEQUANTIZE" or len(d.outputs) != 1 or d.outputs[0] in graph_outs:
+                continue
+            mid = users.get(d.outputs[0], [])
+            if len(mid) != 1 or mid[0].code not in FLOAT_ELEMENTWISE or mid[0].inputs != d.outputs:
+                continue
+            u = mid[0]
+            last = users.get(u.outputs[0], [])
+            if len(last) != 1 or last[0].code != "QUANTIZE" or u.outputs[0] in graph_outs:
+                continue
+            q = last[0]
+            if self.tensor(q.outputs[0]).dtype != "int8" or self.tensor(d.inputs[0]).dtype != "int8":
+                continue
+            drop.update((d.index, q.index))
+            replace[u.index] = TfliteOp(u.index, u.code, [d.inputs[0]], q.outputs[:1], u.options, through_float=True)
+        return [replace.get(op.index, op) for op in ops if op.index not in drop]
 
     @staticmethod
     def _options(o: Any) -> Any:
@@ -343,10 +389,12 @@ class TfliteImporter:
         self._refuse_float_operators(ops)
         for io in self.g.inputs + self.g.outputs:
             t = self.g.tensors[io.tensor]
-            if not ((t.dtype == "int8" and t.quant is not None) or (t.dtype in ("bool", "int32") and t.quant is None)):
+            if not ((t.dtype in ("int8", "int16", "int32") and t.quant is not None)
+                    or (t.dtype in ("bool", "int32", "int64") and t.quant is None)):
                 raise UnsupportedOpError(f"{self.source}: model input/output {io.source_name!r} is {t.dtype}"
-                                         f"{' (quantized)' if t.quant is not None else ''}; only quantized int8, bool, "
-                                         "int32 (or float32 with QUANTIZE/DEQUANTIZE at the boundary) is supported")
+                                         f"{' (quantized)' if t.quant is not None else ''}; only quantized int8, "
+                                         "int16 or int32, bool, int32, int64 (or float32 with QUANTIZE/DEQUANTIZE at "
+                                         "the boundary) is supported")
 
 
 @lru_cache(maxsize=None)

@@ -13,6 +13,14 @@ def params_bytes(model: EnnModel, op_index: int) -> int:
     return sum(int(v.size) * 4 for v in model.ops[op_index].options.values() if isinstance(v, np.ndarray))
 
 
+def _io_info(model: EnnModel, d) -> dict[str, Any]:
+    """Name, shape, dtype and quantization (None for bool and integer tensors) of a model input or output."""
+    t = model.tensors[d.tensor]
+    q = t.scale.size > 0
+    return {"name": d.source_name, "shape": list(t.shape), "dtype": t.dtype,
+            "scale": float(t.scale[0]) if q else None, "zero_point": int(t.zero_point[0]) if q else None}
+
+
 def analyze(model: EnnModel) -> dict[str, Any]:
     layers = []
     counted: set[int] = set()
@@ -59,11 +67,10 @@ def analyze(model: EnnModel) -> dict[str, Any]:
         "weights_bytes_decoded": int(weights_decoded),
         "params_bytes": int(params),
         "macs": int(sum(op.macs for op in model.ops)),
-        "inputs": [{"name": d.source_name, "shape": list(model.tensors[d.tensor].shape),
-                    "scale": float(model.tensors[d.tensor].scale[0]),
-                    "zero_point": int(model.tensors[d.tensor].zero_point[0])} for d in model.inputs],
-        "outputs": [{"name": d.source_name, "shape": list(model.tensors[d.tensor].shape),
-                     "scale": float(model.tensors[d.tensor].scale[0]),
-                     "zero_point": int(model.tensors[d.tensor].zero_point[0])} for d in model.outputs],
+        # Recurrent layers' state tensors: inside the arena (counted in arena_bytes), never shared.
+        "state_bytes": int(sum(t.nbytes for t in model.state_tensors)),
+        "stateful": bool(model.stateful),
+        "inputs": [_io_info(model, d) for d in model.inputs],
+        "outputs": [_io_info(model, d) for d in model.outputs],
         "layers": layers,
     }

@@ -87,6 +87,14 @@ def cli() -> None:
     """edgenn: neural networks to bit-exact int8 C for microcontrollers."""
 
 
+def _state_note(a: dict) -> str:
+    """'; recurrent state 96 B of the arena (...)' for a model with state tensors, else ''."""
+    if not a.get("state_bytes"):
+        return ""
+    kept = "kept between calls: stateful" if a["stateful"] else "reset every call"
+    return f"; recurrent state {a['state_bytes']:,} B of the arena ({kept})"
+
+
 @cli.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--calib", "calib", multiple=True, type=click.Path(dir_okay=False),
@@ -117,11 +125,16 @@ def cli() -> None:
 @click.option("--eval-labels", type=click.Path(dir_okay=False), help="Labels of --eval-data: report accuracy too.")
 @click.option("--report-json", type=click.Path(dir_okay=False),
               help="With --prune/--cluster/--compress: write the before/after report as JSON.")
+@click.option("--stateful/--stateless", "stateful", default=None,
+              help="Models with recurrent layers (LSTM, GRU, RNN, SVDF): keep their state from one call to the "
+              "next (streaming: feed a sequence one step or chunk per call, e.g. with --input-shape "
+              "x=1x1x8; calibrate on whole sequences) or reset it at every call. Default: stateless for "
+              "ONNX, stateful for TFLite (TFLM keeps variable tensors between invokes).")
 @quiet_option("No progress display or summary.", expose=True)
 def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, board: str | None,
             input_shapes: tuple[str, ...], calib_method: str, calib_percentile: float, compress: str | None,
             prune: tuple[str, ...], prune_saliency: str, cluster: int | None, eval_data: str | None,
-            eval_labels: str | None, report_json: str | None, quiet: bool) -> None:
+            eval_labels: str | None, report_json: str | None, stateful: bool | None, quiet: bool) -> None:
     """Convert a float ONNX (with calibration data) or int8 TFLite model to .enn."""
     from edgenn.converter.pipeline import ConvertOptions, convert_with_report, detect_format
     from edgenn.converter.shrink.transforms import parse_prune
@@ -131,10 +144,9 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
     specs = tuple(parse_prune(p) for p in prune)
     arrays = [load_npy(c, "calibration data") for c in calib] if calib else None
     if fmt == "onnx" and arrays is not None:
-        from edgenn.runtime_py.dataio import check_dtype
+        from edgenn.converter.calibrate import check_calibration_files
 
-        for c, a in zip(calib, arrays):
-            check_dtype(a, f"calibration data {c}")
+        check_calibration_files(model, arrays, list(calib))
     if fmt == "tflite" and arrays is not None and not quiet:
         click.echo("note: the .tflite model is already quantized; --calib is ignored", err=True)
         arrays = None
@@ -147,7 +159,7 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
     ev_labels = load_npy(eval_labels, "evaluation labels") if eval_labels else None
     options = ConvertOptions(name=name, input_shapes=parse_shapes(input_shapes), progress=not quiet,
                              calib_method=calib_method, calib_percentile=calib_percentile, compress=compress,
-                             prune=specs, prune_saliency=prune_saliency, cluster=cluster)
+                             prune=specs, prune_saliency=prune_saliency, cluster=cluster, stateful=stateful)
     conversion = convert_with_report(model, arrays, options)
     m = conversion.model
     report = None
@@ -164,7 +176,7 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
 
         a = analyze(m)
         click.echo(f"wrote {output}: {len(m.ops)} layers, {a['macs']:,} MACs, arena {a['arena_bytes']:,} B, "
-                   f"weights {a['weights_bytes']:,} B")
+                   f"weights {a['weights_bytes']:,} B{_state_note(a)}")
         if compress:
             from edgenn.converter.shrink.compress import compression_summary
 
@@ -234,15 +246,27 @@ def _savings_report(model: str, calib: list[np.ndarray] | None, options: Any, co
 
 
 def _fit_line(b: dict[str, Any]) -> str:
+    """The fit report in one or two lines: the test firmware (bare-metal boards), then the libraries."""
     def part(what: str, used: int, have: int, over: int) -> str:
         if not have:
             return f"{what} {used:,} B"
         return f"{what} {used:,} of {have:,} B" + (f" ({over:,} B over)" if over else "")
 
     how = "measured" if b["measured"] else "estimated"
-    return (f"board {b['board']} ({how}): {part('flash', b['flash_used'], b['flash_bytes'], b['flash_over'])}, "
-            f"{part('RAM', b['ram_used'], b['ram_bytes'], b['ram_over'])} (arena {b['arena_bytes']:,} + stack "
-            f"{b['stack_bytes']:,}): {'fits' if b['fits'] else 'does NOT fit'}")
+    libs = b["libraries"]
+    stacks = "+".join(f"{x['stack_bytes']:,}" for x in libs)
+    lib = (f"librar{'ies' if len(libs) > 1 else 'y'} alone: flash {sum(x['flash'] for x in libs):,} B, RAM "
+           f"{sum(x['ram'] for x in libs):,} B (arena {sum(x['arena_bytes'] for x in libs):,} + stack {stacks} "
+           "+ other static)")
+    verdict = "fits" if b["fits"] else "does NOT fit"
+    fw = b["firmware"]
+    if fw is None:
+        return f"board {b['board']} ({how}): {lib.replace(' alone', '')}: {verdict}"
+    stack = f"stack {fw['stack_reserved']:,} reserved" + (f", {fw['stack_needed']:,} needed" if fw["stack_needed"] is not None
+                                                        else "") + (f", {b['stack_over']:,} B over" if b["stack_over"] else "")
+    return (f"board {b['board']} ({how}): test firmware {part('flash', b['flash_used'], b['flash_bytes'], b['flash_over'])}, "
+            f"{part('RAM', b['ram_used'], b['ram_bytes'], b['ram_over'])} (arena {fw['arena_bytes']:,} + input/output "
+            f"{fw['io_bytes']:,} + {stack}): {verdict}\n  {lib}")
 
 
 def _profile_inputs(m, files: tuple[str, ...], samples: int) -> list[np.ndarray]:
@@ -385,7 +409,7 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
         f" (compressed from {a['weights_bytes_decoded']:,} B, decoded into the arena layer by layer)"
     con.print(f"arena {a['arena_bytes']:,} B (layer-wise lower bound {a['arena_lower_bound_bytes']:,} B, "
               f"{a['planner']}), weights {a['weights_bytes']:,} B{packed} + parameters {a['params_bytes']:,} B, "
-              f"{a['macs']:,} MACs")
+              f"{a['macs']:,} MACs{_state_note(a)}")
     if board:
         con.print(_fit_line(a["board"]))
     else:
@@ -406,26 +430,48 @@ def _exit_unless_fits(a: dict[str, Any]) -> None:
 
 
 @cli.command()
-@click.argument("enn_file", type=click.Path(dir_okay=False))
+@click.argument("enn_files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--board", default="host", show_default=True, help="Target board (see `edgenn boards`).")
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Directory to write.")
-@click.option("--name", help="Override the C symbol prefix.")
+@click.option("--name", help="Override the C symbol prefix (one model only).")
+@click.option("--shared-arena", is_flag=True,
+              help="Several models: one arena of the largest size for all (they must never run at the same time).")
+@click.option("--force", is_flag=True, help="Write the project even if its test firmware does not fit the board.")
 @quiet_option()
-def generate(enn_file: str, board: str, output: str, name: str | None) -> None:
-    """Generate the C library and a project for a board."""
-    from edgenn.codegen.generate import generate as do_generate
-
+def generate(enn_files: tuple[str, ...], board: str, output: str, name: str | None, shared_arena: bool,
+             force: bool) -> None:
+    """Generate the C library of each model (lib/<name>/) and a test application for a board."""
     from edgenn.boards import get_board
+    from edgenn.codegen.generate import load_models, render_project
 
     b = get_board(board)
+    if shared_arena and len(enn_files) < 2:
+        _fail("--shared-arena shares one arena between several models: give two or more .enn files")
+    models = load_models(list(enn_files), name)
+    warning = None
+    if b.kind == "baremetal":
+        from edgenn.fit import explain, fit_report
+
+        r = fit_report(models, b, shared_arena=shared_arena)
+        if not r["fits"]:
+            if not force:
+                _fail(explain(r) + "; nothing written (--force writes it anyway)")
+            warning = "edgenn: warning: " + explain(r) + "; written anyway (--force)"
+    import hashlib
+
     cmd = "edgenn " + " ".join(sys.argv[1:])
-    d = do_generate(enn_file, output, b, name=name, command=cmd)
+    d = render_project(models, Path(output), b, command=cmd, shared_arena=shared_arena,
+                       sha256s=[hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in enn_files])
+    if warning:
+        click.echo(warning, err=True)
     how = f"make -C {d}"
     if b.kind == "baremetal":
         how += " firmware.elf" + (f"; in QEMU: make -C {d} run" if b.emulated else "")
     elif b.kind in ("linux", "host"):
         how += " runner shared"
-    click.echo(f"wrote {d}/ for {b.name}: build with `{how}`")
+    libs = ", ".join(f"{d}/lib/{m.name}/" for m in models)
+    click.echo(f"wrote {d}/ for {b.name}: the drop-in librar{'ies' if len(models) > 1 else 'y'} {libs}; "
+               f"build with `{how}`")
 
 
 def _load_inputs(model, files: tuple[str, ...]) -> list[np.ndarray]:
@@ -488,7 +534,7 @@ def run(enn_file: str, inputs: tuple[str, ...], output: str | None, backend: str
     if output is None:
         return
     as_float = any(np.asarray(d).dtype.kind == "f" for d in data)
-    ys = dataio.from_internal(m, outs, as_float)
+    ys = dataio.from_internal(m, outs, as_float, raw_unquantized=True)  # indices stay integers
     for k, y in enumerate(ys):
         path = output if k == 0 else str(Path(output).with_name(f"{Path(output).stem}_{k}.npy"))
         save_npy(path, y)

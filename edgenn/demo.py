@@ -47,10 +47,12 @@ def main(out_dir: str = "build") -> int:
         print(f"  int8 {where:36s} accuracy {b['accuracy']:.4f}, mismatched bytes vs Python: {b['mismatched_bytes']}")
     print(f"  int8 vs float: top-1 agreement {rep['backends']['python']['top1_agreement']:.4f}, "
           f"cosine {rep['backends']['python']['cosine']:.5f}")
-    print(f"memory on {board.name} ({fit['method'].split(' (')[0]}): RAM {fit['ram_used']:,} B = arena "
+    lib = fit["libraries"][0]
+    print(f"memory on {board.name} ({fit['method'].split(' (')[0]}): the library needs RAM {lib['ram']:,} B = arena "
           f"{model.arena_bytes:,} B (layer-wise bound {a['arena_lower_bound_bytes']:,} B) + other static data + stack "
-          f"{fit['stack_bytes']:,} B; flash {fit['flash_used']:,} B (weights {a['weights_bytes']:,} B, parameters "
-          f"{a['params_bytes']:,} B, code)")
+          f"{lib['stack_bytes']:,} B, flash {lib['flash']:,} B (weights {a['weights_bytes']:,} B, parameters "
+          f"{a['params_bytes']:,} B, code); its test firmware RAM {fit['ram_used']:,} B (stack reserved "
+          f"{fit['firmware']['stack_reserved']:,} B), flash {fit['flash_used']:,} B")
     try:
         from edgenn.emulation.profile import profile
 

@@ -1,8 +1,9 @@
 """`edgenn deploy`: a ready-to-use package of a model for a board, as one .tar.gz.
 
-The archive holds one folder, ``<name>/``: the generated project (library sources, harness,
-Makefile, CMakeLists.txt, toolchain file, README.md and, for Linux boards, the Python binding
-``<name>.py``) and ``bin/`` with binaries cross-compiled here:
+The archive holds one folder, ``<name>/``: the generated project (the drop-in library
+``lib/<name>/``, the test application ``test_app/``, Makefile, CMakeLists.txt, toolchain file,
+README.md and, for Linux boards, the Python binding ``<name>.py``) and ``bin/`` with binaries
+cross-compiled here:
 
 - Linux boards (Raspberry Pi): ``lib<name>.so`` (for the binding), ``runner`` (static) and
   ``lib<name>.a``;
@@ -24,7 +25,7 @@ from typing import Any
 
 from edgenn.boards import Board, get_board
 from edgenn.codegen.generate import MARKER, render_model
-from edgenn.errors import EdgennError, ToolchainError
+from edgenn.errors import EdgennError, FitError, ToolchainError
 from edgenn.format import enn
 
 #: Time limit of the copy to the board.
@@ -110,8 +111,12 @@ def deploy(enn_path: str | os.PathLike, board: str | Board, output: str | os.Pat
             require_tool(b.cc, f"install {b.cc} (make setup), or use --no-build for sources only")
             bld = work / "build" / model.name
             render_model(model, bld, b, command=command, sha256=sha, context=ctx)
-            for target in prebuilt:
-                make(bld, target)
+            try:
+                make(bld, prebuilt)
+            except FitError as e:
+                from edgenn.fit import overflow_error
+
+                raise overflow_error(model, b, e) from None
             (pkg / "bin").mkdir()
             for target in prebuilt:
                 shutil.copy2(bld / target, pkg / "bin" / target)

@@ -42,6 +42,8 @@ def _tflm_layers(path: Path, model: EnnModel, x_int8: list[np.ndarray], wanted: 
     res: dict[int, list[np.ndarray]] = {t: [] for t in wanted}
     in_t = [model.tensors[d.tensor] for d in model.inputs]
     for s in range(n):
+        if model.state_tensors and not model.stateful:
+            it.reset()  # converted stateless: every invoke starts from the initial state
         for k, (x, t) in enumerate(zip(x_int8, in_t)):
             dt = np.dtype(it.get_input_details(k)["dtype"])
             v = dataio.dequantize(x[s], t) if dt == np.float32 else x[s]

@@ -24,7 +24,7 @@ import numpy as np
 
 from edgenn.boards import Board, get_board
 from edgenn.codegen.generate import render_model
-from edgenn.errors import EdgennError, ToolchainError
+from edgenn.errors import EdgennError, FitError, ToolchainError
 from edgenn.format import enn
 from edgenn.runtime_py import dataio
 from edgenn.format.enn import EnnModel
@@ -32,8 +32,8 @@ from edgenn.progress import step
 
 BACKENDS = ("python", "host", "qemu")
 
-#: Exit statuses of the generated runner (harness/main_host.c) and firmware (harness/main_fw.c,
-#: harness/startup.c). Keep in sync with the templates. 128 + N is CPU exception N (firmware).
+#: Exit statuses of the generated runner (test_app/main_host.c) and firmware (test_app/main_fw.c,
+#: test_app/startup.c). Keep in sync with the templates. 128 + N is CPU exception N (firmware).
 STATUS = {2: "usage error", 3: "cannot open inputs.bin", 4: "cannot open outputs.bin",
           5: "inputs.bin is not a whole number of samples", 6: "read error on inputs.bin",
           7: "inference failed", 8: "write error on outputs.bin",
@@ -87,27 +87,49 @@ def require_tool(name: str, hint: str) -> str:
     return path
 
 
-def make(directory: Path, target: str, extra: list[str] | None = None, timeout: int = 600) -> None:
-    cmd = ["make", "-s", "-C", str(directory), target] + list(extra or [])
+_OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
+_DIAGNOSTIC = re.compile(r"(?:^|\s)(?:fatal )?error:|undefined reference|multiple definition|cannot find|No rule to make")
+
+
+def build_failure(text: str, target: str, directory: Path) -> str:
+    """One line that names why building ``target`` failed: the memory regions the linker found too
+    small (with the bytes over), else the first compiler or linker error, else make's last line."""
+    over: dict[str, int] = {}
+    for region, n in _OVERFLOW.findall(text):
+        over[region] = max(over.get(region, 0), int(n))
+    if over:
+        return (f"{target} does not fit: " + ", ".join(f"{r} overflowed by {n:,} B" for r, n in over.items())
+                + " (the linker's memory regions in the linker script)")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    first = next((ln for ln in lines if _DIAGNOSTIC.search(ln)), lines[-1] if lines else "no output")
+    first = first.replace(str(directory) + "/", "")
+    return f"building {target} failed: {first}"
+
+
+def make(directory: Path, target: str | list[str], extra: list[str] | None = None, timeout: int = 600) -> None:
+    """Run the project's Makefile for ``target`` (one or several); a failure is one line
+    (ToolchainError, or FitError when the linker's memory regions overflow)."""
+    targets = [target] if isinstance(target, str) else list(target)
+    cmd = ["make", "-s", "-C", str(directory), *targets] + list(extra or [])
+    what = " ".join(targets)
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise ToolchainError("make not found: install make (make setup does)") from None
     except subprocess.TimeoutExpired:
-        raise ToolchainError(f"building {target} in {directory} took more than {timeout} s") from None
+        raise ToolchainError(f"building {what} in {directory} took more than {timeout} s") from None
     if r.returncode != 0:
-        text = (r.stdout + r.stderr).strip()
-        hint = ""
-        if "region" in text and "overflowed" in text:
-            hint = "\nthe model does not fit the board's memory (see the board file's [memory])"
-        tail = "\n".join(text.splitlines()[-25:])
-        raise ToolchainError(f"building {target} in {directory} failed:\n{tail}{hint}")
+        text = r.stdout + r.stderr
+        msg = build_failure(text, what, Path(directory))
+        raise (FitError if _OVERFLOW.search(text) else ToolchainError)(msg)
 
 
-def build(model: EnnModel, board: Board, directory: Path, cflags: str = "") -> BuildResult:
+def build(model: EnnModel, board: Board, directory: Path, cflags: str = "", check_stack: bool = True) -> BuildResult:
     """Generate and compile the runner (host/linux) or firmware (bare metal) for ``board``.
 
-    ``cflags`` are added to the project's own flags (architecture and warnings are kept).
+    ``cflags`` are added to the project's own flags (architecture and warnings are kept). A
+    firmware whose deepest stack (gcc -fcallgraph-info=su, from Reset_Handler) exceeds the stack it
+    reserves is refused (FitError) unless ``check_stack`` is False: it would overflow at run time.
     """
     if board.kind == "baremetal":
         require_tool(board.cc, "install the Arm GNU toolchain (make setup: apt-get install gcc-arm-none-eabi)")
@@ -116,9 +138,24 @@ def build(model: EnnModel, board: Board, directory: Path, cflags: str = "") -> B
         require_tool(board.cc, f"install {board.cc} (make setup)")
         target = "runner"
     render_model(model, directory, board, command=f"edgenn run --board {board.name}")
-    extra = [f"CFLAGS={cflags}"] if cflags else []
-    with step(f"compiling {model.name} for {board.name}"):
-        make(directory, target, extra)
+    firmware = board.kind == "baremetal"
+    flags = " ".join(f for f in (cflags, "-fcallgraph-info=su" if firmware else "") if f)
+    try:
+        with step(f"compiling {model.name} for {board.name}"):
+            make(directory, target, [f"CFLAGS={flags}"] if flags else [])
+    except FitError as e:
+        # The linker only says by how much; the fit check says what the firmware is made of.
+        from edgenn.fit import overflow_error
+
+        raise overflow_error(model, board, e) from None
+    if firmware and check_stack:
+        from edgenn.emulation.size import stack_of
+        from edgenn.fit import STACK_GUARD_BYTES, stack_over_message
+
+        need, path, _ = stack_of(directory, "Reset_Handler", board.cc)
+        if need > board.stack_bytes - STACK_GUARD_BYTES:
+            raise FitError(f"model '{model.name}' does not fit {board.name} (measured): "
+                           + stack_over_message(need, path, board.stack_bytes))
     return BuildResult(directory, directory / target, board)
 
 

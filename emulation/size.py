@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from edgenn.boards import Board
 from edgenn.errors import EdgennError, ToolchainError
@@ -26,16 +27,6 @@ def measure(paths: list[Path], board: Board) -> dict[str, int]:
     last = r.stdout.strip().splitlines()[-1].split()
     text, data, bss = (int(v) for v in last[:3])
     return {"text": text, "data": data, "bss": bss, "flash": text + data, "static_ram": data + bss}
-
-
-def library_size(directory: Path, board: Board, model_name: str) -> dict[str, int]:
-    """Size of the model library alone (weights, parameters, kernels, static arena in bss)."""
-    lib = Path(directory) / f"lib{model_name}.a"
-    if not lib.exists():
-        from edgenn.emulation.backends import make
-
-        make(Path(directory), f"lib{model_name}.a")
-    return measure([lib], board)
 
 
 # ---- the library built for a board: code, data and stack, measured ----
@@ -97,28 +88,80 @@ def worst_stack(frames: dict[str, tuple[int, str]], calls: dict[str, set[str]], 
     return total, path, sorted(unknown)
 
 
-def measure_library(model, board: Board, directory: Path | None = None) -> dict[str, object]:
-    """Compile ``model``'s library for ``board`` with its toolchain and measure it.
+def symbol_values(elf: Path, board: Board, names: list[str]) -> dict[str, int]:
+    """Values of the named symbols of an ELF file (from the toolchain's nm)."""
+    nm = board.tool_prefix + "nm"
+    try:
+        r = subprocess.run([nm, str(elf)], capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        raise ToolchainError(f"{nm} not found (make setup installs the toolchains)") from None
+    values = {}
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] in names:
+            values[parts[2]] = int(parts[0], 16)
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise ToolchainError(f"{elf.name} has no symbol {', '.join(missing)}")
+    return values
 
-    text (code + constants), data, bss (with the static arena) from `size`, and the deepest
-    stack of ``<name>_invoke`` from gcc's -fcallgraph-info=su.
+
+def stack_of(directory: Path, entry: str, cc: str) -> tuple[int, list[str], list[str]]:
+    """Deepest stack under ``entry`` from the -fcallgraph-info=su files (.ci) in ``directory``:
+    (bytes, path, unknown callees)."""
+    texts = [p.read_text(errors="replace") for p in Path(directory).rglob("*.ci")]
+    frames, calls = parse_callgraph(texts)
+    if entry not in frames:
+        raise ToolchainError(f"no stack usage for {entry} from {cc} -fcallgraph-info")
+    return worst_stack(frames, calls, entry)
+
+
+def measure_project(models: list, board: Board, directory: Path | None = None, firmware: bool = True,
+                    shared_arena: bool = False) -> dict[str, Any]:
+    """Compile the project of ``models`` for ``board`` with its toolchain and measure it.
+
+    Per library (``libraries``, in model order): text (code + constants), data and bss (with the
+    static arena) of lib<name>.a from `size`, and the deepest stack of ``<name>_invoke`` from gcc's
+    -fcallgraph-info=su. For a bare-metal board also the test firmware (``firmware``): linked
+    with the project's own Makefile and linker script, only with regions too large to overflow
+    (test_app/link_fit.ld), its flash and RAM from the script's __flash_used__ / __ram_used__ (what
+    the linker compares with the regions of test_app/link.ld), and the deepest stack from
+    Reset_Handler. ``directory`` keeps the built project there; ``firmware=False`` measures only
+    the libraries.
     """
     import tempfile
 
-    from edgenn.codegen.generate import render_model
+    from edgenn.codegen.generate import library_dir, render_project
     from edgenn.emulation.backends import make
 
     if shutil.which(board.cc) is None:
         raise ToolchainError(f"{board.cc} not found (make setup installs the toolchains)")
+    names = [m.name for m in models]
     with tempfile.TemporaryDirectory(prefix="edgenn-size-") as tmp:
-        d = Path(directory) if directory is not None else Path(tmp) / model.name
-        render_model(model, d, board, harness=False, command=f"edgenn (size of {model.name} on {board.name})")
-        make(d, f"lib{model.name}.a", ["CFLAGS=-fcallgraph-info=su"])
-        sizes = measure([d / f"lib{model.name}.a"], board)
-        texts = [p.read_text(errors="replace") for p in d.rglob("*.ci")]
-    frames, calls = parse_callgraph(texts)
-    entry = f"{model.name}_invoke"
-    if entry not in frames:
-        raise ToolchainError(f"no stack usage for {entry} from {board.cc} -fcallgraph-info")
-    stack, path, unknown = worst_stack(frames, calls, entry)
-    return {**sizes, "stack": stack, "stack_path": path, "stack_unknown": unknown}
+        d = Path(directory) if directory is not None else Path(tmp) / "project"
+        firmware = firmware and board.kind == "baremetal"
+        render_project(models, d, board, harness=firmware, fit_script=firmware, shared_arena=shared_arena,
+                       command=f"edgenn (size of {', '.join(names)} on {board.name})")
+        targets = [f"lib{n}.a" for n in names] + (["firmware.elf"] if firmware else [])
+        extra = ["CFLAGS=-fcallgraph-info=su"] + (["LDSCRIPT=test_app/link_fit.ld"] if firmware else [])
+        make(d, targets, extra)
+        libraries = []
+        for n in names:
+            stack, path, unknown = stack_of(library_dir(d, n), f"{n}_invoke", board.cc)
+            libraries.append({**measure([d / f"lib{n}.a"], board), "stack": stack, "stack_path": path,
+                              "stack_unknown": unknown})
+        res: dict[str, Any] = {"libraries": libraries, "firmware": None}
+        if firmware:
+            elf = d / "firmware.elf"
+            stack, path, unknown = stack_of(d, "Reset_Handler", board.cc)
+            used = symbol_values(elf, board, ["__flash_used__", "__ram_used__"])
+            res["firmware"] = {**measure([elf], board), "flash_used": used["__flash_used__"],
+                               "ram_used": used["__ram_used__"], "stack_reserved": board.stack_bytes,
+                               "stack": stack, "stack_path": path, "stack_unknown": unknown}
+    return res
+
+
+def measure_library(model, board: Board, directory: Path | None = None) -> dict[str, Any]:
+    """The library of ``model`` alone, compiled for ``board``: text, data, bss and the deepest stack
+    of ``<name>_invoke`` (see measure_project)."""
+    return measure_project([model], board, directory, firmware=False)["libraries"][0]

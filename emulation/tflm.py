@@ -24,15 +24,20 @@ def interpreter(data: bytes, arena_size: int = ARENA_BYTES, preserve_all_tensors
 
 
 def run_tflm_file(path: str | Path, model: EnnModel, x_int8: list[np.ndarray]) -> list[np.ndarray]:
-    """Run TFLM on int8 inputs (internal layout = TFLite's NHWC); returns int8 outputs like runtime_py."""
+    """Run TFLM on int8 inputs (internal layout = TFLite's NHWC); returns int8 outputs like runtime_py.
+
+    TFLM keeps variable tensors (recurrent state) from one invoke to the next: the samples are one
+    stream, as in a stateful edgenn model; for a model converted stateless TFLM is reset before each."""
     it = interpreter(Path(path).read_bytes())
     n = x_int8[0].shape[0]
     in_t = [model.tensors[d.tensor] for d in model.inputs]
     out_t = [model.tensors[d.tensor] for d in model.outputs]
     in_float = [np.dtype(it.get_input_details(k)["dtype"]) == np.float32 for k in range(len(in_t))]
     out_float = [np.dtype(it.get_output_details(k)["dtype"]) == np.float32 for k in range(len(out_t))]
-    outs = [np.empty((n,) + tuple(t.shape), np.int8) for t in out_t]
+    outs = [np.empty((n,) + tuple(t.shape), t.dtype) for t in out_t]
     for s in track(range(n), "running TFLM (the reference)", unit="samples"):
+        if model.state_tensors and not model.stateful:
+            it.reset()
         for k, (x, t) in enumerate(zip(x_int8, in_t)):
             v = dataio.dequantize(x[s], t) if in_float[k] else x[s]
             it.set_input(v.reshape(tuple(it.get_input_details(k)["shape"])), k)

@@ -49,8 +49,9 @@ DTYPES: dict[str, int] = {
 }
 _DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 # What an activation (a tensor in the arena) may hold: quantized int8 values, booleans (one byte,
-# 0 or 1: comparison results, select conditions) or plain int32 integers (indices).
-ACTIVATION_DTYPES = ("int8", "bool", "int32")
+# 0 or 1: comparison results, select conditions), plain int32 / int64 integers (indices: ONNX
+# ArgMax writes int64) or int16 (state tensors: an LSTM's cell state, an SVDF's memory).
+ACTIVATION_DTYPES = ("int8", "bool", "int32", "int16", "int64")
 
 
 def _camel(snake: str) -> str:
@@ -96,6 +97,10 @@ class EnnTensor:
     nbytes: int = 0
     encoding: str = "raw"  # how the constant is stored: "raw", "huffman" or "palette" (weight_codecs)
     encoded: bytes | None = None  # the stored stream of an encoded constant
+    # A state tensor: an activation (arena_offset) kept between invokes of a stateful model, never
+    # shared with another buffer; ``initial`` is the value a reset writes (None: zeros).
+    variable: bool = False
+    initial: np.ndarray | None = None
 
     @property
     def is_const(self) -> bool:
@@ -148,9 +153,23 @@ class EnnModel:
     provenance: dict[str, str] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)
     version: int = FORMAT_VERSION
+    # With state tensors: keep them between invokes (streaming) instead of resetting them each time.
+    stateful: bool = False
 
     def tensor(self, index: int) -> EnnTensor:
         return self.tensors[index]
+
+    @property
+    def state_tensors(self) -> list[EnnTensor]:
+        """The state tensors (``variable``), in tensor order."""
+        return [t for t in self.tensors if t.variable]
+
+    @staticmethod
+    def state_reset_value(t: EnnTensor) -> np.ndarray:
+        """The value a reset writes into state tensor ``t`` (its ``initial`` value, else zeros)."""
+        if t.initial is not None:
+            return np.asarray(t.initial, dtype=t.dtype).reshape(t.shape)
+        return np.zeros(t.shape, dtype=t.dtype)
 
 
 def default_options(op_type: str) -> dict[str, Any]:
@@ -204,6 +223,7 @@ def to_bytes(model: EnnModel) -> bytes:
     m.version = model.version
     m.name = model.name
     m.arenaBytes = int(model.arena_bytes)
+    m.stateful = bool(model.stateful)
     raw_buffers: list[bytes] = []
     m.tensors = []
     for t in model.tensors:
@@ -215,7 +235,12 @@ def to_bytes(model: EnnModel) -> bytes:
         tt.zeroPoint = np.asarray(t.zero_point, dtype=np.int64).reshape(-1)
         tt.quantAxis = int(t.quant_axis)
         tt.arenaOffset = int(t.arena_offset)
-        if t.data is not None:
+        tt.variable = bool(t.variable)
+        if t.variable and t.initial is not None:
+            tt.buffer = len(raw_buffers)
+            raw_buffers.append(np.ascontiguousarray(t.initial, dtype=np.dtype(t.dtype).newbyteorder("<")).tobytes())
+            tt.nbytes = t.size * np.dtype(t.dtype).itemsize
+        elif t.data is not None:
             data = np.ascontiguousarray(t.data, dtype=np.dtype(t.dtype).newbyteorder("<"))
             tt.buffer = len(raw_buffers)
             if t.is_encoded:
@@ -308,6 +333,7 @@ def _finish(builder: flatbuffers.Builder, m: ModelT, buffer_offsets: list[int], 
     M.AddProvenance(builder, prov)
     M.AddPlan(builder, plan)
     M.AddBuffersCrc32(builder, crc)
+    M.AddStateful(builder, m.stateful)
     root = M.End(builder)
     builder.FinishSizePrefixed(root, file_identifier=FILE_IDENTIFIER)
     return bytes(builder.Output())
@@ -398,6 +424,7 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
                                        "(file from a newer edgenn?)")
             encoding = weight_codecs.ENCODINGS[tt.encoding]
             encoded = None
+            initial = None
             if encoding != weight_codecs.RAW and (tt.buffer < 0 or dtype != "int8"):
                 raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r} is {encoding}-encoded but not an int8 constant")
             if tt.buffer >= 0:
@@ -405,7 +432,13 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
                     raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r} refers to missing buffer {tt.buffer}")
                 raw = buffers[tt.buffer]
                 want = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-                if encoding != weight_codecs.RAW:
+                if tt.variable:
+                    if encoding != weight_codecs.RAW or raw.size != want:
+                        raise ModelFormatError(f"{source}: state tensor {_s(tt.name)!r} has a damaged initial value "
+                                               f"({raw.size} bytes, shape {shape} needs {want})")
+                    initial = np.frombuffer(raw.tobytes(), dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
+                    initial = initial.reshape(shape)
+                elif encoding != weight_codecs.RAW:
                     encoded = raw.tobytes()
                     try:
                         values = weight_codecs.decode(encoding, encoded, want)
@@ -423,7 +456,7 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
                 scale=np.asarray(tt.scale if tt.scale is not None and not isinstance(tt.scale, int) else [], np.float32),
                 zero_point=np.asarray(tt.zeroPoint if tt.zeroPoint is not None and not isinstance(tt.zeroPoint, int) else [], np.int64),
                 quant_axis=int(tt.quantAxis), data=data_arr, arena_offset=int(tt.arenaOffset), nbytes=int(tt.nbytes),
-                encoding=encoding, encoded=encoded))
+                encoding=encoding, encoded=encoded, variable=bool(tt.variable), initial=initial))
         ops = []
         for o in m.operators or []:
             name = _OPTYPE_NAMES.get(o.type)
@@ -446,7 +479,7 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
                     "order": list(_ints(m.plan.order))}
         model = EnnModel(name=_s(m.name), tensors=tensors, ops=ops, inputs=[io(d) for d in m.inputs or []],
                          outputs=[io(d) for d in m.outputs or []], arena_bytes=int(m.arenaBytes),
-                         provenance=prov, plan=plan, version=int(m.version))
+                         provenance=prov, plan=plan, version=int(m.version), stateful=bool(m.stateful))
     except ModelFormatError:
         raise
     except Exception as e:
@@ -481,6 +514,8 @@ def validate(model: EnnModel, source: str = "<model>") -> None:
         if t.data is None and t.dtype not in ACTIVATION_DTYPES:
             raise ModelFormatError(f"{source}: activation {t.name!r} has dtype {t.dtype}; activations are "
                                    f"{', '.join(ACTIVATION_DTYPES)}")
+        if t.variable and (t.data is not None or t.arena_offset < 0):
+            raise ModelFormatError(f"{source}: state tensor {t.name!r} must be an activation with an arena offset")
         if t.data is None and t.arena_offset >= 0:
             need = t.size * np.dtype(t.dtype).itemsize
             if t.arena_offset + need > model.arena_bytes:

@@ -52,6 +52,17 @@ OPERATORS: dict[str, int] = {
     "add_n": 33,
     "lut": 34,
     "log_softmax": 35,
+    "lstm": 36,
+    "gru": 37,
+    "rnn": 38,
+    "svdf": 39,
+    "batch_matmul": 40,
+    "arg_min_max": 41,
+    "reduce_max_min": 42,
+    "l2_normalization": 43,
+    "cumsum": 44,
+    "lrn": 45,
+    "div": 46,
 }
 
 

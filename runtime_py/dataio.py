@@ -29,9 +29,12 @@ def read_npy(data: bytes, what: str, source: str) -> np.ndarray:
 
 def check_dtype(a: np.ndarray, what: str, raw: str | None = None) -> None:
     """Data must be float (real values), or of the model tensor's own dtype ``raw`` (stored values:
-    int8, or an unquantized bool / int32 input); ``raw`` None: real values only (calibration and
-    the float graph). Anything else (uint8 images, int32 labels) is refused, not taken as values."""
-    if a.dtype.kind == "f" or (raw is not None and a.dtype == np.dtype(raw)):
+    int8, or an unquantized bool input; any integer type for an int32 index input, such as int64
+    token ids); ``raw`` None or "float32": real values only (calibration and the float graph of a
+    float input). Anything else (uint8 images, int32 labels) is refused, not taken as values."""
+    raw = None if raw == "float32" else raw
+    if a.dtype.kind == "f" or (raw is not None and a.dtype == np.dtype(raw)) \
+            or (raw == "int32" and a.dtype.kind in "iu"):
         return
     if raw is None:
         why = " (int8 data is already quantized: it needs real values)" if a.dtype == np.int8 else ""
@@ -41,12 +44,12 @@ def check_dtype(a: np.ndarray, what: str, raw: str | None = None) -> None:
 
 
 def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str,
-                   floats_only: bool = False) -> np.ndarray:
-    """Data for one model input as (N, *shape): accepts (N, *shape) or (N, *shape[1:]); with
-    ``floats_only`` (calibration, the float graph) real values only (``check_dtype``)."""
+                   dtype: str | None = None) -> np.ndarray:
+    """Data for one model input as (N, *shape): accepts (N, *shape) or (N, *shape[1:]); with the
+    input tensor's ``dtype`` (calibration, the float graph), the data's dtype as ``check_dtype`` says."""
     a = np.asarray(arr)
-    if floats_only:
-        check_dtype(a, what)
+    if dtype is not None:
+        check_dtype(a, what, dtype)
     if a.ndim == len(shape) + 1 and tuple(a.shape[1:]) == tuple(shape):
         out = a
     elif len(shape) >= 1 and shape[0] == 1 and a.ndim == len(shape) and tuple(a.shape[1:]) == tuple(shape[1:]):
@@ -67,8 +70,9 @@ def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str
 
 
 def is_quantized(t: EnnTensor) -> bool:
-    """Whether the tensor holds quantized int8 values (else raw booleans or integers)."""
-    return t.dtype == "int8" and t.scale.size > 0
+    """Whether the tensor holds quantized values (int8, or int16 / int32 at a TFLite model's boundary;
+    else raw booleans or integers)."""
+    return t.dtype in ("int8", "int16", "int32") and t.scale.size > 0
 
 
 def _round_half_away(v: np.ndarray) -> np.ndarray:
@@ -85,7 +89,8 @@ def quantize(x: np.ndarray, t: EnnTensor) -> np.ndarray:
         return np.clip(_round_half_away(np.asarray(x, np.float64)), info.min, info.max).astype(t.dtype)
     v = np.asarray(x, np.float64) / float(t.scale[0])
     r = _round_half_away(v) + int(t.zero_point[0])
-    return np.clip(r, -128, 127).astype(np.int8)
+    info = np.iinfo(np.dtype(t.dtype))
+    return np.clip(r, info.min, info.max).astype(t.dtype)
 
 
 def dequantize(q: np.ndarray, t: EnnTensor) -> np.ndarray:
@@ -99,6 +104,15 @@ def _perm(d: EnnIO, rank: int) -> tuple[int, ...]:
     return tuple(d.to_internal_perm) if d.to_internal_perm else tuple(range(rank))
 
 
+def to_int32(a: np.ndarray, what: str, name: str) -> np.ndarray:
+    """Integer data (int64 token ids, ...) for an int32 model input: every value must fit in int32."""
+    info = np.iinfo(np.int32)
+    if a.size and (int(a.min()) < info.min or int(a.max()) > info.max):
+        raise DataError(f"{what} for input '{name}' holds values outside int32 ({int(a.min())}..{int(a.max())}); "
+                        "edgenn's index inputs are int32")
+    return a.astype(np.int32)
+
+
 def to_internal(model: EnnModel, data: list[np.ndarray], what: str = "input data") -> list[np.ndarray]:
     """User arrays (source layout, float or the tensor's dtype) -> (N, *internal_shape) per input."""
     if len(data) != len(model.inputs):
@@ -108,9 +122,13 @@ def to_internal(model: EnnModel, data: list[np.ndarray], what: str = "input data
     for d, arr in zip(model.inputs, data):
         t = model.tensors[d.tensor]
         src_shape = d.source_shape or t.shape
-        a = source_batches(arr, tuple(src_shape), what, d.source_name)
-        check_dtype(a, what, t.dtype)
-        q = quantize(a, t) if a.dtype.kind == "f" else a
+        a = source_batches(arr, tuple(src_shape), what, d.source_name, t.dtype)
+        if a.dtype.kind == "f":
+            q = quantize(a, t)
+        elif t.dtype == "int32" and a.dtype != np.int32:
+            q = to_int32(a, what, d.source_name)
+        else:
+            q = a
         perm = _perm(d, len(src_shape))
         q = np.ascontiguousarray(np.transpose(q, (0,) + tuple(1 + p for p in perm)))
         if tuple(q.shape[1:]) != tuple(t.shape):
@@ -122,8 +140,9 @@ def to_internal(model: EnnModel, data: list[np.ndarray], what: str = "input data
     return res
 
 
-def from_internal(model: EnnModel, outs: list[np.ndarray], as_float: bool) -> list[np.ndarray]:
-    """(N, *internal_shape) per output -> source layout, dequantized to float32 if asked."""
+def from_internal(model: EnnModel, outs: list[np.ndarray], as_float: bool, raw_unquantized: bool = False) -> list[np.ndarray]:
+    """(N, *internal_shape) per output -> source layout, dequantized to float32 if asked (with
+    ``raw_unquantized``, only the quantized outputs: bool and integer outputs keep their dtype)."""
     res = []
     for d, q in zip(model.outputs, outs):
         t = model.tensors[d.tensor]
@@ -132,7 +151,7 @@ def from_internal(model: EnnModel, outs: list[np.ndarray], as_float: bool) -> li
         for i, p in enumerate(perm):
             inv[p] = i
         y = np.ascontiguousarray(np.transpose(q, (0,) + tuple(1 + p for p in inv)))
-        res.append(dequantize(y, t) if as_float else y)
+        res.append(dequantize(y, t) if as_float and (is_quantized(t) or not raw_unquantized) else y)
     return res
 
 
@@ -154,9 +173,12 @@ def check_inputs(model: EnnModel, inputs: list[np.ndarray]) -> int:
 
 
 def random_values(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Random raw values of a tensor's dtype: int8 over its whole range, bool, or int32 in -1000..1000."""
+    """Random raw values of a tensor's dtype: int8 over its whole range, bool, or int32 / int64 in
+    -1000..1000."""
     if dtype == "bool":
         return rng.integers(0, 2, size=shape).astype(bool)
-    if dtype == "int32":
-        return rng.integers(-1000, 1001, size=shape).astype(np.int32)
+    if dtype in ("int32", "int64"):
+        return rng.integers(-1000, 1001, size=shape).astype(dtype)
+    if dtype == "int16":
+        return rng.integers(-32768, 32768, size=shape).astype(np.int16)
     return rng.integers(-128, 128, size=shape, dtype=np.int16).astype(np.int8)

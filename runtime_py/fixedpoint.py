@@ -302,3 +302,39 @@ def preprocess_log_softmax_scaling_exp(beta: float, input_scale: float,
     if rs > 0:
         raise ValueError(f"log_softmax: reverse scaling divisor {real_reverse} rounds to 1")
     return m, s, rm, rs
+
+
+def get_inv_sqrt_quantized_multiplier_exp(x, reverse_shift: int = -1):
+    """TFLite GetInvSqrtQuantizedMultiplierExp for int32 x >= 0 (an int, or vectorized over an array):
+    1/sqrt(x) as a Q31 multiplier and a shift (times reverse_shift), from 5 Newton-Raphson steps in
+    gemmlowp FixedPoint<int32, 3> arithmetic; x <= 1 gives (INT32_MAX, 0). Mirrors enn_inv_sqrt_exp."""
+    if np.ndim(x) == 0:
+        m, s = get_inv_sqrt_quantized_multiplier_exp(np.asarray([x]), reverse_shift)
+        return int(m[0]), int(s[0])
+    x = np.array(x, dtype=np.int64, ndmin=1)
+    small = x <= 1
+    shift = np.full(x.shape, 11, np.int64)
+    while True:
+        big = x >= (1 << 29)
+        if not np.any(big):
+            break
+        x = np.where(big, x // 4, x)
+        shift += big
+    pairs = (count_leading_zeros32(np.where(small, 2, x)) - 1) // 2 - 1
+    shift -= pairs
+    x = np.where(small, 1 << 27, x << (2 * pairs))
+    f3_input = x >> 1
+    half_input = rounding_divide_by_pot(f3_input, 1)
+    half_three = (1 << 28) + (1 << 27)
+    v = np.full(x.shape, 1 << 28, np.int64)  # F3 one
+    for _ in range(5):
+        x3 = saturating_rounding_multiply_by_pot(
+            saturating_rounding_doubling_high_mul(saturating_rounding_doubling_high_mul(v, v), v), 6)
+        v = saturating_rounding_multiply_by_pot(
+            _sub32(saturating_rounding_doubling_high_mul(half_three, v),
+                   saturating_rounding_doubling_high_mul(half_input, x3)), 3)
+    v = saturating_rounding_doubling_high_mul(v, 1518500250)  # times sqrt(2) / 2 (F0)
+    neg = shift < 0
+    v = np.where(neg, wrap_int32(v << np.where(neg, -shift, 0)), v)
+    shift = np.where(neg, 0, shift)
+    return np.where(small, INT32_MAX, v), np.where(small, 0, shift * reverse_shift)

@@ -3,6 +3,11 @@
 For a batch of N samples the arena is an (N, arena_bytes) byte array and every activation is a
 view of its planned bytes in each row, so a wrong offset in the plan corrupts these results
 exactly as it would on the board. Kernels are vectorized over the batch.
+
+State tensors (recurrent operators) are reset to their initial values at the start of every sample
+of a stateless model. A stateful model (streaming) is one stream: the N samples are N consecutive
+calls, each starting from the state the previous one left (as the generated C runs them), and the
+interpreter keeps the state between ``invoke`` calls until ``reset``.
 """
 from __future__ import annotations
 
@@ -43,6 +48,12 @@ class Interpreter:
         # runs, as the C does, so a plan that lets a slot overlap a live tensor corrupts results here too.
         self._slots = [weight_codecs.decode_slots(self.model, op) for op in self.model.ops]
         self._kernel_scratch = [weight_codecs.kernel_scratch_bytes(self.model, op) for op in self.model.ops]
+        self._states = [t for t in self.model.tensors if t.variable]
+        self._state: list[np.ndarray] | None = None  # a stateful model's state between calls (None: reset)
+
+    def reset(self) -> None:
+        """Reset a stateful model's state tensors to their initial values (the C's ``<name>_reset``)."""
+        self._state = None
 
     @property
     def input_tensors(self) -> list[EnnTensor]:
@@ -63,6 +74,8 @@ class Interpreter:
         xs = [np.asarray(x) for x in inputs]
         if chunk is None:
             chunk = max(1, DEFAULT_CHUNK_BYTES // max(m.arena_bytes, 1))
+        if m.stateful and self._states:
+            chunk = 1  # one stream: each sample continues from the state of the previous one
         outs = [np.empty((n,) + tuple(t.shape), dtype=t.dtype) for t in self.output_tensors]
         # One BLAS thread: the matrices are small and a busy machine (tests run in parallel)
         # makes OpenBLAS's threads several times slower than one.
@@ -81,6 +94,9 @@ class Interpreter:
         arena = np.random.default_rng(start).integers(0, 256, size=(n, m.arena_bytes), dtype=np.uint8)
         for x, t in zip(xs, self.input_tensors):
             arena_view(arena, t)[...] = x
+        carried = m.stateful and self._state is not None
+        for k, t in enumerate(self._states):
+            arena_view(arena, t)[...] = self._state[k] if carried else m.state_reset_value(t)
         for i, (op, kern) in enumerate(zip(m.ops, self._kernels)):
             ins = []
             for ti in op.inputs:
@@ -99,6 +115,8 @@ class Interpreter:
             kern.run(op, m, ins, outs, scratch)
             if observe is not None:
                 observe(i, [o.copy() for o in outs])
+        if m.stateful and self._states:
+            self._state = [arena_view(arena, t)[-1].copy() for t in self._states]
         return [arena_view(arena, t).copy() for t in self.output_tensors]
 
 

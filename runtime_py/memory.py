@@ -176,9 +176,13 @@ def model_regions(model) -> tuple[list[Region], list[OverlapRule]]:
     for d in model.inputs:
         first[d.tensor] = -1
         last[d.tensor] = -1
+    for t, et in enumerate(model.tensors):
+        if et.variable:  # state: live over every step, never shared
+            first[t] = -1
+            last[t] = steps
     for i, op in enumerate(model.ops):
         for t in op.inputs:
-            if t >= 0 and not model.tensors[t].is_const:
+            if t >= 0 and not model.tensors[t].is_const and not model.tensors[t].variable:
                 last[t] = max(last.get(t, i), i)
                 first.setdefault(t, i)
         for t in op.outputs:
@@ -239,6 +243,8 @@ def pair_rules(op_type: str, options: dict[str, Any], inputs: Sequence[tuple[Any
         d = min_delta(op_type, options, shape, out_shape, weight_shape)
         if d is None:
             continue
+        if overlap == "elementwise" and out_nbytes > nbytes:
+            continue  # a wider output (int8 -> int16) would overwrite input bytes not yet read
         if overlap == "alias" and nbytes == out_nbytes:
             res.append((k, 0, True))
         else:
@@ -270,7 +276,8 @@ def output_rules(op_type: str, options: dict[str, Any],
 def op_rules(model, step: int, op, last: dict[int, int]) -> list[tuple[int, int, int, bool]]:
     """(input, output, delta, alias) pairs that operator ``step`` of an EnnModel permits."""
     weight_shape = model.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] >= 0 else None
-    infos = [None if t < 0 else (t, model.tensors[t].shape, model.tensors[t].nbytes, model.tensors[t].is_const)
+    infos = [None if t < 0 else (t, model.tensors[t].shape, model.tensors[t].nbytes,
+                                 model.tensors[t].is_const or model.tensors[t].variable)
              for t in op.inputs]
     outs = [(model.tensors[t].shape, model.tensors[t].nbytes) for t in op.outputs]
     graph_outputs = {d.tensor for d in model.outputs}

@@ -5,22 +5,26 @@
 #      on first use): Debian ships no QEMU plugin header, so it is taken from Debian's own qemu
 #      source package (a deb-src entry in /etc/apt/sources.list.d/edgenn-src.sources, then
 #      `apt-get source --download-only qemu` into the cache, then only that one file is extracted);
-#   3. .venv with edgenn installed editable plus its test extras.
+#   3. Debian's arm64 and armhf python3.11 + numpy unpacked into sysroots (for the Raspberry Pi
+#      Python tests under qemu-user), only when missing;
+#   4. .venv with edgenn installed editable plus its test extras.
 # A re-run with everything present does not touch apt or pip (about 0.1 s).
-# Cache: ${XDG_CACHE_HOME:-~/.cache}/edgenn (the header, the qemu source tarball, the built plugin).
+# Cache: ${XDG_CACHE_HOME:-~/.cache}/edgenn (the header, the qemu source tarball, the built plugin,
+# pi-python/{arm64,armhf}).
 # The venv is reinstalled when pyproject.toml changes; `make distclean` removes it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Bare-metal Arm compiler + newlib, QEMU (system and user mode), and Linux cross compilers for
 # 64- and 32-bit Arm with their libc (libc6-dev-armhf-cross must be named: it is only recommended);
-# cppcheck lints the C kernels (tests/test_c_kernels.py).
+# cppcheck lints the C kernels (tests/test_c_kernels.py); arduino-builder builds the generated
+# libraries as Arduino libraries (tests/test_library_layouts.py).
 APT_PACKAGES=(
     gcc-arm-none-eabi libnewlib-arm-none-eabi
     qemu-system-arm qemu-user
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
-    cmake cppcheck flatbuffers-compiler
+    cmake cppcheck flatbuffers-compiler arduino-builder
 )
 PYTHON=${PYTHON:-python3}
 VENV=.venv
@@ -133,7 +137,57 @@ else
     say "qemu-plugin.h: $HEADER (from $(basename "$orig"))"
 fi
 
-# ---- 3. Python environment ----
+# ---- 3. Raspberry Pi Python: Debian's arm64 and armhf python3.11 + numpy, unpacked, not installed ----
+# tests/test_pi_python.py runs the deploy package's Python binding under qemu-aarch64 / qemu-arm
+# with these (qemu -L <sysroot> <sysroot>/usr/bin/python3.11). The packages come from the same
+# Debian mirror, through a private apt state in the cache (nothing on the system changes: no
+# foreign architecture is added), and are unpacked with dpkg -x; documentation and locales are
+# dropped. Done once per architecture: about 15 MB downloaded and 65 MB unpacked for each.
+PI_PACKAGES=(libc6 libgcc-s1 zlib1g libexpat1 libffi8 libbz2-1.0 liblzma5 libcrypt1 libuuid1 libssl3
+    python3.11-minimal libpython3.11-minimal libpython3.11-stdlib python3-numpy libblas3 liblapack3 libgfortran5)
+pi_sysroot() {  # pi_sysroot ARCH TRIPLET: $CACHE/pi-python/ARCH, unless it is there already
+    local arch=$1 triplet=$2
+    local root="$CACHE/pi-python/$arch" state="$CACHE/pi-python/apt-$arch"
+    local stamp="$root/.edgenn-sysroot" want="${PI_PACKAGES[*]}"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    say "fetching Debian's $arch python3.11 and numpy for the Raspberry Pi tests (about 15 MB)"
+    rm -rf "$root" "$state"
+    mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$state/etc" "$state/debs" "$root"
+    : >"$state/status"
+    local suites; suites=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+    printf '%s\n' "Types: deb" "URIs: http://deb.debian.org/debian" "Suites: $suites $suites-updates" \
+        "Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" "" \
+        "Types: deb" "URIs: http://deb.debian.org/debian-security" "Suites: $suites-security" \
+        "Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" >"$state/etc/debian.sources"
+    local opts=(-o "Dir::State=$state" -o "Dir::State::Lists=$state/lists" -o "Dir::State::status=$state/status"
+        -o "Dir::Cache=$state/cache" -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$state/etc"
+        -o "APT::Architecture=$arch" -o "APT::Architectures::=$arch" -o Debug::NoLocking=1
+        -o Acquire::Languages=none)
+    [ "$(id -u)" -eq 0 ] && opts+=(-o APT::Sandbox::User=root)
+    quiet apt-get "${opts[@]}" -q update
+    (cd "$state/debs" && quiet apt-get "${opts[@]}" -q download "${PI_PACKAGES[@]}")
+    for deb in "$state"/debs/*.deb; do
+        dpkg -x "$deb" "$root"
+    done
+    rm -rf "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/lintian" "$root/usr/share/locale" \
+        "$root/usr/lib/$triplet/gconv" "$state"
+    # Debian selects the BLAS and LAPACK libraries with update-alternatives, which dpkg -x does not run.
+    ln -sf blas/libblas.so.3 "$root/usr/lib/$triplet/libblas.so.3"
+    ln -sf lapack/liblapack.so.3 "$root/usr/lib/$triplet/liblapack.so.3"
+    [ -x "$root/usr/bin/python3.11" ] || die "no usr/bin/python3.11 in $root after unpacking"
+    printf '%s\n' "$want" >"$stamp"
+    say "Raspberry Pi Python ($arch): $root ($(du -sh "$root" | cut -f1))"
+}
+if command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1 && grep -qs '^ID=debian' /etc/os-release; then
+    pi_sysroot arm64 aarch64-linux-gnu
+    pi_sysroot armhf arm-linux-gnueabihf
+else
+    say "warning: not Debian: the Raspberry Pi Python tests need Debian's arm64/armhf python3.11 (they will be skipped)"
+fi
+
+# ---- 4. Python environment ----
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] \
         && "$VENV/bin/python" -c 'import edgenn' >/dev/null 2>&1; then

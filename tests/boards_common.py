@@ -6,6 +6,7 @@ The digits example (examples/digits) is converted as `edgenn convert examples/di
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from functools import lru_cache
@@ -56,6 +57,71 @@ def mlperf_model(key: str):
     if not path.exists():
         pytest.skip(f"{path} is missing")
     return convert(str(path), None, ConvertOptions(progress=False))
+
+
+@lru_cache(maxsize=None)
+def conv_model():
+    """A one-operator conv2d model (op-test style), different from digits' convolutions: with digits,
+    two libraries that share a kernel."""
+    from harness import Case, T, build_model
+
+    rng = np.random.default_rng(7)
+    w = rng.integers(-127, 128, size=(12, 3, 3, 4)).astype(np.int8)
+    ws = rng.uniform(0.002, 0.02, size=12).astype(np.float32)
+    b = rng.integers(-3000, 3000, size=12).astype(np.int32)
+    case = Case("conv2d", [T((1, 9, 7, 4), 0.05, 3), T(w.shape, ws, 0, w, axis=0), T((12,), 0.05 * ws, 0, b, "int32")],
+                [T((1, 5, 4, 12), 0.2, -7)],
+                {"stride": (2, 2), "dilation": (1, 1), "pads": (1, 1, 1, 1), "groups": 1, "act": (0.0, None)})
+    return build_model(case, "conv")
+
+
+def graph_model(name: str, tensors: dict, ops: list[tuple[str, list[str], list[str], dict]],
+                inputs: list[str], outputs: list[str]):
+    """A quantized graph lowered as the converter lowers it, round-tripped through bytes."""
+    from edgenn.converter.graph import Graph, IOInfo
+    from edgenn.converter.lower import to_enn
+    from edgenn.format.enn import from_bytes, to_bytes
+
+    g = Graph()
+    for tn, t in tensors.items():
+        g.add_tensor(tn, t.shape, t.dtype, t.data, t.qparams())
+    g.inputs = [IOInfo(n, n, tensors[n].shape) for n in inputs]
+    g.outputs = [IOInfo(n, n, tensors[n].shape) for n in outputs]
+    for k, (op, ins, outs, attrs) in enumerate(ops):
+        g.add_op(op, f"{op}{k}", ins, outs, **attrs)
+    return from_bytes(to_bytes(to_enn(g, name, {"tool_version": "test", "source_format": "test"})))
+
+
+def ram_model(h: int):
+    """Synthetic: RAM grows by 4 bytes per row h (an arena filled by a pad, reduced again by a max
+    pool over the height); flash stays small."""
+    from harness import T
+
+    tensors = {"x": T((1, 1, 1, 4), 0.05, 3), "padded": T((1, h, 1, 4), 0.05, 3), "y": T((1, 1, 1, 4), 0.05, 3)}
+    ops = [("pad", ["x"], ["padded"], {"pads": [(0, 0), (h // 2, h - 1 - h // 2), (0, 0), (0, 0)]}),
+           ("max_pool2d", ["padded"], ["y"], {"filter": (h, 1), "stride": (1, 1), "pads": (0, 0, 0, 0),
+                                              "act": (None, None)})]
+    return graph_model("ramfill", tensors, ops, ["x"], ["y"])
+
+
+def flash_model(u: int, n: int):
+    """Synthetic: flash grows by u * u (a fully connected layer's weights) and by n (an add's
+    constant); RAM stays small."""
+    from harness import T
+
+    rng = np.random.default_rng(u * 7919 + n)
+    w = rng.integers(-127, 128, size=(u, u)).astype(np.int8)
+    ws = np.full(u, 0.004, np.float32)
+    tensors = {
+        "x": T((1, u), 0.02, 1), "w": T((u, u), ws, 0, w, axis=0),
+        "b": T((u,), 0.02 * ws, 0, rng.integers(-5000, 5000, size=u).astype(np.int32), "int32"),
+        "y": T((1, u), 0.02 * 0.004 * math.sqrt(u) * 40, -2),
+        "x2": T((1, n), 0.05, 0), "c": T((n,), 0.05, 0, rng.integers(-128, 128, size=n).astype(np.int8)),
+        "y2": T((1, n), 0.1, 0),
+    }
+    ops = [("fully_connected", ["x", "w", "b"], ["y"], {"act": (None, None)}),
+           ("add", ["x2", "c"], ["y2"], {"act": (None, None)})]
+    return graph_model("flashfill", tensors, ops, ["x", "x2"], ["y", "y2"])
 
 
 def model(key: str):

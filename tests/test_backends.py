@@ -15,7 +15,7 @@ import pytest
 
 from edgenn.boards import get_board
 from edgenn.emulation import backends
-from edgenn.errors import DataError, EdgennError
+from edgenn.errors import DataError, EdgennError, FitError
 from edgenn.runtime_py.interpreter import Interpreter
 from harness import Case, T, build_model, random_inputs
 
@@ -228,10 +228,22 @@ def test_firmware_fault_is_reported(tmp_path):
 
 @pytest.mark.qemu
 def test_stack_overflow_is_reported(tmp_path):
+    """A stack too small for the firmware: refused before it runs (its deepest stack, from gcc's call
+    graph, exceeds what it reserves); built anyway, the painted stack's guard words catch it."""
     require("arm-none-eabi-gcc", "qemu-system-arm", "make")
-    tiny = dataclasses.replace(get_board(QEMU_BOARD), stack_bytes=64)
-    b = backends.build(MODELS["fc_small"], tiny, tmp_path / "tiny")
-    with pytest.raises(EdgennError, match="stack"):
+    from edgenn.emulation.size import stack_of
+
+    board = get_board(QEMU_BOARD)
+    ok = backends.build(MODELS["fc_small"], board, tmp_path / "ok")  # fits: no error
+    need = stack_of(ok.directory, "Reset_Handler", board.cc)[0]
+    used = backends.run_raw(ok, bytes(MODELS_IN_BYTES["fc_small"]), timeout=60).stack_used
+    assert used <= need
+    tiny = dataclasses.replace(board, stack_bytes=used + 16)  # the firmware reaches 16 B into the 32 guard bytes
+    with pytest.raises(FitError, match=r"does not fit mps2-an386 \(measured\): stack: the test firmware needs "
+                                       rf"{need:,} B of stack \(Reset_Handler -> main -> "):
+        backends.build(MODELS["fc_small"], tiny, tmp_path / "a")
+    b = backends.build(MODELS["fc_small"], tiny, tmp_path / "b", check_stack=False)
+    with pytest.raises(EdgennError, match="status 9: stack overflow"):
         backends.run_raw(b, bytes(MODELS_IN_BYTES["fc_small"]), timeout=60)
 
 

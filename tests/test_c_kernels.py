@@ -5,7 +5,7 @@
   -O2), the Cortex-M4 (DSP extension: -O2 takes the inline-assembly loops, -DENN_NO_ASM the ACLE
   intrinsics) and the Cortex-M55 (Helium) with arm-none-eabi-gcc;
 - every external symbol an object defines starts with enn_, and the generated prefix header
-  (codegen.generate.kernel_prefix_header, kernels/edgenn_prefix.h of a project) renames it to the
+  (codegen.generate.kernel_prefix_header, src/kernels/edgenn_prefix.h of a library) renames it to the
   model's prefix: compiled against it, the kernels define only prefixed symbols;
 - cppcheck finds nothing (when installed; in CI, CI=true, a missing cppcheck fails).
 
@@ -110,11 +110,11 @@ def test_generated_project_prefix_header(tmp_path):
     into it, and the project's kernel files are the templates byte for byte."""
     from boards_common import digits_model
     from edgenn.boards import get_board
-    from edgenn.codegen.generate import render_model
+    from edgenn.codegen.generate import render_library
 
     require("gcc", "nm")
-    d = render_model(digits_model(), tmp_path / "digits", get_board("host"), harness=False)
-    kdir = d / "kernels"
+    d = render_library(digits_model(), tmp_path / "digits", get_board("host"))
+    kdir = d / "src" / "kernels"
     for f in kdir.iterdir():
         if f.name != "edgenn_prefix.h":
             assert f.read_bytes() == (KERNELS / f.name).read_bytes(), f"{f.name} differs from its template"

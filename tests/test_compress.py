@@ -476,21 +476,22 @@ def test_decoded_weights_sit_in_the_arena(models, digits_x):
 
 def test_generated_c_decodes_before_the_layer(models, tmp_path):
     from edgenn.boards import get_board
-    from edgenn.codegen.generate import render_model
+    from edgenn.codegen.generate import library_dir, render_model
 
     m = models["clustered", "auto"]
-    d = render_model(m, tmp_path / "gen", get_board("host"))
-    src = (d / "model.c").read_text()
+    d = library_dir(render_model(m, tmp_path / "gen", get_board("host")), m.name)
+    src = (d / "src" / f"{m.name}.c").read_text()
     assert src.count("decode_palette(") + src.count("decode_huffman(") == sum(t.is_encoded for t in m.tensors)
-    assert '#include "kernels/edgenn_decode.h"' in src and (d / "kernels" / "edgenn_decode.c").exists()
-    assert "kernels/edgenn_decode.c" in (d / "Makefile").read_text()
-    assert "kernels/edgenn_decode.c" in (d / "CMakeLists.txt").read_text()
-    weights = (d / "weights.c").read_text()
+    assert '#include "kernels/edgenn_decode.h"' in src and (d / "src" / "kernels" / "edgenn_decode.c").exists()
+    for build_file in (f"{m.name}.mk", "CMakeLists.txt", "zephyr/CMakeLists.txt"):
+        assert "src/kernels/edgenn_decode.c" in (d / build_file).read_text(), build_file
+    weights = (d / "src" / f"{m.name}_weights.c").read_text()
     enc = next(t for t in m.tensors if t.is_encoded)
     assert f"{enc.encoding}-encoded: {len(enc.encoded):,} B for {enc.nbytes:,} B" in weights
-    plain = render_model(models["plain", None], tmp_path / "plain", get_board("host"))
-    assert "edgenn_decode" not in (plain / "model.c").read_text()
-    assert not (plain / "kernels" / "edgenn_decode.c").exists()
+    p = models["plain", None]
+    plain = library_dir(render_model(p, tmp_path / "plain", get_board("host")), p.name)
+    assert "edgenn_decode" not in (plain / "src" / f"{p.name}.c").read_text()
+    assert not (plain / "src" / "kernels" / "edgenn_decode.c").exists()
 
 
 def test_host_c_bit_exact(models, digits_x):

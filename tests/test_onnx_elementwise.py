@@ -3,8 +3,6 @@ each small model converts to edgenn's int8 operators, runs bit-exact in host C (
 reference, byte for byte) and stays within quantization tolerance of onnxruntime's float result."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import onnx
 import pytest
@@ -17,37 +15,7 @@ from edgenn.runtime_py import dataio
 from edgenn.runtime_py.interpreter import Interpreter
 from edgenn.validate import validate
 
-from onnx_models import Builder
-
-
-def _check(tmp_path: Path, model: onnx.ModelProto, shapes: list[tuple[int, ...]], max_steps: float = 2.0,
-           min_cos: float = 0.995, data: list[np.ndarray] | None = None, bad_fraction: float = 0.0):
-    """Convert, run python + host C (bit-exact), and compare with onnxruntime: every output within
-    ``max_steps`` of its quantization step of the float value clipped to the output's range (but
-    ``bad_fraction`` of them: a selection flipped by a comparison near its threshold); bool outputs
-    are checked by their tests."""
-    p = tmp_path / "m.onnx"
-    onnx.save(model, p)
-    rng = np.random.default_rng(0)
-    data = data or [rng.normal(0, 1, (64,) + s).astype(np.float32) for s in shapes]
-    m = convert(p, data, ConvertOptions(progress=False))
-    rep = validate(p, m, data, None, ["python", "host"], progress=False)
-    assert rep["backends"]["host"]["mismatched_bytes"] == 0
-    x = dataio.to_internal(m, data)
-    ours = dataio.from_internal(m, Interpreter(m).invoke(*x), as_float=True)
-    feeds = {d.source_name: dataio.source_batches(a, tuple(d.source_shape), "data", d.source_name)
-             for d, a in zip(m.inputs, data)}
-    ref = run_float(model, feeds, [d.source_name for d in m.outputs])
-    for d, y in zip(m.outputs, ours):
-        t = m.tensors[d.tensor]
-        r = np.stack(ref[d.source_name]).reshape(y.shape).astype(np.float64)
-        if t.dtype == "bool":
-            continue
-        s, z = float(t.scale[0]), int(t.zero_point[0])
-        err = np.abs(y - np.clip(r, (-128 - z) * s, (127 - z) * s)) / s
-        assert np.mean(err > max_steps) <= bad_fraction, f"{d.source_name}: max error {err.max():.2f} steps"
-    assert rep["backends"]["python"]["cosine"] >= min_cos, rep["backends"]["python"]["cosine"]
-    return m
+from onnx_models import Builder, check_onnx as _check
 
 
 def _model(b: Builder, inputs, outputs, opset: int = 13) -> onnx.ModelProto:

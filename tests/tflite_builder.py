@@ -29,6 +29,7 @@ class TfTensor:
     zero_point: Any = 0
     axis: int = 0
     data: np.ndarray | None = None
+    variable: bool = False  # a variable (state) tensor: LSTM / SVDF state
 
 
 @dataclass
@@ -100,6 +101,8 @@ def build(tensors: list[TfTensor], ops: list[TfOp], inputs: list[int], outputs: 
         else:
             T.TensorAddBuffer(b, 0)
         T.TensorAddName(b, name)
+        if t.variable:
+            T.TensorAddIsVariable(b, True)
         if q is not None:
             T.TensorAddQuantization(b, q)
         t_offsets.append(T.TensorEnd(b))

@@ -7,17 +7,20 @@ import math
 import numpy as np
 
 from edgenn.converter.graph import Graph, Op, QParams
+from edgenn.converter.quantize_util import bias_int32, quantize_array
 from edgenn.errors import EdgennError, UnsupportedOpError
 from edgenn.runtime_py.fixedpoint import activation_range, calculate_input_radius, quantize_multiplier, round_half_away
 
 BINARY_MAX_RANK = 6  # TFLM's broadcasting binary kernels handle up to 6 dimensions
 
 
-def per_tensor(op: Op, g: Graph, name: str) -> QParams:
-    """The quantization of int8 tensor ``name``, which must be per-tensor (a one-line error otherwise)."""
+def per_tensor(op: Op, g: Graph, name: str, dtypes: tuple[str, ...] = ("int8",)) -> QParams:
+    """The quantization of int8 (or another of ``dtypes``) tensor ``name``, which must be per-tensor (a
+    one-line error otherwise)."""
     t = g.tensors[name]
-    if t.dtype != "int8" or t.quant is None:
-        raise EdgennError(f"{op.type} '{op.name}': tensor {name!r} must be quantized int8, got {t.dtype}")
+    if t.dtype not in dtypes or t.quant is None:
+        raise EdgennError(f"{op.type} '{op.name}': tensor {name!r} must be quantized {' or '.join(dtypes)}, "
+                          f"got {t.dtype}")
     if t.quant.scale.size != 1:
         raise UnsupportedOpError(f"{op.type} '{op.name}': tensor {name!r} is quantized per channel; "
                                  "only per-tensor quantization is supported")
@@ -263,6 +266,18 @@ def populate_table(op: Op, x_quant: QParams, y_quant: QParams, transform, float3
 
 # ---------------------------------------------------------------------- ONNX import
 
+def onnx_fully_connected(imp, x_name: str, w_units_k: np.ndarray, bias: np.ndarray | None, out_name: str) -> None:
+    """A fully_connected of ONNX value ``x_name`` with float weights (units, K) and an optional bias,
+    producing ONNX value ``out_name`` (Gemm, and MatMul with a 2-D constant right operand)."""
+    x = imp.get(x_name)
+    wn = imp.g.add_const(f"{out_name}_weights", np.ascontiguousarray(w_units_k, dtype=np.float32)).name
+    ins = [x, wn]
+    if bias is not None:
+        ins.append(imp.g.add_const(f"{out_name}_bias", np.asarray(bias, np.float32)).name)
+    y = imp.new_output(out_name)
+    imp.add("fully_connected", ins, [y], act=(None, None))
+
+
 def onnx_operands(imp, node, names: list[str]) -> tuple[list[str], tuple[int, ...]]:
     """The IR tensors of an elementwise ONNX node's operands (numpy broadcasting), all in the stored
     layout of its first activation operand, and that layout. Constants are broadcast against that
@@ -318,11 +333,18 @@ def onnx_softmax(imp, node, op_type: str, **attrs) -> None:
         return
     if imp.opset < 13:  # trailing 1s: the last axis of extent > 1 is the same softmax
         axis = max(i for i in range(axis, rank) if i == axis or shape[i] != 1)
-    lay = imp.layout(node.input[0])
-    if lay[-1] != axis:
-        lay = tuple(i for i in range(rank) if i != axis) + (axis,)
+    lay = layout_with_axis_last(imp, node.input[0], axis)
     x = imp.get(node.input[0], lay)
     imp.add(op_type, [x], [imp.new_output(node.output[0], lay)], **attrs)
+
+
+def layout_with_axis_last(imp, name: str, axis: int) -> tuple[int, ...]:
+    """A layout of ONNX value ``name`` whose last stored axis is ONNX axis ``axis`` (>= 0): its stored
+    layout when that already is, else the other axes in order and ``axis`` last (a transpose)."""
+    lay = imp.layout(name)
+    if lay[-1] != axis:
+        lay = tuple(i for i in range(len(lay)) if i != axis) + (axis,)
+    return lay
 
 
 # ---------------------------------------------------------------------- resize
@@ -628,3 +650,362 @@ def space_to_depth_steps(shape: tuple[int, ...], block: int) -> list[tuple[str, 
     perm = (0, 1, 3, 2, 4, 5)
     return [("reshape", mid, {}), ("transpose", tuple(mid[p] for p in perm), {"perm": perm}),
             ("reshape", (n, h // block, w // block, c * block * block), {})]
+
+
+# ---------------------------------------------------------------------- recurrent operators
+# lstm (TFLM's integer UNIDIRECTIONAL_SEQUENCE_LSTM), gru and rnn (edgenn's, from the same integer
+# primitives): int8 input and hidden state, per-tensor int8 weights, gate pre-activations in Q3.12
+# and gate outputs in Q0.15 (TFLM's fixed scales), state tensors read and written in place.
+# Float attrs (ONNX path): ``time_major``, ``reverse``, ``h0`` / ``c0`` ((B, H) initial state or
+# None), ``cell_gate`` ("tanh" / "sigmoid", lstm), ``cell_clip`` (lstm, None: none),
+# ``linear_before_reset`` (gru), ``activation`` (rnn).
+
+GATE_PRE_SCALE = 2.0 ** -12  # Q3.12: the scale of every gate's fully connected outputs
+GATE_OUT_SCALE = 2.0 ** -15  # Q0.15: sigmoid / tanh outputs
+
+
+def recurrent_sizes(op: Op, g: Graph) -> tuple[int, int, int, int]:
+    """(steps, batch, input size, hidden size) of a recurrent operator from its input and output:
+    x (T, B, I) and y (T, B, H) when ``time_major``, else (B, T, I) and (B, T, H)."""
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    if len(x.shape) != 3 or len(y.shape) != 3 or x.shape[:2] != y.shape[:2]:
+        raise EdgennError(f"{op.type} '{op.name}': input {list(x.shape)} and output {list(y.shape)} must be "
+                          "(time, batch, features) or (batch, time, features) with the same first two axes")
+    tm = bool(op.attrs.get("time_major", False))
+    t, b = (x.shape[0], x.shape[1]) if tm else (x.shape[1], x.shape[0])
+    return int(t), int(b), int(x.shape[2]), int(y.shape[2])
+
+
+def gate_weights(op: Op, g: Graph, names: list[str], rows: int, cols: int) -> list[QParams]:
+    """Checks of a recurrent operator's gate weights: int8 constants (rows, cols), per-tensor and
+    symmetric (TFLM's LSTM requantizes each gate per tensor); their quantization."""
+    res = []
+    for name in names:
+        w = g.tensors[name]
+        if not w.is_const or w.dtype != "int8" or w.quant is None or tuple(w.shape) != (rows, cols):
+            raise EdgennError(f"{op.type} '{op.name}': weights {name!r} must be an int8 constant of shape "
+                              f"({rows}, {cols}), got {w.dtype} {list(w.shape)}")
+        if w.quant.scale.size != 1:
+            raise UnsupportedOpError(f"{op.type} '{op.name}': weights {name!r} are quantized per channel; TFLM's "
+                                     "integer LSTM takes per-tensor weights only (convert with per-tensor "
+                                     "recurrent weights)")
+        if w.quant.zp != 0:
+            raise EdgennError(f"{op.type} '{op.name}': weights {name!r} must be symmetric (zero point 0)")
+        res.append(w.quant)
+    return res
+
+
+def gate_biases(op: Op, g: Graph, names: list[str], units: int) -> None:
+    """Gate biases: absent ("") or int32 constants of ``units`` values."""
+    for name in names:
+        if not name:
+            continue
+        b = g.tensors[name]
+        if not b.is_const or b.dtype != "int32" or b.size != units:
+            raise EdgennError(f"{op.type} '{op.name}': bias {name!r} must be an int32 constant of {units} values")
+
+
+def gate_multipliers(x_quant: QParams, w_quants: list[QParams]) -> tuple[np.ndarray, np.ndarray]:
+    """TFLM CreateGateParams: per gate, the multiplier of input scale x weight scale (a product of
+    float32 scales in double) over the Q3.12 pre-activation scale."""
+    pairs = [quantize_multiplier(float(np.float32(x_quant.s)) * float(np.float32(q.s)) / GATE_PRE_SCALE)
+             for q in w_quants]
+    return np.asarray([m for m, _ in pairs], np.int32), np.asarray([s for _, s in pairs], np.int32)
+
+
+def product_multiplier(s1: float, s2: float, s_out: float) -> tuple[int, int]:
+    """TFLM CreateInterGateMulParams: QuantizeMultiplier(double(s1) * double(s2) / double(s_out))."""
+    return quantize_multiplier(float(np.float32(s1)) * float(np.float32(s2)) / float(np.float32(s_out)))
+
+
+def state_tensor(op: Op, g: Graph, name: str, dtype: str, shape_hint: int) -> QParams:
+    """A recurrent operator's state tensor: a variable tensor of ``dtype`` with ``shape_hint``
+    elements (batch x hidden, any shape), quantized per tensor; its quantization."""
+    t = g.tensors[name] if name else None
+    if t is None or not t.variable:
+        raise EdgennError(f"{op.type} '{op.name}': input {name!r} must be a state (variable) tensor")
+    if t.dtype != dtype or t.size != shape_hint or t.quant is None or t.quant.scale.size != 1:
+        raise EdgennError(f"{op.type} '{op.name}': state {name!r} must be {dtype} with {shape_hint} values, quantized "
+                          f"per tensor; got {t.dtype} {list(t.shape)}")
+    return t.quant
+
+
+def recurrent_hidden_options(op: Op, g: Graph, h_name: str) -> dict:
+    """The options every recurrent operator shares: layout, direction, input / hidden offsets."""
+    x_q = per_tensor(op, g, op.inputs[0])
+    per_tensor(op, g, op.outputs[0])
+    h_q = g.tensors[h_name].quant
+    if g.stateful and op.attrs.get("reverse"):
+        raise UnsupportedOpError(f"{op.type} '{op.name}': a reverse (bidirectional) recurrent layer needs the whole "
+                                 "sequence at once and cannot stream; convert it stateless (without --stateful)")
+    return {"time_major": bool(op.attrs.get("time_major", False)), "reverse": bool(op.attrs.get("reverse", False)),
+            "input_offset": -x_q.zp, "hidden_offset": -h_q.zp, "hidden_zero_point": h_q.zp}
+
+
+def recurrent_macs(op: Op, g: Graph, gates: int) -> int:
+    t, b, i, h = recurrent_sizes(op, g)
+    return int(t * b * gates * h * (i + h))
+
+
+# ----------------------------------------------------- float semantics (ONNX) and quantization
+
+def sigmoid(v: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-v))
+
+
+def recurrent_float_steps(op: Op, xs: list, step, n: int, hidden: int, states: dict[str, np.ndarray]):
+    """Run ``step(x_t, states) -> (h, extra)`` over a float sequence (n, T, B, I) / (n, B, T, I) in the
+    operator's order; returns y (n, ..., H) with h at every step and the list of ``extra`` per step."""
+    x = np.asarray(xs[0], np.float64)
+    tm = bool(op.attrs.get("time_major", False))
+    steps = x.shape[1] if tm else x.shape[2]
+    y = np.zeros(x.shape[:-1] + (hidden,))
+    extras = []
+    for t in (range(steps - 1, -1, -1) if op.attrs.get("reverse") else range(steps)):
+        h, extra = step(x[:, t] if tm else x[:, :, t], states)
+        if tm:
+            y[:, t] = h
+        else:
+            y[:, :, t] = h
+        extras.append(extra)
+    return y, extras
+
+
+def initial_state(op: Op, key: str, n: int, batch: int, hidden: int) -> np.ndarray:
+    """(n, B, H) float initial state from attrs[key] ((B, H) or None: zeros)."""
+    v = op.attrs.get(key)
+    base = np.zeros((batch, hidden)) if v is None else np.asarray(v, np.float64).reshape(batch, hidden)
+    return np.broadcast_to(base, (n, batch, hidden)).copy()
+
+
+def symmetric_per_tensor(w: np.ndarray) -> tuple[np.ndarray, QParams]:
+    """int8 weights in -127..127 with one scale (zero point 0): TFLM's LSTM takes per-tensor weights."""
+    w = np.asarray(w, np.float64)
+    if not np.all(np.isfinite(w)):
+        raise EdgennError("weights contain NaN or Inf")
+    amax = float(np.max(np.abs(w))) if w.size else 0.0
+    scale = np.float32(amax / 127.0 if amax > 0 else 1.0)
+    q = np.clip(np.round(w / float(scale)), -127, 127).astype(np.int8)
+    return q, QParams.per_tensor(float(scale), 0)
+
+
+def quantize_gate_constants(op: Op, g: Graph, weights: list[str], biases: list[tuple[str, str, str]]) -> None:
+    """Float gate weights -> per-tensor int8; float biases -> int32 of scale (activation scale x weight
+    scale): ``biases`` are (bias, activation feeding the product, weights of the product)."""
+    for name in weights:
+        t = g.tensors[name]
+        if t.dtype == "float32":
+            t.data, t.quant = symmetric_per_tensor(t.data)
+            t.dtype = "int8"
+    for b, act, w in biases:
+        t = g.tensors[b] if b else None
+        if t is not None and t.dtype == "float32":
+            t.data, t.quant = bias_int32(t.data, g.tensors[act].quant.s, g.tensors[w].quant.scale)
+            t.dtype = "int32"
+
+
+def add_state(g: Graph, op: Op, suffix: str, dtype: str, shape: tuple[int, ...], quant: QParams,
+              initial: np.ndarray | None) -> str:
+    """A new state (variable) tensor of ``op`` with its initial value (None: zeros)."""
+    t = g.add_tensor(g.unique(f"{op.name}#{suffix}"), shape, dtype, quant=quant)
+    t.variable, t.initial = True, initial
+    return t.name
+
+
+def hidden_state_initial(op: Op, q: QParams, batch: int, hidden: int) -> np.ndarray:
+    """The int8 initial hidden state: attrs["h0"] quantized like the hidden state, or its zero point."""
+    h0 = op.attrs.get("h0")
+    if h0 is None:
+        return np.full((batch, hidden), q.zp, np.int8)
+    return quantize_array(np.asarray(h0, np.float64).reshape(batch, hidden), q)
+
+
+# ------------------------------------------------------------------- ONNX LSTM / GRU / RNN import
+
+ONNX_RECURRENT_DEFAULT_ACTS = {"LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"], "RNN": ["Tanh"]}
+
+
+def onnx_recurrent(imp, node, op_type: str, gates: int, order: list[int], attrs_of) -> None:
+    """ONNX LSTM / GRU / RNN: one edgenn ``op_type`` operator per direction (forward, reverse or
+    both), on the sequence as stored (layout 0: (T, B, I), time-major; layout 1: (B, T, I)), then Y
+    by reshape (+ concat of the directions) and Y_h by slicing each direction's last step.
+
+    ``order``: the ONNX gate index of each of the operator's gates; ``attrs_of(acts)`` the operator's
+    own float attrs from the ``activations`` attribute (one direction's list)."""
+    kind = node.op_type
+    x_shape = imp.shape(node.input[0])
+    if len(x_shape) != 3:
+        imp.fail(f"the input must be 3-D, got {list(x_shape)}")
+    layout = int(imp.attr(node, "layout", 0))
+    tm = layout == 0
+    steps, batch, _ = (x_shape if tm else (x_shape[1], x_shape[0], x_shape[2]))
+    w = imp.const(node.input[1], "W").astype(np.float64)
+    r = imp.const(node.input[2], "R").astype(np.float64)
+    ndir, hidden = int(w.shape[0]), int(r.shape[-1])
+    direction = imp.attr_str(node, "direction", "forward")
+    if direction not in ("forward", "reverse", "bidirectional") or ndir != (2 if direction == "bidirectional" else 1):
+        imp.fail(f"direction {direction!r} does not match the {ndir} weight set(s)")
+    if w.shape[1] != gates * hidden or r.shape[1] != gates * hidden:
+        imp.fail(f"W {list(w.shape)} and R {list(r.shape)} do not hold {gates} gates of hidden size {hidden}")
+    b = imp.optional_const(node, 3)
+    b = np.zeros((ndir, 2 * gates * hidden)) if b is None else np.asarray(b, np.float64)
+    lens = imp.optional_const(node, 4) if len(node.input) > 4 and node.input[4] else None
+    if len(node.input) > 4 and node.input[4] and (lens is None or np.any(np.asarray(lens) != steps)):
+        imp.fail("sequence_lens must be absent or a constant equal to the sequence length")
+    for a in ("activation_alpha", "activation_beta"):
+        if imp.attr(node, a) is not None:
+            imp.fail(f"attribute {a} is not supported")
+    if imp.attr(node, "clip") is not None:
+        imp.fail("attribute clip (clipping the gates' inputs) is not supported")
+    acts = [a.decode() if isinstance(a, bytes) else a for a in (imp.attr(node, "activations") or [])]
+    per_dir = len(ONNX_RECURRENT_DEFAULT_ACTS[kind])
+    acts = acts or ONNX_RECURRENT_DEFAULT_ACTS[kind] * ndir
+
+    def initial(k: int, what: str) -> np.ndarray | None:
+        if len(node.input) <= k or not node.input[k]:
+            return None
+        if not imp.is_const(node.input[k]):
+            imp.fail(f"{what} must be a constant; a model input as the initial state is not supported "
+                     "(for streaming, convert with --stateful: the state carries over between calls)")
+        v = np.asarray(imp.const(node.input[k]), np.float64)
+        return v if tm else np.transpose(v, (1, 0, 2))  # (num_dir, B, H)
+
+    h0 = initial(5, "initial_h")
+    c0 = initial(6, "initial_c") if kind == "LSTM" else None
+    if kind == "LSTM" and len(node.input) > 7 and node.input[7]:
+        imp.fail("peephole weights (input P) are not supported (TFLM's integer LSTM has none)")
+    x = imp.get(node.input[0])
+    y_shape = (steps, batch, hidden) if tm else (batch, steps, hidden)
+    used = imp.used_outputs(node)
+    if len(node.output) > 2 and node.output[2] in used:
+        imp.fail("the final cell state output Y_c is not supported as a model output or operand "
+                 "(edgenn keeps the cell state inside the operator)")
+    dir_outs = []
+    for d in range(ndir):
+        reverse = direction == "reverse" or d == 1
+        name = f"{node.output[0] or node.name or kind}#dir{d}"
+        origin = node.output[0] if ndir == 1 and node.output[0] else None
+        y = imp.g.add_tensor(imp.g.unique(name), y_shape, origin=origin)
+        ins = [x]
+        for src in (w, r):
+            for k in order:
+                ins.append(imp.g.add_const(f"{name}_w", src[d, k * hidden:(k + 1) * hidden].astype(np.float32)).name)
+        extra = attrs_of(acts[d * per_dir:(d + 1) * per_dir], b[d], hidden, order)
+        bias = extra.pop("#bias")
+        ins += [imp.g.add_const(f"{name}_b", v.astype(np.float32)).name if v is not None else "" for v in bias]
+        attrs = {"time_major": tm, "reverse": reverse, "h0": None if h0 is None else h0[d],
+                 **({"c0": None if c0 is None else c0[d]} if kind == "LSTM" else {}), **extra}
+        outs = [y.name]
+        if kind == "LSTM":  # the cell state of every step: calibrated, then the int16 state's scale
+            outs.append(imp.g.add_tensor(imp.g.unique(f"{name}#cell"), y_shape).name)
+        base = (node.name or y.name) + (f"#{'reverse' if reverse else 'forward'}" if ndir == 2 else "")
+        op_name = base
+        while any(op.name == op_name for op in imp.g.ops):
+            op_name = imp.g.unique(base)
+        imp.g.add_op(op_type, op_name, ins, outs, **attrs)
+        dir_outs.append((y.name, reverse))
+    if node.output[0] in used:
+        y4 = (steps, 1, batch, hidden) if tm else (batch, steps, 1, hidden)
+        parts = []
+        for k, (yn, _) in enumerate(dir_outs):
+            out = imp.new_output(node.output[0]) if ndir == 1 else \
+                imp.g.add_tensor(imp.g.unique(f"{yn}_4d"), y4).name
+            imp.add("reshape", [yn], [out])
+            parts.append(out)
+        if ndir == 2:
+            imp.add("concat", parts, [imp.new_output(node.output[0])], axis=1 if tm else 2)
+    if len(node.output) > 1 and node.output[1] in used:
+        hs = (1, batch, hidden) if tm else (batch, 1, hidden)
+        parts = []
+        for k, (yn, reverse) in enumerate(dir_outs):
+            last = 0 if reverse else steps - 1
+            out = imp.new_output(node.output[1]) if ndir == 1 else \
+                imp.g.add_tensor(imp.g.unique(f"{yn}_last"), hs).name
+            begin, end = ([last, 0, 0], [last + 1, batch, hidden]) if tm else ([0, last, 0], [batch, last + 1, hidden])
+            imp.add("slice", [yn], [out], begin=begin, end=end, strides=[1, 1, 1])
+            parts.append(out)
+        if ndir == 2:
+            imp.add("concat", parts, [imp.new_output(node.output[1])], axis=0 if tm else 1)
+# ---------------------------------------------------------------------- reductions
+# mean (and sum), reduce_max_min, arg_min_max, cumsum: operators over a set of axes of the
+# internal layout; the ONNX handlers map the node's axes through the input's stored layout.
+
+def resolve_axes(op: Op, axes, rank: int) -> list[int]:
+    """TFLite ResolveAxis: negative axes wrap, duplicates drop; sorted (an axis out of range is a
+    one-line error naming the operator)."""
+    out = set()
+    for a in np.asarray(axes, dtype=np.int64).reshape(-1).tolist():
+        a = a + rank if a < 0 else a
+        if not 0 <= a < rank:
+            raise EdgennError(f"{op.type} '{op.name}': axis {a} is out of range for rank {rank}")
+        out.add(int(a))
+    return sorted(out)
+
+
+def reduced_shape(op: Op, g: Graph, axes: list[int]) -> list[int]:
+    """The kept extents of input 0 reduced over ``axes``; the output must hold exactly that many
+    elements (with or without the reduced axes as 1s: the element order is the same)."""
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    kept = [int(d) for i, d in enumerate(x.shape) if i not in axes]
+    if int(np.prod(kept, dtype=np.int64)) != y.size:
+        raise EdgennError(f"{op.type} '{op.name}': output shape {list(y.shape)} does not match input "
+                          f"{list(x.shape)} reduced over axes {axes}")
+    return kept
+
+
+def onnx_reduce_axes(imp, node) -> list[int] | None:
+    """The axes of an ONNX Reduce* node, non-negative and sorted: the ``axes`` attribute (before
+    opset 18; ReduceSum before 13) or the optional second input; no axes reduce over all of them,
+    unless ``noop_with_empty_axes`` is set: then None (the node is the identity)."""
+    rank = len(imp.shape(node.input[0]))
+    axes = imp.attr(node, "axes", None)
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        axes = imp.const(node.input[1], "axes").reshape(-1).tolist()
+    if not axes:
+        if imp.attr(node, "noop_with_empty_axes", 0):
+            return None
+        return list(range(rank))
+    for a in axes:
+        if not -rank <= int(a) < rank:
+            imp.fail(f"axis {a} is out of range for rank {rank}")
+    return sorted({int(a) % rank for a in axes})
+
+
+def onnx_reduce_io(imp, node, axes: list[int], keep: bool) -> tuple[str, str, list[int]]:
+    """(input tensor, new output tensor, reduced axes in the stored layout) of an ONNX reduction over
+    ``axes`` (ONNX numbering): the input is taken in its stored layout; the output keeps that layout
+    (``keep``: the axes stay with extent 1) or drops the axes, the others in their stored order."""
+    lay = imp.layout(node.input[0])
+    x = imp.get(node.input[0], lay)
+    if keep:
+        out_lay = lay
+    else:
+        out_lay = tuple(a - sum(1 for r in axes if r < a) for a in lay if a not in axes)
+    y = imp.new_output(node.output[0], out_lay)
+    return x, y, sorted(lay.index(a) for a in axes)
+
+
+def onnx_reduce(imp, node, op_type: str, **attrs) -> None:
+    """An ONNX Reduce* node as ``op_type`` with attrs ``axes`` (stored layout), ``keep_dims`` and
+    ``attrs``; with noop_with_empty_axes and no axes, the identity."""
+    axes = onnx_reduce_axes(imp, node)
+    if axes is None:
+        imp.alias(node.output[0], node.input[0])
+        return
+    keep = bool(imp.attr(node, "keepdims", 1))
+    x, y, stored = onnx_reduce_io(imp, node, axes, keep)
+    imp.add(op_type, [x], [y], axes=stored, keep_dims=keep, **attrs)
+
+
+def tflite_reducer_axes(imp, op) -> tuple[list[int], bool]:
+    """(axes, keep_dims) of a TFLite reduction (MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL): input 1
+    must be constant int32, as TFLM's Prepare requires; axes resolved as TFLM's ResolveAxis does."""
+    axes = imp.const(op.inputs[1]) if len(op.inputs) > 1 else None
+    if axes is None or axes.dtype != np.int32:
+        imp.fail(op, "the axes must be a constant int32 tensor (as TFLite Micro requires)")
+    rank = len(imp.shape(op.inputs[0]))
+    ax = axes.reshape(-1).tolist()
+    if any(not -rank <= int(a) < rank for a in ax):
+        imp.fail(op, f"axes {ax} are out of range for rank {rank}")
+    keep = bool(op.options.KeepDims()) if op.options is not None else False
+    return sorted({int(a) % rank for a in ax}), keep

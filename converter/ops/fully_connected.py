@@ -9,6 +9,7 @@ import numpy as np
 
 from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import RuleTraits
+from edgenn.converter.ops.common import onnx_fully_connected
 from edgenn.converter.quantize_util import quantize_weights_and_bias
 from edgenn.runtime_py.fixedpoint import activation_range, quantize_multiplier
 
@@ -66,16 +67,6 @@ def design_rows(op: Op, g: Graph, x: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- import
 
-def _fc(imp, x_name: str, w_units_k: np.ndarray, bias: np.ndarray | None, out_name: str) -> None:
-    x = imp.get(x_name)
-    wn = imp.g.add_const(f"{out_name}_weights", np.ascontiguousarray(w_units_k, dtype=np.float32)).name
-    ins = [x, wn]
-    if bias is not None:
-        ins.append(imp.g.add_const(f"{out_name}_bias", np.asarray(bias, np.float32)).name)
-    y = imp.new_output(out_name)
-    imp.add("fully_connected", ins, [y], act=(None, None))
-
-
 def _onnx_gemm(imp, node) -> None:
     if len(imp.shape(node.input[0])) != 2:
         imp.fail("Gemm input must be 2-D")
@@ -104,24 +95,15 @@ def _onnx_gemm(imp, node) -> None:
         else:
             extra = c  # a full matrix: added after the product
     if extra is None:
-        _fc(imp, x, w, bias, node.output[0])
+        onnx_fully_connected(imp, x, w, bias, node.output[0])
         return
     mid = node.output[0] + "#product"
     imp.shapes[mid] = imp.shapes[node.output[0]]
-    _fc(imp, x, w, None, mid)
+    onnx_fully_connected(imp, x, w, None, mid)
     imp.g.tensors[imp.values[mid].tensor].origin = None  # no ONNX value: range derived from the add
     y = imp.new_output(node.output[0])
     cc = imp.g.add_const(f"{node.output[0]}_bias", imp.channel_const(extra, mid).astype(np.float32)).name
     imp.add("add", [imp.get(mid), cc], [y], act=(None, None))
-
-
-def _onnx_matmul(imp, node) -> None:
-    if not imp.is_const(node.input[1]):
-        imp.fail("MatMul with a non-constant right operand is not supported")
-    b = imp.const(node.input[1]).astype(np.float64)
-    if b.ndim != 2:
-        imp.fail("MatMul weights must be 2-D")
-    _fc(imp, node.input[0], b.T, None, node.output[0])
 
 
 def _tflite_fully_connected(imp, op) -> None:
@@ -136,5 +118,5 @@ def _tflite_fully_connected(imp, op) -> None:
     imp.add(op, "fully_connected", op.inputs[:2] + imp.optional(op, 2), op.outputs[:1], act=act)
 
 
-ONNX = {"Gemm": _onnx_gemm, "MatMul": _onnx_matmul}
+ONNX = {"Gemm": _onnx_gemm}  # MatMul: converter/ops/batch_matmul.py (a 2-D constant right operand comes here)
 TFLITE = {"FULLY_CONNECTED": _tflite_fully_connected}

@@ -65,6 +65,5 @@ def _onnx_batchnorm(imp, node) -> None:
     imp.add("add", [mid.name, imp.g.add_const(f"{node.output[0]}_c", c_c).name], [y], act=(None, None))
 
 
-ONNX = {"Mul": lambda imp, node: imp.binary(node, "mul"), "Div": lambda imp, node: imp.binary(node, "div"),
-        "BatchNormalization": _onnx_batchnorm}
+ONNX = {"Mul": lambda imp, node: imp.binary(node, "mul"), "BatchNormalization": _onnx_batchnorm}
 TFLITE = {"MUL": lambda imp, op: imp.binary(op, "mul")}

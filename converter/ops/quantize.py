@@ -1,7 +1,9 @@
-"""quantize: int8 -> int8 requantization (TFLM Quantize with int8 input, reference Requantize).
+"""quantize: int8 / int16 -> int8 / int16 / int32 requantization (TFLM Quantize with an integer input,
+reference Requantize).
 
-y = clamp(MultiplyByQuantizedMultiplier(x - z_in, M(s_in / s_out)) + z_out, -128, 127).
-There is no fused activation; the clamp is always the full int8 range.
+y = clamp(MultiplyByQuantizedMultiplier(x - z_in, M(s_in / s_out)) + z_out) to the output type's range.
+There is no fused activation. int16 appears at the boundary of TFLite models with int16 inputs or
+outputs (TFLM's keyword benchmark model: QUANTIZE int16 -> int8 first, int8 -> int32 last).
 """
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ TRAITS = RuleTraits(output_quant="calibrated", weight_axis=None, fused_activatio
 
 def prepare(op: Op, g: Graph) -> None:
     same_shape(op, g)
-    qx = per_tensor(op, g, op.inputs[0])
-    qy = per_tensor(op, g, op.outputs[0])
+    qx = per_tensor(op, g, op.inputs[0], ("int8", "int16"))
+    qy = per_tensor(op, g, op.outputs[0], ("int8", "int16", "int32"))
     mult, shift = quantize_multiplier(qx.s / qy.s)
     op.options = {
         "input_offset": -qx.zp,
@@ -34,10 +36,11 @@ def float_run(op: Op, g: Graph, xs: list, n: int) -> list[np.ndarray]:
 
 
 def _tflite_quantize(imp, op) -> None:
-    """QUANTIZE int8 -> int8 inside the graph (float -> int8 at the inputs is the model boundary)."""
-    src = imp.tensor(op.inputs[0])
-    if src.dtype != "int8":
-        imp.fail(op, f"quantizing from {src.dtype} inside the graph is not supported")
+    """QUANTIZE int8 / int16 -> int8 / int16 inside the graph (float -> int8 at the inputs is the model
+    boundary)."""
+    src, dst = imp.tensor(op.inputs[0]), imp.tensor(op.outputs[0])
+    if src.dtype not in ("int8", "int16") or dst.dtype not in ("int8", "int16", "int32"):
+        imp.fail(op, f"quantizing {src.dtype} to {dst.dtype} inside the graph is not supported")
     imp.unary(op, "quantize")
 
 

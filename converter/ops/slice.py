@@ -138,5 +138,24 @@ def _tflite_slice(imp, op) -> None:
     imp.unary(op, "slice", begin=begin, end=end, strides=strides, **masks)
 
 
+def _tflite_reverse(imp, op) -> None:
+    """REVERSE_V2: a slice with stride -1 along the reversed axes (TFLM reverses a contiguous run of
+    axes only, from a constant int32 axis tensor)."""
+    axes = imp.const(op.inputs[1])
+    shape = imp.shape(op.inputs[0])
+    rank = len(shape)
+    if axes is None or axes.dtype != np.int32 or axes.ndim != 1:
+        imp.fail(op, "the axes must be a constant 1-D int32 tensor (as TFLM requires)")
+    ax = sorted(int(a) % rank if -rank <= int(a) < rank else -1 for a in axes)
+    if any(a < 0 for a in ax) or len(set(ax)) != len(ax):
+        imp.fail(op, f"axes {axes.tolist()} are out of range or repeated for rank {rank}")
+    if any(b != a + 1 for a, b in zip(ax, ax[1:])):
+        imp.fail(op, f"axes {ax} are not contiguous: TFLM's REVERSE_V2 reverses a contiguous run of axes only")
+    rev = set(ax)
+    imp.unary(op, "slice", begin=[n - 1 if d in rev else 0 for d, n in enumerate(shape)],
+              end=[-1 if d in rev else n for d, n in enumerate(shape)],
+              strides=[-1 if d in rev else 1 for d in range(rank)], end_mask=sum(1 << d for d in rev))
+
+
 ONNX = {"Slice": _onnx_slice}
-TFLITE = {"SLICE": _tflite_slice, "STRIDED_SLICE": _tflite_slice}
+TFLITE = {"SLICE": _tflite_slice, "STRIDED_SLICE": _tflite_slice, "REVERSE_V2": _tflite_reverse}

@@ -38,7 +38,11 @@ def prepare(op: Op, g: Graph) -> None:
         raise EdgennError(f"softmax '{op.name}': input {x.shape} and output {y.shape} must have the same shape")
     if not 1 <= x.shape[-1] <= MAX_DEPTH:
         raise EdgennError(f"softmax '{op.name}': rows of {x.shape[-1]} values are not supported (1..{MAX_DEPTH})")
-    if y.quant is None or y.quant.zp != -128 or np.float32(y.quant.s) != np.float32(1.0 / 256.0):
+    if y.dtype == "int16":
+        # TFLite only (int8 -> int16, TFLM's Softmax<int8_t, int16_t>): TF_LITE_ENSURE_NEAR on the scale.
+        if y.quant is None or y.quant.zp != -32768 or abs(y.quant.s - 1.0 / 65536.0) > 0.001 / 65536.0:
+            raise EdgennError(f"softmax '{op.name}': int16 output must have scale 1/65536 and zero point -32768")
+    elif y.quant is None or y.quant.zp != -128 or np.float32(y.quant.s) != np.float32(1.0 / 256.0):
         raise EdgennError(f"softmax '{op.name}': int8 output must have scale 1/256 and zero point -128")
     # TFLite stores beta as float32 and widens it to double.
     beta = float(np.float32(op.attrs.get("beta", 1.0)))

@@ -2,7 +2,7 @@
  * edgenn's instruction-counting plugin for QEMU's TCG (qemu-system-arm, qemu-aarch64, qemu-arm).
  *
  * Counts the guest instructions executed between calls to marker functions of the firmware or
- * runner (templates/harness/markers.c.j2): edgenn_marker_begin() / edgenn_marker_end() around
+ * runner (templates/test_app/markers.c.j2): edgenn_marker_begin() / edgenn_marker_end() around
  * one inference, and edgenn_marker_layer_begin() / edgenn_marker_layer_end() around each layer
  * (the model's profiling hooks; layers run in order, so the n-th pair is layer n).
  *

@@ -164,12 +164,55 @@ def tidy(m: onnx.ModelProto) -> onnx.ModelProto:
     return m
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE, help="output folder")
-    args = parser.parse_args()
-    out: Path = args.out
+def output_folder(doc: str, default: Path) -> Path:
+    """The --out folder of an example's training script (created), its own folder by default."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=default, help="output folder")
+    out: Path = parser.parse_args().out
     out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def fit_and_evaluate(model: nn.Module, d: dict[str, np.ndarray], epochs: int) -> np.ndarray:
+    """Train (``train``), then the float model's test outputs; prints parameters, time and accuracy
+    (examples/dscnn and examples/digits_transformer)."""
+    print(f"parameters: {sum(p.numel() for p in model.parameters())}")
+    t0 = time.perf_counter()
+    train(model, d["x_train"], d["y_train"], epochs=epochs)
+    print(f"training time: {time.perf_counter() - t0:.1f} s")
+    model.eval()
+    with torch.no_grad():
+        out = model(torch.from_numpy(d["x_test"])).numpy()
+    print(f"torch float test accuracy: {float((out.argmax(1) == d['y_test']).mean()):.4f}")
+    return out
+
+
+def check_export(onnx_path: Path, d: dict[str, np.ndarray], torch_out: np.ndarray, output: str,
+                 tol: float) -> float:
+    """onnxruntime on the exported file reproduces torch on the test set (within ``tol``) and keeps
+    at least 95 % accuracy; returns that accuracy (also used by examples/dscnn, digits_transformer)."""
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    ort_out = np.concatenate([sess.run([output], {"input": d["x_test"][i : i + 1]})[0]
+                              for i in range(len(d["x_test"]))])
+    max_diff = float(np.abs(ort_out - torch_out).max())
+    acc = float((ort_out.argmax(1) == d["y_test"]).mean())
+    print(f"{onnx_path.name}: onnxruntime float test accuracy: {acc:.4f}  (max |ort - torch| = {max_diff:.2e})")
+    assert max_diff < tol, f"ONNX export does not reproduce torch: max diff {max_diff}"
+    assert acc >= 0.95, f"float accuracy too low: {acc}"
+    return acc
+
+
+def save_data(out: Path, d: dict[str, np.ndarray], models: list[str]) -> None:
+    """calib.npy, test_x.npy, test_y.npy next to the exported models; prints every file's size."""
+    np.save(out / "calib.npy", d["x_calib"])
+    np.save(out / "test_x.npy", d["x_test"])
+    np.save(out / "test_y.npy", d["y_test"])
+    for name in models + ["calib.npy", "test_x.npy", "test_y.npy"]:
+        print(f"{name:20s} {(out / name).stat().st_size:8d} bytes")
+
+
+def main() -> None:
+    out = output_folder(__doc__, HERE)
 
     seed_everything(SEED)
     d = load_data()
@@ -210,21 +253,8 @@ def main() -> None:
     onnx.save(m, str(onnx_path))
     print("onnx ops:", " ".join(n.op_type for n in m.graph.node))
 
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    ort_probs = np.concatenate(
-        [sess.run(["probs"], {"input": d["x_test"][i : i + 1]})[0] for i in range(len(d["x_test"]))]
-    )
-    max_diff = float(np.abs(ort_probs - torch_probs).max())
-    ort_acc = float((ort_probs.argmax(1) == d["y_test"]).mean())
-    print(f"onnxruntime float test accuracy: {ort_acc:.4f}  (max |ort - torch| = {max_diff:.2e})")
-    assert max_diff < 1e-4, f"ONNX export does not reproduce torch: max diff {max_diff}"
-    assert ort_acc >= 0.95, f"float accuracy too low: {ort_acc}"
-
-    np.save(out / "calib.npy", d["x_calib"])
-    np.save(out / "test_x.npy", d["x_test"])
-    np.save(out / "test_y.npy", d["y_test"])
-    for name in ("model.onnx", "calib.npy", "test_x.npy", "test_y.npy"):
-        print(f"{name:12s} {(out / name).stat().st_size:8d} bytes")
+    check_export(onnx_path, d, torch_probs, "probs", 1e-4)
+    save_data(out, d, ["model.onnx"])
 
 
 if __name__ == "__main__":

@@ -24,14 +24,11 @@ Artifacts written next to this file:
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import time
 from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 from torch import nn
 
@@ -69,23 +66,12 @@ class DSCNN(nn.Module):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE, help="output folder")
-    args = parser.parse_args()
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
     digits = _digits_train_module()
+    out = digits.output_folder(__doc__, HERE)
     digits.seed_everything(digits.SEED)
     d = {k: (upsample(v) if k.startswith("x_") else v) for k, v in digits.load_data().items()}
     model = DSCNN()
-    print(f"parameters: {sum(p.numel() for p in model.parameters())}")
-    t0 = time.perf_counter()
-    digits.train(model, d["x_train"], d["y_train"], epochs=EPOCHS)
-    print(f"training time: {time.perf_counter() - t0:.1f} s")
-    model.eval()
-    with torch.no_grad():
-        torch_logits = model(torch.from_numpy(d["x_test"])).numpy()
-    print(f"torch float test accuracy: {float((torch_logits.argmax(1) == d['y_test']).mean()):.4f}")
+    torch_logits = digits.fit_and_evaluate(model, d, EPOCHS)
 
     onnx_path = out / "model.onnx"
     torch.onnx.export(model, (torch.zeros(1, 1, 16, 16),), str(onnx_path), opset_version=13,
@@ -94,20 +80,8 @@ def main() -> None:
     onnx.checker.check_model(m, full_check=True)
     onnx.save(m, str(onnx_path))
     print("onnx ops:", " ".join(n.op_type for n in m.graph.node))
-    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    ort_logits = np.concatenate([sess.run(["logits"], {"input": d["x_test"][i : i + 1]})[0]
-                                 for i in range(len(d["x_test"]))])
-    max_diff = float(np.abs(ort_logits - torch_logits).max())
-    acc = float((ort_logits.argmax(1) == d["y_test"]).mean())
-    print(f"onnxruntime float test accuracy: {acc:.4f}  (max |ort - torch| = {max_diff:.2e})")
-    assert max_diff < 1e-3, f"ONNX export does not reproduce torch: max diff {max_diff}"
-    assert acc >= 0.95, f"float accuracy too low: {acc}"
-    np.save(out / "calib.npy", d["x_calib"])
-    np.save(out / "test_x.npy", d["x_test"])
-    np.save(out / "test_y.npy", d["y_test"])
-    for name in ("model.onnx", "calib.npy", "test_x.npy", "test_y.npy"):
-        print(f"{name:12s} {(out / name).stat().st_size:8d} bytes")
-
+    digits.check_export(onnx_path, d, torch_logits, "logits", 1e-3)
+    digits.save_data(out, d, ["model.onnx"])
 
 if __name__ == "__main__":
     main()

@@ -338,6 +338,13 @@ def contiguous_offset(shape, begin, size, stride) -> int | None:
     return off
 
 
+def clamp_indices(indices: np.ndarray, extent: int) -> np.ndarray:
+    """Indices read at run time (gather): a negative index counts from the end (ONNX), then any
+    index outside [0, extent) is clamped to the nearest row."""
+    idx = np.asarray(indices, np.int64)
+    return np.clip(np.where(idx < 0, idx + extent, idx), 0, extent - 1)
+
+
 def gather_rows(x: np.ndarray, in_shape, axis: int, batch_dims: int, indices: np.ndarray) -> np.ndarray:
     """TFLM Gather on (N, *in_shape) ``x``: (N, batch, outer, coordinates, inner) with
     out[..., b, o, c, :] = x[..., b, o, indices[b, c], :] (batch = the first batch_dims axes, outer =
@@ -349,3 +356,111 @@ def gather_rows(x: np.ndarray, in_shape, axis: int, batch_dims: int, indices: np
     xv = x.reshape(x.shape[0], batch, outer, int(in_shape[axis]), inner)
     rows = idx.reshape(batch, 1, idx.size // max(batch, 1))
     return xv[:, np.arange(batch)[:, None, None], np.arange(outer)[None, :, None], rows]
+
+
+# ---------------------------------------------------------------------- recurrent operators
+# TFLM's integer LSTM arithmetic (lstm_eval.cc: reference_integer_ops FullyConnected int8 -> int16,
+# int16 Logistic and Tanh, MulElementwise, saturating int16 add), shared by lstm, gru and rnn.
+# Gate pre-activations are Q3.12 (scale 2^-12), gate outputs Q0.15 (2^-15). Arrays hold int64
+# values; every function returns int64 arrays of the C kernel's (templates/kernels/edgenn_recurrent.h).
+
+# TFLM's sigmoid_table_uint16 (kernels/internal/common.h): sigmoid(i / 24) in 0.16 fixed point as
+# TFLM tabulates it (within 1 of the rounded value; the table, not a formula, defines the results).
+SIGMOID_TABLE_U16 = np.array([
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794,
+    41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443,
+    48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169, 53581, 53983, 54374,
+    54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433, 57724, 58007, 58280, 58544,
+    58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110, 61279,
+    61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886, 62990,
+    63090, 63186, 63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968, 64030,
+    64090, 64148, 64204, 64257, 64308, 64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652,
+    64687, 64721, 64754, 64786, 64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019,
+    65039, 65060, 65079, 65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234,
+    65246, 65258, 65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360,
+    65367, 65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
+    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474, 65476,
+    65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498, 65500, 65501,
+    65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513, 65514, 65515, 65516,
+    65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524,
+    65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529,
+    65529, 65530, 65530, 65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532,
+    65532, 65532, 65532, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65534, 65534,
+    65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535], np.int64)
+
+
+def fc_int16(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, input_offset: int, multiplier: int,
+             shift: int) -> np.ndarray:
+    """TFLM FullyConnected int8 x int8 -> int16 (per tensor, symmetric weights): rows (..., K) of x
+    times w (H, K), plus the int32 bias, accumulated in int32, requantized, clamped to int16."""
+    k = w.shape[-1]
+    # int8 products summed in float64 are exact (|sum| << 2**53): BLAS does the integer work.
+    xf = x.reshape(-1, k).astype(np.float64) + input_offset
+    acc = (xf @ w.reshape(-1, k).T.astype(np.float64)).astype(np.int64)
+    if bias is not None:
+        acc += np.asarray(bias, np.int64).reshape(1, -1)
+    y = multiply_by_quantized_multiplier(wrap_int32(acc), multiplier, shift)
+    return np.clip(y, -32768, 32767).reshape(x.shape[:-1] + (w.shape[0],))
+
+
+def add_sat16(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """TFLM lstm_internal::AddElementWise: int16 + int16, saturated."""
+    return np.clip(np.asarray(a, np.int64) + np.asarray(b, np.int64), -32768, 32767)
+
+
+def _int16_lut_input(x: np.ndarray, multiplier: int, left_shift: int) -> np.ndarray:
+    """The int16 logistic / tanh input scaling: multiplier 0 means 3 << left_shift (power of two)."""
+    if multiplier == 0:
+        multiplier, left_shift = 3 << left_shift, 0
+    rnd = (1 << (left_shift - 1)) if left_shift > 0 else 0
+    return (np.asarray(x, np.int64) * multiplier + rnd) >> left_shift
+
+
+def sigmoid_int16(x: np.ndarray, multiplier: int = 0, left_shift: int = 0) -> np.ndarray:
+    """TFLM reference_integer_ops::Logistic on int16 (Q3.12 in, Q0.15 out with the LSTM's parameters)."""
+    v = _int16_lut_input(x, multiplier, left_shift)
+    a = np.abs(v)
+    uh = a >> 9
+    k = np.minimum(uh, 254)
+    ua, ub = SIGMOID_TABLE_U16[k], SIGMOID_TABLE_U16[k + 1]
+    res = np.where(uh >= 255, 0x7FFF << 10, (ua << 9) + (a & 0x1FF) * (ub - ua))
+    res = np.where(v >= 0, res + (1 << 9), (1 << 25) - res + (1 << 9) - 1)
+    return res >> 10
+
+
+def tanh_int16(x: np.ndarray, multiplier: int = 0, left_shift: int = 0) -> np.ndarray:
+    """TFLM reference_integer_ops::Tanh on int16 (tanh(x) = 2 sigmoid(2x) - 1 on the same table)."""
+    v = _int16_lut_input(x, multiplier, left_shift)
+    a = np.abs(v)
+    uh = a >> 8
+    k = np.minimum(uh, 254)
+    ua, ub = SIGMOID_TABLE_U16[k], SIGMOID_TABLE_U16[k + 1]
+    res = np.where(uh >= 255, 0xFFFF << 8, (ua << 8) + (a & 0xFF) * (ub - ua))
+    res = np.where(v >= 0, res - (1 << 23) + (1 << 7), -res + (1 << 23) + (1 << 7) - 1)
+    return res >> 8
+
+
+def cell_tanh_params(cell_scale_power: int) -> tuple[int, int]:
+    """(multiplier, left_shift) of TFLM's tanh of an int16 value of scale 2^cell_scale_power
+    (lstm_internal::Tanh): a right shift with multiplier 3 when 12 + power < 0, else a left shift."""
+    shift = 15 + int(cell_scale_power) - 3
+    return (3, -shift) if shift < 0 else (0, shift)
+
+
+def mul_int16(a: np.ndarray, b: np.ndarray, multiplier: int, shift: int, output_offset: int = 0,
+              lo: int = -32768, hi: int = 32767) -> np.ndarray:
+    """TFLM MulElementwise of two symmetric int16 tensors: requantized product plus the output
+    offset, clamped to [lo, hi] (int16 or int8 output)."""
+    p = wrap_int32(np.asarray(a, np.int64) * np.asarray(b, np.int64))
+    return np.clip(output_offset + multiply_by_quantized_multiplier(p, multiplier, shift), lo, hi)
+
+
+def recurrent_steps(x: np.ndarray, time_major: bool, reverse: bool):
+    """(t, x_t) over the steps of a sequence input (N, T, B, I) or (N, B, T, I), in processing order;
+    x_t is (N, B, I). Batch rows are independent, so TFLM's batch-by-batch order of a batch-major
+    input gives the same bytes as stepping all rows together."""
+    steps = x.shape[1] if time_major else x.shape[2]
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    for t in order:
+        yield t, (x[:, t] if time_major else x[:, :, t])
+

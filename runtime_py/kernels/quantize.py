@@ -1,4 +1,5 @@
-"""quantize int8 -> int8 kernel (TFLM reference_ops::Requantize), tabulated over the 256 inputs."""
+"""quantize int8 / int16 -> int8 / int16 kernel (TFLM reference_ops::Requantize); int8 inputs are
+tabulated over their 256 values."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,12 +12,21 @@ TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 _V = np.arange(-128, 128, dtype=np.int64)
 
 
-def table(o) -> np.ndarray:
-    """Output for each input value, indexed by x + 128."""
-    y = multiply_by_quantized_multiplier(_V + o["input_offset"], o["multiplier"], o["shift"]) + o["output_offset"]
-    return np.clip(y, -128, 127).astype(np.int8)
+def requantize(v: np.ndarray, o, out_dtype) -> np.ndarray:
+    """Requantized values clamped to ``out_dtype``'s range."""
+    info = np.iinfo(out_dtype)
+    y = multiply_by_quantized_multiplier(v + o["input_offset"], o["multiplier"], o["shift"]) + o["output_offset"]
+    return np.clip(y, info.min, info.max).astype(out_dtype)
+
+
+def table(o, out_dtype=np.int8) -> np.ndarray:
+    """Output for each int8 input value, indexed by x + 128."""
+    return requantize(_V, o, out_dtype)
 
 
 def run(op, model, ins, outs, scratch) -> None:
     x = np.asarray(ins[0])
-    outs[0][...] = table(op.options)[x.view(np.uint8) ^ np.uint8(0x80)]
+    if x.dtype == np.int8:
+        outs[0][...] = table(op.options, outs[0].dtype)[x.view(np.uint8) ^ np.uint8(0x80)]
+    else:
+        outs[0][...] = requantize(x.astype(np.int64), op.options, outs[0].dtype)

@@ -1,4 +1,5 @@
-"""softmax int8 kernel (TFLM reference_ops::Softmax<int8_t, int8_t>), over the last axis.
+"""softmax int8 kernel (TFLM reference_ops::Softmax<int8_t, int8_t>, and <int8_t, int16_t> for an int16
+output as in TFLite keyword models), over the last axis.
 
 The row maximum minus an element is one of 256 values, so exp() of every possible difference is
 computed once per parameter set (with gemmlowp's fixed point, cached) and looked up.
@@ -49,9 +50,11 @@ def run(op, model, ins, outs, scratch) -> None:
     idx = rows - rows.max(axis=1, keepdims=True) + 255
     total = wrap_int32(term_tab[idx].sum(axis=1))
     scale, bits_over_unit = get_reciprocal(total, ACCUMULATION_INTEGER_BITS)
-    exponent = bits_over_unit + 31 - 8
+    info = np.iinfo(outs[0].dtype)
+    exponent = bits_over_unit + 31 - 8 * outs[0].dtype.itemsize
     y = saturating_rounding_doubling_high_mul(scale[:, None], e_tab[idx])
-    y = rounding_divide_by_pot(y, exponent[:, None]) - 128
-    # TFLM aborts when the sum of exponentials reaches 512 (exponent > 31); edgenn outputs -128 then.
-    y = np.where(valid_tab[idx] & (exponent[:, None] <= 31), np.clip(y, -128, 127), -128)
-    outs[0][...] = y.astype(np.int8).reshape(outs[0].shape)
+    y = rounding_divide_by_pot(y, np.minimum(exponent, 31)[:, None]) + info.min
+    # TFLM aborts when the exponent exceeds 31 (int8: a sum of exponentials of 512 or more); edgenn
+    # outputs the minimum then.
+    y = np.where(valid_tab[idx] & (exponent[:, None] <= 31), np.clip(y, info.min, info.max), info.min)
+    outs[0][...] = y.astype(outs[0].dtype).reshape(outs[0].shape)

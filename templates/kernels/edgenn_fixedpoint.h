@@ -261,4 +261,39 @@ static inline int32_t enn_get_reciprocal(int32_t x, int x_integer_digits, int *n
     return enn_one_over_one_plus_x_for_x_in_0_1((int32_t)(shifted - 0x80000000u));
 }
 
+/* TFLite GetInvSqrtQuantizedMultiplierExp: 1/sqrt(x) for x >= 0 as a Q31 multiplier and a shift
+ * (times reverse_shift), by 5 Newton-Raphson steps in FixedPoint<int32, 3>; x <= 1 gives
+ * (INT32_MAX, 0). Mirrors fixedpoint.get_inv_sqrt_quantized_multiplier_exp. */
+static inline int32_t enn_inv_sqrt_exp(int32_t x, int reverse_shift, int *shift_out)
+{
+    int shift = 11;
+    int pairs;
+    int32_t half_input;
+    int32_t v = (int32_t)1 << 28; /* F3 one */
+    int i;
+    if (x <= 1) {
+        *shift_out = 0;
+        return INT32_MAX;
+    }
+    while (x >= ((int32_t)1 << 29)) {
+        x /= 4;
+        shift++;
+    }
+    pairs = (enn_clz32((uint32_t)x) - 1) / 2 - 1;
+    shift -= pairs;
+    x = (int32_t)((uint32_t)x << (2 * pairs));
+    half_input = enn_rdbp(x >> 1, 1);
+    for (i = 0; i < 5; i++) {
+        const int32_t x3 = enn_sat_mul_pot(enn_srdhm(enn_srdhm(v, v), v), 6);
+        v = enn_sat_mul_pot(enn_sub_wrap(enn_srdhm((1 << 28) + (1 << 27), v), enn_srdhm(half_input, x3)), 3);
+    }
+    v = enn_srdhm(v, 1518500250); /* times sqrt(2) / 2 */
+    if (shift < 0) {
+        v = (int32_t)((uint32_t)v << -shift);
+        shift = 0;
+    }
+    *shift_out = shift * reverse_shift;
+    return v;
+}
+
 #endif /* EDGENN_FIXEDPOINT_H */

@@ -8,7 +8,7 @@
 
 #include "edgenn_types.h"
 
-#define ENN_MEAN_MAX_RANK 8
+#define ENN_MEAN_MAX_RANK 8 /* = ENN_REDUCE_MAX_RANK */
 
 typedef struct {
     int32_t rank;

@@ -1,4 +1,4 @@
-/* quantize: int8 -> int8 requantization (TFLM reference_ops::Requantize semantics). */
+/* quantize: int8 / int16 -> int8 / int16 / int32 requantization (TFLM reference_ops::Requantize semantics). */
 #ifndef ENN_QUANTIZE_H
 #define ENN_QUANTIZE_H
 
@@ -12,9 +12,11 @@ typedef struct {
     int32_t size;         /* elements */
     int32_t input_offset; /* -input zero point */
     enn_quant output;     /* offset: zero point */
+    int32_t input_int16;  /* the input is int16 (else int8) */
+    int32_t output_bytes; /* the output is int8 (1), int16 (2) or int32 (4) */
 } enn_quantize_params;
 
-/* output may alias input. */
-void enn_quantize(const enn_quantize_params *prm, const int8_t *input, int8_t *output);
+/* output may alias input when it is not wider. */
+void enn_quantize(const enn_quantize_params *prm, const void *input, void *output);
 
 #endif

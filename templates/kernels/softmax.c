@@ -13,14 +13,15 @@ static int32_t softmax_exp(const enn_softmax_params *prm, int32_t diff)
     return enn_exp_on_negative_values(rescaled, SCALED_DIFF_INTEGER_BITS);
 }
 
-void enn_softmax(const enn_softmax_params *prm, const int8_t *input, int8_t *output)
+void enn_softmax(const enn_softmax_params *prm, const int8_t *input, void *output)
 {
     const int32_t depth = prm->depth;
     const int32_t diff_min = prm->diff_min;
+    const int32_t lo = prm->output_int16 ? -32768 : -128;
+    const int32_t hi = prm->output_int16 ? 32767 : 127;
     int32_t r;
     for (r = 0; r < prm->rows; r++) {
         const int8_t *x = input + r * depth;
-        int8_t *y = output + r * depth;
         int32_t max = -128;
         int32_t sum = 0; /* Q12.19; < 2^31 for depth < 4096 */
         int32_t scale;
@@ -37,17 +38,20 @@ void enn_softmax(const enn_softmax_params *prm, const int8_t *input, int8_t *out
             }
         }
         scale = enn_get_reciprocal(sum, ACCUMULATION_INTEGER_BITS, &bits_over_unit);
-        exponent = bits_over_unit + 31 - 8;
-        /* A sum of exponentials >= 512 (exponent > 31) makes TFLM abort; every probability is then
-         * <= 1/512 and edgenn outputs -128, which is what the rounding shift tends to. */
+        exponent = bits_over_unit + 31 - (prm->output_int16 ? 16 : 8);
+        /* An exponent > 31 (int8: a sum of exponentials >= 512) makes TFLM abort; every probability is
+         * then tiny and edgenn outputs the minimum, which is what the rounding shift tends to. */
         for (c = 0; c < depth; c++) {
             const int32_t diff = (int32_t)x[c] - max;
-            int32_t out = -128;
+            int32_t out = lo;
             if (diff >= diff_min && exponent <= 31) {
-                out = enn_rdbp(enn_srdhm(scale, softmax_exp(prm, diff)), exponent) - 128;
-                out = enn_clamp(out, -128, 127);
+                out = enn_clamp(enn_rdbp(enn_srdhm(scale, softmax_exp(prm, diff)), exponent) + lo, lo, hi);
             }
-            y[c] = (int8_t)out;
+            if (prm->output_int16) {
+                ((int16_t *)output)[r * depth + c] = (int16_t)out;
+            } else {
+                ((int8_t *)output)[r * depth + c] = (int8_t)out;
+            }
         }
     }
 }

@@ -13,8 +13,9 @@ typedef struct {
     int32_t input_multiplier;
     int32_t input_left_shift;
     int32_t diff_min;
+    int32_t output_int16; /* int16 output (scale 1/65536, zero point -32768), else int8 */
 } enn_softmax_params;
 
-void enn_softmax(const enn_softmax_params *prm, const int8_t *input, int8_t *output);
+void enn_softmax(const enn_softmax_params *prm, const int8_t *input, void *output);
 
 #endif

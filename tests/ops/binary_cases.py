@@ -45,7 +45,7 @@ def rand_broadcast_shapes(rng, max_rank: int = 5, max_dim: int = 6):
 
 BOOL = dict(dtype="bool", scale=np.zeros(0, np.float32), zero_point=np.zeros(0, np.int64))  # an unquantized T
 COMPARE_KINDS = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
-FUSED_ACT = ("add", "mul", "sub")  # the binary operators with a fused activation
+FUSED_ACT = ("add", "mul", "sub", "div")  # the binary operators with a fused activation
 
 
 def random_case(rng, op_type: str = "add", max_rank: int = 5) -> Case:
@@ -63,6 +63,9 @@ def random_case(rng, op_type: str = "add", max_rank: int = 5) -> Case:
         ys = max(s1, s2) ** 2 * float(rng.choice([1e-5, 0.5, 10.0, 100.0, 1000.0, 30000.0]))  # 1e-5: shifts left
     elif op_type == "prelu":
         ys = s1 * float(rng.choice([0.1, 0.5, 1.0, 2.0]))
+    elif op_type == "div":  # quotients of up to 255 / 1 in input units
+        ys = s1 / s2 * float(rng.choice([0.01, 0.1, 0.5, 2.0, 10.0, 255.0]))
+        attrs["tflm"] = bool(rng.integers(0, 2))  # TFLM's host arithmetic of the undefined shifts
     elif op_type == "maximum_minimum":  # TFLM compares raw values: one quantization for all
         s2, z2, ys = s1, z1, s1
         attrs["is_maximum"] = bool(rng.integers(0, 2))
@@ -162,6 +165,7 @@ TFL_OPTIONS = {
     "ADD": ("AddOptions", lambda c: {"FusedActivationFunction": TFL_ACT[tuple(c.attrs["act"])]}),
     "MUL": ("MulOptions", lambda c: {"FusedActivationFunction": TFL_ACT[tuple(c.attrs["act"])]}),
     "SUB": ("SubOptions", lambda c: {"FusedActivationFunction": TFL_ACT[tuple(c.attrs["act"])]}),
+    "DIV": ("DivOptions", lambda c: {"FusedActivationFunction": TFL_ACT[tuple(c.attrs["act"])]}),
 }
 
 

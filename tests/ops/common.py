@@ -38,10 +38,6 @@ def edgenn_model(data: bytes, case: Case, name: str):
 
 def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int = 4, seed: int = 0) -> int:
     """TFLM output == runtime_py output == host C output, byte for byte, for every case."""
-    import shutil
-    import tempfile
-    from pathlib import Path
-
     from tflite_builder import run_tflm
 
     rng = np.random.default_rng(seed)
@@ -51,9 +47,10 @@ def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int 
         m = edgenn_model(data, c, f"t{i}")
         acts = [t for t in c.inputs if t is not None and t.data is None]
         xs = [random_values(rng, t.dtype, (samples,) + t.shape) for t in acts]
-        k = next(j for j, t in enumerate(acts) if t.dtype == "int8")  # the first int8 input sees the extremes
-        xs[k][0] = -128
-        xs[k][1] = 127
+        k = next((j for j, t in enumerate(acts) if t.dtype == "int8"), 0)  # the first int8 input sees the extremes
+        lo, hi = (-128, 127) if acts[k].dtype == "int8" else (False, True)
+        xs[k][0] = lo
+        xs[k][1] = hi
         want = run_tflm(data, xs)
         got = Interpreter(m).invoke(*xs)
         assert len(want) == len(got), f"case {i}: TFLM has {len(want)} outputs, edgenn {len(got)}"
@@ -64,15 +61,25 @@ def judge_against_tflm(cases: list[Case], code: str, to_tflite_fn, samples: int 
         models.append(m)
         inputs.append(xs)
         tflm_out.append(want)
-    work = Path(tempfile.mkdtemp(prefix="edgenn-tflm-"))
+    assert_host_c_equals(models, inputs, tflm_out, "TFLM")
+    return len(cases)
+
+
+def assert_host_c_equals(models: list, inputs: list[list[np.ndarray]], wants: list[list[np.ndarray]], judge: str) -> None:
+    """The models compiled for the host (one program) produce ``wants`` (every output of every case)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    work = Path(tempfile.mkdtemp(prefix="edgenn-judge-"))
     try:
         c_out = run_c_host(models, inputs, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    for i, (want, got) in enumerate(zip(tflm_out, c_out)):
+    for i, (want, got) in enumerate(zip(wants, c_out)):
+        assert len(want) == len(got), f"case {i}: {judge} has {len(want)} outputs, C {len(got)}"
         for k, (w, g) in enumerate(zip(want, got)):
-            assert np.array_equal(w.reshape(g.shape), g), f"case {i}: output {k}: TFLM and C differ"
-    return len(cases)
+            assert np.array_equal(np.asarray(w).reshape(g.shape), g), f"case {i}: output {k}: {judge} and C differ"
 
 
 def unary_tflite(code: str, shape: tuple[int, ...], x_q: tuple[float, int], y_q: tuple[float, int],
@@ -120,3 +127,33 @@ def rearrange_tflite(case: Case, code: str) -> bytes:
     tensors += [TfTensor("block", block.shape, "int32", data=block), TfTensor("pads", pads.shape, "int32", data=pads)]
     opts = "SpaceToBatchNDOptions" if code == "SPACE_TO_BATCH_ND" else "BatchToSpaceNDOptions"
     return build(tensors, [TfOp(code, [0, 2, 3], [1], opts)], [0], [1])
+
+
+def unquantized(dtype: str) -> dict:
+    """The keyword arguments of an unquantized (bool or integer) harness tensor T."""
+    return dict(dtype=dtype, scale=np.zeros(0, np.float32), zero_point=np.zeros(0, np.int64))
+
+
+def reduction_case_shape(rng, max_rank: int = 5, max_dim: int = 7) -> tuple[tuple[int, ...], list[int]]:
+    """A random shape and a random non-empty set of its axes (sorted)."""
+    rank = int(rng.integers(1, max_rank + 1))
+    shape = tuple(int(v) for v in rng.integers(1, max_dim + 1, size=rank))
+    k = int(rng.integers(1, rank + 1))
+    return shape, sorted(int(a) for a in rng.choice(rank, size=k, replace=False))
+
+
+def reduce_tflite(case: Case, code: str, options: str = "ReducerOptions", fields: dict | None = None,
+                  axes: list[int] | None = None, out_dtype: str | None = None) -> bytes:
+    """A single-operator .tflite of a TFLite reduction (MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_ALL,
+    ARG_MAX, ARG_MIN, CUMSUM): input 0, a constant int32 axes tensor, one output."""
+    from tflite_builder import TfOp, TfTensor, build
+
+    x, y = case.inputs[0], case.outputs[0]
+    ax = np.asarray(case.attrs.get("axes", [case.attrs.get("axis", 0)]) if axes is None else axes, np.int32)
+    if code in ("ARG_MAX", "ARG_MIN", "CUMSUM"):
+        ax = ax.reshape(-1)[:1]
+    q = lambda t: (t.scale, t.zero_point) if t.dtype == "int8" else (None, 0)
+    return build([TfTensor("x", x.shape, x.dtype, *q(x)), TfTensor("axes", ax.shape, "int32", data=ax),
+                  TfTensor("y", y.shape, out_dtype or y.dtype, *q(y))],
+                 [TfOp(code, [0, 1], [2], options, fields if fields is not None else
+                       {"KeepDims": bool(case.attrs.get("keep_dims", False))})], [0], [2])

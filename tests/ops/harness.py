@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from edgenn.boards import get_board
-from edgenn.codegen.generate import render_model
+from edgenn.codegen.generate import TEST_APP, render_library, render_model
 from edgenn.converter.graph import Graph, IOInfo, QParams
 from edgenn.converter.lower import to_enn
 from edgenn.format.enn import EnnModel, from_bytes, to_bytes
@@ -39,6 +39,7 @@ class T:
     data: np.ndarray | None = None
     dtype: str = "int8"
     axis: int = 0
+    variable: bool = False  # a state tensor (recurrent operators); ``data`` is then its initial value
 
     def qparams(self) -> QParams:
         s = np.atleast_1d(np.asarray(self.scale, np.float32))
@@ -55,6 +56,7 @@ class Case:
     outputs: list[T]
     attrs: dict[str, Any] = field(default_factory=dict)
     name: str = "case"
+    stateful: bool = False  # state tensors carry over from sample to sample (one stream)
 
 
 def build_model(case: Case, name: str) -> EnnModel:
@@ -66,8 +68,12 @@ def build_model(case: Case, name: str) -> EnnModel:
             in_names.append("")
             continue
         nm = f"in{i}"
-        g.add_tensor(nm, t.shape, t.dtype, t.data, t.qparams())
-        if t.data is None:
+        if t.variable:
+            tt = g.add_tensor(nm, t.shape, t.dtype, None, t.qparams())
+            tt.variable, tt.initial = True, t.data
+        else:
+            g.add_tensor(nm, t.shape, t.dtype, t.data, t.qparams())
+        if t.data is None and not t.variable:
             g.inputs.append(IOInfo(nm, nm, t.shape))
         in_names.append(nm)
     out_names = []
@@ -77,6 +83,7 @@ def build_model(case: Case, name: str) -> EnnModel:
         g.outputs.append(IOInfo(nm, nm, t.shape))
         out_names.append(nm)
     g.add_op(case.op_type, case.name, in_names, out_names, **case.attrs)
+    g.stateful = case.stateful
     model = to_enn(g, name, {"tool_version": "test", "source_format": "test"})
     return from_bytes(to_bytes(model))
 
@@ -101,7 +108,9 @@ _DRIVER = r"""
 %(includes)s
 
 typedef int (*invoke_fn)(const int8_t *, int8_t *);
-static const struct { invoke_fn fn; unsigned in_bytes, out_bytes; } cases[] = {
+typedef int (*reset_fn)(void);
+/* reset: a model with state tensors starts each case from its initial state (NULL: none). */
+static const struct { invoke_fn fn; reset_fn reset; unsigned in_bytes, out_bytes; } cases[] = {
 %(table)s
 };
 
@@ -119,6 +128,7 @@ int main(int argc, char **argv)
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint32_t n, s;
         if (fread(&n, 4, 1, fi) != 1) return 3;
+        if (cases[i].reset != 0 && cases[i].reset() != 0) return 4;
         for (s = 0; s < n; s++) {
             if (fread(in_buf, 1, cases[i].in_bytes, fi) != cases[i].in_bytes) return 3;
             if (cases[i].fn(in_buf, out_buf) != 0) return 4;
@@ -131,6 +141,13 @@ int main(int argc, char **argv)
 """
 
 
+def _reset(model: EnnModel, arena: bool) -> str:
+    """The C reset function of a model with state tensors (of a caller's arena or the static one), or 0."""
+    if not model.state_tensors:
+        return "0"
+    return f"{model.name}_reset_arena" if arena else f"{model.name}_reset"
+
+
 def _io_bytes(model: EnnModel, which) -> int:
     return sum(model.tensors[d.tensor].nbytes for d in which)
 
@@ -139,9 +156,10 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
     """Compile every model into one host program and run each on its inputs."""
     host = get_board("host")
     for m in models:
-        render_model(m, workdir / m.name, host, kernel_prefix="enn_", harness=False)
-    includes = "\n".join(f'#include "{m.name}/model.h"' for m in models)
-    table = ",\n".join(f"    {{ {m.name}_invoke, {_io_bytes(m, m.inputs)}u, {_io_bytes(m, m.outputs)}u }}" for m in models)
+        render_library(m, workdir / m.name, host, kernel_prefix="enn_")
+    includes = "\n".join(f'#include "{m.name}/src/{m.name}.h"' for m in models)
+    table = ",\n".join(f"    {{ {m.name}_invoke, {_reset(m, False)}, {_io_bytes(m, m.inputs)}u, "
+                       f"{_io_bytes(m, m.outputs)}u }}" for m in models)
     (workdir / "driver.c").write_text(_DRIVER % {
         "includes": includes, "table": table,
         "max_in": max(_io_bytes(m, m.inputs) for m in models), "max_out": max(_io_bytes(m, m.outputs) for m in models)})
@@ -149,10 +167,10 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
     # share one prefix and include guard): far faster than compiling hundreds of files.
     unity = ['#include "driver.c"']
     for m in models:
-        unity += [f'#include "{m.name}/model.c"', f'#include "{m.name}/weights.c"']
+        unity += [f'#include "{m.name}/src/{m.name}.c"', f'#include "{m.name}/src/{m.name}_weights.c"']
     kernels: dict[str, str] = {}
     for m in models:
-        for p in sorted((workdir / m.name / "kernels").glob("*.c")):
+        for p in sorted((workdir / m.name / "src" / "kernels").glob("*.c")):
             kernels.setdefault(p.name, str(p.relative_to(workdir)))
     (workdir / "unity.c").write_text("\n".join(unity) + "\n")
     cmd = ["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-o", "driver", "unity.c"] + list(kernels.values())
@@ -186,7 +204,7 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
 
 _FW_DRIVER = r"""
 /* Op-test firmware: every case's samples from in.bin through the case's model, outputs to
- * out.bin, over semihosting (harness/startup.c: vector table, semihosting calls, exit status). */
+ * out.bin, over semihosting (test_app/startup.c: vector table, semihosting calls, exit status). */
 #include <stdint.h>
 %(includes)s
 
@@ -194,7 +212,8 @@ int32_t fw_semihost(int32_t op, const void *arg);
 void fw_print(const char *text);
 
 typedef int (*invoke_fn)(uint8_t *, const int8_t *, int8_t *);
-static const struct { invoke_fn fn; uint32_t in_bytes, out_bytes; } cases[] = {
+typedef int (*reset_fn)(uint8_t *);
+static const struct { invoke_fn fn; reset_fn reset; uint32_t in_bytes, out_bytes; } cases[] = {
 %(table)s
 };
 
@@ -236,6 +255,9 @@ int main(void)
         uint32_t s;
         if (fw_io(0x06, fi, &n, 4) != 0) {
             return 3;
+        }
+        if (cases[i].reset != 0 && cases[i].reset(arena) != 0) {
+            return 4;
         }
         for (s = 0; s < n; s++) {
             if (fw_io(0x06, fi, in_buf, cases[i].in_bytes) != 0) {
@@ -287,7 +309,7 @@ def _unpack_outputs(models: list[EnnModel], inputs: list[list[np.ndarray]], raw:
 def run_firmware(workdir: Path, board, sources: list[str], startup: Path, link: Path, defines: list[str] = (),
                  timeout: float = 300) -> None:
     """Compile C sources (relative to workdir) with the board's compiler and flags at -O2, link them
-    with a generated firmware harness's start-up code and linker script, and run the firmware in
+    with a generated test application's start-up code and linker script, and run the firmware in
     QEMU from workdir (semihosting files are relative to it); asserts a clean exit."""
     from edgenn.emulation import backends as be
 
@@ -311,10 +333,10 @@ def run_firmware(workdir: Path, board, sources: list[str], startup: Path, link: 
 
 
 def firmware_harness(board, workdir: Path, model: EnnModel) -> tuple[Path, Path]:
-    """startup.c and the linker script of the generated firmware harness for ``board``."""
+    """startup.c and the linker script of the generated test application (test_app/) for ``board``."""
     render_model(model, workdir / "fw", board, kernel_prefix="enn_", harness=True)
-    link = workdir / "fw" / "harness" / ("link_qemu.ld" if board.separate_emu_firmware else "link.ld")
-    return workdir / "fw" / "harness" / "startup.c", link
+    app = workdir / "fw" / TEST_APP
+    return app / "startup.c", app / ("link_qemu.ld" if board.separate_emu_firmware else "link.ld")
 
 
 def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: Path,
@@ -323,29 +345,29 @@ def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workd
 
     The kernels are built with the board's own compiler and flags at the generated Makefile's
     level (-O2), so they take the board's code paths (DSP, Helium); the start-up code and linker
-    script are the generated firmware harness's (templates/harness)."""
+    script are the generated test application's (templates/test_app)."""
     b = get_board(board)
     assert b.kind == "baremetal" and b.emulated, f"{board} is not an emulated bare-metal board"
     for tool in (b.cc, "qemu-system-arm"):
         assert shutil.which(tool), f"{tool} not found (make setup installs it)"
     for m in models:
-        render_model(m, workdir / m.name, b, kernel_prefix="enn_", harness=False)
-    # The generated harness of the first case supplies startup.c and the linker script.
+        render_library(m, workdir / m.name, b, kernel_prefix="enn_")
+    # The generated test application of the first case supplies startup.c and the linker script.
     _, link = firmware_harness(b, workdir, models[0])
-    includes = "\n".join(f'#include "{m.name}/model.h"' for m in models)
-    table = ",\n".join(f"    {{ {m.name}_invoke_arena, {_io_bytes(m, m.inputs)}u, {_io_bytes(m, m.outputs)}u }}"
-                       for m in models)
+    includes = "\n".join(f'#include "{m.name}/src/{m.name}.h"' for m in models)
+    table = ",\n".join(f"    {{ {m.name}_invoke_arena, {_reset(m, True)}, {_io_bytes(m, m.inputs)}u, "
+                       f"{_io_bytes(m, m.outputs)}u }}" for m in models)
     (workdir / "driver.c").write_text(_FW_DRIVER % {
         "includes": includes, "table": table, "max_arena": max(max(m.arena_bytes for m in models), 4),
         "max_in": max(_io_bytes(m, m.inputs) for m in models),
         "max_out": max(_io_bytes(m, m.outputs) for m in models)})
     unity = ['#include "driver.c"']
     for m in models:
-        unity += [f'#include "{m.name}/model.c"', f'#include "{m.name}/weights.c"']
+        unity += [f'#include "{m.name}/src/{m.name}.c"', f'#include "{m.name}/src/{m.name}_weights.c"']
     (workdir / "unity.c").write_text("\n".join(unity) + "\n")
     kernels: dict[str, str] = {}
     for m in models:
-        for p in sorted((workdir / m.name / "kernels").glob("*.c")):
+        for p in sorted((workdir / m.name / "src" / "kernels").glob("*.c")):
             kernels.setdefault(p.name, str(p.relative_to(workdir)))
     defines = [f"-D{m.name.upper()}_NO_STATIC_ARENA" for m in models]
     (workdir / "in.bin").write_bytes(_pack_inputs(inputs))

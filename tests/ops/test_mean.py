@@ -1,16 +1,19 @@
-"""mean: Python kernel == C kernel byte for byte; == a naive TFLM transliteration; == TFLM."""
+"""mean (and TFLM's SUM, the same kernel without the 1/count): Python kernel == C kernel byte for
+byte; == a naive TFLM transliteration; == TFLM's MEAN and SUM."""
 from __future__ import annotations
 
 import itertools
 
 import numpy as np
+import pytest
 
 import tflm_ref as ref
+from common import reduce_tflite
 from harness import judge_tflite, Case, T, build_model, check_cases, random_inputs
 from edgenn.runtime_py.interpreter import Interpreter
 
 
-def random_case(rng: np.random.Generator) -> Case:
+def random_case(rng: np.random.Generator, compute_sum: bool = False) -> Case:
     kind = rng.random()
     if kind < 0.35:  # global average pooling as Keras / ONNX GlobalAveragePool produce it
         shape = (int(rng.choice([1, 1, 2])), int(rng.integers(1, 17)), int(rng.integers(1, 17)),
@@ -31,15 +34,21 @@ def random_case(rng: np.random.Generator) -> Case:
     xs = float(rng.uniform(0.005, 0.2))
     same = rng.random() < 0.25
     ys = xs if same else float(xs * rng.choice([0.01, 0.1, 0.5, 0.9, 1.0, 1.7, 4.0, 30.0]) * rng.uniform(0.8, 1.25))
+    if compute_sum and not same:  # a sum's range grows with the count (sometimes as far)
+        count = int(np.prod([shape[a] for a in red], dtype=np.int64))
+        ys *= float(rng.choice([1.0, np.sqrt(count), count]))
     xz = int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
     yz = xz if same else int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
-    return Case("mean", [T(shape, xs, xz)], [T(out_shape, ys, yz)], {"axes": axes, "keep_dims": keep})
+    attrs = {"axes": axes, "keep_dims": keep}
+    if compute_sum:
+        attrs["compute_sum"] = True
+    return Case("mean", [T(shape, xs, xz)], [T(out_shape, ys, yz)], attrs)
 
 
 # ------------------------------------------------------------------ naive TFLM transliteration
 
-def tflm_mean(x: np.ndarray, axes, in_scale, in_zp, out_scale, out_zp) -> np.ndarray:
-    """PrepareMeanOrSumHelper + QuantizedMeanOrSum<int8_t, int32_t>(compute_sum=false), on Python ints."""
+def tflm_mean(x: np.ndarray, axes, in_scale, in_zp, out_scale, out_zp, compute_sum: bool = False) -> np.ndarray:
+    """PrepareMeanOrSumHelper + QuantizedMeanOrSum<int8_t, int32_t>(compute_sum), on Python ints."""
     mult, shift = ref.quantize_multiplier(float(np.float32(in_scale)) / float(np.float32(out_scale)))
     rank = x.ndim
     resolved = []
@@ -55,11 +64,12 @@ def tflm_mean(x: np.ndarray, axes, in_scale, in_zp, out_scale, out_zp) -> np.nda
     num = 1
     for a in resolved:
         num *= x.shape[a]
-    s = num.bit_length() - 1  # 63 - CountLeadingZeros(uint64)
-    s = min(s, 32)
-    s = min(s, 31 + shift)
-    mult = (mult << s) // num  # int64 division of positive values
-    shift = shift - s
+    if not compute_sum:
+        s = num.bit_length() - 1  # 63 - CountLeadingZeros(uint64)
+        s = min(s, 32)
+        s = min(s, 31 + shift)
+        mult = (mult << s) // num  # int64 division of positive values
+        shift = shift - s
     out = np.zeros(out_dims, np.int64)
     for key, v in sums.items():
         shifted = ref.wrap(v - in_zp * num)
@@ -75,17 +85,27 @@ def test_mean_random_cases():
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
-def test_mean_python_matches_naive_tflm():
-    rng = np.random.default_rng(5)
+def test_sum_random_cases():
+    rng = np.random.default_rng(101)
+    cases = [random_case(rng, compute_sum=True) for _ in range(210)]
+    stats = check_cases(cases, samples=4)
+    assert stats["cases"] == 210
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+@pytest.mark.parametrize("compute_sum", [False, True])
+def test_mean_python_matches_naive_tflm(compute_sum):
+    rng = np.random.default_rng(5 + compute_sum)
     for i in range(60):
-        case = random_case(rng)
+        case = random_case(rng, compute_sum)
         model = build_model(case, f"n{i}")
         x = rng.integers(-128, 128, size=(3,) + case.inputs[0].shape, dtype=np.int16).astype(np.int8)
         x[0] = rng.choice([-128, 127])
         got = Interpreter(model).invoke(x)[0]
         t_in, t_out = case.inputs[0], case.outputs[0]
         for s in range(3):
-            want = tflm_mean(x[s], case.attrs["axes"], t_in.scale, t_in.zero_point, t_out.scale, t_out.zero_point)
+            want = tflm_mean(x[s], case.attrs["axes"], t_in.scale, t_in.zero_point, t_out.scale, t_out.zero_point,
+                             compute_sum)
             assert np.array_equal(got[s].reshape(-1), want.reshape(-1)), f"case {i} {case.attrs}: python != naive TFLM"
 
 
@@ -111,25 +131,13 @@ def test_mean_without_axes_requantizes():
         assert np.array_equal(got[s], tflm_mean(x[s], [], 0.5, 3, 0.1, -4))
 
 
-def tflite_mean_case(rng: np.random.Generator):
-    from tflite_builder import TfOp, TfTensor, build
-
-    case = random_case(rng)
-    x, y = case.inputs[0], case.outputs[0]
-    axes = np.asarray(case.attrs["axes"], np.int32)
-    data = build([TfTensor("x", x.shape, "int8", x.scale, x.zero_point),
-                  TfTensor("axes", axes.shape, "int32", data=axes),
-                  TfTensor("y", y.shape, "int8", y.scale, y.zero_point)],
-                 [TfOp("MEAN", [0, 1], [2], "ReducerOptions", {"KeepDims": case.attrs["keep_dims"]})], [0], [2])
-    return data
-
-
-def test_mean_matches_tflm():
+@pytest.mark.parametrize("code", ["MEAN", "SUM"])
+def test_mean_and_sum_match_tflm(code):
     from edgenn.converter.tflite_import import convert_tflite_bytes
 
-    rng = np.random.default_rng(31)
+    rng = np.random.default_rng(31 if code == "MEAN" else 32)
     cases = []
     for i in range(40):
-        data = tflite_mean_case(rng)
+        data = reduce_tflite(random_case(rng, code == "SUM"), code)
         cases.append((data, random_inputs(convert_tflite_bytes(data, f"t{i}"), 4, rng)))
-    assert judge_tflite(cases, "MEAN") == 40
+    assert judge_tflite(cases, code) == 40

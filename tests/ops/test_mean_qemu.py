@@ -17,3 +17,12 @@ def test_mean_random_cases_on_board(board):
     cases = [random_case(rng) for i in range(64)]
     stats = check_cases(cases, samples=3, board=board)
     assert stats["cases"] == 64
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_sum_random_cases_on_board(board):
+    rng = np.random.default_rng(7109)
+    cases = [random_case(rng, compute_sum=True) for i in range(210)]
+    stats = check_cases(cases, samples=3, board=board)
+    assert stats["cases"] == 210

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common import judge_against_tflm, rand_scale, rand_shape, rand_zp
+from common import judge_against_tflm, judge_unary, rand_scale, rand_shape, rand_zp
 from harness import Case, T, build_model, check_cases
 from edgenn.runtime_py.interpreter import Interpreter
 
@@ -134,3 +134,33 @@ def test_slice_matches_tflm():
         s, zp = rand_scale(rng), rand_zp(rng)
         cases.append(Case("slice", [T(shape, s, zp)], [T(out, s, zp)], {"begin": begin, "size": size}))
     assert judge_against_tflm(cases, "SLICE", to_tflite) == 30
+
+
+def test_reverse_v2_matches_tflm():
+    """TFLite REVERSE_V2 imports as a slice with stride -1 along its (contiguous) axes."""
+    from tflite_builder import TfOp, TfTensor, build
+
+    rng = np.random.default_rng(6301)
+    datas = []
+    for _ in range(30):
+        shape = rand_shape(rng, 5)
+        first = int(rng.integers(0, len(shape)))
+        axes = np.arange(first, int(rng.integers(first + 1, len(shape) + 1)), dtype=np.int32)
+        if rng.random() < 0.3:
+            axes = axes - len(shape)  # negative axes
+        s, z = rand_scale(rng), rand_zp(rng)
+        datas.append(build([TfTensor("x", shape, "int8", s, z), TfTensor("axes", axes.shape, "int32", data=axes),
+                            TfTensor("y", shape, "int8", s, z)], [TfOp("REVERSE_V2", [0, 1], [2])], [0], [2]))
+    assert judge_unary(datas) == 30
+
+
+def test_reverse_v2_of_separate_axes_is_refused_naming_tflm():
+    from tflite_builder import TfOp, TfTensor, build
+    from edgenn.converter.tflite_import import convert_tflite_bytes
+    from edgenn.errors import UnsupportedOpError
+
+    axes = np.asarray([0, 2], np.int32)
+    data = build([TfTensor("x", (2, 3, 4), "int8", 0.1, 0), TfTensor("axes", (2,), "int32", data=axes),
+                  TfTensor("y", (2, 3, 4), "int8", 0.1, 0)], [TfOp("REVERSE_V2", [0, 1], [2])], [0], [2])
+    with pytest.raises(UnsupportedOpError, match="not contiguous"):
+        convert_tflite_bytes(data, "t")

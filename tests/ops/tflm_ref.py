@@ -423,3 +423,59 @@ def add_n_value(xs: list[int], s: float, z: int, so: float, zo: int) -> int:
     for x in xs:
         acc += arith_scale(x, -z, 20, mi, shi)
     return min(127, max(-128, mbqm(acc, mo, sho) + zo))
+
+
+def inv_sqrt_exp(x: int, reverse_shift: int = -1) -> tuple[int, int]:
+    """GetInvSqrtQuantizedMultiplierExp (kernels/internal/common.h), line by line on Python ints."""
+    if x <= 1:
+        return (1 << 31) - 1, 0
+    shift = 11
+    while x >= (1 << 29):
+        x = c_div(x, 4)
+        shift += 1
+    pairs = (clz32(x) - 1) // 2 - 1
+    shift -= pairs
+    x = wrap(x << (2 * pairs))
+    fixed_input = x >> 1
+    half_input = sat_mul_pot(fixed_input, -1)
+    half_three = (1 << 28) + (1 << 27)
+    v = 1 << 28
+    for _ in range(5):
+        x3 = sat_mul_pot(srdhm(srdhm(v, v), v), 6)
+        v = sat_mul_pot(wrap(srdhm(half_three, v) - srdhm(half_input, x3)), 3)
+    v = srdhm(v, 1518500250)
+    if shift < 0:
+        v = wrap(v << -shift)
+        shift = 0
+    return v, shift * reverse_shift
+
+
+def l2_normalization_row(row: list[int], zp: int) -> list[int]:
+    """reference_integer_ops::L2Normalization of one row."""
+    acc = sum((v - zp) * (v - zp) for v in row)
+    m, s = inv_sqrt_exp(acc, -1)
+    return [max(-128, min(127, mbqm(v - zp, m, s + 7))) for v in row]
+
+
+def clrsb32(x: int) -> int:
+    """CountLeadingSignBits<int32_t> as gcc's __builtin_clrsb (31 for 0)."""
+    return clz32(~x if x < 0 else x) - 1
+
+
+def div_value(x1: int, x2: int, s1: float, z1: int, s2: float, z2: int, so: float, zo: int,
+              act_min: int = -128, act_max: int = 127) -> int:
+    """CalculateOpDataDiv + DivElementwise<int8_t> for one pair."""
+    f = np.float32
+    m, s = quantize_multiplier(float(f(s1)) / (float(f(s2)) * float(f(so))))  # in double, as the package
+    v1, v2 = x1 - z1, x2 - z2
+    if v2 < 0:
+        v1, v2 = -v1, -v2
+    inv, recip_shift = get_reciprocal(v2, 31)
+    headroom = clrsb32(v1)
+    unscaled = srdhm(wrap(v1 << headroom), inv)
+    total = s - recip_shift - headroom
+    # A right shift by 32 or more (dividends 0 and +-1) is undefined in gemmlowp's RoundingDivideByPOT:
+    # TFLM's x86-64 build masks the 32-bit shift to 5 bits and its mask to all ones.
+    x = srdhm(unscaled, m)
+    q = rdbp(x, -total) if -total <= 31 else (x >> (-total - 32)) + (x >= 0)
+    return max(act_min, min(act_max, q + zo))

@@ -9,3 +9,7 @@ class LutFunction(object):
     EXP = 3
     HARD_SIGMOID = 4
     SELU = 5
+    GELU = 6
+    GELU_TANH = 7
+    RSQRT = 8
+    ERF = 9

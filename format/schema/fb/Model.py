@@ -203,7 +203,14 @@ class Model(object):
             return self._tab.Get(flatbuffers.number_types.Uint32Flags, o + self._tab.Pos)
         return 0
 
-def ModelStart(builder): builder.StartObject(11)
+    # Model
+    def Stateful(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(26))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def ModelStart(builder): builder.StartObject(12)
 def Start(builder):
     return ModelStart(builder)
 def ModelAddVersion(builder, version): builder.PrependUint32Slot(0, version, 1)
@@ -254,6 +261,9 @@ def AddPlan(builder, plan):
 def ModelAddBuffersCrc32(builder, buffersCrc32): builder.PrependUint32Slot(10, buffersCrc32, 0)
 def AddBuffersCrc32(builder, buffersCrc32):
     return ModelAddBuffersCrc32(builder, buffersCrc32)
+def ModelAddStateful(builder, stateful): builder.PrependBoolSlot(11, stateful, 0)
+def AddStateful(builder, stateful):
+    return ModelAddStateful(builder, stateful)
 def ModelEnd(builder): return builder.EndObject()
 def End(builder):
     return ModelEnd(builder)
@@ -283,6 +293,7 @@ class ModelT(object):
         self.provenance = None  # type: Optional[edgenn.format.schema.fb.Provenance.ProvenanceT]
         self.plan = None  # type: Optional[edgenn.format.schema.fb.Plan.PlanT]
         self.buffersCrc32 = 0  # type: int
+        self.stateful = False  # type: bool
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -348,6 +359,7 @@ class ModelT(object):
         if model.Plan() is not None:
             self.plan = edgenn.format.schema.fb.Plan.PlanT.InitFromObj(model.Plan())
         self.buffersCrc32 = model.BuffersCrc32()
+        self.stateful = model.Stateful()
 
     # ModelT
     def Pack(self, builder):
@@ -417,5 +429,6 @@ class ModelT(object):
         if self.plan is not None:
             ModelAddPlan(builder, plan)
         ModelAddBuffersCrc32(builder, self.buffersCrc32)
+        ModelAddStateful(builder, self.stateful)
         model = ModelEnd(builder)
         return model

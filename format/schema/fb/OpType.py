@@ -39,3 +39,14 @@ class OpType(object):
     ADD_N = 33
     LUT = 34
     LOG_SOFTMAX = 35
+    LSTM = 36
+    GRU = 37
+    RNN = 38
+    SVDF = 39
+    BATCH_MATMUL = 40
+    ARG_MIN_MAX = 41
+    REDUCE_MAX_MIN = 42
+    L2_NORMALIZATION = 43
+    CUMSUM = 44
+    LRN = 45
+    DIV = 46

@@ -175,18 +175,26 @@ def End(builder):
     return OperatorEnd(builder)
 import edgenn.format.schema.fb.AddNOptions
 import edgenn.format.schema.fb.AddOptions
+import edgenn.format.schema.fb.ArgMinMaxOptions
 import edgenn.format.schema.fb.AvgPool2DOptions
+import edgenn.format.schema.fb.BatchMatmulOptions
 import edgenn.format.schema.fb.ClipOptions
 import edgenn.format.schema.fb.CompareOptions
 import edgenn.format.schema.fb.ConcatOptions
 import edgenn.format.schema.fb.Conv2DOptions
+import edgenn.format.schema.fb.CumsumOptions
 import edgenn.format.schema.fb.DepthwiseConv2DOptions
+import edgenn.format.schema.fb.DivOptions
 import edgenn.format.schema.fb.FullyConnectedOptions
 import edgenn.format.schema.fb.GatherOptions
+import edgenn.format.schema.fb.GruOptions
 import edgenn.format.schema.fb.HardSwishOptions
+import edgenn.format.schema.fb.L2NormalizationOptions
 import edgenn.format.schema.fb.LeakyReluOptions
 import edgenn.format.schema.fb.LogSoftmaxOptions
 import edgenn.format.schema.fb.LogisticOptions
+import edgenn.format.schema.fb.LrnOptions
+import edgenn.format.schema.fb.LstmOptions
 import edgenn.format.schema.fb.LutOptions
 import edgenn.format.schema.fb.MaxPool2DOptions
 import edgenn.format.schema.fb.MaximumMinimumOptions
@@ -197,15 +205,18 @@ import edgenn.format.schema.fb.OperatorOptions
 import edgenn.format.schema.fb.PadOptions
 import edgenn.format.schema.fb.PreluOptions
 import edgenn.format.schema.fb.QuantizeOptions
+import edgenn.format.schema.fb.ReduceMaxMinOptions
 import edgenn.format.schema.fb.ReshapeOptions
 import edgenn.format.schema.fb.ResizeBilinearOptions
 import edgenn.format.schema.fb.ResizeNearestOptions
+import edgenn.format.schema.fb.RnnOptions
 import edgenn.format.schema.fb.SelectOptions
 import edgenn.format.schema.fb.SliceOptions
 import edgenn.format.schema.fb.SoftmaxOptions
 import edgenn.format.schema.fb.SplitOptions
 import edgenn.format.schema.fb.SquaredDifferenceOptions
 import edgenn.format.schema.fb.SubOptions
+import edgenn.format.schema.fb.SvdfOptions
 import edgenn.format.schema.fb.TanhOptions
 import edgenn.format.schema.fb.TileOptions
 import edgenn.format.schema.fb.TransposeConvOptions
@@ -224,7 +235,7 @@ class OperatorT(object):
         self.inputs = None  # type: List[int]
         self.outputs = None  # type: List[int]
         self.optionsType = 0  # type: int
-        self.options = None  # type: Union[None, edgenn.format.schema.fb.Conv2DOptions.Conv2DOptionsT, edgenn.format.schema.fb.DepthwiseConv2DOptions.DepthwiseConv2DOptionsT, edgenn.format.schema.fb.FullyConnectedOptions.FullyConnectedOptionsT, edgenn.format.schema.fb.AddOptions.AddOptionsT, edgenn.format.schema.fb.MulOptions.MulOptionsT, edgenn.format.schema.fb.MaxPool2DOptions.MaxPool2DOptionsT, edgenn.format.schema.fb.AvgPool2DOptions.AvgPool2DOptionsT, edgenn.format.schema.fb.MeanOptions.MeanOptionsT, edgenn.format.schema.fb.SoftmaxOptions.SoftmaxOptionsT, edgenn.format.schema.fb.LogisticOptions.LogisticOptionsT, edgenn.format.schema.fb.PadOptions.PadOptionsT, edgenn.format.schema.fb.ConcatOptions.ConcatOptionsT, edgenn.format.schema.fb.ReshapeOptions.ReshapeOptionsT, edgenn.format.schema.fb.TransposeOptions.TransposeOptionsT, edgenn.format.schema.fb.ClipOptions.ClipOptionsT, edgenn.format.schema.fb.QuantizeOptions.QuantizeOptionsT, edgenn.format.schema.fb.TanhOptions.TanhOptionsT, edgenn.format.schema.fb.LeakyReluOptions.LeakyReluOptionsT, edgenn.format.schema.fb.HardSwishOptions.HardSwishOptionsT, edgenn.format.schema.fb.ResizeBilinearOptions.ResizeBilinearOptionsT, edgenn.format.schema.fb.ResizeNearestOptions.ResizeNearestOptionsT, edgenn.format.schema.fb.TransposeConvOptions.TransposeConvOptionsT, edgenn.format.schema.fb.SliceOptions.SliceOptionsT, edgenn.format.schema.fb.SplitOptions.SplitOptionsT, edgenn.format.schema.fb.GatherOptions.GatherOptionsT, edgenn.format.schema.fb.TileOptions.TileOptionsT, edgenn.format.schema.fb.MirrorPadOptions.MirrorPadOptionsT, edgenn.format.schema.fb.SubOptions.SubOptionsT, edgenn.format.schema.fb.SquaredDifferenceOptions.SquaredDifferenceOptionsT, edgenn.format.schema.fb.MaximumMinimumOptions.MaximumMinimumOptionsT, edgenn.format.schema.fb.CompareOptions.CompareOptionsT, edgenn.format.schema.fb.SelectOptions.SelectOptionsT, edgenn.format.schema.fb.PreluOptions.PreluOptionsT, edgenn.format.schema.fb.AddNOptions.AddNOptionsT, edgenn.format.schema.fb.LutOptions.LutOptionsT, edgenn.format.schema.fb.LogSoftmaxOptions.LogSoftmaxOptionsT]
+        self.options = None  # type: Union[None, edgenn.format.schema.fb.Conv2DOptions.Conv2DOptionsT, edgenn.format.schema.fb.DepthwiseConv2DOptions.DepthwiseConv2DOptionsT, edgenn.format.schema.fb.FullyConnectedOptions.FullyConnectedOptionsT, edgenn.format.schema.fb.AddOptions.AddOptionsT, edgenn.format.schema.fb.MulOptions.MulOptionsT, edgenn.format.schema.fb.MaxPool2DOptions.MaxPool2DOptionsT, edgenn.format.schema.fb.AvgPool2DOptions.AvgPool2DOptionsT, edgenn.format.schema.fb.MeanOptions.MeanOptionsT, edgenn.format.schema.fb.SoftmaxOptions.SoftmaxOptionsT, edgenn.format.schema.fb.LogisticOptions.LogisticOptionsT, edgenn.format.schema.fb.PadOptions.PadOptionsT, edgenn.format.schema.fb.ConcatOptions.ConcatOptionsT, edgenn.format.schema.fb.ReshapeOptions.ReshapeOptionsT, edgenn.format.schema.fb.TransposeOptions.TransposeOptionsT, edgenn.format.schema.fb.ClipOptions.ClipOptionsT, edgenn.format.schema.fb.QuantizeOptions.QuantizeOptionsT, edgenn.format.schema.fb.TanhOptions.TanhOptionsT, edgenn.format.schema.fb.LeakyReluOptions.LeakyReluOptionsT, edgenn.format.schema.fb.HardSwishOptions.HardSwishOptionsT, edgenn.format.schema.fb.ResizeBilinearOptions.ResizeBilinearOptionsT, edgenn.format.schema.fb.ResizeNearestOptions.ResizeNearestOptionsT, edgenn.format.schema.fb.TransposeConvOptions.TransposeConvOptionsT, edgenn.format.schema.fb.SliceOptions.SliceOptionsT, edgenn.format.schema.fb.SplitOptions.SplitOptionsT, edgenn.format.schema.fb.GatherOptions.GatherOptionsT, edgenn.format.schema.fb.TileOptions.TileOptionsT, edgenn.format.schema.fb.MirrorPadOptions.MirrorPadOptionsT, edgenn.format.schema.fb.SubOptions.SubOptionsT, edgenn.format.schema.fb.SquaredDifferenceOptions.SquaredDifferenceOptionsT, edgenn.format.schema.fb.MaximumMinimumOptions.MaximumMinimumOptionsT, edgenn.format.schema.fb.CompareOptions.CompareOptionsT, edgenn.format.schema.fb.SelectOptions.SelectOptionsT, edgenn.format.schema.fb.PreluOptions.PreluOptionsT, edgenn.format.schema.fb.AddNOptions.AddNOptionsT, edgenn.format.schema.fb.LutOptions.LutOptionsT, edgenn.format.schema.fb.LogSoftmaxOptions.LogSoftmaxOptionsT, edgenn.format.schema.fb.LstmOptions.LstmOptionsT, edgenn.format.schema.fb.GruOptions.GruOptionsT, edgenn.format.schema.fb.RnnOptions.RnnOptionsT, edgenn.format.schema.fb.SvdfOptions.SvdfOptionsT, edgenn.format.schema.fb.BatchMatmulOptions.BatchMatmulOptionsT, edgenn.format.schema.fb.ArgMinMaxOptions.ArgMinMaxOptionsT, edgenn.format.schema.fb.ReduceMaxMinOptions.ReduceMaxMinOptionsT, edgenn.format.schema.fb.L2NormalizationOptions.L2NormalizationOptionsT, edgenn.format.schema.fb.CumsumOptions.CumsumOptionsT, edgenn.format.schema.fb.LrnOptions.LrnOptionsT, edgenn.format.schema.fb.DivOptions.DivOptionsT]
         self.scratchOffset = -1  # type: int
         self.scratchBytes = 0  # type: int
         self.macs = 0  # type: int

@@ -40,6 +40,17 @@ class OperatorOptions(object):
     AddNOptions = 34
     LutOptions = 35
     LogSoftmaxOptions = 36
+    LstmOptions = 37
+    GruOptions = 38
+    RnnOptions = 39
+    SvdfOptions = 40
+    BatchMatmulOptions = 41
+    ArgMinMaxOptions = 42
+    ReduceMaxMinOptions = 43
+    L2NormalizationOptions = 44
+    CumsumOptions = 45
+    LrnOptions = 46
+    DivOptions = 47
 
 def OperatorOptionsCreator(unionType, table):
     from flatbuffers.table import Table
@@ -153,4 +164,37 @@ def OperatorOptionsCreator(unionType, table):
     if unionType == OperatorOptions().LogSoftmaxOptions:
         import edgenn.format.schema.fb.LogSoftmaxOptions
         return edgenn.format.schema.fb.LogSoftmaxOptions.LogSoftmaxOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().LstmOptions:
+        import edgenn.format.schema.fb.LstmOptions
+        return edgenn.format.schema.fb.LstmOptions.LstmOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().GruOptions:
+        import edgenn.format.schema.fb.GruOptions
+        return edgenn.format.schema.fb.GruOptions.GruOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().RnnOptions:
+        import edgenn.format.schema.fb.RnnOptions
+        return edgenn.format.schema.fb.RnnOptions.RnnOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().SvdfOptions:
+        import edgenn.format.schema.fb.SvdfOptions
+        return edgenn.format.schema.fb.SvdfOptions.SvdfOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().BatchMatmulOptions:
+        import edgenn.format.schema.fb.BatchMatmulOptions
+        return edgenn.format.schema.fb.BatchMatmulOptions.BatchMatmulOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().ArgMinMaxOptions:
+        import edgenn.format.schema.fb.ArgMinMaxOptions
+        return edgenn.format.schema.fb.ArgMinMaxOptions.ArgMinMaxOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().ReduceMaxMinOptions:
+        import edgenn.format.schema.fb.ReduceMaxMinOptions
+        return edgenn.format.schema.fb.ReduceMaxMinOptions.ReduceMaxMinOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().L2NormalizationOptions:
+        import edgenn.format.schema.fb.L2NormalizationOptions
+        return edgenn.format.schema.fb.L2NormalizationOptions.L2NormalizationOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().CumsumOptions:
+        import edgenn.format.schema.fb.CumsumOptions
+        return edgenn.format.schema.fb.CumsumOptions.CumsumOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().LrnOptions:
+        import edgenn.format.schema.fb.LrnOptions
+        return edgenn.format.schema.fb.LrnOptions.LrnOptionsT.InitFromBuf(table.Bytes, table.Pos)
+    if unionType == OperatorOptions().DivOptions:
+        import edgenn.format.schema.fb.DivOptions
+        return edgenn.format.schema.fb.DivOptions.DivOptionsT.InitFromBuf(table.Bytes, table.Pos)
     return None

@@ -158,7 +158,14 @@ class Tensor(object):
             return self._tab.Get(flatbuffers.number_types.Uint8Flags, o + self._tab.Pos)
         return 0
 
-def TensorStart(builder): builder.StartObject(10)
+    # Tensor
+    def Variable(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(24))
+        if o != 0:
+            return bool(self._tab.Get(flatbuffers.number_types.BoolFlags, o + self._tab.Pos))
+        return False
+
+def TensorStart(builder): builder.StartObject(11)
 def Start(builder):
     return TensorStart(builder)
 def TensorAddName(builder, name): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(name), 0)
@@ -200,6 +207,9 @@ def AddNbytes(builder, nbytes):
 def TensorAddEncoding(builder, encoding): builder.PrependUint8Slot(9, encoding, 0)
 def AddEncoding(builder, encoding):
     return TensorAddEncoding(builder, encoding)
+def TensorAddVariable(builder, variable): builder.PrependBoolSlot(10, variable, 0)
+def AddVariable(builder, variable):
+    return TensorAddVariable(builder, variable)
 def TensorEnd(builder): return builder.EndObject()
 def End(builder):
     return TensorEnd(builder)
@@ -222,6 +232,7 @@ class TensorT(object):
         self.arenaOffset = -1  # type: int
         self.nbytes = 0  # type: int
         self.encoding = 0  # type: int
+        self.variable = False  # type: bool
 
     @classmethod
     def InitFromBuf(cls, buf, pos):
@@ -267,6 +278,7 @@ class TensorT(object):
         self.arenaOffset = tensor.ArenaOffset()
         self.nbytes = tensor.Nbytes()
         self.encoding = tensor.Encoding()
+        self.variable = tensor.Variable()
 
     # TensorT
     def Pack(self, builder):
@@ -311,5 +323,6 @@ class TensorT(object):
         TensorAddArenaOffset(builder, self.arenaOffset)
         TensorAddNbytes(builder, self.nbytes)
         TensorAddEncoding(builder, self.encoding)
+        TensorAddVariable(builder, self.variable)
         tensor = TensorEnd(builder)
         return tensor

@@ -282,6 +282,27 @@ def make_float_op(s: int = 12) -> bytes:
     return convert(m, x[:50], float_fallback=True)
 
 
+def make_transformer(s: int = 13) -> bytes:
+    """A transformer encoder block on a 1x8x16 sequence: MultiHeadAttention (2 heads of 8: FC
+    projections, RESHAPE / TRANSPOSE of the heads, BATCH_MATMUL for the scores and the weighted
+    values, MUL by the scale, SOFTMAX), residual ADD, LayerNormalization (MEAN, SQUARED_DIFFERENCE,
+    ADD eps, RSQRT, MULs and ADDs, and DEQUANTIZE -> NEG -> QUANTIZE for -mean), a ReLU feed-forward
+    (the tflite-micro package has no GELU kernel to judge a GELU one), a second LayerNormalization,
+    GlobalAveragePooling1D and a Dense head."""
+    seed(s)
+    rng = np.random.default_rng(s)
+    x = rng.normal(size=(256, 8, 16)).astype(np.float32)
+    inp = keras.Input((8, 16), batch_size=1, name="x")
+    a = layers.MultiHeadAttention(num_heads=2, key_dim=8)(inp, inp)
+    h = layers.LayerNormalization(epsilon=1e-5)(layers.Add()([inp, a]))
+    f = layers.Dense(16)(layers.Dense(32, activation="relu")(h))
+    h = layers.LayerNormalization()(layers.Add()([h, f]))
+    out = layers.Dense(4)(layers.GlobalAveragePooling1D()(h))
+    model = keras.Model(inp, out)
+    train(model, x, rng.normal(size=(256, 4)).astype(np.float32), "mse")
+    return convert(model, x[:100])
+
+
 MODELS = {
     "cnn_int8.tflite": lambda: make_cnn(True, 7),
     "cnn_float_io.tflite": lambda: make_cnn(False, 2),
@@ -294,6 +315,7 @@ MODELS = {
     "dynamic_range.tflite": make_dynamic_range,
     "unet_int8.tflite": make_unet,
     "float_op_int8.tflite": make_float_op,
+    "transformer_int8.tflite": make_transformer,
 }
 
 
