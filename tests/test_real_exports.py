@@ -157,6 +157,19 @@ def test_calibration_data_must_be_float(tmp_path, dtype):
     assert f"calibration data {tmp_path / 'c.npy'} has dtype {dtype}" in line and "float" in line
 
 
+def test_calibration_of_an_integer_input_takes_integer_ids(tmp_path):
+    """An integer input (token ids of an Embedding) is calibrated with integers, as run takes them:
+    the float-only rule is per input; other dtypes are refused naming the file."""
+    src = ROOT / "tests" / "data" / "onnx_nets" / "text_opset17.onnx"
+    ids = np.random.default_rng(0).integers(0, 50, (32, 10))
+    np.save(tmp_path / "ids.npy", ids.astype(np.int64))
+    r = edgenn("convert", src, "--calib", tmp_path / "ids.npy", "-o", tmp_path / "t.enn", "-q")
+    assert r.returncode == 0 and enn.load(tmp_path / "t.enn").ops[0].type == "gather", r.stderr
+    np.save(tmp_path / "b.npy", ids > 25)
+    line = one_error_line(edgenn("convert", src, "--calib", tmp_path / "b.npy", "-o", tmp_path / "b.enn"))
+    assert f"calibration data {tmp_path / 'b.npy'} has dtype bool" in line and "int32" in line
+
+
 @pytest.mark.parametrize("dtype", ["uint8", "int32"])
 def test_run_refuses_the_same_dtypes(tmp_path, digits_enn, dtype):
     np.save(tmp_path / "x.npy", np.zeros((2, 8, 8), dtype))
