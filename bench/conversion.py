@@ -164,7 +164,7 @@ def main() -> None:
     text = "### Conversion time against the number of layers\n\n" + md_table(
         ["graph", "layers", "convert CPU s", "wall s", "of which memory planning CPU s", "CPU s per 1,000 layers",
          "arena B"], syn)
-    ratios = [f"{kind} {seconds[(kind, b)] / seconds[(kind, a)]:.2f}x"
+    ratios = [f"{kind} {a:,} -> {b:,} {seconds[(kind, b)] / seconds[(kind, a)]:.2f}x"
               for kind in ("chain", "densenet") for a, b in zip(sizes, sizes[1:]) if b == 2 * a]
     text += ("\n\nIn-process `convert()` of synthetic graphs (bench/synthetic.py, onnx.helper): import, folding, "
              "calibration on 8 samples, quantization, fixed-point parameters, memory planning (every candidate "
