@@ -23,6 +23,7 @@ from edgenn.boards import Board, MemoryMap, get_board
 from edgenn.errors import EdgennError
 from edgenn.format import enn, weight_codecs
 from edgenn.format.enn import EnnModel, EnnOp, EnnTensor
+from edgenn.progress import track
 from edgenn.runtime_py.kernels import traits as kernel_traits
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -389,7 +390,7 @@ def write_library(lib_dir: Path, ctx: dict[str, Any]) -> None:
     """Render one model's library files into ``lib_dir`` (which must be new or empty)."""
     env = _env()
     name = ctx["model"].name
-    for dst, src in LIBRARY_FILES.items():
+    for dst, src in track(LIBRARY_FILES.items(), f"generating C for {name}", total=len(LIBRARY_FILES), unit="files"):
         _write(lib_dir / dst.format(name=name), env.get_template(src).render(**ctx))
     write_kernels(lib_dir / "src" / "kernels", ctx["c_kernels"], ctx["kp"])
 

@@ -1,7 +1,7 @@
 """Activation ranges from the user's calibration data, with onnxruntime as the float reference."""
 from __future__ import annotations
 
-import sys
+from contextlib import nullcontext
 from typing import Callable, Iterable
 
 import numpy as np
@@ -9,7 +9,8 @@ import onnx
 
 from edgenn.converter.graph import Graph
 from edgenn.errors import DataError
-from edgenn.runtime_py.dataio import source_batches
+from edgenn.progress import Step, step
+from edgenn.runtime_py.dataio import check_dtype, source_batches
 
 Range = tuple[float, float]
 
@@ -37,20 +38,37 @@ def input_dtypes(model: onnx.ModelProto) -> dict[str, np.dtype]:
             for vi in model.graph.input if vi.type.tensor_type.elem_type}
 
 
+def check_calibration_files(path: str, arrays: list[np.ndarray], files: list[str]) -> None:
+    """Refuse calibration data of the wrong dtype before the model is imported, naming each file:
+    real values for a float input, integers (or floats) for an integer index input, as
+    ``calibrate`` requires (``dataio.check_dtype``). A model onnx cannot read is left to the import."""
+    from edgenn.converter.onnx_import import INTEGER_INPUTS
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # damaged: the import reports it in its own words
+        return
+    inits = {i.name for i in model.graph.initializer}
+    inputs = [vi for vi in model.graph.input if vi.name not in inits]
+    for vi, a, f in zip(inputs, arrays, files):
+        integer = vi.type.tensor_type.elem_type in INTEGER_INPUTS
+        check_dtype(a, f"calibration data {f}", "int32" if integer else None)
+
+
 def run_float(model: onnx.ModelProto, inputs: dict[str, np.ndarray], outputs: list[str] | None = None,
               progress: bool = False, desc: str = "float reference") -> dict[str, list[np.ndarray]]:
     """Run the ONNX model sample by sample (batch 1, as exported); returns per-output lists."""
-    from tqdm import tqdm
-
     names = outputs or [o.name for o in model.graph.output]
     sess = ort_session(model, names)
     n = next(iter(inputs.values())).shape[0]
     res: dict[str, list[np.ndarray]] = {k: [] for k in names}
     dtypes = input_dtypes(model)
-    for i in tqdm(range(n), desc=desc, disable=not progress or not sys.stderr.isatty(), unit="sample", leave=False):
-        feed = {k: v[i].astype(dtypes.get(k, np.float32)) for k, v in inputs.items()}
-        for k, v in zip(names, sess.run(names, feed)):
-            res[k].append(v)
+    with (step(desc, n, "samples") if progress else nullcontext(Step())) as st:
+        for i in range(n):
+            feed = {k: v[i].astype(dtypes.get(k, np.float32)) for k, v in inputs.items()}
+            for k, v in zip(names, sess.run(names, feed)):
+                res[k].append(v)
+            st.advance()
     return res
 
 
@@ -114,29 +132,28 @@ def calibrate(model: onnx.ModelProto, g: Graph, data: list[np.ndarray], progress
               method: str = "minmax", percentile: float = 99.99) -> dict[str, Range]:
     """Range of every ONNX value the quantized graph needs, over the calibration samples
     (onnxruntime on the source model; keyed by ONNX name, see ``Tensor.origin``)."""
-    from tqdm import tqdm
-
     check_method(method, percentile)
     inputs = {}
     dtypes = input_dtypes(model)
     for io, arr in zip(g.inputs, data):
-        inputs[io.source_name] = source_batches(arr, io.source_shape, "calibration data", io.source_name).astype(
-            dtypes.get(io.source_name, np.float32))
+        inputs[io.source_name] = source_batches(arr, io.source_shape, "calibration data", io.source_name,
+                                                g.tensors[io.tensor].dtype).astype(dtypes.get(io.source_name, np.float32))
     # Only float values have ranges (booleans and integer indices are not quantized).
     needed = sorted({t.origin for t in g.tensors.values()
                      if t.origin and not t.is_const and t.dtype == "float32" and "#" not in t.origin
                      and t.origin not in inputs})
     sess = ort_session(model, needed)
     n = next(iter(inputs.values())).shape[0]
-    show = progress and sys.stderr.isatty()
 
     def run_pass(desc: str, observe: Observer) -> None:
         for k, v in inputs.items():
             observe(k, v)
-        for i in tqdm(range(n), desc=desc, disable=not show, unit="sample", leave=False):
-            feed = {k: v[i] for k, v in inputs.items()}
-            for k, v in zip(needed, sess.run(needed, feed)):
-                observe(k, v)
+        with (step(desc, n, "samples") if progress else nullcontext(Step())) as st:
+            for i in range(n):
+                feed = {k: v[i] for k, v in inputs.items()}
+                for k, v in zip(needed, sess.run(needed, feed)):
+                    observe(k, v)
+                st.advance()
 
     ranges = tensor_ranges(list(inputs) + needed, run_pass, method, percentile, "the float model")
     ranges.update(_ir_only_ranges(g, data, progress, method, percentile))

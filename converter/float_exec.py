@@ -8,7 +8,7 @@ is stored as float32, the precision of the source model. Each operator's computa
 """
 from __future__ import annotations
 
-import sys
+from contextlib import nullcontext
 from typing import Callable, Iterable
 
 import numpy as np
@@ -32,7 +32,7 @@ def graph_feeds(g: Graph, data: list[np.ndarray], what: str = "calibration data"
     feeds: dict[str, np.ndarray] = {}
     n = None
     for io, arr in zip(g.inputs, data):
-        a = source_batches(arr, tuple(io.source_shape), what, io.source_name)
+        a = source_batches(arr, tuple(io.source_shape), what, io.source_name, g.tensors[io.tensor].dtype)
         with np.errstate(over="ignore"):  # reported just below
             x = a.astype(np.float32)
         if not np.all(np.isfinite(x)):
@@ -194,9 +194,9 @@ def run_graph(g: Graph, feeds: dict[str, np.ndarray], wanted: Iterable[str] | No
     Returns the ``wanted`` tensors (default: the graph outputs) as (N, *shape) float32; with
     ``preact`` also f"{op.name}#preact" for every op with a fused activation. ``observe(name,
     chunk)`` sees every computed value (inputs included) chunk by chunk, so statistics need not
-    keep whole tensors; ``progress`` is a tqdm description (shown on a terminal only).
+    keep whole tensors; ``progress`` describes the step on the progress display (edgenn.progress).
     """
-    from tqdm import tqdm
+    from edgenn.progress import Step, step
 
     if batch < 1:
         raise EdgennError(f"run_graph: batch must be positive, got {batch}")
@@ -229,9 +229,7 @@ def run_graph(g: Graph, feeds: dict[str, np.ndarray], wanted: Iterable[str] | No
     chunks: dict[str, list[np.ndarray]] = {k: [] for k in wanted_l}
     for op in pre_ops:
         chunks[op.name + PREACT_SUFFIX] = []
-    bar = tqdm(total=n, desc=progress or "", unit="sample", leave=False,
-               disable=progress is None or not sys.stderr.isatty())
-    try:
+    with (step(progress, n, "samples") if progress else nullcontext(Step())) as bar:
         for start in range(0, n, batch):
             values = {k: np.asarray(feeds[k][start:start + batch], np.float32) for k in g.input_names}
             if observe is not None:
@@ -254,7 +252,5 @@ def run_graph(g: Graph, feeds: dict[str, np.ndarray], wanted: Iterable[str] | No
                         values.pop(t, None)
             for k in wanted_l:
                 chunks[k].append(values[k])
-            bar.update(min(batch, n - start))
-    finally:
-        bar.close()
+            bar.advance(min(batch, n - start))
     return {k: (v[0] if len(v) == 1 else np.concatenate(v)) for k, v in chunks.items()}

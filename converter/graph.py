@@ -6,6 +6,7 @@ go into the .enn file (``Op.options``) and replaces float constants with int8/in
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -61,14 +62,14 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return int(math.prod(self.shape))
 
     @property
     def nbytes(self) -> int:
         return self.size * np.dtype(self.dtype).itemsize
 
 
-@dataclass
+@dataclass(eq=False)  # an operator is itself: lists of ops are searched by identity, at C speed
 class Op:
     type: str
     name: str
@@ -190,19 +191,42 @@ class Graph:
         self.tensors = {k: v for k, v in self.tensors.items() if k in used}
 
     def toposort(self) -> None:
-        """Order operators so that every input is produced before it is read (stable)."""
+        """Order operators so that every input is produced before it is read (stable).
+
+        The order is that of repeated sweeps over the remaining operators in their current
+        order, each taking every operator whose inputs are available by then; computed with
+        per-sweep heaps of ready positions, so a graph that is nearly in order costs about
+        one sweep.
+        """
+        import heapq
+
         available = set(self.input_names) | {n for n, t in self.tensors.items() if t.is_const or t.variable}
-        pending = list(self.ops)
+        missing: list[int] = []
+        waiting: dict[str, list[int]] = defaultdict(list)
+        for k, op in enumerate(self.ops):
+            need = {t for t in op.inputs if t and t not in available}
+            missing.append(len(need))
+            for t in need:
+                waiting[t].append(k)
+        now = [k for k, m in enumerate(missing) if m == 0]  # ready in the current sweep
+        later: list[int] = []  # became ready behind the sweep: taken in the next one
+        heapq.heapify(now)
         ordered: list[Op] = []
-        while pending:
-            progress = False
-            for op in list(pending):
-                if all((not t) or t in available for t in op.inputs):
-                    ordered.append(op)
-                    available.update(op.outputs)
-                    pending.remove(op)
-                    progress = True
-            if not progress:
-                names = ", ".join(op.name for op in pending[:3])
-                raise ValueError(f"graph has a cycle or a missing input near {names}")
+        while now or later:
+            if not now:
+                now, later = later, []
+                heapq.heapify(now)
+            k = heapq.heappop(now)
+            op = self.ops[k]
+            ordered.append(op)
+            for t in op.outputs:
+                for j in waiting.pop(t, ()):
+                    missing[j] -= 1
+                    if missing[j] == 0:
+                        heapq.heappush(now, j) if j > k else later.append(j)
+        if len(ordered) != len(self.ops):
+            taken = {id(op) for op in ordered}
+            names = ", ".join(op.name for op in self.ops if id(op) not in taken)
+            names = ", ".join(names.split(", ")[:3])
+            raise ValueError(f"graph has a cycle or a missing input near {names}")
         self.ops = ordered

@@ -11,6 +11,7 @@ from edgenn.converter.ops import call
 from edgenn.errors import EdgennError
 from edgenn.format import weight_codecs
 from edgenn.format.enn import ACTIVATION_DTYPES, EnnIO, EnnModel, EnnOp, EnnTensor
+from edgenn.progress import track
 from edgenn.runtime_py import memory
 from edgenn.runtime_py.memory import OverlapRule
 
@@ -20,8 +21,11 @@ def c_identifier(name: str) -> str:
     return s if not s[0].isdigit() else "m_" + s
 
 
-def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int, list[OverlapRule]]:
-    """Lifetimes of activations and scratch buffers over the operator order, and overlap links."""
+def buffers_for(g: Graph, cache: dict[int, tuple] | None = None) -> tuple[list[planner.Buffer], int, list[OverlapRule]]:
+    """Lifetimes of activations and scratch buffers over the operator order, and overlap links.
+
+    ``cache`` keeps each operator's scratch size and ``memory.output_rules`` (they do not depend on
+    the order) across the orders of one graph."""
     steps = len(g.ops)
     first: dict[str, int] = {}
     last: dict[str, int] = {}
@@ -43,24 +47,34 @@ def buffers_for(g: Graph) -> tuple[list[planner.Buffer], int, list[OverlapRule]]
     for t in g.output_names:
         last[t] = steps
     bufs = [planner.Buffer(t, g.tensors[t].nbytes, first[t], last[t]) for t in first]
+    info = [_op_memory(op, g, cache) for op in g.ops]
     for i, op in enumerate(g.ops):
-        n = scratch_bytes(op, g)
-        if n:
-            bufs.append(planner.Buffer(f"{op.name}#scratch", n, i, i))
+        if info[i][0]:
+            bufs.append(planner.Buffer(f"{op.name}#scratch", info[i][0], i, i))
     links = []
     outputs = set(g.output_names)
     for i, op in enumerate(g.ops):
-        wshape = g.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] else None
-        # State tensors count as fixed (like constants): no output may take their bytes.
-        infos = [None if not t else (t, g.tensors[t].shape, g.tensors[t].nbytes,
-                                     g.tensors[t].is_const or g.tensors[t].variable)
-                 for t in op.inputs]
-        outs = [(g.tensors[t].shape, g.tensors[t].nbytes) for t in op.outputs]
-        for k, j, delta, alias in memory.output_rules(op.type, op.options, infos, outs, wshape):
+        for k, j, delta, alias in info[i][1]:
             t = op.inputs[k]
             if alias or (last[t] == i and t not in outputs):
                 links.append(OverlapRule(t, op.outputs[j], i, delta, alias=alias))
     return bufs, steps, links
+
+
+def _op_memory(op: Op, g: Graph, cache: dict[int, tuple] | None) -> tuple[int, list[tuple[int, int, int, bool]]]:
+    """(scratch bytes, memory.output_rules) of one operator."""
+    if cache is not None and id(op) in cache:
+        return cache[id(op)]
+    wshape = g.tensors[op.inputs[1]].shape if len(op.inputs) > 1 and op.inputs[1] else None
+    # State tensors count as fixed (like constants): no output may take their bytes.
+    infos = [None if not t else (t, g.tensors[t].shape, g.tensors[t].nbytes,
+                                 g.tensors[t].is_const or g.tensors[t].variable)
+             for t in op.inputs]
+    outs = [(g.tensors[t].shape, g.tensors[t].nbytes) for t in op.outputs]
+    res = (scratch_bytes(op, g), memory.output_rules(op.type, op.options, infos, outs, wshape))
+    if cache is not None:
+        cache[id(op)] = res
+    return res
 
 
 def scratch_bytes(op: Op, g: Graph) -> int:
@@ -80,31 +94,48 @@ def candidate_orders(g: Graph, limit: int = 12) -> list[list[Op]]:
         return orders  # a chain: only one order exists
     import random
 
+    index = {id(op): k for k, op in enumerate(g.ops)}
+    available = set(g.input_names) | {n for n, t in g.tensors.items() if t.is_const or t.variable}
+    waits = [{t for t in op.inputs if t and t not in available} for op in g.ops]
+    waiting_on: dict[str, list[int]] = {}
+    for k, ws in enumerate(waits):
+        for t in ws:
+            waiting_on.setdefault(t, []).append(k)
+
     def schedule(key, seed: int) -> list[Op]:
+        """A list schedule: at each step the ready operator (in the given order, ties broken at
+        random) with the smallest key. The ready set is kept up to date as tensors appear."""
         rnd = random.Random(seed)
-        done: set[str] = set(g.input_names) | {n for n, t in g.tensors.items() if t.is_const or t.variable}
-        pending = list(g.ops)
+        missing = [len(ws) for ws in waits]
+        ready = {k for k, m in enumerate(missing) if m == 0}
         remaining_uses = {t: len(c) for t, c in consumers.items()}
         order: list[Op] = []
         pos: dict[str, int] = {}
-        while pending:
-            ready = [op for op in pending if all((not t) or t in done for t in op.inputs)]
-            ready.sort(key=lambda op: (key(op, pos, remaining_uses), rnd.random()))
-            op = ready[0]
+        while ready:
+            cands = [g.ops[k] for k in sorted(ready)]
+            cands.sort(key=lambda op: (key(op, pos, remaining_uses), rnd.random()))
+            op = cands[0]
             order.append(op)
-            pending.remove(op)
+            ready.discard(index[id(op)])
             for t in op.outputs:
-                done.add(t)
                 pos[t] = len(order)
+                for k in waiting_on.get(t, ()):
+                    missing[k] -= 1
+                    if missing[k] == 0:
+                        ready.add(k)
             for t in op.inputs:
                 if t in remaining_uses:
                     remaining_uses[t] -= 1
+        if len(order) != len(g.ops):
+            raise EdgennError("internal: the graph has a cycle or an operator input nobody produces")
         return order
 
+    nbytes = {n: t.nbytes for n, t in g.tensors.items()}
+    kept = set(g.output_names) | {n for n, t in g.tensors.items() if t.is_const}
+
     def net_alloc(op, pos, rem):
-        freed = sum(g.tensors[t].nbytes for t in set(op.inputs) if t and rem.get(t, 0) == op.inputs.count(t)
-                    and not g.tensors[t].is_const and t not in g.output_names)
-        return sum(g.tensors[t].nbytes for t in op.outputs) - freed
+        freed = sum(nbytes[t] for t in set(op.inputs) if t and rem.get(t, 0) == op.inputs.count(t) and t not in kept)
+        return sum(nbytes[t] for t in op.outputs) - freed
 
     def depth_first(op, pos, rem):
         return -max((pos.get(t, 0) for t in op.inputs if t), default=0)
@@ -122,29 +153,28 @@ def candidate_orders(g: Graph, limit: int = 12) -> list[list[Op]]:
 
 def plan_graph(g: Graph) -> planner.Plan:
     """Choose the execution order with the smallest planned arena (reorders g.ops) and plan it."""
-    best = None
-    original = list(g.ops)
-    for order in candidate_orders(g):
+    orders = candidate_orders(g)
+    cache: dict[int, tuple] = {}
+    cases = []
+    for order in orders:
         g.ops = order
-        bufs, steps, links = buffers_for(g)
-        p = planner.plan(bufs, steps, links)
-        if best is None or p.arena_bytes < best[0].arena_bytes:
-            best = (p, order)
-    assert best is not None
-    g.ops = best[1]
-    # The layer-wise lower bound refers to the source model's order, as usually quoted.
-    g2_ops = g.ops
-    g.ops = original
-    bufs, steps, _ = buffers_for(g)
-    best[0].lower_bound = min(best[0].lower_bound, planner.lower_bound(bufs, steps))
-    g.ops = g2_ops
-    return best[0]
+        cases.append(planner.Case(*buffers_for(g, cache)))
+    best, plan = planner.plan_orders(cases)
+    g.ops = orders[best]
+    # The layer-wise lower bound refers to the source model's order (orders[0]), as usually quoted.
+    plan.lower_bound = min(plan.lower_bound, planner.lower_bound(cases[0].buffers, cases[0].steps))
+    return plan
 
 
 def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> EnnModel:
     """Lower a fully quantized graph (options filled by the rules' ``prepare``) to an EnnModel."""
-    for op in g.ops:
-        call(op, g, "prepare")
+    for op in track(g.ops, "computing fixed-point parameters", unit="layers"):
+        try:
+            call(op, g, "prepare")
+        except EdgennError as e:  # name the file too (the rules name the layer)
+            if g.source_file and g.source_file not in str(e):
+                raise type(e)(f"{g.source_file}: {e}") from None
+            raise
     original_index = {id(op): i for i, op in enumerate(g.ops)}
     for t in g.tensors.values():
         if not t.is_const and t.dtype not in ACTIVATION_DTYPES:
@@ -152,6 +182,7 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
                               f"{', '.join(ACTIVATION_DTYPES)} after quantization")
     plan = plan_graph(g)
     offsets = {b.name: b.offset for b in plan.buffers}
+    sizes = {b.name: b.size for b in plan.buffers}
 
     index: dict[str, int] = {}
     tensors: list[EnnTensor] = []
@@ -184,7 +215,7 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
         ops.append(EnnOp(
             type=op.type, name=op.name, inputs=[add(t) for t in op.inputs], outputs=[add(t) for t in op.outputs],
             options=dict(op.options), scratch_offset=offsets.get(scratch, -1),
-            scratch_bytes=next((b.size for b in plan.buffers if b.name == scratch), 0),
+            scratch_bytes=sizes.get(scratch, 0),
             macs=int(call(op, g, "macs", 0) or 0)))
 
     def io(d) -> EnnIO:

@@ -21,7 +21,8 @@ from onnx import numpy_helper
 
 from edgenn.converter.graph import Graph, IOInfo
 from edgenn.converter.onnx_patterns import COMPOSITE, fuse
-from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, read_file, unsupported_operators
+from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, note, read_file, unsupported_operators
+from edgenn.progress import track
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
 NCL_TO_NLC = (0, 2, 1)
@@ -62,16 +63,20 @@ class OnnxImporter:
     compose = staticmethod(compose)
     perm_inverse = staticmethod(perm_inverse)
 
-    def __init__(self, model: onnx.ModelProto, source: str, input_shapes: dict[str, tuple[int, ...]] | None = None):
+    def __init__(self, model: onnx.ModelProto, source: str, input_shapes: dict[str, tuple[int, ...]] | None = None,
+                 streaming: bool = False):
         self.model = model
         self.source = source
-        self.input_shapes = input_shapes or {}
+        self.input_shapes = dict(input_shapes or {})
+        self.streaming = streaming  # --stateful: --input-shape may cut a fixed sequence axis into chunks
         self.g = Graph()
         self.values: dict[str, Value] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.layout_cache: dict[tuple[str, tuple[int, ...]], str] = {}
         self.opset = 0
         self.node: onnx.NodeProto | None = None
+        self._op_names: set[str] = set()
+        self._named = 0
         self.nodes: list[onnx.NodeProto] = []  # the graph's nodes with recognised patterns fused
 
     # ------------------------------------------------------------------ errors
@@ -156,8 +161,10 @@ class OnnxImporter:
 
     def add(self, type_: str, inputs: list[str], outputs: list[str], **attrs: Any) -> None:
         name = (self.node.name if self.node is not None and self.node.name else outputs[0])
-        self.g.add_op(type_, self.g.unique(name) if any(op.name == name for op in self.g.ops) else name,
-                      inputs, outputs, **attrs)
+        # The names of the operators so far (only appended to during import), kept up to date here.
+        self._op_names.update(op.name for op in self.g.ops[self._named:])
+        self._named = len(self.g.ops)
+        self.g.add_op(type_, self.g.unique(name) if name in self._op_names else name, inputs, outputs, **attrs)
 
     # ------------------------------------------------------------------ for the operators' handlers
     @staticmethod
@@ -359,7 +366,7 @@ class OnnxImporter:
         self._infer_shapes()
         self.nodes = fuse(list(graph.node), self._constants(), {o.name for o in graph.output})
         self._check_supported()
-        for node in self.nodes:
+        for node in track(self.nodes, f"importing {Path(self.source).name}", unit="nodes"):
             self.node = node
             self._node(node)
         self.node = None
@@ -377,6 +384,11 @@ class OnnxImporter:
     def _inputs(self, inputs: list[onnx.ValueInfoProto]) -> None:
         if not inputs:
             raise ModelFormatError(f"{self.source}: the model has no inputs")
+        names = [vi.name for vi in inputs]
+        unknown = [k for k in self.input_shapes if k not in names]
+        if unknown:
+            raise DataError(f"{self.source}: --input-shape {unknown[0]}=...: the model has no input {unknown[0]!r} "
+                            f"(its inputs: {', '.join(names)})")
         consumers: dict[str, set[str]] = {}
         for node in self.model.graph.node:
             for i in node.input:
@@ -387,20 +399,7 @@ class OnnxImporter:
                 raise UnsupportedOpError(f"{self.source}: input '{vi.name}' has element type "
                                          f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; only float inputs and "
                                          "int32 / int64 indices (token ids) are supported")
-            if vi.name in self.input_shapes:
-                shape = tuple(int(d) for d in self.input_shapes[vi.name])
-            else:
-                dims = []
-                for d in tt.shape.dim:
-                    if d.HasField("dim_value") and d.dim_value > 0:
-                        dims.append(int(d.dim_value))
-                    else:
-                        dims.append(d.dim_param or "?")
-                if any(not isinstance(d, int) for d in dims) or not tt.HasField("shape"):
-                    raise DataError(
-                        f"{self.source}: input '{vi.name}' has a dynamic shape {dims}; edgenn needs static shapes: "
-                        f"re-export with a fixed shape or pass --input-shape {vi.name}=1x...")
-                shape = tuple(dims)
+            shape = self._input_shape(vi)
             image = bool(consumers.get(vi.name, set()) & IMAGE_OPS)
             perm = NCHW_TO_NHWC if len(shape) == 4 and image else NCL_TO_NLC if len(shape) == 3 and image \
                 else tuple(range(len(shape)))
@@ -410,6 +409,45 @@ class OnnxImporter:
                 # outside int32); the model input is an unquantized int32 activation
                 self.g.tensors[name].dtype = "int32"
             self.g.inputs.append(IOInfo(name, vi.name, shape, perm))
+
+    def _input_shape(self, vi: onnx.ValueInfoProto) -> tuple[int, ...]:
+        """An input's static shape: as declared, as given by --input-shape, or with a dynamic batch
+        (first) axis fixed to 1; any other dynamic axis is refused with the --input-shape to pass."""
+        tt = vi.type.tensor_type
+        if not tt.HasField("shape"):
+            if vi.name in self.input_shapes:
+                return tuple(int(d) for d in self.input_shapes[vi.name])
+            raise DataError(f"{self.source}: input '{vi.name}' declares no shape; edgenn needs static shapes: "
+                            f"pass --input-shape {vi.name}=DIMxDIMx... (e.g. {vi.name}=1x3x224x224)")
+        dims: list[int | str] = [int(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0
+                                 else (d.dim_param or "?") for d in tt.shape.dim]
+        if vi.name in self.input_shapes:
+            given = tuple(int(d) for d in self.input_shapes[vi.name])
+            if len(given) != len(dims):
+                raise DataError(f"{self.source}: --input-shape {vi.name}={'x'.join(map(str, given))} has "
+                                f"{len(given)} dimensions, input '{vi.name}' has {len(dims)} "
+                                f"({'x'.join(map(str, dims))})")
+            fixed = [(k, d, g) for k, (d, g) in enumerate(zip(dims, given)) if isinstance(d, int) and d != g]
+            if fixed and not self.streaming:
+                k, d, g = fixed[0]
+                raise DataError(f"{self.source}: --input-shape {vi.name}={'x'.join(map(str, given))}: axis {k} of "
+                                f"input '{vi.name}' is fixed to {d} in the model, not {g} (only a --stateful "
+                                "recurrent model is fed a sequence in chunks)")
+            return given
+        dynamic = [k for k, d in enumerate(dims) if not isinstance(d, int)]
+        if not dynamic:
+            return tuple(int(d) for d in dims)  # type: ignore[arg-type]
+        if dynamic == [0]:
+            note(f"{self.source}: input '{vi.name}' has a dynamic batch axis '{dims[0]}'; edgenn runs one sample "
+                 f"per inference: fixed to 1 (shape {'x'.join(map(str, [1] + dims[1:]))})")
+            shape = (1,) + tuple(int(d) for d in dims[1:])  # type: ignore[arg-type]
+            self.input_shapes[vi.name] = shape  # shape inference must see it too
+            return shape
+        hint = "x".join(["1" if k == 0 and not isinstance(d, int) else str(d) if isinstance(d, int) else f"<{d}>"
+                         for k, d in enumerate(dims)])
+        axes = ", ".join(f"axis {k} '{dims[k]}'" for k in dynamic if k > 0)
+        raise DataError(f"{self.source}: input '{vi.name}' has dynamic {axes} (shape {'x'.join(map(str, dims))}); "
+                        f"edgenn needs static shapes: pass --input-shape {vi.name}={hint} with the sizes you deploy")
 
     def _check_supported(self) -> None:
         """Refuse a model with several unsupported operators, naming all of them in one error (nodes
@@ -621,10 +659,12 @@ def load_onnx(path: str | Path) -> tuple[onnx.ModelProto, bytes]:
     return model, data
 
 
-def import_onnx(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None) -> tuple[Graph, onnx.ModelProto]:
-    """Load and import; returns the float graph and the ONNX model (for calibration)."""
+def import_onnx(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
+                streaming: bool = False) -> tuple[Graph, onnx.ModelProto]:
+    """Load and import; returns the float graph and the ONNX model (for calibration). ``streaming``
+    (--stateful): ``input_shapes`` may change fixed axes (a sequence fed in chunks)."""
     model, data = load_onnx(path)
-    g = OnnxImporter(model, str(path), input_shapes).run()
+    g = OnnxImporter(model, str(path), input_shapes, streaming).run()
     g.source_format = "onnx"
     g.source_file = str(path)
     g.source_sha256 = hashlib.sha256(data).hexdigest()

@@ -15,20 +15,74 @@ from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import is_weighted, traits
 
 
-def _single_consumer(g: Graph, tensor: str) -> Op | None:
-    cs = g.consumers(tensor)
-    if len(cs) == 1 and not g.is_graph_output(tensor) and cs[0].inputs.count(tensor) == 1:
-        return cs[0]
-    return None
+class _Uses:
+    """The producer and consumers of every tensor, kept current through a pass's own edits (the
+    Graph's queries scan every operator: a pass asking them per operator would be quadratic)."""
+
+    def __init__(self, g: Graph):
+        self.g = g
+        self.producer: dict[str, Op] = {t: op for op in g.ops for t in op.outputs}
+        self.consumers: dict[str, list[Op]] = {}
+        for op in g.ops:
+            self._add_uses(op)
+        self.removed: set[int] = set()
+
+    def _add_uses(self, op: Op) -> None:
+        for t in dict.fromkeys(op.inputs):
+            if t:
+                self.consumers.setdefault(t, []).append(op)
+
+    def _drop_uses(self, op: Op) -> None:
+        for t in dict.fromkeys(op.inputs):
+            if t:
+                self.consumers[t] = [c for c in self.consumers[t] if c is not op]
+
+    def alive(self, op: Op) -> bool:
+        return id(op) not in self.removed
+
+    def set_io(self, op: Op, inputs: list[str] | None = None, outputs: list[str] | None = None) -> None:
+        if inputs is not None:
+            self._drop_uses(op)
+            op.inputs = list(inputs)
+            self._add_uses(op)
+        if outputs is not None:
+            for t in op.outputs:
+                if self.producer.get(t) is op:
+                    del self.producer[t]
+            op.outputs = list(outputs)
+            for t in op.outputs:
+                self.producer[t] = op
+
+    def remove(self, op: Op) -> None:
+        self._drop_uses(op)
+        for t in op.outputs:
+            if self.producer.get(t) is op:
+                del self.producer[t]
+        self.removed.add(id(op))
+        self.g.remove_op(op)
+
+    def replace_uses(self, old: str, new: str) -> None:
+        """Make every consumer (and graph output) of ``old`` read ``new`` instead."""
+        for c in list(self.consumers.get(old, ())):
+            self.set_io(c, inputs=[new if t == old else t for t in c.inputs])
+        for io in self.g.outputs:
+            if io.tensor == old:
+                io.tensor = new
+
+    def single_consumer(self, tensor: str) -> Op | None:
+        cs = self.consumers.get(tensor, [])
+        if len(cs) == 1 and not self.g.is_graph_output(tensor) and cs[0].inputs.count(tensor) == 1:
+            return cs[0]
+        return None
 
 
-def _bypass(g: Graph, op: Op) -> None:
+def _bypass(u: _Uses, op: Op) -> None:
     """Remove a single-input single-output op that does nothing to the bytes."""
-    if g.is_graph_output(op.outputs[0]):
+    if u.g.is_graph_output(op.outputs[0]):
         op.type, op.attrs = "reshape", {}  # a graph output keeps its own tensor: copy
         return
-    g.remove_op(op)
-    g.replace_uses(op.outputs[0], op.inputs[0])
+    u.remove(op)
+    u.replace_uses(op.outputs[0], op.inputs[0])
 
 
 def _is_identity(p) -> bool:
@@ -37,22 +91,23 @@ def _is_identity(p) -> bool:
 
 def cancel_transposes(g: Graph) -> bool:
     changed = False
+    u = _Uses(g)
     for op in list(g.ops):
-        if op not in g.ops or op.type != "transpose":
+        if not u.alive(op) or op.type != "transpose":
             continue
         perm = tuple(op.attrs["perm"])
         x = g.tensors[op.inputs[0]]
         if _is_identity(perm):
-            _bypass(g, op)
+            _bypass(u, op)
             changed = True
             continue
         # transpose(transpose(x, p), q) = transpose(x, p o q)
-        nxt = _single_consumer(g, op.outputs[0])
+        nxt = u.single_consumer(op.outputs[0])
         if nxt is not None and nxt.type == "transpose":
             q = tuple(nxt.attrs["perm"])
             nxt.attrs["perm"] = tuple(perm[i] for i in q)
-            nxt.inputs = [op.inputs[0]]
-            g.remove_op(op)
+            u.set_io(nxt, inputs=[op.inputs[0]])
+            u.remove(op)
             changed = True
             continue
         # Moving only size-1 axes keeps the byte order: a reshape.
@@ -65,7 +120,7 @@ def cancel_transposes(g: Graph) -> bool:
         # NHWC -> NCHW, reshape to (N, C*H*W), fully_connected: permute the weight columns instead.
         if nxt is not None and nxt.type == "reshape" and len(perm) == 4 and perm == (0, 3, 1, 2):
             rs_out = g.tensors[nxt.outputs[0]]
-            fc = _single_consumer(g, nxt.outputs[0])
+            fc = u.single_consumer(nxt.outputs[0])
             if fc is not None and fc.type == "fully_connected" and fc.inputs[0] == nxt.outputs[0] \
                     and len(rs_out.shape) == 2 and x.shape[0] == 1:
                 w = g.tensors[fc.inputs[1]]
@@ -74,10 +129,10 @@ def cancel_transposes(g: Graph) -> bool:
                     # column for NHWC position (h, w, c) was at NCHW index c*H*W + h*W + w
                     idx = np.arange(c * h * wd).reshape(c, h, wd).transpose(1, 2, 0).reshape(-1)
                     w.data = np.ascontiguousarray(w.data[:, idx])
-                    nxt.inputs = [op.inputs[0]]
+                    u.set_io(nxt, inputs=[op.inputs[0]])
                     # The flattened tensor is now in NHWC order: no longer the ONNX value.
                     rs_out.origin = None
-                    g.remove_op(op)
+                    u.remove(op)
                     changed = True
                     continue
     if changed:
@@ -88,15 +143,16 @@ def cancel_transposes(g: Graph) -> bool:
 def fold_affine(g: Graph) -> bool:
     """Fold y = producer(x) * a + b (per output channel constants) into the producer."""
     changed = False
+    u = _Uses(g)
     for op in list(g.ops):
-        if op not in g.ops or op.type not in ("mul", "add") or len(op.inputs) != 2:
+        if not u.alive(op) or op.type not in ("mul", "add") or len(op.inputs) != 2:
             continue
         x, c = op.inputs
         ct = g.tensors[c]
         if ct.data is None:
             continue
-        prod = g.producer(x)
-        if prod is None or not is_weighted(prod.type) or _single_consumer(g, x) is not op:
+        prod = u.producer.get(x)
+        if prod is None or not is_weighted(prod.type) or u.single_consumer(x) is not op:
             continue
         if prod.attrs.get("act", (None, None)) != (None, None):
             continue
@@ -117,17 +173,15 @@ def fold_affine(g: Graph) -> bool:
             shape[traits(prod.type).weight_axis] = -1  # the per-output-channel axis of the weights
             wd = w.data.astype(np.float64) * v.reshape(shape)
             w2 = g.add_const(w.name, wd.astype(np.float32))
-            prod.inputs[1] = w2.name
+            u.set_io(prod, inputs=[prod.inputs[0], w2.name] + prod.inputs[2:])
             bias = bias * v
         else:
             bias = bias + v
         b2 = g.add_const(f"{prod.name}_bias", bias.astype(np.float32))
-        if len(prod.inputs) > 2:
-            prod.inputs[2] = b2.name
-        else:
-            prod.inputs.append(b2.name)
-        prod.outputs = [op.outputs[0]]
-        g.remove_op(op)
+        u.set_io(prod, inputs=prod.inputs[:2] + [b2.name] + prod.inputs[3:])
+        out = op.outputs[0]
+        u.remove(op)
+        u.set_io(prod, outputs=[out])
         changed = True
     if changed:
         g.prune()
@@ -142,15 +196,17 @@ def _intersect(a, b):
 
 def fuse_activations(g: Graph) -> bool:
     changed = False
+    u = _Uses(g)
     for op in list(g.ops):
-        if op not in g.ops or op.type != "clip":
+        if not u.alive(op) or op.type != "clip":
             continue
-        prod = g.producer(op.inputs[0])
-        if prod is None or not traits(prod.type).fused_activation or _single_consumer(g, op.inputs[0]) is not op:
+        prod = u.producer.get(op.inputs[0])
+        if prod is None or not traits(prod.type).fused_activation or u.single_consumer(op.inputs[0]) is not op:
             continue
         prod.attrs["act"] = _intersect(prod.attrs.get("act", (None, None)), op.attrs["act"])
-        prod.outputs = [op.outputs[0]]
-        g.remove_op(op)
+        out = op.outputs[0]
+        u.remove(op)
+        u.set_io(prod, outputs=[out])
         changed = True
     if changed:
         g.prune()
@@ -164,11 +220,12 @@ def hoist_activations(g: Graph) -> bool:
     """reshape -> clip becomes clip -> reshape, so the clip can fuse into the op before the reshape
     (1-D convolutions run as 2-D ones between reshapes)."""
     changed = False
+    u = _Uses(g)
     for op in list(g.ops):
-        if op not in g.ops or op.type not in ELEMENTWISE_UNARY:
+        if not u.alive(op) or op.type not in ELEMENTWISE_UNARY:
             continue
-        rs = g.producer(op.inputs[0])
-        if rs is None or rs.type != "reshape" or _single_consumer(g, op.inputs[0]) is not op:
+        rs = u.producer.get(op.inputs[0])
+        if rs is None or rs.type != "reshape" or u.single_consumer(op.inputs[0]) is not op:
             continue
         src = g.tensors[rs.inputs[0]]
         mid, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
@@ -176,8 +233,9 @@ def hoist_activations(g: Graph) -> bool:
         # same bytes as the old output, so the same source values (in the same stored order)
         clipped = g.add_tensor(g.unique(out.name + "_pre"), src.shape, origin=out.origin,
                                origin_perm=out.origin_perm)
-        op.inputs, op.outputs = [rs.inputs[0]], [clipped.name]
-        rs.inputs, rs.outputs = [clipped.name], [out.name]
+        rs_in = rs.inputs[0]
+        u.set_io(op, inputs=[rs_in], outputs=[clipped.name])
+        u.set_io(rs, inputs=[clipped.name], outputs=[out.name])
         del g.tensors[mid.name]
         g.toposort()
         changed = True
@@ -188,26 +246,27 @@ def hoist_activations(g: Graph) -> bool:
 
 def drop_noops(g: Graph) -> bool:
     changed = False
+    u = _Uses(g)
     for op in list(g.ops):
-        if op not in g.ops:
+        if not u.alive(op):
             continue
         x = g.tensors[op.inputs[0]] if op.inputs and op.inputs[0] else None
         if op.type == "reshape" and x is not None:
             y = g.tensors[op.outputs[0]]
-            prev = g.producer(op.inputs[0])
-            if prev is not None and prev.type == "reshape" and _single_consumer(g, op.inputs[0]) is op:
-                op.inputs = [prev.inputs[0]]
-                g.remove_op(prev)
+            prev = u.producer.get(op.inputs[0])
+            if prev is not None and prev.type == "reshape" and u.single_consumer(op.inputs[0]) is op:
+                u.set_io(op, inputs=[prev.inputs[0]])
+                u.remove(prev)
                 changed = True
                 continue
             if x.shape == y.shape and not g.is_graph_output(y.name) and op.inputs[0] not in g.input_names:
-                g.replace_uses(y.name, x.name)
-                g.remove_op(op)
+                u.replace_uses(y.name, x.name)
+                u.remove(op)
                 changed = True
         elif op.type == "clip" and tuple(op.attrs.get("act", (None, None))) == (None, None):
             if not g.is_graph_output(op.outputs[0]):
-                g.replace_uses(op.outputs[0], op.inputs[0])
-                g.remove_op(op)
+                u.replace_uses(op.outputs[0], op.inputs[0])
+                u.remove(op)
                 changed = True
     if changed:
         g.prune()

@@ -14,6 +14,7 @@ from edgenn.converter.lower import to_enn
 from edgenn.converter.shrink.transforms import PruneSpec, transform, wants_transforms
 from edgenn.errors import DataError, ModelFormatError, read_file
 from edgenn.format.enn import EnnModel
+from edgenn.progress import step
 
 
 @dataclass
@@ -78,6 +79,8 @@ def import_graph(path: str | Path, calib: list[np.ndarray] | None, options: Conv
     if fmt == "tflite":
         from edgenn.converter.tflite_import import import_tflite
 
+        if options.input_shapes:
+            raise DataError(f"{path}: --input-shape applies to ONNX models; a .tflite model has static shapes")
         if transforms:
             raise DataError("pruning and clustering need a float ONNX model (they change the float weights and "
                             "recalibrate); a .tflite is already quantized: --compress still applies to it")
@@ -91,8 +94,10 @@ def import_graph(path: str | Path, calib: list[np.ndarray] | None, options: Conv
     from edgenn.converter.passes import simplify
     from edgenn.converter.quantize import quantize
 
-    g, model = import_onnx(path, options.input_shapes)
-    simplify(g)
+    with step(f"reading {Path(path).name}"):
+        g, model = import_onnx(path, options.input_shapes, streaming=bool(options.stateful))
+    with step("folding and fusing"):
+        simplify(g)
     g.stateful = bool(options.stateful)
     if calib is None:
         raise DataError("a float ONNX model needs calibration data: pass --calib data.npy "
@@ -122,11 +127,13 @@ def import_graph(path: str | Path, calib: list[np.ndarray] | None, options: Conv
                                        set(options.only_layers) if options.only_layers is not None else None)
         ranges = calibrate_graph(g, calib, progress=options.progress, method=options.calib_method,
                                  percentile=options.calib_percentile)
-        quantize(g, ranges, by_name=True)
+        with step("quantizing"):
+            quantize(g, ranges, by_name=True)
         return g
     ranges = calibrate(model, g, calib, progress=options.progress, method=options.calib_method,
                        percentile=options.calib_percentile)
-    quantize(g, ranges)
+    with step("quantizing"):
+        quantize(g, ranges)
     return g
 
 
@@ -147,7 +154,8 @@ def convert_with_report(path: str | Path, calib: list[np.ndarray] | None = None,
     if options.storage_compression:
         from edgenn.converter.shrink.compress import compress_weights
 
-        compress_weights(g, options.storage_compression)
+        with step("compressing weights"):
+            compress_weights(g, options.storage_compression)
     prov: dict[str, Any] = {"tool_version": __version__, "source_format": g.source_format,
                             "source_file": Path(path).name, "source_sha256": g.source_sha256,
                             "options_json": options.to_json()}

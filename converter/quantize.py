@@ -14,8 +14,8 @@ import numpy as np
 from edgenn.converter.calibrate import Range
 from edgenn.converter.graph import Graph, Op, QParams
 from edgenn.converter.ops import rule
-from edgenn.converter.quantize_util import asymmetric_from_range, quantize_array
-from edgenn.errors import EdgennError, UnsupportedOpError
+from edgenn.converter.quantize_util import MIN_ACTIVATION_SCALE, activation_qparams, asymmetric_from_range, quantize_array
+from edgenn.errors import EdgennError, UnsupportedOpError, warn
 
 
 def _derived_range(op: Op, g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Range | None:
@@ -53,6 +53,7 @@ def _range_of(name: str, g: Graph, ranges: dict[str, Range], by_name: bool = Fal
 def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph:
     """Quantize ``g`` in place. ``ranges`` are keyed by source-model value (``Tensor.origin``), or
     with ``by_name`` by internal tensor name (``calibrate.calibrate_graph``)."""
+    clamped: list[tuple[str, Range]] = []
     for io in g.inputs:
         t = g.tensors[io.tensor]
         if t.dtype != "float32":
@@ -60,7 +61,7 @@ def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph
         r = _range_of(t.name, g, ranges, by_name)
         if r is None:
             raise EdgennError(f"internal: no calibration range for input {t.name!r}")
-        t.quant = asymmetric_from_range(*r)
+        t.quant = _calibrated(r, f"input '{io.source_name}'", clamped)
     for op in list(g.ops):
         r = rule(op.type)
         policy = r.TRAITS.output_quant
@@ -86,7 +87,8 @@ def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph
                 r = _range_of(out, g, ranges, by_name) or _derived_range(op, g, ranges, by_name)
                 if r is None:
                     raise EdgennError(f"internal: no calibration range for {out!r} ({op.type} {op.name!r})")
-                t.quant = asymmetric_from_range(*r)
+                t.quant = _calibrated(r, f"'{op.name}' ({op.type})", clamped)
+    _warn_clamped(g, clamped)
     for op in list(g.ops):
         if rule(op.type).TRAITS.same_quant_inputs:
             _requantize_inputs(g, op)
@@ -103,6 +105,28 @@ def quantize(g: Graph, ranges: dict[str, Range], by_name: bool = False) -> Graph
         if t.data is None and t.dtype == "float32":
             t.dtype = "int8"
     return g
+
+
+def _calibrated(r: Range, what: str, clamped: list[tuple[str, Range]]) -> QParams:
+    """An activation's parameters from its calibrated range; a (nearly) constant range gets the
+    smallest scale the kernels support, and is listed in ``clamped``."""
+    q, low = activation_qparams(*r)
+    if low:
+        clamped.append((what, r))
+    return q
+
+
+def _warn_clamped(g: Graph, clamped: list[tuple[str, Range]]) -> None:
+    """One warning naming the layers whose scales were raised (the first few of many)."""
+    if not clamped:
+        return
+    src = f"{g.source_file}: " if g.source_file else ""
+    shown = ", ".join(f"{what} [{r[0]:.3g}, {r[1]:.3g}]" for what, r in clamped[:3])
+    more = f" and {len(clamped) - 3} more" if len(clamped) > 3 else ""
+    layers = "layer has" if len(clamped) == 1 else "layers have"
+    warn(f"{src}{len(clamped)} {layers} a nearly constant range on the calibration data ({shown}{more}): "
+         f"scale raised to {MIN_ACTIVATION_SCALE:.3g}, the smallest the int8 kernels support; calibrate with "
+         "representative data (a trained model's activations rarely vary by less than 1e-5)")
 
 
 def _requantize_inputs(g: Graph, op: Op) -> None:

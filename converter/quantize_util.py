@@ -80,6 +80,23 @@ def asymmetric_from_range(lo: float, hi: float) -> QParams:
     return QParams.per_tensor(float(scale), zp)
 
 
+# The smallest activation scale the kernels' fixed-point parameters support with margin: logistic
+# and tanh need an input scale of at least 2**-28 (TFLM's input multiplier), softmax
+# beta * scale > 2**-26, and a requantization multiplier in_scale * w_scale / out_scale must stay
+# below 2**31. A tensor whose whole calibrated range is below 255 * 2**-24 (about 1.5e-5) is
+# (nearly) constant: its scale is raised to this, which still represents its values.
+MIN_ACTIVATION_SCALE = 2.0 ** -24
+
+
+def activation_qparams(lo: float, hi: float) -> tuple[QParams, bool]:
+    """Per-tensor int8 parameters of an activation's calibrated range [lo, hi], and whether the
+    scale had to be raised to MIN_ACTIVATION_SCALE (same zero point: the range only widens)."""
+    q = asymmetric_from_range(lo, hi)
+    if q.s >= MIN_ACTIVATION_SCALE:
+        return q, False
+    return QParams.per_tensor(MIN_ACTIVATION_SCALE, q.zp), True
+
+
 def quantize_array(x: np.ndarray, q: QParams) -> np.ndarray:
     """float -> int8 with the tensor's (per-tensor) parameters, round half away from zero."""
     v = np.asarray(x, dtype=np.float64) / float(q.scale[0])

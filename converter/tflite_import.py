@@ -323,6 +323,35 @@ class TfliteImporter:
             return src.dtype == "float32" and self.names[op.inputs[0]] in self._float_inputs
         return dst.dtype == "float32" and self.names[op.outputs[0]] in self._float_outputs
 
+    def _refuse_float_operators(self, ops: list[TfliteOp]) -> None:
+        """Name the operators that compute in float32 inside the graph (TF's converter leaves an
+        operator without an int8 kernel in float, between DEQUANTIZE and QUANTIZE)."""
+        def floats(op: TfliteOp) -> bool:
+            return any(k >= 0 and self.g.tensors[self.names[k]].dtype == "float32" for k in op.inputs + op.outputs)
+
+        inner = [op for op in ops if not (op.code in ("QUANTIZE", "DEQUANTIZE") and self._is_boundary(op))]
+        computing = [op for op in inner if op.code not in ("QUANTIZE", "DEQUANTIZE") and floats(op)]
+        if computing:
+            names = ", ".join(op.label for op in computing[:3]) + (f" and {len(computing) - 3} more"
+                                                                    if len(computing) > 3 else "")
+            supported = [op.code for op in computing if op.code in handlers()]
+            how = (f"edgenn runs {supported[0]} in int8, but TF's converter did not quantize it: convert the float "
+                   "source model (ONNX) with `edgenn convert model.onnx --calib data.npy`, which quantizes every "
+                   "operator itself" if supported else
+                   f"edgenn has no {computing[0].code} operator: replace it in the model (e.g. by a supported "
+                   "activation) and re-export, or convert the float ONNX source with --calib")
+            one = len(computing) == 1
+            raise UnsupportedOpError(f"{self.source}: {names} {'computes' if one else 'compute'} in float32 (TF's "
+                                     f"converter left {'it' if one else 'them'} between DEQUANTIZE and QUANTIZE, as "
+                                     "it does for operators without an int8 kernel when float fallback is allowed); "
+                                     f"edgenn runs int8 operators only: {how}")
+        for op in inner:
+            if floats(op):
+                t = next(self.g.tensors[self.names[k]] for k in op.inputs + op.outputs
+                         if k >= 0 and self.g.tensors[self.names[k]].dtype == "float32")
+                raise UnsupportedOpError(f"{self.source}: {op.label} uses float32 tensor {t.name!r}: "
+                                         + FLOAT_MODEL_HINT)
+
     def _io(self, ops: list[TfliteOp]) -> None:
         sg = self.sg
         ins = [int(x) for x in (sg.InputsAsNumpy() if sg.InputsLength() else [])]
@@ -357,16 +386,7 @@ class TfliteImporter:
                 self.g.outputs.append(IOInfo(self.names[dq[0].inputs[0]], name, t.shape))
             else:
                 self.g.outputs.append(IOInfo(name, name, t.shape))
-        for op in ops:
-            if op.code in ("QUANTIZE", "DEQUANTIZE") and self._is_boundary(op):
-                continue
-            for k in op.inputs + op.outputs:
-                if k < 0:
-                    continue
-                t = self.g.tensors[self.names[k]]
-                if t.dtype == "float32":
-                    raise UnsupportedOpError(f"{self.source}: {op.label} uses float32 tensor {t.name!r}: "
-                                             + FLOAT_MODEL_HINT)
+        self._refuse_float_operators(ops)
         for io in self.g.inputs + self.g.outputs:
             t = self.g.tensors[io.tensor]
             if not ((t.dtype in ("int8", "int16", "int32") and t.quant is not None)

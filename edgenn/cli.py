@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from edgenn import __version__
 from edgenn.errors import DataError, EdgennError, read_file
 
 EXIT_USER_ERROR = 2
-EXIT_MISMATCH = 1
+EXIT_MISMATCH = 1  # a check failed: backends disagree (validate), the model does not fit (analyze --board)
 
 
 def _fail(msg: str) -> None:
@@ -64,6 +65,18 @@ def _console(stderr: bool = False):
     return con if con.is_terminal else Console(width=200, stderr=stderr)
 
 
+def quiet_option(help_text: str = "No progress display.", expose: bool = False):
+    """``--quiet/-q``: turns the progress display (edgenn.progress, stderr, terminals only) off."""
+    def apply(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        from edgenn import progress
+        from edgenn.errors import EdgennNote
+
+        progress.set_enabled(not value)
+        warnings.simplefilter("ignore" if value else "always", EdgennNote)  # warnings still show
+        return value
+    return click.option("--quiet", "-q", is_flag=True, callback=apply, expose_value=expose, help=help_text)
+
+
 def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False))
 
@@ -107,7 +120,8 @@ def _state_note(a: dict) -> str:
               help="Weight sharing: k-means each layer's weights into at most N values (N <= 16: stored as "
               "a palette + packed indices). Float ONNX only.")
 @click.option("--eval-data", type=click.Path(dir_okay=False),
-              help="With --prune/--cluster/--compress: data for the before/after report (default: --calib).")
+              help="With --prune/--cluster/--compress: data for the before/after report (default: every 5th "
+              "calibration sample, held out from conversions on the rest for pruning and clustering).")
 @click.option("--eval-labels", type=click.Path(dir_okay=False), help="Labels of --eval-data: report accuracy too.")
 @click.option("--report-json", type=click.Path(dir_okay=False),
               help="With --prune/--cluster/--compress: write the before/after report as JSON.")
@@ -116,7 +130,7 @@ def _state_note(a: dict) -> str:
               "next (streaming: feed a sequence one step or chunk per call, e.g. with --input-shape "
               "x=1x1x8; calibrate on whole sequences) or reset it at every call. Default: stateless for "
               "ONNX, stateful for TFLite (TFLM keeps variable tensors between invokes).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@quiet_option("No progress display or summary.", expose=True)
 def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, board: str | None,
             input_shapes: tuple[str, ...], calib_method: str, calib_percentile: float, compress: str | None,
             prune: tuple[str, ...], prune_saliency: str, cluster: int | None, eval_data: str | None,
@@ -129,6 +143,10 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
     fmt = detect_format(model)
     specs = tuple(parse_prune(p) for p in prune)
     arrays = [load_npy(c, "calibration data") for c in calib] if calib else None
+    if fmt == "onnx" and arrays is not None:
+        from edgenn.converter.calibrate import check_calibration_files
+
+        check_calibration_files(model, arrays, list(calib))
     if fmt == "tflite" and arrays is not None and not quiet:
         click.echo("note: the .tflite model is already quantized; --calib is ignored", err=True)
         arrays = None
@@ -146,7 +164,7 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
     m = conversion.model
     report = None
     if shrinking and (not quiet or report_json):
-        report = _savings_report(model, arrays, options, conversion, ev, ev_labels)
+        report = _savings_report(model, arrays, options, conversion, ev, ev_labels, eval_data)
     fit = None
     if board:
         from edgenn.fit import check_fit
@@ -175,24 +193,54 @@ def convert(model: str, calib: tuple[str, ...], output: str, name: str | None, b
         write_atomic(report_json, (json.dumps(report, indent=2) + "\n").encode())
 
 
+HOLD_OUT_EVERY = 5  # without --eval-data, every 5th calibration sample is held out for the report
+MIN_HOLD_OUT = 2
+
+
 def _savings_report(model: str, calib: list[np.ndarray] | None, options: Any, conversion: Any,
-                    data: list[np.ndarray] | None, labels: np.ndarray | None) -> dict[str, Any]:
+                    data: list[np.ndarray] | None, labels: np.ndarray | None, eval_data: str | None) -> dict[str, Any]:
     """convert's before/after report: the same conversion without pruning, clustering and compression
-    as the baseline; quality on --eval-data (default: the calibration data)."""
+    as the baseline; quality on --eval-data or, for pruning and clustering (whose refits and bias
+    corrections fit the calibration data), on calibration samples held out from conversions of
+    both models on the rest (the written model uses every sample)."""
     import dataclasses
 
     from edgenn.converter.pipeline import convert as do_convert
+    from edgenn.converter.pipeline import convert_with_report
+    from edgenn.progress import step
     from edgenn.savings import compare, quality
 
+    lossy = bool(options.prune or options.cluster is not None)
     base_opts = dataclasses.replace(options, prune=(), cluster=None, compress=None, progress=False)
-    base = do_convert(model, calib, base_opts)
     m = conversion.model
+    after = m
+    fit = calib
+    n = 0 if calib is None else int(np.asarray(calib[0]).shape[0])
+    if eval_data is not None:
+        described = f"the {int(np.asarray(data[0]).shape[0])} samples of --eval-data {eval_data}"
+    elif not lossy:
+        data, described = calib, f"the {n} calibration samples (the compression is lossless)"
+    elif n // HOLD_OUT_EVERY >= MIN_HOLD_OUT:
+        held = np.arange(n) % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1
+        fit = [np.asarray(a)[~held] for a in calib]
+        data = [np.asarray(a)[held] for a in calib]
+        described = (f"{int(held.sum())} calibration samples held out (every {HOLD_OUT_EVERY}th; both models "
+                     f"refitted and calibrated on the other {int((~held).sum())}, the written model on all {n})")
+        with step("before/after report: converting on the rest of the calibration data"):
+            after = convert_with_report(model, fit, dataclasses.replace(options, progress=False)).model
+    else:
+        data = calib
+        described = (f"the {n} calibration samples the refit used (too few to hold some out: optimistic; "
+                     "pass --eval-data)")
+    with step("before/after report: converting without the transforms"):
+        base = do_convert(model, fit, base_opts)
     report = compare(base, m)
     report["transforms"] = conversion.transform_report
-    data = data if data is not None else calib
     if data is not None:
-        q = quality(model, {"before": base, "after": m}, data, labels)
-        q["lossless"] = not (options.prune or options.cluster is not None)
+        with step("before/after report: running both models"):
+            q = quality(model, {"before": base, "after": after}, data, labels)
+        q["lossless"] = not lossy
+        q["data"] = described
         report["quality"] = q
     return report
 
@@ -312,6 +360,7 @@ def _sensitivity(model: str, kind: str, calib: tuple[str, ...], data: str | None
 @click.option("--ratios", default="0.1,0.3,0.5,0.7", show_default=True, help="With --sensitivity: pruning ratios.")
 @click.option("--prune-saliency", type=click.Choice(["l1", "l2", "activation"]), default="l1", show_default=True,
               help="With --sensitivity structured: how channels are ranked.")
+@quiet_option()
 def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inputs: tuple[str, ...],
             samples: int, plot: str | None, sensitivity: str | None, calib: tuple[str, ...], data: str | None,
             labels: str | None, ratios: str, prune_saliency: str) -> None:
@@ -347,6 +396,7 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
             layer["instructions_per_mac"] = pl["instructions_per_mac"]
     if as_json:
         emit_json(a)
+        _exit_unless_fits(a)
         return
     from rich.table import Table
 
@@ -384,6 +434,14 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
                   + (f", {ipm:.2f} per MAC" if ipm is not None else "") + f" ({p['samples']} sample(s))")
         if "estimated_cycles" in p:
             con.print(_cycles_line(p))
+    _exit_unless_fits(a)
+
+
+def _exit_unless_fits(a: dict[str, Any]) -> None:
+    """analyze --board is a check too: exit status 1 when the model does not fit the board."""
+    if "board" in a and not a["board"]["fits"]:
+        click.echo(f"edgenn: the model does not fit {a['board']['board']}", err=True)
+        sys.exit(EXIT_MISMATCH)
 
 
 @cli.command()
@@ -396,6 +454,7 @@ def analyze(enn_file: str, as_json: bool, board: str | None, profile: bool, inpu
 @click.option("--force", is_flag=True, help="Write the project even if its test firmware does not fit the board.")
 @click.option("--optimize", type=click.Choice(["speed", "size"]), default="speed", show_default=True,
               help="The projects' optimization level: the board's fastest (-O2; -O3 on 64-bit Pis) or -Os.")
+@quiet_option()
 def generate(enn_files: tuple[str, ...], board: str, output: str, name: str | None, shared_arena: bool,
              force: bool, optimize: str) -> None:
     """Generate the C library of each model (lib/<name>/) and a test application for a board."""
@@ -433,9 +492,14 @@ def generate(enn_files: tuple[str, ...], board: str, output: str, name: str | No
 
 
 def _load_inputs(model, files: tuple[str, ...]) -> list[np.ndarray]:
+    from edgenn.runtime_py.dataio import check_dtype
+
     if len(files) != len(model.inputs):
         _fail(f"the model has {len(model.inputs)} input(s); give one --input per input")
-    return [load_npy(f, "input") for f in files]
+    arrays = [load_npy(f, "input") for f in files]
+    for f, a, d in zip(files, arrays, model.inputs):
+        check_dtype(a, f"input {f}", model.tensors[d.tensor].dtype)
+    return arrays
 
 
 @cli.command()
@@ -449,6 +513,7 @@ def _load_inputs(model, files: tuple[str, ...]) -> list[np.ndarray]:
 @click.option("--board", help="Board for --backend qemu (default mps2-an386); see `edgenn boards`.")
 @click.option("--profile", is_flag=True, help="Count instructions per inference and per layer (--backend qemu).")
 @click.option("--json", "as_json", is_flag=True, help="With --profile: the counts as one JSON object on stdout.")
+@quiet_option()
 def run(enn_file: str, inputs: tuple[str, ...], output: str | None, backend: str | None, board: str | None,
         profile: bool, as_json: bool) -> None:
     """Run a model on N inputs with one backend."""
@@ -505,7 +570,7 @@ def run(enn_file: str, inputs: tuple[str, ...], output: str | None, backend: str
               help="Compare layer by layer (with the source model and between backends) and name the first "
                    "layer that differs.")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--quiet", "-q", is_flag=True)
+@quiet_option("No progress display or report.", expose=True)
 def validate(model: str, enn_file: str, data: tuple[str, ...], labels: str | None, backend: str,
              board: str | None, layers: bool, as_json: bool, quiet: bool) -> None:
     """Check backends byte for byte against the Python reference, and quality against the source model."""
@@ -529,16 +594,28 @@ def validate(model: str, enn_file: str, data: tuple[str, ...], labels: str | Non
     if as_json:
         emit_json(rep)
     elif not quiet:
-        click.echo(f"{rep['samples']} samples, reference: {rep['reference']}"
-                   + (f", float accuracy {rep['float_accuracy']:.4f}" if "float_accuracy" in rep else ""))
+        several = len(rep["outputs"]) > 1
+        ref_name = "TFLM (int8)" if rep["reference"] == "tflm" else "float model (onnxruntime)"
+        acc_of = f" of output '{rep['outputs'][0]}'" if several else ""
+        acc_name = "TFLM accuracy" if rep["reference"] == "tflm" else "float accuracy"
+        click.echo(f"{rep['samples']} samples, reference: {ref_name}"
+                   + (f", {acc_name}{acc_of} {rep['reference_accuracy']:.4f}" if "reference_accuracy" in rep else ""))
         for name, b in rep["backends"].items():
-            line = (f"  {name:7s} mismatched bytes {b['mismatched_bytes']}, top-1 agreement {b['top1_agreement']:.4f}, "
-                    f"cosine {b['cosine']:.5f}")
+            top = "" if several else f"top-1 agreement {b['top1_agreement']:.4f}, "
+            line = f"  {name:7s} mismatched bytes {b['mismatched_bytes']}, {top}cosine {b['cosine']:.5f}"
             if "tflm_mismatched_bytes" in b:
                 line += f", vs TFLM {b['tflm_mismatched_bytes']} bytes differ"
+            if several:
+                line += " (all outputs)"
             if "accuracy" in b:
-                line += f", accuracy {b['accuracy']:.4f}"
+                line += f", accuracy{acc_of} {b['accuracy']:.4f}"
             click.echo(line)
+            for o in b["outputs"] if several else []:
+                line = (f"    output '{o['name']}': mismatched bytes {o['mismatched_bytes']}, top-1 agreement "
+                        f"{o['top1_agreement']:.4f}, cosine {o['cosine']:.5f}")
+                if "tflm_mismatched_bytes" in o:
+                    line += f", vs TFLM {o['tflm_mismatched_bytes']} bytes differ"
+                click.echo(line)
         if layers:
             _print_layers(rep["layers"])
         click.echo("all backends agree byte for byte" if rep["bit_exact"] else "MISMATCH: backends disagree")
@@ -617,6 +694,7 @@ def boards(as_json: bool) -> None:
 @click.option("--name", help="Override the C symbol prefix (and the package's name).")
 @click.option("--host", "host", help="Also copy the package to this ssh destination (user@host[:dir]) with scp.")
 @click.option("--no-build", is_flag=True, help="Sources only: no prebuilt binaries.")
+@quiet_option()
 def deploy(enn_file: str, board: str, output: str, name: str | None, host: str | None, no_build: bool) -> None:
     """Pack a ready-to-use project for a board: sources, prebuilt binaries and a README."""
     from edgenn.deploy import deploy as do_deploy
@@ -628,7 +706,25 @@ def deploy(enn_file: str, board: str, output: str, name: str | None, host: str |
         click.echo(f"copied to {r['copied_to']}")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """edgenn's own warnings as one line each on stderr; others as Python prints them."""
+    from edgenn.errors import EdgennNote, EdgennWarning
+
+    if issubclass(category, EdgennWarning):
+        kind = "note" if issubclass(category, EdgennNote) else "warning"
+        click.echo(f"edgenn: {kind}: {message}", err=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> None:
+    from edgenn.errors import EdgennWarning
+
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("always", EdgennWarning)
     try:
         cli.main(args=argv, prog_name="edgenn", standalone_mode=False)
     except EdgennError as e:

@@ -3,10 +3,16 @@
 Anything a user can cause (a bad file, an unsupported operator, data of the wrong shape, a model
 too big for the board) raises EdgennError with a one-line message that says what is wrong and,
 where possible, what to do. The CLI prints it on stderr and exits with status 2.
+
+Something the user should know but that does not stop the work (a dynamic batch axis fixed to
+1, a scale clamped into the kernels' range) is an EdgennWarning (``warn``) or, when it is only
+information, an EdgennNote (``note``): ordinary Python warnings, which the CLI prints as one
+``edgenn: warning: ...`` / ``edgenn: note: ...`` line each.
 """
 from __future__ import annotations
 
 import os
+import warnings
 
 
 class EdgennError(Exception):
@@ -60,3 +66,21 @@ def unsupported_operators(source: str, found: dict[str, list], supported: list[s
     total = sum(v[0] for v in found.values())
     return UnsupportedOpError(f"{source}: {total} operators of {len(found)} unsupported types: {', '.join(items)} "
                               f"(supported: {', '.join(sorted(supported))})")
+
+
+class EdgennWarning(UserWarning):
+    """Something about the user's input that edgenn worked around (the work goes on)."""
+
+
+class EdgennNote(EdgennWarning):
+    """Information about a choice edgenn made for the user (the work goes on)."""
+
+
+def warn(message: str) -> None:
+    """Report a one-line warning (see EdgennWarning)."""
+    warnings.warn(message, EdgennWarning, stacklevel=2)
+
+
+def note(message: str) -> None:
+    """Report a one-line note (see EdgennNote)."""
+    warnings.warn(message, EdgennNote, stacklevel=2)

@@ -96,6 +96,8 @@ def render(report: dict[str, Any]) -> "Any":
     q = report.get("quality")
     if q:
         head = f"on {q['samples']} samples vs the float model ({q['reference']})"
+        if q.get("data"):
+            head = f"on {q['data']}, vs the float model ({q['reference']})"
         if "float_accuracy" in q:
             head += f", float accuracy {q['float_accuracy']:.4f}"
         lines.append(head + ":")

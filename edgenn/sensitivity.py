@@ -4,13 +4,13 @@ conversion run by runtime_py (the bit-exact reference of every backend), so it s
 deployed model would do, quantization included."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from edgenn.errors import DataError
+from edgenn.progress import track
 
 DEFAULT_RATIOS = (0.1, 0.3, 0.5, 0.7)
 
@@ -36,8 +36,6 @@ def sensitivity(source: str | Path, calib: list[np.ndarray], data: list[np.ndarr
                 progress: bool = True) -> dict[str, Any]:
     """Metric per (layer, ratio) and for all layers together; metric = accuracy with labels, else top-1
     agreement with the float model."""
-    from tqdm import tqdm
-
     from edgenn.converter.pipeline import ConvertOptions, convert, detect_format
     from edgenn.converter.shrink.transforms import PruneSpec
     from edgenn.emulation import backends as be
@@ -57,8 +55,7 @@ def sensitivity(source: str | Path, calib: list[np.ndarray], data: list[np.ndarr
     runs = [(None, 0.0)] + [(layer, r) for layer in layers for r in ratios] + [("*", r) for r in ratios]
     ref = None
     results: dict[tuple[str | None, float], dict[str, Any]] = {}
-    bar = tqdm(runs, desc="sensitivity", unit="model", leave=False, disable=not progress or not sys.stderr.isatty())
-    for layer, r in bar:
+    for layer, r in (track(runs, "sensitivity: converting", unit="models") if progress else runs):
         opts = ConvertOptions(progress=False, prune_saliency=saliency)
         if layer is not None:
             opts.prune = (PruneSpec(kind, r),)

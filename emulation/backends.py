@@ -28,6 +28,7 @@ from edgenn.errors import EdgennError, FitError, ToolchainError
 from edgenn.format import enn
 from edgenn.runtime_py import dataio
 from edgenn.format.enn import EnnModel
+from edgenn.progress import step
 
 BACKENDS = ("python", "host", "qemu")
 
@@ -140,7 +141,8 @@ def build(model: EnnModel, board: Board, directory: Path, cflags: str = "", chec
     firmware = board.kind == "baremetal"
     flags = " ".join(f for f in (cflags, "-fcallgraph-info=su" if firmware else "") if f)
     try:
-        make(directory, target, [f"CFLAGS={flags}"] if flags else [])
+        with step(f"compiling {model.name} for {board.name}"):
+            make(directory, target, [f"CFLAGS={flags}"] if flags else [])
     except FitError as e:
         # The linker only says by how much; the fit check says what the firmware is made of.
         from edgenn.fit import overflow_error
@@ -267,8 +269,10 @@ def run_raw(build_result: BuildResult, data: bytes | None, timeout: float = DEFA
         else:
             cmd = [str(build_result.binary), "inputs.bin", "outputs.bin"]
         t0 = time.perf_counter()
+        how = "in QEMU" if board.kind != "host" else "natively"
         try:
-            r = subprocess.run(cmd, cwd=w, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+            with step(f"running on {board.name} ({how})"):
+                r = subprocess.run(cmd, cwd=w, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             raise EdgennError(f"{board.name}: run timed out after {timeout:g} s (the program may be stuck in a loop; "
                               f"command: {' '.join(cmd)})") from None
@@ -342,7 +346,8 @@ def run(model: EnnModel | str | os.PathLike, inputs: list[np.ndarray], backend: 
     if backend == "python":
         from edgenn.runtime_py.interpreter import Interpreter
 
-        return Interpreter(m).invoke(*inputs)
+        with step("running the Python reference"):
+            return Interpreter(m).invoke(*inputs)
     if backend == "host":
         b = get_board("host")
     elif backend == "qemu":

@@ -8,6 +8,7 @@ import numpy as np
 from edgenn.errors import EdgennError
 from edgenn.runtime_py import dataio
 from edgenn.format.enn import EnnModel
+from edgenn.progress import track
 
 ARENA_BYTES = 16 << 20
 
@@ -34,7 +35,7 @@ def run_tflm_file(path: str | Path, model: EnnModel, x_int8: list[np.ndarray]) -
     in_float = [np.dtype(it.get_input_details(k)["dtype"]) == np.float32 for k in range(len(in_t))]
     out_float = [np.dtype(it.get_output_details(k)["dtype"]) == np.float32 for k in range(len(out_t))]
     outs = [np.empty((n,) + tuple(t.shape), t.dtype) for t in out_t]
-    for s in range(n):
+    for s in track(range(n), "running TFLM (the reference)", unit="samples"):
         if model.state_tensors and not model.stateful:
             it.reset()
         for k, (x, t) in enumerate(zip(x_int8, in_t)):

@@ -27,9 +27,29 @@ def read_npy(data: bytes, what: str, source: str) -> np.ndarray:
     return arr
 
 
-def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str) -> np.ndarray:
-    """Data for one model input as (N, *shape): accepts (N, *shape) or (N, *shape[1:])."""
+def check_dtype(a: np.ndarray, what: str, raw: str | None = None) -> None:
+    """Data must be float (real values), or of the model tensor's own dtype ``raw`` (stored values:
+    int8, or an unquantized bool input; any integer type for an int32 index input, such as int64
+    token ids); ``raw`` None or "float32": real values only (calibration and the float graph of a
+    float input). Anything else (uint8 images, int32 labels) is refused, not taken as values."""
+    raw = None if raw == "float32" else raw
+    if a.dtype.kind == "f" or (raw is not None and a.dtype == np.dtype(raw)) \
+            or (raw == "int32" and a.dtype.kind in "iu"):
+        return
+    if raw is None:
+        why = " (int8 data is already quantized: it needs real values)" if a.dtype == np.int8 else ""
+        raise DataError(f"{what} has dtype {a.dtype}{why}; give float data in the units the model expects "
+                        "(e.g. x.astype(np.float32), scaled as in training)")
+    raise DataError(f"{what} has dtype {a.dtype}; give float32 (to be quantized) or {raw} (raw) data")
+
+
+def source_batches(arr: np.ndarray, shape: tuple[int, ...], what: str, name: str,
+                   dtype: str | None = None) -> np.ndarray:
+    """Data for one model input as (N, *shape): accepts (N, *shape) or (N, *shape[1:]); with the
+    input tensor's ``dtype`` (calibration, the float graph), the data's dtype as ``check_dtype`` says."""
     a = np.asarray(arr)
+    if dtype is not None:
+        check_dtype(a, what, dtype)
     if a.ndim == len(shape) + 1 and tuple(a.shape[1:]) == tuple(shape):
         out = a
     elif len(shape) >= 1 and shape[0] == 1 and a.ndim == len(shape) and tuple(a.shape[1:]) == tuple(shape[1:]):
@@ -102,15 +122,13 @@ def to_internal(model: EnnModel, data: list[np.ndarray], what: str = "input data
     for d, arr in zip(model.inputs, data):
         t = model.tensors[d.tensor]
         src_shape = d.source_shape or t.shape
-        a = source_batches(arr, tuple(src_shape), what, d.source_name)
+        a = source_batches(arr, tuple(src_shape), what, d.source_name, t.dtype)
         if a.dtype.kind == "f":
             q = quantize(a, t)
-        elif a.dtype == np.dtype(t.dtype):
-            q = a
-        elif t.dtype == "int32" and a.dtype.kind in "iu":
+        elif t.dtype == "int32" and a.dtype != np.int32:
             q = to_int32(a, what, d.source_name)
         else:
-            raise DataError(f"{what} has dtype {a.dtype}; give float32 (to be quantized) or {t.dtype} (raw) data")
+            q = a
         perm = _perm(d, len(src_shape))
         q = np.ascontiguousarray(np.transpose(q, (0,) + tuple(1 + p for p in perm)))
         if tuple(q.shape[1:]) != tuple(t.shape):

@@ -147,22 +147,25 @@ def check_plan(regions: list[Region], rules: list[OverlapRule], arena_bytes: int
         if r.size and (r.offset < 0 or r.offset % ALIGN or r.offset + r.size > arena_bytes):
             raise PlanError(f"buffer {r.name!r} at [{r.offset}, {r.offset + r.size}) is unaligned or outside the "
                             f"{arena_bytes}-byte arena")
-    rs = sorted((r for r in regions if r.size), key=lambda r: r.offset)
-    for i, a in enumerate(rs):
-        for b in rs[i + 1:]:
-            if b.offset >= a.offset + a.size:
-                break
-            if not a.lives_with(b):
+    # Sweep over time: each buffer is checked against the buffers still live when it starts, so the
+    # work grows with buffers x the number live at once, not with the square of all buffers.
+    active: list[Region] = []
+    for b in sorted((r for r in regions if r.size), key=lambda r: (r.first, r.offset, r.name)):
+        active = [a for a in active if a.last >= b.first]
+        for a in active:
+            if not a.overlaps(b) or not a.lives_with(b):
                 continue
             rule = allowed.get(frozenset((a.name, b.name)))
             if rule is not None and rule.satisfied(by_name):
                 continue
             if root(a.name) == root(b.name):
                 continue
+            a, b2 = (a, b) if a.offset <= b.offset else (b, a)
             why = "" if rule is None else f" (in-place at step {rule.step} needs the output {rule.delta} B below the input)"
-            raise PlanError(f"buffers {a.name!r} [{a.offset}, {a.offset + a.size}) and {b.name!r} "
-                            f"[{b.offset}, {b.offset + b.size}) are live together at steps "
-                            f"{max(a.first, b.first)}..{min(a.last, b.last)} but overlap{why}")
+            raise PlanError(f"buffers {a.name!r} [{a.offset}, {a.offset + a.size}) and {b2.name!r} "
+                            f"[{b2.offset}, {b2.offset + b2.size}) are live together at steps "
+                            f"{max(a.first, b2.first)}..{min(a.last, b2.last)} but overlap{why}")
+        active.append(b)
 
 
 def model_regions(model) -> tuple[list[Region], list[OverlapRule]]:

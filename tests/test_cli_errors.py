@@ -49,20 +49,49 @@ def _save(tmp_path: Path, m: onnx.ModelProto, name: str = "m.onnx") -> Path:
 def test_unsupported_op_names_op_and_node(tmp_path):
     b = Builder()
     h = b.conv("input", 1, 4)
-    y = b.node("Erf", [h])
+    y = b.node("Sin", [h])
     p = _save(tmp_path, b.model([("input", [1, 1, 8, 8])], [y]))
     calib = tmp_path / "c.npy"
     np.save(calib, np.zeros((4, 1, 8, 8), np.float32))
-    _convert_fails(tmp_path, p, calib, "Erf", b.nodes[-1].name)
+    _convert_fails(tmp_path, p, calib, "Sin", b.nodes[-1].name)
 
 
-def test_dynamic_input_shape(tmp_path):
+def _conv_model(tmp_path: Path, shape: list) -> tuple[Path, Path]:
     b = Builder()
     y = b.node("Relu", [b.conv("input", 1, 4)])
-    p = _save(tmp_path, b.model([("input", ["N", 1, 8, 8])], [y]))
+    p = _save(tmp_path, b.model([("input", shape)], [y]))
     calib = tmp_path / "c.npy"
-    np.save(calib, np.zeros((4, 1, 8, 8), np.float32))
-    _convert_fails(tmp_path, p, calib, "dynamic", "input")
+    np.save(calib, np.random.default_rng(0).normal(size=(4, 1, 8, 8)).astype(np.float32))
+    return p, calib
+
+
+@pytest.mark.parametrize("batch", ["N", None])  # dynamic_axes of torch.onnx.export; skl2onnx's None
+def test_dynamic_batch_axis_is_fixed_to_one_with_a_note(tmp_path, batch):
+    from edgenn.format import enn
+
+    p, calib = _conv_model(tmp_path, [batch, 1, 8, 8])
+    r = edgenn("convert", p, "--calib", calib, "-o", tmp_path / "ok.enn")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("edgenn: note:"), r.stderr
+    assert "dynamic batch axis" in lines[0] and "fixed to 1" in lines[0] and "1x1x8x8" in lines[0]
+    m = enn.load(tmp_path / "ok.enn")
+    assert tuple(m.inputs[0].source_shape) == (1, 1, 8, 8)
+    r = edgenn("convert", p, "--calib", calib, "-o", tmp_path / "q.enn", "--quiet")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+
+
+def test_dynamic_non_batch_axes_name_the_exact_input_shape_to_pass(tmp_path):
+    p, calib = _conv_model(tmp_path, ["N", 1, "height", "width"])
+    _convert_fails(tmp_path, p, calib, "dynamic", "'height'", "'width'", "--input-shape input=1x1x<height>x<width>")
+
+
+@pytest.mark.parametrize("given, needles", [("image=1x1x8x8", ("no input 'image'", "inputs: input")),
+                                            ("input=1x8x8", ("3 dimensions", "has 4")),
+                                            ("input=1x2x8x8", ("axis 1", "fixed to 1"))])
+def test_input_shape_must_name_an_input_and_match_it(tmp_path, given, needles):
+    p, calib = _conv_model(tmp_path, ["N", 1, 8, 8])
+    _convert_fails(tmp_path, p, calib, *needles, extra=["--input-shape", given])
 
 
 def test_dynamic_shape_can_be_fixed_on_the_command_line(tmp_path):

@@ -317,3 +317,180 @@ def test_split_outputs_and_slices_are_views_of_their_input():
     assert all(np.array_equal(p, h) for p, h in zip(py, host))
     v = xs[0]
     assert np.array_equal(py[0], v[:, :, :3]) and np.array_equal(py[1], v[:, :, 4:6])
+
+
+# ---------------------------------------------------------------------- pinned arenas
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TFLITE = Path(__file__).resolve().parent / "data" / "tflite"
+
+# Arena bytes of the test models, pinned to the byte. They equal the arenas of the exhaustive,
+# clock-bounded planner that the near-linear one replaced (measured with that planner on the same
+# graphs and candidate orders): a change that grows one is a regression, one that shrinks one
+# updates the pin.
+ARENAS = {"kws_ref_model.tflite": 10_048, "vww_96_int8.tflite": 36_896, "pretrainedResnet_quant.tflite": 33_312,
+          "ad01_int8.tflite": 768}
+# Imported .tflite fixtures with int16 state tensors (SVDF, LSTM), attention, transposed convolutions.
+TFLITE_ARENAS = {"tflm_keyword_svdf.tflite": 10_656, "lstm_int8.tflite": 336, "tflm_mnist_lstm_int8.tflite": 1_568,
+                 "transformer_int8.tflite": 576, "unet_int8.tflite": 18_432, "branches_int8.tflite": 3_456,
+                 "misc_int8.tflite": 4_656}
+EXAMPLE_ARENAS = {("digits", ""): 2_096, ("digits", "structured:0.3"): 1_456, ("dscnn", ""): 6_912,
+                  ("dscnn", "structured:0.3"): 4_880, ("digits_gru", ""): 640}
+
+
+@pytest.mark.parametrize("fname", sorted(ARENAS))
+def test_mlperf_arenas_are_pinned(mlperf, fname):
+    assert mlperf[fname].arena_bytes == ARENAS[fname]
+
+
+@pytest.mark.parametrize("fname", sorted(TFLITE_ARENAS))
+def test_tflite_fixture_arenas_are_pinned(fname):
+    m = convert_tflite_bytes((TFLITE / fname).read_bytes(), Path(fname).stem, fname)
+    assert m.arena_bytes == TFLITE_ARENAS[fname]
+
+
+@pytest.mark.parametrize("example, prune", sorted(EXAMPLE_ARENAS))
+def test_example_arenas_are_pinned(example, prune):
+    from edgenn.converter.pipeline import ConvertOptions, convert
+    from edgenn.converter.shrink.transforms import parse_prune
+
+    d = EXAMPLES / example
+    opts = ConvertOptions(progress=False, prune=(parse_prune(prune),) if prune else ())
+    assert convert(d / "model.onnx", [np.load(d / "calib.npy")], opts).arena_bytes == EXAMPLE_ARENAS[(example, prune)]
+
+
+def test_state_tensors_keep_their_bytes_over_every_step():
+    """TFLM's keyword model (seven SVDF layers, int16 state): no activation, scratch or other state
+    is ever planned on a state tensor's bytes, and the checker refuses a plan that puts one there."""
+    src = TFLITE / "tflm_keyword_svdf.tflite"
+    m = convert_tflite_bytes(src.read_bytes(), "kws_svdf", str(src))
+    states = {id(t) for t in m.state_tensors}
+    assert len(states) == 7
+    regions, _ = memory.model_regions(m)
+    state_names = {f"t{k}:{t.name}" for k, t in enumerate(m.tensors) if id(t) in states}
+    steps = len(m.ops)
+    for r in regions:
+        if r.name in state_names:
+            assert (r.first, r.last) == (-1, steps)
+            assert not [o.name for o in regions if o is not r and o.size and o.overlaps(r)], r.name
+    memory.check_model_plan(m)
+    bad = copy.deepcopy(m)
+    victim = next(t for t in bad.tensors if not t.is_const and not t.variable and t.nbytes)
+    victim.arena_offset = bad.state_tensors[0].arena_offset
+    with pytest.raises(memory.PlanError):
+        memory.check_model_plan(bad)
+
+
+# ---------------------------------------------------------------------- large graphs
+
+def _synthetic_graph(tmp_path: Path, kind: str, layers: int) -> Graph:
+    """A bench/synthetic.py graph (chain or DenseNet-style), imported, calibrated and prepared."""
+    import sys
+
+    import onnx
+
+    from edgenn.converter.pipeline import ConvertOptions, import_graph
+
+    sys.path.insert(0, str(BENCH))
+    import synthetic
+
+    p = tmp_path / f"{kind}{layers}.onnx"
+    onnx.save(getattr(synthetic, kind)(layers), p)
+    g = import_graph(p, [synthetic.calibration(4)], ConvertOptions(progress=False))
+    for op in g.ops:
+        call(op, g, "prepare")
+    return g
+
+
+@pytest.mark.parametrize("kind, sizes", [("chain", (500, 1000, 2000)), ("densenet", (250, 500, 1000))])
+def test_planning_work_grows_linearly_with_the_layers(tmp_path, kind, sizes):
+    """The planner's work (placements x (buffers + pairs of buffers living together), a count, not
+    a clock) per layer does not grow with the graph: each doubling of the layers at most about
+    doubles it, and every plan is proven by the checker."""
+    work = {}
+    for n in sizes:
+        g = _synthetic_graph(tmp_path, kind, n)
+        assert abs(len(g.ops) - n) <= 5
+        plan = lower.plan_graph(g)
+        work[n] = plan.work
+        memory.check_plan(plan.buffers, plan.links, plan.arena_bytes)
+    for small, large in zip(sizes, sizes[1:]):
+        assert work[large] <= 2.2 * work[small], work
+
+
+def test_a_1000_layer_densenet_style_graph_plans_in_seconds(tmp_path):
+    """Order search, planning and checking of 1,000 layers (minutes with the quadratic planner)."""
+    import time
+
+    g = _synthetic_graph(tmp_path, "densenet", 1000)
+    t = time.process_time()
+    model = lower.to_enn(g, "dense1000")
+    assert time.process_time() - t < 30  # about 2 s of CPU on the 2-core CI machine
+    memory.check_model_plan(model)
+    assert model.arena_bytes <= model.plan["lower_bound_bytes"]
+
+
+def test_the_same_graph_gets_the_same_plan_twice(tmp_path):
+    """Planning is deterministic: a work budget, never the clock, bounds the search, so two
+    imports of a graph large enough for the budgeted search get the same order and offsets, in
+    one process as in another (below)."""
+    plans = []
+    for _ in range(2):
+        g = _synthetic_graph(tmp_path, "densenet", 300)
+        orders = lower.candidate_orders(g)
+        cases = []
+        for order in orders:
+            g.ops = order
+            cases.append(planner.Case(*lower.buffers_for(g)))
+        assert sum(c.exhaustive_work(4) for c in cases) > planner.EFFORT  # the budgeted search
+        g.ops = orders[0]
+        p = lower.plan_graph(g)
+        plans.append(([op.name for op in g.ops], [(b.name, b.offset) for b in p.buffers], p.arena_bytes,
+                      p.planner, p.work, [(lk.inp, lk.out) for lk in p.links]))
+    assert plans[0] == plans[1]
+
+
+def test_plan_is_the_same_under_any_hash_seed(tmp_path):
+    """The .enn bytes of a branchy model (several candidate orders, in-place links) do not depend on
+    PYTHONHASHSEED: no set or dict order leaks into the plan."""
+    import os
+    import subprocess
+    import sys
+
+    import onnx
+
+    sys.path.insert(0, str(BENCH))
+    import synthetic
+
+    src = tmp_path / "dense.onnx"
+    onnx.save(synthetic.densenet(120), src)
+    np.save(tmp_path / "calib.npy", synthetic.calibration(4))
+    outs = []
+    for seed in ("0", "1", "12345"):
+        out = tmp_path / f"m{seed}.enn"
+        r = subprocess.run([sys.executable, "-m", "edgenn", "convert", str(src), "--calib", str(tmp_path / "calib.npy"),
+                            "-o", str(out), "-q"], env={**os.environ, "PYTHONHASHSEED": seed},
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_plot_of_a_deep_model_has_no_overlapping_text(tmp_path):
+    """At hundreds of layers the plot labels every k-th layer and only buffers wide enough for their
+    names: no two texts overlap."""
+    from edgenn.plot import draw_plan
+
+    model = lower.to_enn(_synthetic_graph(tmp_path, "densenet", 300), "dense300")
+    fig = draw_plan(model)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+    assert 20 <= len(ticks) < len(model.ops)  # labelled, but not every layer
+    boxes = [t.get_window_extent(renderer) for t in ticks]
+    boxes += [t.get_window_extent(renderer) for t in ax.texts]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), (a, b)

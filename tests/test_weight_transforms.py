@@ -128,6 +128,8 @@ def test_cli_report_structured_digits(tmp_path):
     assert rep["total"]["flash_bytes"]["change"] <= -0.25
     q = rep["quality"]
     assert q["samples"] == 360 and 0.9 <= q["float_accuracy"] <= 1.0
+    # The report says which data it measured on (the refit never saw --eval-data).
+    assert q["data"] == f"the 360 samples of --eval-data {DIGITS / 'test_x.npy'}" and q["data"] in r.stderr
     assert q["before"]["accuracy"] >= q["float_accuracy"] - 0.01
     assert q["after"]["accuracy"] >= 0.9  # the accuracy change is reported, and small on digits
     assert "accuracy" in r.stderr and "MACs" in r.stderr

@@ -13,6 +13,7 @@ import numpy as np
 
 from edgenn.converter.graph import Graph
 from edgenn.errors import DataError
+from edgenn.progress import step
 
 PRUNE_KINDS = ("structured", "unstructured")
 SALIENCIES = ("l1", "l2", "activation")
@@ -62,13 +63,16 @@ def transform(g: Graph, calib: list[np.ndarray] | None, prune: tuple[PruneSpec, 
         if p.kind == "structured":
             from edgenn.converter.shrink.structured import prune_structured
 
-            report["structured"] = prune_structured(g, p.ratio, feeds, saliency=saliency, only=only).to_dict()
+            with step(f"pruning ({p}) and refitting"):
+                report["structured"] = prune_structured(g, p.ratio, feeds, saliency=saliency, only=only).to_dict()
         else:
             from edgenn.converter.shrink.unstructured import prune_unstructured
 
-            report["unstructured"] = prune_unstructured(g, p.ratio, feeds, only=only).to_dict()
+            with step(f"pruning ({p}) and refitting"):
+                report["unstructured"] = prune_unstructured(g, p.ratio, feeds, only=only).to_dict()
     if cluster is not None:
         from edgenn.converter.shrink.cluster import cluster_weights
 
-        report["cluster"] = cluster_weights(g, cluster, feeds, only=only).to_dict()
+        with step(f"clustering weights ({cluster} values per layer)"):
+            report["cluster"] = cluster_weights(g, cluster, feeds, only=only).to_dict()
     return report

@@ -45,12 +45,14 @@ def representative(x: np.ndarray):
     return gen
 
 
-def convert(model, rep: np.ndarray | None, int8_io: bool = True) -> bytes:
+def convert(model, rep: np.ndarray | None, int8_io: bool = True, float_fallback: bool = False) -> bytes:
     c = tf.lite.TFLiteConverter.from_keras_model(model)
     c.optimizations = [tf.lite.Optimize.DEFAULT]
     if rep is not None:  # full-integer; without it: dynamic-range (weights-only) quantization
         c.representative_dataset = representative(rep)
         c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if float_fallback:  # operators without an int8 kernel may stay in float
+            c.target_spec.supported_ops.append(tf.lite.OpsSet.TFLITE_BUILTINS)
         if int8_io:
             c.inference_input_type = tf.int8
             c.inference_output_type = tf.int8
@@ -264,6 +266,22 @@ def make_unet(s: int = 12) -> bytes:
     return convert(model, x[:100])
 
 
+def make_float_op(s: int = 12) -> bytes:
+    """Full-integer quantization with int8 I/O, but float fallback allowed: ELU has no int8 kernel in
+    TFLite, so the converter leaves it in float between a DEQUANTIZE and a QUANTIZE."""
+    seed(s)
+    rng = np.random.default_rng(s)
+    x = images(rng, 128, 8, 8, 3)
+    inp = keras.Input((8, 8, 3), batch_size=1, name="x")
+    t = layers.Conv2D(4, 3, padding="same")(inp)
+    t = layers.Activation("elu")(t)                                              # DEQUANTIZE ELU QUANTIZE
+    t = layers.GlobalAveragePooling2D()(t)
+    out = layers.Dense(2)(t)
+    m = keras.Model(inp, out)
+    train(m, x, rng.normal(size=(128, 2)).astype(np.float32), "mse")
+    return convert(m, x[:50], float_fallback=True)
+
+
 def make_transformer(s: int = 13) -> bytes:
     """A transformer encoder block on a 1x8x16 sequence: MultiHeadAttention (2 heads of 8: FC
     projections, RESHAPE / TRANSPOSE of the heads, BATCH_MATMUL for the scores and the weighted
@@ -296,6 +314,7 @@ MODELS = {
     "unsupported_op.tflite": make_unsupported,
     "dynamic_range.tflite": make_dynamic_range,
     "unet_int8.tflite": make_unet,
+    "float_op_int8.tflite": make_float_op,
     "transformer_int8.tflite": make_transformer,
 }
 
