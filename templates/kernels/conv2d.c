@@ -44,7 +44,8 @@ typedef struct {
     const int32_t *ksum; /* Helium: filter sums (or NULL) */
     int32_t per_group, groups, f_c, filter_size, w_row, row_step, col_step, offset;
     int32_t out_offset, lo, hi;
-    int fast; /* enn_rq_layer_ok */
+    int fast;      /* enn_rq_layer_ok */
+    int fast_full; /* and no zero multiplier, clamp to the int8 range: enn_rq8 */
 } conv2d_ctx;
 
 /* Channel oc's output byte, for any layer. */
@@ -106,10 +107,11 @@ static void conv2d_pixel(const conv2d_ctx *c, const int8_t *in_px, int32_t w_fir
             if (fast_full) {
                 const int32_t *m = c->mult + oc;
                 const uint8_t *r = c->rsh + oc;
-                out[oc] = enn_sat8(enn_rq_r(a0, m[0], r[0]) + c->out_offset);
-                out[oc + 1] = enn_sat8(enn_rq_r(a1, m[1], r[1]) + c->out_offset);
-                out[oc + 2] = enn_sat8(enn_rq_r(a2, m[2], r[2]) + c->out_offset);
-                out[oc + 3] = enn_sat8(enn_rq_r(a3, m[3], r[3]) + c->out_offset);
+                const int32_t c2 = 2 * c->out_offset + 1;
+                out[oc] = (int8_t)enn_rq8(a0, m[0], r[0], c2);
+                out[oc + 1] = (int8_t)enn_rq8(a1, m[1], r[1], c2);
+                out[oc + 2] = (int8_t)enn_rq8(a2, m[2], r[2], c2);
+                out[oc + 3] = (int8_t)enn_rq8(a3, m[3], r[3], c2);
             } else {
                 out[oc] = conv2d_out_any(c, a0, oc);
                 out[oc + 1] = conv2d_out_any(c, a1, oc + 1);
@@ -155,14 +157,14 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
     const int32_t out_c = c->per_group;
     const int32_t offset = c->offset;
     const int32_t out_offset = c->out_offset;
+#if defined(ENN_MVE)
     const int32_t lo = c->lo;
     const int32_t hi = c->hi;
-#if defined(ENN_MVE)
     const int32_t *shift = c->shift;
     const int32_t *ksum = c->ksum;
 #else
     const uint8_t *rsh = c->rsh;
-    const int fast_full = c->fast && lo == -128 && hi == 127;
+    const int fast_full = c->fast_full;
 #endif
     int32_t oc = 0;
 #if defined(ENN_DSP) && !defined(ENN_MVE)
@@ -216,10 +218,11 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
             enn_dot4(x, w, n, n, offset, &a0, &a1, &a2, &a3);
         }
         if (fast_full) {
-            out[oc] = enn_sat8(enn_rq_r(a0, mult[oc], rsh[oc]) + out_offset);
-            out[oc + 1] = enn_sat8(enn_rq_r(a1, mult[oc + 1], rsh[oc + 1]) + out_offset);
-            out[oc + 2] = enn_sat8(enn_rq_r(a2, mult[oc + 2], rsh[oc + 2]) + out_offset);
-            out[oc + 3] = enn_sat8(enn_rq_r(a3, mult[oc + 3], rsh[oc + 3]) + out_offset);
+            const int32_t c2 = 2 * out_offset + 1;
+            out[oc] = (int8_t)enn_rq8(a0, mult[oc], rsh[oc], c2);
+            out[oc + 1] = (int8_t)enn_rq8(a1, mult[oc + 1], rsh[oc + 1], c2);
+            out[oc + 2] = (int8_t)enn_rq8(a2, mult[oc + 2], rsh[oc + 2], c2);
+            out[oc + 3] = (int8_t)enn_rq8(a3, mult[oc + 3], rsh[oc + 3], c2);
         } else {
             out[oc] = conv2d_out_any(c, a0, oc);
             out[oc + 1] = conv2d_out_any(c, a1, oc + 1);
@@ -291,7 +294,8 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.lo = prm->act.min;
     c.hi = prm->act.max;
     c.fast = enn_rq_layer_ok(c.mult, c.shift, out_c);
-    fast_full = c.fast && c.lo == -128 && c.hi == 127;
+    fast_full = c.fast && c.lo == -128 && c.hi == 127 && enn_rq_layer_nz(c.mult, out_c);
+    c.fast_full = fast_full;
     pointwise = prm->geom.filter.h == 1 && f_w == 1 && c.groups == 1;
     gather = !pointwise && c.groups == 1 && c.filter_size <= CONV2D_GATHER;
 #if defined(ENN_DSP) && !defined(ENN_MVE)

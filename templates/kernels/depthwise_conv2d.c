@@ -33,6 +33,7 @@ typedef struct {
     int32_t w_row;     /* filter: next row */
     int32_t offset;    /* input offset */
     int32_t out_offset, lo, hi;
+    int32_t c2;        /* 2 out_offset + 1 (enn_rq8) */
     int fast;          /* enn_rq_layer_ok */
     int full;          /* the clamp is the int8 range */
     int window3;       /* 3x3 filter, no dilation */
@@ -123,9 +124,32 @@ ENN_INLINE void dw_four(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
                       [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
                     : [col] "r"(col), [radj] "m"(radj), [off2] "r"(offset2)
                     : "memory");
-#undef DW_TAP
-#undef DW_ROW
-#undef DW_NEXT
+        } else if (k->window3 && n_kx >= 2) {
+            /* A window cut by the padding (edge pixels), row by row: three or two taps per row
+             * hand-scheduled as above. */
+            const int32_t col = k->ch;
+            int32_t xv;
+            int32_t x13;
+            int32_t wv;
+            int32_t w13;
+            int32_t ky;
+            for (ky = 0; ky < n_ky; ky++, x += k->row_step, w += k->w_row) {
+                const int8_t *xr = x;
+                const int8_t *wr = w;
+                if (n_kx == 3) {
+                    __asm__(DW_ROW
+                            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xr), [w] "+r"(wr),
+                              [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
+                            : [col] "r"(col), [off2] "r"(offset2)
+                            : "memory");
+                } else {
+                    __asm__(DW_TAP("") DW_TAP(", %[col]")
+                            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xr), [w] "+r"(wr),
+                              [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
+                            : [col] "r"(col), [off2] "r"(offset2)
+                            : "memory");
+                }
+            }
         } else
 #endif
         {
@@ -178,10 +202,10 @@ ENN_INLINE void dw_four(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
     if (fast_full) {
         const int32_t *m = k->mult + c;
         const uint8_t *r = k->rsh + c;
-        out[0] = enn_sat8(enn_rq_r(a0, m[0], r[0]) + k->out_offset);
-        out[1] = enn_sat8(enn_rq_r(a1, m[1], r[1]) + k->out_offset);
-        out[2] = enn_sat8(enn_rq_r(a2, m[2], r[2]) + k->out_offset);
-        out[3] = enn_sat8(enn_rq_r(a3, m[3], r[3]) + k->out_offset);
+        out[0] = (int8_t)enn_rq8(a0, m[0], r[0], k->c2);
+        out[1] = (int8_t)enn_rq8(a1, m[1], r[1], k->c2);
+        out[2] = (int8_t)enn_rq8(a2, m[2], r[2], k->c2);
+        out[3] = (int8_t)enn_rq8(a3, m[3], r[3], k->c2);
     } else {
         out[0] = dw_out_any(k, a0, c);
         out[1] = dw_out_any(k, a1, c + 1);
@@ -242,6 +266,48 @@ ENN_INLINE void dw_sets(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
 }
 #endif
 
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+/* All channels (a multiple of four) of one output pixel whose whole 3x3 window (no dilation) lies
+ * inside the input, for the common layers (bias present, enn_rq8): per four channels the window
+ * as in dw_four, then the four bytes. A function of its own, so that the channel loop keeps its
+ * few variables in registers around the 12 the window needs. */
+ENN_NOINLINE void dw_win3_dsp(const dw_ctx *k, const int8_t *x, const int8_t *w, int8_t *out)
+{
+    const int32_t col = k->ch;
+    const int32_t radj = k->row_step - col;
+    const int32_t offset2 = (int32_t)(((uint32_t)k->offset & 0xFFFFu) * 0x10001u);
+    const int32_t c2 = k->c2;
+    const int32_t *bias = k->bias;
+    const int32_t *mult = k->mult;
+    const uint8_t *rsh = k->rsh;
+    int32_t c;
+    for (c = 0; c < col; c += 4) {
+        const int8_t *xp = x + c;
+        const int8_t *wp = w + c;
+        int32_t a0 = bias[c];
+        int32_t a1 = bias[c + 1];
+        int32_t a2 = bias[c + 2];
+        int32_t a3 = bias[c + 3];
+        int32_t xv;
+        int32_t x13;
+        int32_t wv;
+        int32_t w13;
+        __asm__(DW_ROW DW_NEXT DW_ROW DW_NEXT DW_ROW
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xp), [w] "+r"(wp),
+                  [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
+                : [col] "r"(col), [radj] "m"(radj), [off2] "r"(offset2)
+                : "memory");
+        out[c] = (int8_t)enn_rq8(a0, mult[c], rsh[c], c2);
+        out[c + 1] = (int8_t)enn_rq8(a1, mult[c + 1], rsh[c + 1], c2);
+        out[c + 2] = (int8_t)enn_rq8(a2, mult[c + 2], rsh[c + 2], c2);
+        out[c + 3] = (int8_t)enn_rq8(a3, mult[c + 3], rsh[c + 3], c2);
+    }
+}
+#undef DW_TAP
+#undef DW_ROW
+#undef DW_NEXT
+#endif
+
 /* All channels of one output pixel with depth_multiplier 1: x, w at the first valid tap. */
 ENN_INLINE void dw_pixel(const dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int8_t *out,
                          const int fast_full)
@@ -300,6 +366,9 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     const int32_t mult = prm->depth_multiplier;
     dw_ctx k;
     int fast_full;
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+    int win3; /* full 3x3 windows take dw_win3_dsp */
+#endif
     int32_t b;
     k.bias = bias;
     k.mult = prm->quant.multiplier;
@@ -316,7 +385,12 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     k.fast = enn_rq_layer_ok(k.mult, k.shift, out_c);
     k.full = k.lo == -128 && k.hi == 127;
     k.window3 = prm->geom.filter.h == 3 && f_w == 3 && prm->geom.dilation.h == 1 && prm->geom.dilation.w == 1;
-    fast_full = k.fast && k.full;
+    k.c2 = 2 * k.out_offset + 1;
+    /* The common layers' requantization (enn_rq8): no zero multiplier, clamp to the int8 range. */
+    fast_full = k.fast && k.full && enn_rq_layer_nz(k.mult, out_c);
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+    win3 = fast_full && k.window3 && mult == 1 && bias != 0 && (out_c & 3) == 0;
+#endif
 
     for (b = 0; b < prm->input.n; b++) {
         const int8_t *in_b = input + b * in_h * in_w * in_c;
@@ -346,6 +420,12 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
                     w_px += (ky_lo * f_w + kx_lo) * out_c;
                 }
                 if (mult == 1) {
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+                    if (win3 && n_ky == 3 && n_kx == 3) {
+                        dw_win3_dsp(&k, in_px, w_px, output);
+                        continue;
+                    }
+#endif
                     if (fast_full) {
                         dw_pixel_fast(&k, in_px, w_px, n_ky, n_kx, output);
                     } else {

@@ -72,6 +72,14 @@ static inline int8_t enn_sat8(int32_t x)
 #define ENN_INLINE static inline
 #endif
 
+/* Kept out of line: a hot loop with a register budget of its own, which gcc would otherwise
+ * inline into a large caller and allocate worse. */
+#if defined(__GNUC__)
+#define ENN_NOINLINE static __attribute__((noinline))
+#else
+#define ENN_NOINLINE static
+#endif
+
 /* Requantized accumulator to the output byte: + output offset, clamped to [lo, hi]; full: the
  * clamp is the int8 range (one SSAT on the DSP extension). */
 ENN_INLINE int8_t enn_out8(int32_t v, int32_t offset, int32_t lo, int32_t hi, int full)
