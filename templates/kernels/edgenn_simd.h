@@ -415,6 +415,18 @@ static inline void enn_ext16(uint32_t *dst, const int8_t *x, int32_t steps, int3
     }
 }
 
+/* enn_ext16 into every other pair of words: two pixels' columns interleaved, pixel A's pairs at
+ * dst[4 k], dst[4 k + 1] and pixel B's at dst[4 k + 2], dst[4 k + 3] (call with dst + 2 for B). */
+static inline void enn_ext16_pair(uint32_t *dst, const int8_t *x, int32_t steps, int32_t offset)
+{
+    const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x10001u);
+    for (; steps > 0; steps--, x += 4, dst += 4) {
+        const int32_t v = enn_ld32(x);
+        dst[0] = (uint32_t)__sxtab16(offset2, v);
+        dst[1] = (uint32_t)enn_sxtab16_ror8(offset2, v);
+    }
+}
+
 /* *a_j += sum over `steps` groups of four of w_j * (x + offset), w_j = w + j * w_stride, from the
  * pairs of enn_ext16 (int32 wrap-around). */
 ENN_INLINE void enn_dot4_x16(const uint32_t *xp, const int8_t *w, int32_t w_stride, int32_t steps, int32_t *a0,
