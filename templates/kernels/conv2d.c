@@ -45,7 +45,7 @@ typedef struct {
     int32_t per_group, groups, f_c, filter_size, w_row, row_step, col_step, offset;
     int32_t out_offset, lo, hi;
     int fast;      /* enn_rq_layer_ok */
-    int fast_full; /* and no zero multiplier, clamp to the int8 range: enn_rq8 */
+    int fast_full; /* and the clamp is the int8 range: enn_rq8 */
 } conv2d_ctx;
 
 /* Channel oc's output byte, for any layer. */
@@ -536,7 +536,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.lo = prm->act.min;
     c.hi = prm->act.max;
     c.fast = enn_rq_layer_ok(c.mult, c.shift, out_c);
-    fast_full = c.fast && c.lo == -128 && c.hi == 127 && enn_rq_layer_nz(c.mult, out_c);
+    fast_full = c.fast && c.lo == -128 && c.hi == 127;
     c.fast_full = fast_full;
     pointwise = prm->geom.filter.h == 1 && f_w == 1 && c.groups == 1;
     gather = !pointwise && c.groups == 1 && c.filter_size <= CONV2D_GATHER;

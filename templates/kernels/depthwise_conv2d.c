@@ -267,11 +267,33 @@ ENN_INLINE void dw_sets(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
 #endif
 
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
-/* All channels (a multiple of four) of one output pixel whose whole 3x3 window (no dilation) lies
- * inside the input, for the common layers (bias present, enn_rq8): per four channels the window
- * as in dw_four, then the four bytes. A function of its own, so that the channel loop keeps its
- * few variables in registers around the 12 the window needs. */
-ENN_NOINLINE void dw_win3_dsp(const dw_ctx *k, const int8_t *x, const int8_t *w, int8_t *out)
+/* Layers of up to this many channels extend their 3x3 filter to int16 once per call, into a stack
+ * buffer of 2304 bytes (dw_ext3): per four channels the nine taps' pairs (c0, c2), (c1, c3), 72
+ * bytes in a row, so that the window reads each tap's weights with one LDRD at a constant offset. */
+#define DW_EXT_CH 128
+
+/* The 3x3 filter of ch channels (ch % 4 == 0, ch <= DW_EXT_CH) as int16 pairs, four channels at a
+ * time: wext[18 g + 2 t] = taps t's (c0, c2) of channels 4g.., wext[18 g + 2 t + 1] its (c1, c3). */
+static void dw_ext3(const int8_t *w, int32_t ch, uint32_t *wext)
+{
+    int32_t g;
+    for (g = 0; g < ch; g += 4, wext += 18) {
+        int32_t t;
+        for (t = 0; t < 9; t++) {
+            const int32_t v = enn_ld32(w + t * ch + g);
+            wext[2 * t] = (uint32_t)__sxtb16(v);
+            wext[2 * t + 1] = (uint32_t)enn_sxtb16_ror8(v);
+        }
+    }
+}
+
+/* All channels (a multiple of four, at most DW_EXT_CH) of one output pixel whose whole 3x3 window
+ * lies inside the input, for the common layers (bias present, enn_rq8), from the extended filter
+ * (dw_ext3): per four channels the window hand-scheduled, 8 instructions per tap (LDR and two
+ * SXTAB16 for the input, one LDRD for the weights, four 16x16 MACs), then the four bytes. A
+ * function of its own, so that the channel loop keeps its few variables in registers around the
+ * 12 the window needs. */
+ENN_NOINLINE void dw_win3_dsp(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int8_t *out)
 {
     const int32_t col = k->ch;
     const int32_t radj = k->row_step - col;
@@ -281,22 +303,38 @@ ENN_NOINLINE void dw_win3_dsp(const dw_ctx *k, const int8_t *x, const int8_t *w,
     const int32_t *mult = k->mult;
     const uint8_t *rsh = k->rsh;
     int32_t c;
-    for (c = 0; c < col; c += 4) {
+    for (c = 0; c < col; c += 4, wext += 18) {
         const int8_t *xp = x + c;
-        const int8_t *wp = w + c;
         int32_t a0 = bias[c];
         int32_t a1 = bias[c + 1];
         int32_t a2 = bias[c + 2];
         int32_t a3 = bias[c + 3];
         int32_t xv;
         int32_t x13;
-        int32_t wv;
-        int32_t w13;
-        __asm__(DW_ROW DW_NEXT DW_ROW DW_NEXT DW_ROW
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xp), [w] "+r"(wp),
-                  [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
-                : [col] "r"(col), [radj] "m"(radj), [off2] "r"(offset2)
+        int32_t we;
+        int32_t wo;
+#define DW3_TAP(XOFS, WOFS)                                                                        \
+    "ldr %[xv], [%[x]" XOFS "]\n\t"                                                                 \
+    "ldrd %[we], %[wo], [%[w], #" WOFS "]\n\t"                                                      \
+    "sxtab16 %[x13], %[off2], %[xv], ror #8\n\t"                                                   \
+    "sxtab16 %[xv], %[off2], %[xv]\n\t"                                                            \
+    "smlabb %[a0], %[xv], %[we], %[a0]\n\t"                                                        \
+    "smlatt %[a2], %[xv], %[we], %[a2]\n\t"                                                        \
+    "smlabb %[a1], %[x13], %[wo], %[a1]\n\t"                                                       \
+    "smlatt %[a3], %[x13], %[wo], %[a3]\n\t"
+#define DW3_ROW(T0, T1, T2)                                                                        \
+    DW3_TAP("", T0) DW3_TAP(", %[col]", T1) "add %[x], %[x], %[col]\n\t" DW3_TAP(", %[col]", T2)
+#define DW3_NEXT                                                                                   \
+    "ldr %[xv], %[radj]\n\t"                                                                       \
+    "add %[x], %[x], %[xv]\n\t"
+        __asm__(DW3_ROW("0", "8", "16") DW3_NEXT DW3_ROW("24", "32", "40") DW3_NEXT DW3_ROW("48", "56", "64")
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xp), [xv] "=&r"(xv),
+                  [x13] "=&r"(x13), [we] "=&r"(we), [wo] "=&r"(wo)
+                : [w] "r"(wext), [col] "r"(col), [radj] "m"(radj), [off2] "r"(offset2)
                 : "memory");
+#undef DW3_TAP
+#undef DW3_ROW
+#undef DW3_NEXT
         out[c] = (int8_t)enn_rq8(a0, mult[c], rsh[c], c2);
         out[c + 1] = (int8_t)enn_rq8(a1, mult[c + 1], rsh[c + 1], c2);
         out[c + 2] = (int8_t)enn_rq8(a2, mult[c + 2], rsh[c + 2], c2);
@@ -368,6 +406,7 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     int fast_full;
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
     int win3; /* full 3x3 windows take dw_win3_dsp */
+    uint32_t wext[9 * DW_EXT_CH / 2];
 #endif
     int32_t b;
     k.bias = bias;
@@ -386,10 +425,13 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     k.full = k.lo == -128 && k.hi == 127;
     k.window3 = prm->geom.filter.h == 3 && f_w == 3 && prm->geom.dilation.h == 1 && prm->geom.dilation.w == 1;
     k.c2 = 2 * k.out_offset + 1;
-    /* The common layers' requantization (enn_rq8): no zero multiplier, clamp to the int8 range. */
-    fast_full = k.fast && k.full && enn_rq_layer_nz(k.mult, out_c);
+    /* The common layers' requantization (enn_rq8): clamp to the int8 range. */
+    fast_full = k.fast && k.full;
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
-    win3 = fast_full && k.window3 && mult == 1 && bias != 0 && (out_c & 3) == 0;
+    win3 = fast_full && k.window3 && mult == 1 && bias != 0 && (out_c & 3) == 0 && out_c <= DW_EXT_CH;
+    if (win3) {
+        dw_ext3(filter, out_c, wext);
+    }
 #endif
 
     for (b = 0; b < prm->input.n; b++) {
@@ -422,7 +464,7 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
                 if (mult == 1) {
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
                     if (win3 && n_ky == 3 && n_kx == 3) {
-                        dw_win3_dsp(&k, in_px, w_px, output);
+                        dw_win3_dsp(&k, in_px, wext, output);
                         continue;
                     }
 #endif

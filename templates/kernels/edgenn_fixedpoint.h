@@ -131,10 +131,12 @@ static inline int enn_rq_layer_nz(const int32_t *multiplier, int32_t n)
     return 1;
 }
 
-/* enn_rq_r(x, m, t) + out_offset, saturated to int8, for a qualifying channel with m != 0, given
+/* enn_rq_r(x, m, t) + out_offset, saturated to int8, for a qualifying channel, given
  * c2 = 2 out_offset + 1: ((s >> t) + 1) >> 1 + out_offset = ((s >> t) + c2) >> 1, 2 out_offset being
  * even. The DSP extension adds with saturation (QADD: a sum beyond the int32 range is beyond the
- * int8 range either way) and halves inside the SSAT: six instructions from accumulator to byte. */
+ * int8 range either way) and halves inside the SSAT: six instructions from accumulator to byte.
+ * A zero multiplier needs t = 31 (the op templates' rshift tables hold it): then s = x and
+ * s >> 31 is 0 or -1, both of which give out_offset, as enn_rq_r's 0 does. */
 static inline int32_t enn_rq8(int32_t x, int32_t m, int32_t t, int32_t c2)
 {
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(__aarch64__)

@@ -171,6 +171,8 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, 
         wq[..., 0] = 127  # full-range weights
     per_channel = rng.random() < 0.85
     wsc = rng.uniform(0.001, 0.05, size=co if per_channel else 1).astype(np.float32)
+    if dsp and per_channel and rng.random() < 0.3:
+        wsc[int(rng.integers(0, co))] = 1e-12  # a dead channel: requantization multiplier 0
     xs = float(rng.uniform(0.005, 0.1))
     # Output scale from tiny (saturation, left shifts) to large (values near the zero point).
     factor = float(rng.choice([0.002, 0.05, 0.5, 2, 20]))

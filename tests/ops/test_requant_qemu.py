@@ -30,7 +30,8 @@ _DRIVER = r"""
 
 /* in: n triples (x, multiplier, shift); out: n quadruples (enn_mbqm, enn_rq_r or enn_mbqm where the
  * channel does not qualify, enn_mbqm4_mve on Helium or enn_mbqm, enn_rq8 with the output offset
- * (x & 255) - 128 or -1000 where the channel does not qualify or has multiplier 0). */
+ * (x & 255) - 128 (t = 31 for a zero multiplier, as the op templates make it) or -1000 where the
+ * channel does not qualify). */
 static void compute(const int32_t *in, int32_t *out, uint32_t n)
 {
     uint32_t i;
@@ -38,8 +39,7 @@ static void compute(const int32_t *in, int32_t *out, uint32_t n)
         const int32_t x = in[3 * i], m = in[3 * i + 1], s = in[3 * i + 2];
         const int32_t t = (s < -31 ? 31 : (s > -1 ? 1 : -s)) - 1;
         out[4 * i] = enn_mbqm(x, m, (int)s);
-        out[4 * i + 3] = enn_rq_layer_ok(&m, &s, 1) && enn_rq_layer_nz(&m, 1) ? enn_rq8(x, m, t, 2 * ((x & 255) - 128) + 1)
-                                                                              : -1000;
+        out[4 * i + 3] = enn_rq_layer_ok(&m, &s, 1) ? enn_rq8(x, m, m == 0 ? 31 : t, 2 * ((x & 255) - 128) + 1) : -1000;
         out[4 * i + 1] = enn_rq_layer_ok(&m, &s, 1) ? enn_rq_r(x, m, t)
                                                      : enn_mbqm(x, m, (int)s);
 #if defined(ENN_MVE)
@@ -147,7 +147,7 @@ def cases(n: int = 6000, seed: int = 5) -> np.ndarray:
 def check(triples: np.ndarray, got: np.ndarray, where: str) -> None:
     want = np.array([ref_mbqm(int(x), int(m), int(s)) for x, m, s in triples], dtype=np.int64)
     x, m, s = triples[:, 0], triples[:, 1], triples[:, 2]
-    qualifies = (m >= 1 << 30) & (s <= -1) & (s >= -31)
+    qualifies = (m == 0) | ((m >= 1 << 30) & (s <= -1) & (s >= -31))
     want8 = np.where(qualifies, np.clip(want + (x & 255) - 128, -128, 127), -1000)
     assert qualifies.sum() > len(triples) // 2
     for k, name in enumerate(("enn_mbqm", "enn_rq_r", "vector form", "enn_rq8")):
