@@ -341,6 +341,64 @@ ENN_NOINLINE void dw_win3_dsp(const dw_ctx *k, const int8_t *x, const uint32_t *
         out[c + 3] = (int8_t)enn_rq8(a3, mult[c + 3], rsh[c + 3], c2);
     }
 }
+
+/* As dw_win3_dsp for a window cut by the padding (edge pixels): x at its first valid tap, wext at
+ * that tap's pairs (dw_ext3 + 2 (ky * 3 + kx)), n_ky rows of n_kx taps (a constant in each build
+ * below, so that a row's taps are unrolled). */
+ENN_INLINE void dw_part3_body(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, const int32_t n_kx,
+                              int8_t *out)
+{
+    const int32_t col = k->ch;
+    const int32_t row_step = k->row_step;
+    const int32_t offset2 = (int32_t)(((uint32_t)k->offset & 0xFFFFu) * 0x10001u);
+    const int32_t c2 = k->c2;
+    const int32_t *bias = k->bias;
+    const int32_t *mult = k->mult;
+    const uint8_t *rsh = k->rsh;
+    int32_t c;
+    for (c = 0; c < col; c += 4, wext += 18) {
+        const int8_t *xr = x + c;
+        const uint32_t *wr = wext;
+        int32_t a0 = bias[c];
+        int32_t a1 = bias[c + 1];
+        int32_t a2 = bias[c + 2];
+        int32_t a3 = bias[c + 3];
+        int32_t ky;
+        for (ky = 0; ky < n_ky; ky++, xr += row_step, wr += 6) {
+            const int8_t *xp = xr;
+            const uint32_t *wp = wr;
+            int32_t kx;
+            for (kx = 0; kx < n_kx; kx++, xp += col, wp += 2) {
+                const int32_t xv = enn_ld32(xp);
+                const int32_t x02 = __sxtab16(offset2, xv);
+                const int32_t x13 = enn_sxtab16_ror8(offset2, xv);
+                a0 = __smlabb(x02, (int32_t)wp[0], a0);
+                a2 = __smlatt(x02, (int32_t)wp[0], a2);
+                a1 = __smlabb(x13, (int32_t)wp[1], a1);
+                a3 = __smlatt(x13, (int32_t)wp[1], a3);
+            }
+        }
+        out[c] = (int8_t)enn_rq8(a0, mult[c], rsh[c], c2);
+        out[c + 1] = (int8_t)enn_rq8(a1, mult[c + 1], rsh[c + 1], c2);
+        out[c + 2] = (int8_t)enn_rq8(a2, mult[c + 2], rsh[c + 2], c2);
+        out[c + 3] = (int8_t)enn_rq8(a3, mult[c + 3], rsh[c + 3], c2);
+    }
+}
+
+ENN_NOINLINE void dw_part3_dsp1(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, int8_t *out)
+{
+    dw_part3_body(k, x, wext, n_ky, 1, out);
+}
+
+ENN_NOINLINE void dw_part3_dsp2(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, int8_t *out)
+{
+    dw_part3_body(k, x, wext, n_ky, 2, out);
+}
+
+ENN_NOINLINE void dw_part3_dsp3(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, int8_t *out)
+{
+    dw_part3_body(k, x, wext, n_ky, 3, out);
+}
 #undef DW_TAP
 #undef DW_ROW
 #undef DW_NEXT
@@ -465,6 +523,17 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
                     if (win3 && n_ky == 3 && n_kx == 3) {
                         dw_win3_dsp(&k, in_px, wext, output);
+                        continue;
+                    }
+                    if (win3 && n_ky > 0) {
+                        const uint32_t *wt = wext + 2 * (ky_lo * 3 + kx_lo);
+                        if (n_kx == 3) {
+                            dw_part3_dsp3(&k, in_px, wt, n_ky, output);
+                        } else if (n_kx == 2) {
+                            dw_part3_dsp2(&k, in_px, wt, n_ky, output);
+                        } else {
+                            dw_part3_dsp1(&k, in_px, wt, n_ky, output);
+                        }
                         continue;
                     }
 #endif
