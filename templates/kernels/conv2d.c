@@ -45,7 +45,9 @@ typedef struct {
     int32_t per_group, groups, f_c, filter_size, w_row, row_step, col_step, offset;
     int32_t out_offset, lo, hi;
     int fast;      /* enn_rq_layer_ok */
+#if !defined(ENN_MVE)
     int fast_full; /* and the clamp is the int8 range: enn_rq8 */
+#endif
 } conv2d_ctx;
 
 /* Channel oc's output byte, for any layer. */
@@ -341,6 +343,17 @@ static void conv2d_col2(const conv2d_ctx *c, const uint32_t *xp, int32_t n, int8
         conv2d_col2_any(c, xp, n, out_a, out_b);
     }
 }
+
+/* A pixel's column is in its half of the pair buffer: with a pending first pixel (pend, its
+ * output), both are computed; else this one waits. Returns the new pending output. */
+ENN_INLINE int8_t *conv2d_pair_push(const conv2d_ctx *c, const uint32_t *xp, int32_t n, int8_t *pend, int8_t *out)
+{
+    if (pend != 0) {
+        conv2d_col2(c, xp, n, pend, out);
+        return 0;
+    }
+    return out;
+}
 #endif
 
 /* All output channels of one pixel from a column of n input values (1x1 filters and gathered
@@ -453,47 +466,6 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
     }
 }
 
-/* The whole window of a pixel in filter order into win; taps in the padding hold the input zero
- * point, so that they add filter * (zero point + input_offset) = 0. iy0, ix0: the window's origin;
- * kx_lo, n_kx: its columns inside the input. */
-static void conv2d_gather(const enn_conv2d_params *prm, const conv2d_ctx *c, const int8_t *in_b, int32_t iy0,
-                          int32_t ix0, int32_t kx_lo, int32_t n_kx, int8_t *win)
-{
-    const int32_t in_h = prm->input.h;
-    const int32_t in_w = prm->input.w;
-    const int32_t in_c = prm->input.c;
-    const int32_t f_w = prm->geom.filter.w;
-    const int32_t f_c = c->f_c;
-    const int8_t zp = (int8_t)(-c->offset);
-    int8_t *d = win;
-    int32_t ky;
-    for (ky = 0; ky < prm->geom.filter.h; ky++) {
-        const int32_t iy = iy0 + ky * prm->geom.dilation.h;
-        if (iy < 0 || iy >= in_h) {
-            enn_fill8(d, zp, c->w_row);
-            d += c->w_row;
-        } else if (prm->geom.dilation.w == 1) {
-            /* The row's taps inside the input are contiguous. */
-            const int32_t lo = kx_lo * f_c;
-            const int32_t n = n_kx * f_c;
-            enn_fill8(d, zp, lo);
-            enn_copy8(d + lo, in_b + (iy * in_w + ix0 + kx_lo) * in_c, n);
-            enn_fill8(d + lo + n, zp, c->w_row - lo - n);
-            d += c->w_row;
-        } else {
-            int32_t kx;
-            for (kx = 0; kx < f_w; kx++, d += f_c) {
-                const int32_t ix = ix0 + kx * prm->geom.dilation.w;
-                if (ix >= 0 && ix < in_w) {
-                    enn_copy8(d, in_b + (iy * in_w + ix) * in_c, f_c);
-                } else {
-                    enn_fill8(d, zp, f_c);
-                }
-            }
-        }
-    }
-}
-
 void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t *filter, const int32_t *bias,
                 int8_t *output)
 {
@@ -537,7 +509,9 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.hi = prm->act.max;
     c.fast = enn_rq_layer_ok(c.mult, c.shift, out_c);
     fast_full = c.fast && c.lo == -128 && c.hi == 127;
+#if !defined(ENN_MVE)
     c.fast_full = fast_full;
+#endif
     pointwise = prm->geom.filter.h == 1 && f_w == 1 && c.groups == 1;
     gather = !pointwise && c.groups == 1 && c.filter_size <= CONV2D_GATHER;
 #if defined(ENN_DSP) && !defined(ENN_MVE)
@@ -591,7 +565,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
                     run = f_c;
                 }
 #if defined(ENN_DSP) && !defined(ENN_MVE)
-                if (pair) {
+                if (pair && !gather) {
                     /* This pixel's column into its half of the pair buffer (0 in the padding). */
                     uint32_t *d = xp + (pend != 0 ? 2 : 0);
                     if (wide) {
@@ -612,14 +586,6 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
                                 }
                             }
                         }
-                    } else if (gather) {
-                        /* The gathered window, padded with the zero point to whole fours. */
-                        int32_t i;
-                        conv2d_gather(prm, &c, in_b, iy0, ix0, kx_lo, n_kx, win);
-                        for (i = c.filter_size; (i & 3) != 0; i++) {
-                            win[i] = (int8_t)(-c.offset);
-                        }
-                        enn_ext16_pair(d, win, (c.filter_size + 3) >> 2, c.offset);
                     } else if (n_ky > 0) {
                         enn_ext16_pair(d, in_px, f_c >> 2, c.offset);
                     } else {
@@ -629,17 +595,54 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
                             d[i + 1] = 0u;
                         }
                     }
-                    if (pend != 0) {
-                        conv2d_col2(&c, xp, pair_n, pend, output);
-                        pend = 0;
-                    } else {
-                        pend = output;
-                    }
+                    pend = conv2d_pair_push(&c, xp, pair_n, pend, output);
                     continue;
                 }
 #endif
                 if (gather) {
-                    conv2d_gather(prm, &c, in_b, iy0, ix0, kx_lo, n_kx, win);
+                    /* The whole window in filter order; taps in the padding hold the input zero
+                     * point, so that they add filter * (zero point + input_offset) = 0. */
+                    const int8_t zp = (int8_t)(-c.offset);
+                    int8_t *d = win;
+                    int32_t ky;
+                    for (ky = 0; ky < prm->geom.filter.h; ky++) {
+                        const int32_t iy = iy0 + ky * prm->geom.dilation.h;
+                        if (iy < 0 || iy >= in_h) {
+                            enn_fill8(d, zp, c.w_row);
+                            d += c.w_row;
+                        } else if (prm->geom.dilation.w == 1) {
+                            /* The row's taps inside the input are contiguous. */
+                            const int32_t lo = kx_lo * f_c;
+                            const int32_t n = n_kx * f_c;
+                            enn_fill8(d, zp, lo);
+                            enn_copy8(d + lo, in_b + (iy * in_w + ix0 + kx_lo) * in_c, n);
+                            enn_fill8(d + lo + n, zp, c.w_row - lo - n);
+                            d += c.w_row;
+                        } else {
+                            int32_t kx;
+                            for (kx = 0; kx < f_w; kx++, d += f_c) {
+                                const int32_t ix = ix0 + kx * prm->geom.dilation.w;
+                                if (ix >= 0 && ix < in_w) {
+                                    enn_copy8(d, in_b + (iy * in_w + ix) * in_c, f_c);
+                                } else {
+                                    enn_fill8(d, zp, f_c);
+                                }
+                            }
+                        }
+                    }
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+                    if (pair) {
+                        /* Into the pixel's half of the pair buffer, padded with the zero point to
+                         * whole fours. */
+                        int32_t i;
+                        for (i = c.filter_size; (i & 3) != 0; i++) {
+                            win[i] = zp;
+                        }
+                        enn_ext16_pair(xp + (pend != 0 ? 2 : 0), win, (c.filter_size + 3) >> 2, c.offset);
+                        pend = conv2d_pair_push(&c, xp, pair_n, pend, output);
+                        continue;
+                    }
+#endif
                     conv2d_col(&c, win, xp, 0, c.filter_size, output);
                 } else if (pointwise && n_ky > 0) {
                     conv2d_col(&c, in_px, xp, 0, f_c, output);

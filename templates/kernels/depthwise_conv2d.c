@@ -33,7 +33,9 @@ typedef struct {
     int32_t w_row;     /* filter: next row */
     int32_t offset;    /* input offset */
     int32_t out_offset, lo, hi;
+#if !defined(ENN_MVE)
     int32_t c2;        /* 2 out_offset + 1 (enn_rq8) */
+#endif
     int fast;          /* enn_rq_layer_ok */
     int full;          /* the clamp is the int8 range */
     int window3;       /* 3x3 filter, no dilation */
@@ -482,7 +484,9 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     k.fast = enn_rq_layer_ok(k.mult, k.shift, out_c);
     k.full = k.lo == -128 && k.hi == 127;
     k.window3 = prm->geom.filter.h == 3 && f_w == 3 && prm->geom.dilation.h == 1 && prm->geom.dilation.w == 1;
+#if !defined(ENN_MVE)
     k.c2 = 2 * k.out_offset + 1;
+#endif
     /* The common layers' requantization (enn_rq8): clamp to the int8 range. */
     fast_full = k.fast && k.full;
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
