@@ -147,8 +147,12 @@ static inline int32_t enn_rq8(int32_t x, int32_t m, int32_t t, int32_t c2)
     __asm__("ssat %0, #8, %1, asr #1" : "=r"(s) : "r"(r));
     return s;
 #else
-    const int32_t v = enn_rq_r(x, m, t) + ((c2 - 1) >> 1);
-    return v < -128 ? -128 : (v > 127 ? 127 : v);
+    /* The same steps in 64 bits (m = 0: s = 0, and (0 + c2) >> 1 = out_offset). */
+    int32_t s = enn_srdhm_q(x, m);
+    int64_t v;
+    s += s >> 31;
+    v = ((int64_t)(s >> t) + c2) >> 1;
+    return v < -128 ? -128 : (v > 127 ? 127 : (int32_t)v);
 #endif
 }
 
