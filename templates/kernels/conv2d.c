@@ -146,6 +146,15 @@ static void conv2d_pixel(const conv2d_ctx *c, const int8_t *in_px, int32_t w_fir
  * inner loop reads ready pairs. */
 #define CONV2D_EXT 576
 
+/* *a += four filter bytes wv times pixel A's pairs x[0], x[1]; *b the same with pixel B's x[2], x[3]. */
+ENN_INLINE void conv2d_mac2(const uint32_t *x, int32_t wv, int32_t *a, int32_t *b)
+{
+    const int32_t we = __sxtb16(wv);
+    const int32_t wo = enn_sxtb16_ror8(wv);
+    *a = __smlad((int32_t)x[1], wo, __smlad((int32_t)x[0], we, *a));
+    *b = __smlad((int32_t)x[3], wo, __smlad((int32_t)x[2], we, *b));
+}
+
 /* *a0, *a1 (pixel A) and *b0, *b1 (pixel B) += the two filters w, w + n (n = 4 steps values) times
  * the two pixels' interleaved int16 pairs (enn_ext16_pair): each filter word extended once serves
  * both pixels, each pair of input words two filters. */
@@ -159,16 +168,8 @@ ENN_INLINE void conv2d_dot2x2(const uint32_t *xp, const int8_t *w, int32_t n, in
 #if defined(ENN_DSP_ASM)
     if (steps & 1) {
         /* An odd step first, so that the asm below runs whole iterations. */
-        int32_t wv = enn_ld32(w);
-        int32_t we = __sxtb16(wv);
-        wv = enn_sxtb16_ror8(wv);
-        i0 = __smlad((int32_t)xp[1], wv, __smlad((int32_t)xp[0], we, i0));
-        j0 = __smlad((int32_t)xp[3], wv, __smlad((int32_t)xp[2], we, j0));
-        wv = enn_ld32(w + n);
-        we = __sxtb16(wv);
-        wv = enn_sxtb16_ror8(wv);
-        i1 = __smlad((int32_t)xp[1], wv, __smlad((int32_t)xp[0], we, i1));
-        j1 = __smlad((int32_t)xp[3], wv, __smlad((int32_t)xp[2], we, j1));
+        conv2d_mac2(xp, enn_ld32(w), &i0, &j0);
+        conv2d_mac2(xp, enn_ld32(w + n), &i1, &j1);
         xp += 4;
         w += 4;
         steps--;
@@ -214,31 +215,14 @@ ENN_INLINE void conv2d_dot2x2(const uint32_t *xp, const int8_t *w, int32_t n, in
     }
 #else
     for (; steps > 0; steps--, xp += 4, w += 4) {
-        int32_t wv = enn_ld32(w);
-        int32_t we = __sxtb16(wv);
-        wv = enn_sxtb16_ror8(wv);
-        i0 = __smlad((int32_t)xp[1], wv, __smlad((int32_t)xp[0], we, i0));
-        j0 = __smlad((int32_t)xp[3], wv, __smlad((int32_t)xp[2], we, j0));
-        wv = enn_ld32(w + n);
-        we = __sxtb16(wv);
-        wv = enn_sxtb16_ror8(wv);
-        i1 = __smlad((int32_t)xp[1], wv, __smlad((int32_t)xp[0], we, i1));
-        j1 = __smlad((int32_t)xp[3], wv, __smlad((int32_t)xp[2], we, j1));
+        conv2d_mac2(xp, enn_ld32(w), &i0, &j0);
+        conv2d_mac2(xp, enn_ld32(w + n), &i1, &j1);
     }
 #endif
     *a0 = i0;
     *a1 = i1;
     *b0 = j0;
     *b1 = j1;
-}
-
-/* *a += four filter bytes wv times pixel A's pairs x[0], x[1]; *b the same with pixel B's x[2], x[3]. */
-ENN_INLINE void conv2d_mac2(const uint32_t *x, int32_t wv, int32_t *a, int32_t *b)
-{
-    const int32_t we = __sxtb16(wv);
-    const int32_t wo = enn_sxtb16_ror8(wv);
-    *a = __smlad((int32_t)x[1], wo, __smlad((int32_t)x[0], we, *a));
-    *b = __smlad((int32_t)x[3], wo, __smlad((int32_t)x[2], we, *b));
 }
 
 /* The last n % 4 (1..3) bytes of a filter w of n bytes as a word, the missing bytes 0 (they meet

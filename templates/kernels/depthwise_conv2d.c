@@ -48,6 +48,18 @@ static int8_t dw_out_any(const dw_ctx *k, int32_t acc, int32_t c)
     return enn_out8(v, k->out_offset, k->lo, k->hi, 0);
 }
 
+#if !defined(ENN_MVE)
+/* Four channels' bytes from their accumulators (enn_rq8; m, r: their multipliers and rshifts). */
+ENN_INLINE void dw_rq4(const int32_t *m, const uint8_t *r, int32_t c2, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                       int8_t *out)
+{
+    out[0] = (int8_t)enn_rq8(a0, m[0], r[0], c2);
+    out[1] = (int8_t)enn_rq8(a1, m[1], r[1], c2);
+    out[2] = (int8_t)enn_rq8(a2, m[2], r[2], c2);
+    out[3] = (int8_t)enn_rq8(a3, m[3], r[3], c2);
+}
+#endif
+
 #if defined(ENN_MVE)
 /* Channels c..c+3 of one pixel as int32 lanes: acc += w * (x + offset) over the n_ky x n_kx taps
  * at x, w (first tap, channel c); then requantized in the lanes (enn_requant4_mve) and stored. */
@@ -202,12 +214,7 @@ ENN_INLINE void dw_four(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
     }
 #endif
     if (fast_full) {
-        const int32_t *m = k->mult + c;
-        const uint8_t *r = k->rsh + c;
-        out[0] = (int8_t)enn_rq8(a0, m[0], r[0], k->c2);
-        out[1] = (int8_t)enn_rq8(a1, m[1], r[1], k->c2);
-        out[2] = (int8_t)enn_rq8(a2, m[2], r[2], k->c2);
-        out[3] = (int8_t)enn_rq8(a3, m[3], r[3], k->c2);
+        dw_rq4(k->mult + c, k->rsh + c, k->c2, a0, a1, a2, a3, out);
     } else {
         out[0] = dw_out_any(k, a0, c);
         out[1] = dw_out_any(k, a1, c + 1);
@@ -337,10 +344,7 @@ ENN_NOINLINE void dw_win3_dsp(const dw_ctx *k, const int8_t *x, const uint32_t *
 #undef DW3_TAP
 #undef DW3_ROW
 #undef DW3_NEXT
-        out[c] = (int8_t)enn_rq8(a0, mult[c], rsh[c], c2);
-        out[c + 1] = (int8_t)enn_rq8(a1, mult[c + 1], rsh[c + 1], c2);
-        out[c + 2] = (int8_t)enn_rq8(a2, mult[c + 2], rsh[c + 2], c2);
-        out[c + 3] = (int8_t)enn_rq8(a3, mult[c + 3], rsh[c + 3], c2);
+        dw_rq4(mult + c, rsh + c, c2, a0, a1, a2, a3, out + c);
     }
 }
 
@@ -380,10 +384,7 @@ ENN_INLINE void dw_part3_body(const dw_ctx *k, const int8_t *x, const uint32_t *
                 a3 = __smlatt(x13, (int32_t)wp[1], a3);
             }
         }
-        out[c] = (int8_t)enn_rq8(a0, mult[c], rsh[c], c2);
-        out[c + 1] = (int8_t)enn_rq8(a1, mult[c + 1], rsh[c + 1], c2);
-        out[c + 2] = (int8_t)enn_rq8(a2, mult[c + 2], rsh[c + 2], c2);
-        out[c + 3] = (int8_t)enn_rq8(a3, mult[c + 3], rsh[c + 3], c2);
+        dw_rq4(mult + c, rsh + c, c2, a0, a1, a2, a3, out + c);
     }
 }
 
