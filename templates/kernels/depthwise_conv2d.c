@@ -138,32 +138,6 @@ ENN_INLINE void dw_four(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
                       [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
                     : [col] "r"(col), [radj] "m"(radj), [off2] "r"(offset2)
                     : "memory");
-        } else if (k->window3 && n_kx >= 2) {
-            /* A window cut by the padding (edge pixels), row by row: three or two taps per row
-             * hand-scheduled as above. */
-            const int32_t col = k->ch;
-            int32_t xv;
-            int32_t x13;
-            int32_t wv;
-            int32_t w13;
-            int32_t ky;
-            for (ky = 0; ky < n_ky; ky++, x += k->row_step, w += k->w_row) {
-                const int8_t *xr = x;
-                const int8_t *wr = w;
-                if (n_kx == 3) {
-                    __asm__(DW_ROW
-                            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xr), [w] "+r"(wr),
-                              [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
-                            : [col] "r"(col), [off2] "r"(offset2)
-                            : "memory");
-                } else {
-                    __asm__(DW_TAP("") DW_TAP(", %[col]")
-                            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xr), [w] "+r"(wr),
-                              [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
-                            : [col] "r"(col), [off2] "r"(offset2)
-                            : "memory");
-                }
-            }
         } else
 #endif
         {
