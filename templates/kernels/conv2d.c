@@ -44,7 +44,10 @@ typedef struct {
     const int32_t *ksum; /* Helium: filter sums (or NULL) */
     int32_t per_group, groups, f_c, filter_size, w_row, row_step, col_step, offset;
     int32_t out_offset, lo, hi;
-    int fast; /* enn_rq_layer_ok */
+    int fast;      /* enn_rq_layer_ok */
+#if !defined(ENN_MVE)
+    int fast_full; /* and the clamp is the int8 range: enn_rq8 */
+#endif
 } conv2d_ctx;
 
 /* Channel oc's output byte, for any layer. */
@@ -106,10 +109,11 @@ static void conv2d_pixel(const conv2d_ctx *c, const int8_t *in_px, int32_t w_fir
             if (fast_full) {
                 const int32_t *m = c->mult + oc;
                 const uint8_t *r = c->rsh + oc;
-                out[oc] = enn_sat8(enn_rq_r(a0, m[0], r[0]) + c->out_offset);
-                out[oc + 1] = enn_sat8(enn_rq_r(a1, m[1], r[1]) + c->out_offset);
-                out[oc + 2] = enn_sat8(enn_rq_r(a2, m[2], r[2]) + c->out_offset);
-                out[oc + 3] = enn_sat8(enn_rq_r(a3, m[3], r[3]) + c->out_offset);
+                const int32_t c2 = 2 * c->out_offset + 1;
+                out[oc] = (int8_t)enn_rq8(a0, m[0], r[0], c2);
+                out[oc + 1] = (int8_t)enn_rq8(a1, m[1], r[1], c2);
+                out[oc + 2] = (int8_t)enn_rq8(a2, m[2], r[2], c2);
+                out[oc + 3] = (int8_t)enn_rq8(a3, m[3], r[3], c2);
             } else {
                 out[oc] = conv2d_out_any(c, a0, oc);
                 out[oc + 1] = conv2d_out_any(c, a1, oc + 1);
@@ -138,9 +142,202 @@ static void conv2d_pixel(const conv2d_ctx *c, const int8_t *in_px, int32_t w_fir
 
 #if defined(ENN_DSP) && !defined(ENN_MVE)
 /* The DSP build extends a pixel's column of up to this many values to int16 pairs once (enn_ext16),
- * in a stack buffer of 1152 bytes (3x3 filters of 64 channels), so that the filters' inner loop
- * reads ready pairs. */
+ * in a stack buffer of 2304 bytes (two pixels of 3x3 filters of 64 channels), so that the filters'
+ * inner loop reads ready pairs. */
 #define CONV2D_EXT 576
+
+/* *a += four filter bytes wv times pixel A's pairs x[0], x[1]; *b the same with pixel B's x[2], x[3]. */
+ENN_INLINE void conv2d_mac2(const uint32_t *x, int32_t wv, int32_t *a, int32_t *b)
+{
+    const int32_t we = __sxtb16(wv);
+    const int32_t wo = enn_sxtb16_ror8(wv);
+    *a = __smlad((int32_t)x[1], wo, __smlad((int32_t)x[0], we, *a));
+    *b = __smlad((int32_t)x[3], wo, __smlad((int32_t)x[2], we, *b));
+}
+
+/* *a0, *a1 (pixel A) and *b0, *b1 (pixel B) += the two filters w, w + n (n = 4 steps values) times
+ * the two pixels' interleaved int16 pairs (enn_ext16_pair): each filter word extended once serves
+ * both pixels, each pair of input words two filters. */
+ENN_INLINE void conv2d_dot2x2(const uint32_t *xp, const int8_t *w, int32_t n, int32_t steps, int32_t *a0,
+                              int32_t *a1, int32_t *b0, int32_t *b1)
+{
+    int32_t i0 = *a0;
+    int32_t i1 = *a1;
+    int32_t j0 = *b0;
+    int32_t j1 = *b1;
+#if defined(ENN_DSP_ASM)
+    if (steps & 1) {
+        /* An odd step first, so that the asm below runs whole iterations. */
+        conv2d_mac2(xp, enn_ld32(w), &i0, &j0);
+        conv2d_mac2(xp, enn_ld32(w + n), &i1, &j1);
+        xp += 4;
+        w += 4;
+        steps--;
+    }
+    if (steps > 0) {
+        /* Hand-scheduled, two steps per iteration: 16 instructions per 16 MACs and 3 per
+         * iteration for the loop (its end in memory); 13 registers, which gcc finds in the
+         * functions of their own this is inlined into. */
+        const uint32_t *end = xp + 4 * steps;
+        int32_t xa0;
+        int32_t xa1;
+        int32_t xb0;
+        int32_t xb1;
+        int32_t wv;
+        int32_t we;
+#define CONV2D_2X2_STEP                                                                            \
+    "ldrd %[xb0], %[xb1], [%[x], #8]\n\t"                                                          \
+    "ldrd %[xa0], %[xa1], [%[x]], #16\n\t"                                                         \
+    "ldr %[wv], [%[w], %[ws]]\n\t"                                                                 \
+    "sxtb16 %[we], %[wv]\n\t"                                                                      \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
+    "smlad %[i1], %[xa0], %[we], %[i1]\n\t"                                                        \
+    "smlad %[i1], %[xa1], %[wv], %[i1]\n\t"                                                        \
+    "smlad %[j1], %[xb0], %[we], %[j1]\n\t"                                                        \
+    "smlad %[j1], %[xb1], %[wv], %[j1]\n\t"                                                        \
+    "ldr %[wv], [%[w]], #4\n\t"                                                                    \
+    "sxtb16 %[we], %[wv]\n\t"                                                                      \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
+    "smlad %[i0], %[xa0], %[we], %[i0]\n\t"                                                        \
+    "smlad %[i0], %[xa1], %[wv], %[i0]\n\t"                                                        \
+    "smlad %[j0], %[xb0], %[we], %[j0]\n\t"                                                        \
+    "smlad %[j0], %[xb1], %[wv], %[j0]\n\t"
+        __asm__("1:\n\t" CONV2D_2X2_STEP CONV2D_2X2_STEP
+                "ldr %[we], %[end]\n\t"
+                "cmp %[x], %[we]\n\t"
+                "bne 1b"
+                : [i0] "+r"(i0), [i1] "+r"(i1), [j0] "+r"(j0), [j1] "+r"(j1), [x] "+r"(xp), [w] "+r"(w),
+                  [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0), [xb1] "=&r"(xb1), [wv] "=&r"(wv),
+                  [we] "=&r"(we)
+                : [ws] "r"(n), [end] "m"(end)
+                : "cc", "memory");
+#undef CONV2D_2X2_STEP
+    }
+#else
+    for (; steps > 0; steps--, xp += 4, w += 4) {
+        conv2d_mac2(xp, enn_ld32(w), &i0, &j0);
+        conv2d_mac2(xp, enn_ld32(w + n), &i1, &j1);
+    }
+#endif
+    *a0 = i0;
+    *a1 = i1;
+    *b0 = j0;
+    *b1 = j1;
+}
+
+/* The last n % 4 (1..3) bytes of a filter w of n bytes as a word, the missing bytes 0 (they meet
+ * inputs that are 0 anyway: the window's padding to whole fours), without reading past the filter:
+ * the filter's last word shifted down, or byte by byte when the filter is shorter than a word. */
+ENN_INLINE int32_t conv2d_tail(const int8_t *w, int32_t n)
+{
+    const int32_t k = n & 3;
+    uint32_t v = 0;
+    int32_t i;
+    if (n >= 4) {
+        return (int32_t)((uint32_t)enn_ld32(w + n - 4) >> ((32 - 8 * k) & 31));
+    }
+    for (i = 0; i < k; i++) {
+        v |= (uint32_t)(uint8_t)w[(n & ~3) + i] << (8 * i);
+    }
+    return (int32_t)v;
+}
+
+/* All output channels of two pixels A and B (out_a, out_b) from their columns of n values (a
+ * multiple of 4), extended and interleaved in xp (enn_ext16_pair): two filters at a time. out_b
+ * may be out_a (B a copy of A: the last pixel of an odd count). fast_full: c->fast_full, a
+ * constant in each of the two builds below. */
+ENN_INLINE void conv2d_col2_body(const conv2d_ctx *c, const uint32_t *xp, int32_t n, int8_t *out_a, int8_t *out_b,
+                                 const int fast_full)
+{
+    const int8_t *w = c->filter;
+    const int32_t *bias = c->bias;
+    const int32_t *mult = c->mult;
+    const uint8_t *rsh = c->rsh;
+    const int32_t out_c = c->per_group;
+    const int32_t c2 = 2 * c->out_offset + 1;
+    int32_t oc;
+    for (oc = 0; oc + 2 <= out_c; oc += 2, w += 2 * n) {
+        int32_t a0 = 0;
+        int32_t a1 = 0;
+        int32_t b0;
+        int32_t b1;
+        if (bias != 0) {
+            a0 = bias[oc];
+            a1 = bias[oc + 1];
+        }
+        b0 = a0;
+        b1 = a1;
+        conv2d_dot2x2(xp, w, n, n >> 2, &a0, &a1, &b0, &b1);
+        if (n & 3) {
+            /* The window's last one to three values (gathered windows). */
+            const uint32_t *x = xp + (n & ~3);
+            conv2d_mac2(x, conv2d_tail(w, n), &a0, &b0);
+            conv2d_mac2(x, conv2d_tail(w + n, n), &a1, &b1);
+        }
+        if (fast_full) {
+            out_a[oc] = (int8_t)enn_rq8(a0, mult[oc], rsh[oc], c2);
+            out_a[oc + 1] = (int8_t)enn_rq8(a1, mult[oc + 1], rsh[oc + 1], c2);
+            out_b[oc] = (int8_t)enn_rq8(b0, mult[oc], rsh[oc], c2);
+            out_b[oc + 1] = (int8_t)enn_rq8(b1, mult[oc + 1], rsh[oc + 1], c2);
+        } else {
+            out_a[oc] = conv2d_out_any(c, a0, oc);
+            out_a[oc + 1] = conv2d_out_any(c, a1, oc + 1);
+            out_b[oc] = conv2d_out_any(c, b0, oc);
+            out_b[oc + 1] = conv2d_out_any(c, b1, oc + 1);
+        }
+    }
+    if (oc < out_c) {
+        /* The last of an odd number of filters. */
+        const uint32_t *x = xp;
+        int32_t a0 = bias != 0 ? bias[oc] : 0;
+        int32_t b0 = a0;
+        int32_t i;
+        for (i = 0; i + 4 <= n; i += 4, x += 4) {
+            conv2d_mac2(x, enn_ld32(w + i), &a0, &b0);
+        }
+        if (n & 3) {
+            conv2d_mac2(x, conv2d_tail(w, n), &a0, &b0);
+        }
+        if (fast_full) {
+            out_a[oc] = (int8_t)enn_rq8(a0, mult[oc], rsh[oc], c2);
+            out_b[oc] = (int8_t)enn_rq8(b0, mult[oc], rsh[oc], c2);
+        } else {
+            out_a[oc] = conv2d_out_any(c, a0, oc);
+            out_b[oc] = conv2d_out_any(c, b0, oc);
+        }
+    }
+}
+
+ENN_NOINLINE void conv2d_col2_fast(const conv2d_ctx *c, const uint32_t *xp, int32_t n, int8_t *out_a, int8_t *out_b)
+{
+    conv2d_col2_body(c, xp, n, out_a, out_b, 1);
+}
+
+ENN_NOINLINE void conv2d_col2_any(const conv2d_ctx *c, const uint32_t *xp, int32_t n, int8_t *out_a, int8_t *out_b)
+{
+    conv2d_col2_body(c, xp, n, out_a, out_b, 0);
+}
+
+/* conv2d_col2 for the layer's requantization. */
+static void conv2d_col2(const conv2d_ctx *c, const uint32_t *xp, int32_t n, int8_t *out_a, int8_t *out_b)
+{
+    if (c->fast_full) {
+        conv2d_col2_fast(c, xp, n, out_a, out_b);
+    } else {
+        conv2d_col2_any(c, xp, n, out_a, out_b);
+    }
+}
+
+/* A pixel's column is in its half of the pair buffer: with a pending first pixel (pend, its
+ * output), both are computed; else this one waits. Returns the new pending output. */
+ENN_INLINE int8_t *conv2d_pair_push(const conv2d_ctx *c, const uint32_t *xp, int32_t n, int8_t *pend, int8_t *out)
+{
+    if (pend != 0) {
+        conv2d_col2(c, xp, n, pend, out);
+        return 0;
+    }
+    return out;
+}
 #endif
 
 /* All output channels of one pixel from a column of n input values (1x1 filters and gathered
@@ -155,14 +352,14 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
     const int32_t out_c = c->per_group;
     const int32_t offset = c->offset;
     const int32_t out_offset = c->out_offset;
+#if defined(ENN_MVE)
     const int32_t lo = c->lo;
     const int32_t hi = c->hi;
-#if defined(ENN_MVE)
     const int32_t *shift = c->shift;
     const int32_t *ksum = c->ksum;
 #else
     const uint8_t *rsh = c->rsh;
-    const int fast_full = c->fast && lo == -128 && hi == 127;
+    const int fast_full = c->fast_full;
 #endif
     int32_t oc = 0;
 #if defined(ENN_DSP) && !defined(ENN_MVE)
@@ -216,10 +413,11 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
             enn_dot4(x, w, n, n, offset, &a0, &a1, &a2, &a3);
         }
         if (fast_full) {
-            out[oc] = enn_sat8(enn_rq_r(a0, mult[oc], rsh[oc]) + out_offset);
-            out[oc + 1] = enn_sat8(enn_rq_r(a1, mult[oc + 1], rsh[oc + 1]) + out_offset);
-            out[oc + 2] = enn_sat8(enn_rq_r(a2, mult[oc + 2], rsh[oc + 2]) + out_offset);
-            out[oc + 3] = enn_sat8(enn_rq_r(a3, mult[oc + 3], rsh[oc + 3]) + out_offset);
+            const int32_t c2 = 2 * out_offset + 1;
+            out[oc] = (int8_t)enn_rq8(a0, mult[oc], rsh[oc], c2);
+            out[oc + 1] = (int8_t)enn_rq8(a1, mult[oc + 1], rsh[oc + 1], c2);
+            out[oc + 2] = (int8_t)enn_rq8(a2, mult[oc + 2], rsh[oc + 2], c2);
+            out[oc + 3] = (int8_t)enn_rq8(a3, mult[oc + 3], rsh[oc + 3], c2);
         } else {
             out[oc] = conv2d_out_any(c, a0, oc);
             out[oc + 1] = conv2d_out_any(c, a1, oc + 1);
@@ -268,7 +466,10 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     int8_t win[CONV2D_GATHER];
 #if defined(ENN_DSP) && !defined(ENN_MVE)
     int wide;
-    uint32_t xp[CONV2D_EXT / 2];
+    int pair;          /* pixels two at a time (conv2d_col2), columns of pair_n values */
+    int32_t pair_n;
+    int8_t *pend = 0;  /* the output of the pixel waiting for its partner */
+    uint32_t xp[CONV2D_EXT];
 #else
     uint32_t *xp = 0;
 #endif
@@ -292,12 +493,24 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.hi = prm->act.max;
     c.fast = enn_rq_layer_ok(c.mult, c.shift, out_c);
     fast_full = c.fast && c.lo == -128 && c.hi == 127;
+#if !defined(ENN_MVE)
+    c.fast_full = fast_full;
+#endif
     pointwise = prm->geom.filter.h == 1 && f_w == 1 && c.groups == 1;
     gather = !pointwise && c.groups == 1 && c.filter_size <= CONV2D_GATHER;
 #if defined(ENN_DSP) && !defined(ENN_MVE)
     /* Whole windows straight into int16 pairs: input channels in fours keep each tap's channels in
      * whole pairs; padding is 0 (input + offset = 0 there). */
     wide = !pointwise && c.groups == 1 && (in_c & 3) == 0 && c.filter_size <= CONV2D_EXT;
+    /* Windows extended whole and 1x1 filters of channels in fours: pixels in pairs, so that each
+     * filter word extended serves two pixels. Pairs run across rows and batches, the first pixel
+     * of a pair written after the second is read (reading earlier keeps every overlap of output
+     * and input the planner allows). */
+    if (wide) {
+        gather = 0;
+    }
+    pair = wide || gather || (pointwise && (f_c & 3) == 0 && f_c <= CONV2D_EXT);
+    pair_n = pointwise ? f_c : c.filter_size;
 #endif
 
     for (b = 0; b < prm->input.n; b++) {
@@ -336,25 +549,37 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
                     run = f_c;
                 }
 #if defined(ENN_DSP) && !defined(ENN_MVE)
-                if (wide) {
-                    uint32_t *d = xp;
-                    int32_t ky;
-                    for (ky = 0; ky < prm->geom.filter.h; ky++) {
-                        const int32_t iy = iy0 + ky * prm->geom.dilation.h;
-                        int32_t kx;
-                        for (kx = 0; kx < f_w; kx++, d += in_c >> 1) {
-                            const int32_t ix = ix0 + kx * prm->geom.dilation.w;
-                            if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
-                                enn_ext16(d, in_b + (iy * in_w + ix) * in_c, in_c >> 2, c.offset);
-                            } else {
-                                int32_t i;
-                                for (i = 0; i < in_c >> 1; i++) {
-                                    d[i] = 0u;
+                if (pair && !gather) {
+                    /* This pixel's column into its half of the pair buffer (0 in the padding). */
+                    uint32_t *d = xp + (pend != 0 ? 2 : 0);
+                    if (wide) {
+                        int32_t ky;
+                        for (ky = 0; ky < prm->geom.filter.h; ky++) {
+                            const int32_t iy = iy0 + ky * prm->geom.dilation.h;
+                            int32_t kx;
+                            for (kx = 0; kx < f_w; kx++, d += in_c) {
+                                const int32_t ix = ix0 + kx * prm->geom.dilation.w;
+                                if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
+                                    enn_ext16_pair(d, in_b + (iy * in_w + ix) * in_c, in_c >> 2, c.offset);
+                                } else {
+                                    int32_t i;
+                                    for (i = 0; i < in_c; i += 4) {
+                                        d[i] = 0u;
+                                        d[i + 1] = 0u;
+                                    }
                                 }
                             }
                         }
+                    } else if (n_ky > 0) {
+                        enn_ext16_pair(d, in_px, f_c >> 2, c.offset);
+                    } else {
+                        int32_t i;
+                        for (i = 0; i < f_c; i += 4) {
+                            d[i] = 0u;
+                            d[i + 1] = 0u;
+                        }
                     }
-                    conv2d_col(&c, 0, xp, 1, c.filter_size, output);
+                    pend = conv2d_pair_push(&c, xp, pair_n, pend, output);
                     continue;
                 }
 #endif
@@ -389,6 +614,19 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
                             }
                         }
                     }
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+                    if (pair) {
+                        /* Into the pixel's half of the pair buffer, padded with the zero point to
+                         * whole fours. */
+                        int32_t i;
+                        for (i = c.filter_size; (i & 3) != 0; i++) {
+                            win[i] = zp;
+                        }
+                        enn_ext16_pair(xp + (pend != 0 ? 2 : 0), win, (c.filter_size + 3) >> 2, c.offset);
+                        pend = conv2d_pair_push(&c, xp, pair_n, pend, output);
+                        continue;
+                    }
+#endif
                     conv2d_col(&c, win, xp, 0, c.filter_size, output);
                 } else if (pointwise && n_ky > 0) {
                     conv2d_col(&c, in_px, xp, 0, f_c, output);
@@ -398,4 +636,15 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
             }
         }
     }
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+    if (pend != 0) {
+        /* An odd number of pixels: the last one paired with a copy of itself. */
+        int32_t i;
+        for (i = 0; i < ((pair_n + 3) & ~3); i += 4) {
+            xp[i + 2] = xp[i];
+            xp[i + 3] = xp[i + 1];
+        }
+        conv2d_col2(&c, xp, pair_n, pend, pend);
+    }
+#endif
 }

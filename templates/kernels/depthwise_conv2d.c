@@ -33,6 +33,9 @@ typedef struct {
     int32_t w_row;     /* filter: next row */
     int32_t offset;    /* input offset */
     int32_t out_offset, lo, hi;
+#if !defined(ENN_MVE)
+    int32_t c2;        /* 2 out_offset + 1 (enn_rq8) */
+#endif
     int fast;          /* enn_rq_layer_ok */
     int full;          /* the clamp is the int8 range */
     int window3;       /* 3x3 filter, no dilation */
@@ -44,6 +47,18 @@ static int8_t dw_out_any(const dw_ctx *k, int32_t acc, int32_t c)
     const int32_t v = k->fast ? enn_rq_r(acc, k->mult[c], k->rsh[c]) : enn_mbqm(acc, k->mult[c], (int)k->shift[c]);
     return enn_out8(v, k->out_offset, k->lo, k->hi, 0);
 }
+
+#if !defined(ENN_MVE)
+/* Four channels' bytes from their accumulators (enn_rq8; m, r: their multipliers and rshifts). */
+ENN_INLINE void dw_rq4(const int32_t *m, const uint8_t *r, int32_t c2, int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+                       int8_t *out)
+{
+    out[0] = (int8_t)enn_rq8(a0, m[0], r[0], c2);
+    out[1] = (int8_t)enn_rq8(a1, m[1], r[1], c2);
+    out[2] = (int8_t)enn_rq8(a2, m[2], r[2], c2);
+    out[3] = (int8_t)enn_rq8(a3, m[3], r[3], c2);
+}
+#endif
 
 #if defined(ENN_MVE)
 /* Channels c..c+3 of one pixel as int32 lanes: acc += w * (x + offset) over the n_ky x n_kx taps
@@ -123,9 +138,6 @@ ENN_INLINE void dw_four(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
                       [xv] "=&r"(xv), [x13] "=&r"(x13), [wv] "=&r"(wv), [w13] "=&r"(w13)
                     : [col] "r"(col), [radj] "m"(radj), [off2] "r"(offset2)
                     : "memory");
-#undef DW_TAP
-#undef DW_ROW
-#undef DW_NEXT
         } else
 #endif
         {
@@ -176,12 +188,7 @@ ENN_INLINE void dw_four(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
     }
 #endif
     if (fast_full) {
-        const int32_t *m = k->mult + c;
-        const uint8_t *r = k->rsh + c;
-        out[0] = enn_sat8(enn_rq_r(a0, m[0], r[0]) + k->out_offset);
-        out[1] = enn_sat8(enn_rq_r(a1, m[1], r[1]) + k->out_offset);
-        out[2] = enn_sat8(enn_rq_r(a2, m[2], r[2]) + k->out_offset);
-        out[3] = enn_sat8(enn_rq_r(a3, m[3], r[3]) + k->out_offset);
+        dw_rq4(k->mult + c, k->rsh + c, k->c2, a0, a1, a2, a3, out);
     } else {
         out[0] = dw_out_any(k, a0, c);
         out[1] = dw_out_any(k, a1, c + 1);
@@ -242,6 +249,138 @@ ENN_INLINE void dw_sets(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
 }
 #endif
 
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+/* Layers of up to this many channels extend their 3x3 filter to int16 once per call, into a stack
+ * buffer of 2304 bytes (dw_ext3): per four channels the nine taps' pairs (c0, c2), (c1, c3), 72
+ * bytes in a row, so that the window reads each tap's weights with one LDRD at a constant offset. */
+#define DW_EXT_CH 128
+
+/* The 3x3 filter of ch channels (ch % 4 == 0, ch <= DW_EXT_CH) as int16 pairs, four channels at a
+ * time: wext[18 g + 2 t] = taps t's (c0, c2) of channels 4g.., wext[18 g + 2 t + 1] its (c1, c3). */
+static void dw_ext3(const int8_t *w, int32_t ch, uint32_t *wext)
+{
+    int32_t g;
+    for (g = 0; g < ch; g += 4, wext += 18) {
+        int32_t t;
+        for (t = 0; t < 9; t++) {
+            const int32_t v = enn_ld32(w + t * ch + g);
+            wext[2 * t] = (uint32_t)__sxtb16(v);
+            wext[2 * t + 1] = (uint32_t)enn_sxtb16_ror8(v);
+        }
+    }
+}
+
+/* All channels (a multiple of four, at most DW_EXT_CH) of one output pixel whose whole 3x3 window
+ * lies inside the input, for the common layers (bias present, enn_rq8), from the extended filter
+ * (dw_ext3): per four channels the window hand-scheduled, 8 instructions per tap (LDR and two
+ * SXTAB16 for the input, one LDRD for the weights, four 16x16 MACs), then the four bytes. A
+ * function of its own, so that the channel loop keeps its few variables in registers around the
+ * 12 the window needs. */
+ENN_NOINLINE void dw_win3_dsp(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int8_t *out)
+{
+    const int32_t col = k->ch;
+    const int32_t radj = k->row_step - col;
+    const int32_t offset2 = (int32_t)(((uint32_t)k->offset & 0xFFFFu) * 0x10001u);
+    const int32_t c2 = k->c2;
+    const int32_t *bias = k->bias;
+    const int32_t *mult = k->mult;
+    const uint8_t *rsh = k->rsh;
+    int32_t c;
+    for (c = 0; c < col; c += 4, wext += 18) {
+        const int8_t *xp = x + c;
+        int32_t a0 = bias[c];
+        int32_t a1 = bias[c + 1];
+        int32_t a2 = bias[c + 2];
+        int32_t a3 = bias[c + 3];
+        int32_t xv;
+        int32_t x13;
+        int32_t we;
+        int32_t wo;
+#define DW3_TAP(XOFS, WOFS)                                                                        \
+    "ldr %[xv], [%[x]" XOFS "]\n\t"                                                                 \
+    "ldrd %[we], %[wo], [%[w], #" WOFS "]\n\t"                                                      \
+    "sxtab16 %[x13], %[off2], %[xv], ror #8\n\t"                                                   \
+    "sxtab16 %[xv], %[off2], %[xv]\n\t"                                                            \
+    "smlabb %[a0], %[xv], %[we], %[a0]\n\t"                                                        \
+    "smlatt %[a2], %[xv], %[we], %[a2]\n\t"                                                        \
+    "smlabb %[a1], %[x13], %[wo], %[a1]\n\t"                                                       \
+    "smlatt %[a3], %[x13], %[wo], %[a3]\n\t"
+#define DW3_ROW(T0, T1, T2)                                                                        \
+    DW3_TAP("", T0) DW3_TAP(", %[col]", T1) "add %[x], %[x], %[col]\n\t" DW3_TAP(", %[col]", T2)
+#define DW3_NEXT                                                                                   \
+    "ldr %[xv], %[radj]\n\t"                                                                       \
+    "add %[x], %[x], %[xv]\n\t"
+        __asm__(DW3_ROW("0", "8", "16") DW3_NEXT DW3_ROW("24", "32", "40") DW3_NEXT DW3_ROW("48", "56", "64")
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xp), [xv] "=&r"(xv),
+                  [x13] "=&r"(x13), [we] "=&r"(we), [wo] "=&r"(wo)
+                : [w] "r"(wext), [col] "r"(col), [radj] "m"(radj), [off2] "r"(offset2)
+                : "memory");
+#undef DW3_TAP
+#undef DW3_ROW
+#undef DW3_NEXT
+        dw_rq4(mult + c, rsh + c, c2, a0, a1, a2, a3, out + c);
+    }
+}
+
+/* As dw_win3_dsp for a window cut by the padding (edge pixels): x at its first valid tap, wext at
+ * that tap's pairs (dw_ext3 + 2 (ky * 3 + kx)), n_ky rows of n_kx taps (a constant in each build
+ * below, so that a row's taps are unrolled). */
+ENN_INLINE void dw_part3_body(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, const int32_t n_kx,
+                              int8_t *out)
+{
+    const int32_t col = k->ch;
+    const int32_t row_step = k->row_step;
+    const int32_t offset2 = (int32_t)(((uint32_t)k->offset & 0xFFFFu) * 0x10001u);
+    const int32_t c2 = k->c2;
+    const int32_t *bias = k->bias;
+    const int32_t *mult = k->mult;
+    const uint8_t *rsh = k->rsh;
+    int32_t c;
+    for (c = 0; c < col; c += 4, wext += 18) {
+        const int8_t *xr = x + c;
+        const uint32_t *wr = wext;
+        int32_t a0 = bias[c];
+        int32_t a1 = bias[c + 1];
+        int32_t a2 = bias[c + 2];
+        int32_t a3 = bias[c + 3];
+        int32_t ky;
+        for (ky = 0; ky < n_ky; ky++, xr += row_step, wr += 6) {
+            const int8_t *xp = xr;
+            const uint32_t *wp = wr;
+            int32_t kx;
+            for (kx = 0; kx < n_kx; kx++, xp += col, wp += 2) {
+                const int32_t xv = enn_ld32(xp);
+                const int32_t x02 = __sxtab16(offset2, xv);
+                const int32_t x13 = enn_sxtab16_ror8(offset2, xv);
+                a0 = __smlabb(x02, (int32_t)wp[0], a0);
+                a2 = __smlatt(x02, (int32_t)wp[0], a2);
+                a1 = __smlabb(x13, (int32_t)wp[1], a1);
+                a3 = __smlatt(x13, (int32_t)wp[1], a3);
+            }
+        }
+        dw_rq4(mult + c, rsh + c, c2, a0, a1, a2, a3, out + c);
+    }
+}
+
+ENN_NOINLINE void dw_part3_dsp1(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, int8_t *out)
+{
+    dw_part3_body(k, x, wext, n_ky, 1, out);
+}
+
+ENN_NOINLINE void dw_part3_dsp2(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, int8_t *out)
+{
+    dw_part3_body(k, x, wext, n_ky, 2, out);
+}
+
+ENN_NOINLINE void dw_part3_dsp3(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, int8_t *out)
+{
+    dw_part3_body(k, x, wext, n_ky, 3, out);
+}
+#undef DW_TAP
+#undef DW_ROW
+#undef DW_NEXT
+#endif
+
 /* All channels of one output pixel with depth_multiplier 1: x, w at the first valid tap. */
 ENN_INLINE void dw_pixel(const dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int8_t *out,
                          const int fast_full)
@@ -300,6 +439,10 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     const int32_t mult = prm->depth_multiplier;
     dw_ctx k;
     int fast_full;
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+    int win3; /* full 3x3 windows take dw_win3_dsp */
+    uint32_t wext[9 * DW_EXT_CH / 2];
+#endif
     int32_t b;
     k.bias = bias;
     k.mult = prm->quant.multiplier;
@@ -316,7 +459,17 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     k.fast = enn_rq_layer_ok(k.mult, k.shift, out_c);
     k.full = k.lo == -128 && k.hi == 127;
     k.window3 = prm->geom.filter.h == 3 && f_w == 3 && prm->geom.dilation.h == 1 && prm->geom.dilation.w == 1;
+#if !defined(ENN_MVE)
+    k.c2 = 2 * k.out_offset + 1;
+#endif
+    /* The common layers' requantization (enn_rq8): clamp to the int8 range. */
     fast_full = k.fast && k.full;
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+    win3 = fast_full && k.window3 && mult == 1 && bias != 0 && (out_c & 3) == 0 && out_c <= DW_EXT_CH;
+    if (win3) {
+        dw_ext3(filter, out_c, wext);
+    }
+#endif
 
     for (b = 0; b < prm->input.n; b++) {
         const int8_t *in_b = input + b * in_h * in_w * in_c;
@@ -346,6 +499,23 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
                     w_px += (ky_lo * f_w + kx_lo) * out_c;
                 }
                 if (mult == 1) {
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+                    if (win3 && n_ky == 3 && n_kx == 3) {
+                        dw_win3_dsp(&k, in_px, wext, output);
+                        continue;
+                    }
+                    if (win3 && n_ky > 0) {
+                        const uint32_t *wt = wext + 2 * (ky_lo * 3 + kx_lo);
+                        if (n_kx == 3) {
+                            dw_part3_dsp3(&k, in_px, wt, n_ky, output);
+                        } else if (n_kx == 2) {
+                            dw_part3_dsp2(&k, in_px, wt, n_ky, output);
+                        } else {
+                            dw_part3_dsp1(&k, in_px, wt, n_ky, output);
+                        }
+                        continue;
+                    }
+#endif
                     if (fast_full) {
                         dw_pixel_fast(&k, in_px, w_px, n_ky, n_kx, output);
                     } else {

@@ -74,6 +74,58 @@ ENN_INLINE int8_t enn_arith_fast_out(const enn_arith_fast *f, int32_t raw)
                     f->lo == -128 && f->hi == 127);
 }
 
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+/* The DSP build's long contiguous rows (at least this many elements, output shift >= 1): each
+ * input's first stage depends on one byte, so both are tabulated once (2 x 256 int32 on the stack,
+ * doubled: 2 v is what the output stage multiplies), and per element there remain two table
+ * reads, one SMMULR and enn_rq8's rounding: no branch, about a third of the instructions. */
+#define ENN_ARITH_LUT_MIN 1024
+
+/* Elements i < n of the row from the tables ta, tb (indexed by the signed input bytes); full: the
+ * clamp is the int8 range (a constant in each inlined copy). */
+ENN_INLINE void enn_addsub_lut_row(const enn_arith_fast *f, const int32_t *ta, const int32_t *tb, int32_t n,
+                                   const int8_t *a, const int8_t *b, int8_t *o, const int full)
+{
+    const int32_t mo = f->mo;
+    const int32_t t = f->ro - 1;
+    const int32_t c2 = 2 * f->out_offset + 1;
+    const int32_t lo = f->lo;
+    const int32_t hi = f->hi;
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        /* enn_arith_fast_out: rdbp(smmulr(2 raw, mo), ro) + out_offset, clamped (enn_rq8's form). */
+        int32_t s = enn_smmulr(ta[a[i]] + tb[b[i]], mo);
+        int32_t v;
+        s += s >> 31;
+        v = __qadd(s >> t, c2);
+        if (full) {
+            __asm__("ssat %0, #8, %1, asr #1" : "=r"(v) : "r"(v));
+            o[i] = (int8_t)v;
+        } else {
+            o[i] = (int8_t)enn_clamp(v >> 1, lo, hi);
+        }
+    }
+}
+
+static inline void enn_addsub_lut(const enn_arith_fast *f, int32_t sign2, int32_t n, const int8_t *a, const int8_t *b,
+                                  int8_t *o)
+{
+    int32_t lut[512];
+    int32_t *ta = lut + 128;
+    int32_t *tb = lut + 384;
+    int32_t v;
+    for (v = -128; v < 128; v++) {
+        ta[v] = 2 * enn_arith_in(v, f->off1, f->shift1, f->m1, f->r1);
+        tb[v] = 2 * sign2 * enn_arith_in(v, f->off2, f->shift1, f->m2, f->r2);
+    }
+    if (f->lo == -128 && f->hi == 127) {
+        enn_addsub_lut_row(f, ta, tb, n, a, b, o, 1);
+    } else {
+        enn_addsub_lut_row(f, ta, tb, n, a, b, o, 0);
+    }
+}
+#endif
+
 /* n outputs; a and b advance by sa, sb (0 = broadcast, 1 = contiguous); sign2 is 1 (add) or -1 (sub). */
 ENN_INLINE void enn_addsub_row(const enn_arith_params *p, const enn_arith_fast *f, int32_t sign2, int32_t n,
                                const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int8_t *o)
@@ -101,6 +153,12 @@ ENN_INLINE void enn_addsub_row(const enn_arith_params *p, const enn_arith_fast *
             const int32x4_t y = vaddq_n_s32(enn_mbqm4_mve(raw, mo, so), p->output.offset);
             vstrbq_s32(o + i, vminq_s32(vmaxq_s32(y, lo), hi));
         }
+    }
+#endif
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+    if (f != 0 && sa == 1 && sb == 1 && n >= ENN_ARITH_LUT_MIN && f->ro >= 1) {
+        enn_addsub_lut(f, sign2, n, a, b, o);
+        return;
     }
 #endif
     if (f != 0) {

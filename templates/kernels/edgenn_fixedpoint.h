@@ -119,6 +119,43 @@ static inline int enn_rq_layer_ok(const int32_t *multiplier, const int32_t *shif
     return 1;
 }
 
+/* Whether no channel of a layer has multiplier 0 (n channels): enn_rq8 needs it. */
+static inline int enn_rq_layer_nz(const int32_t *multiplier, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        if (multiplier[i] == 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* enn_rq_r(x, m, t) + out_offset, saturated to int8, for a qualifying channel, given
+ * c2 = 2 out_offset + 1: ((s >> t) + 1) >> 1 + out_offset = ((s >> t) + c2) >> 1, 2 out_offset being
+ * even. The DSP extension adds with saturation (QADD: a sum beyond the int32 range is beyond the
+ * int8 range either way) and halves inside the SSAT: six instructions from accumulator to byte.
+ * A zero multiplier needs t = 31 (the op templates' rshift tables hold it): then s = x and
+ * s >> 31 is 0 or -1, both of which give out_offset, as enn_rq_r's 0 does. */
+static inline int32_t enn_rq8(int32_t x, int32_t m, int32_t t, int32_t c2)
+{
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(__aarch64__)
+    int32_t s = enn_srdhm_q(x, m);
+    int32_t r;
+    s += s >> 31;
+    __asm__("qadd %0, %1, %2" : "=r"(r) : "r"(s >> t), "r"(c2));
+    __asm__("ssat %0, #8, %1, asr #1" : "=r"(s) : "r"(r));
+    return s;
+#else
+    /* The same steps in 64 bits (m = 0: s = 0, and (0 + c2) >> 1 = out_offset). */
+    int32_t s = enn_srdhm_q(x, m);
+    int64_t v;
+    s += s >> 31;
+    v = ((int64_t)(s >> t) + c2) >> 1;
+    return v < -128 ? -128 : (v > 127 ? 127 : (int32_t)v);
+#endif
+}
+
 static inline int32_t enn_clamp(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);

@@ -72,6 +72,14 @@ static inline int8_t enn_sat8(int32_t x)
 #define ENN_INLINE static inline
 #endif
 
+/* Kept out of line: a hot loop with a register budget of its own, which gcc would otherwise
+ * inline into a large caller and allocate worse. */
+#if defined(__GNUC__)
+#define ENN_NOINLINE static __attribute__((noinline))
+#else
+#define ENN_NOINLINE static
+#endif
+
 /* Requantized accumulator to the output byte: + output offset, clamped to [lo, hi]; full: the
  * clamp is the int8 range (one SSAT on the DSP extension). */
 ENN_INLINE int8_t enn_out8(int32_t v, int32_t offset, int32_t lo, int32_t hi, int full)
@@ -396,15 +404,28 @@ ENN_INLINE void enn_dot4(const int8_t *x, const int8_t *w, int32_t w_stride, int
 #if defined(ENN_DSP) && !defined(ENN_MVE)
 /* The DSP build's pre-extended inputs: x[0..4 steps) + offset as int16 pairs, per group of four
  * bytes (x0, x2) then (x1, x3): the pairs SXTB16 makes of four packed filter bytes. A pixel's column
- * extended once serves every filter (enn_dot4_x16), instead of once per four filters. */
-static inline void enn_ext16(uint32_t *dst, const int8_t *x, int32_t steps, int32_t offset)
+ * extended once serves every filter (enn_dot4_x16), instead of once per four filters. Group k's
+ * pairs go to dst[dst_step k] and dst[dst_step k + 1]. */
+static inline void enn_ext16_every(uint32_t *dst, const int8_t *x, int32_t steps, int32_t offset, int32_t dst_step)
 {
     const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x10001u);
-    for (; steps > 0; steps--, x += 4, dst += 2) {
+    for (; steps > 0; steps--, x += 4, dst += dst_step) {
         const int32_t v = enn_ld32(x);
         dst[0] = (uint32_t)__sxtab16(offset2, v);
         dst[1] = (uint32_t)enn_sxtab16_ror8(offset2, v);
     }
+}
+
+static inline void enn_ext16(uint32_t *dst, const int8_t *x, int32_t steps, int32_t offset)
+{
+    enn_ext16_every(dst, x, steps, offset, 2);
+}
+
+/* enn_ext16 into every other pair of words: two pixels' columns interleaved, pixel A's pairs at
+ * dst[4 k], dst[4 k + 1] and pixel B's at dst[4 k + 2], dst[4 k + 3] (call with dst + 2 for B). */
+static inline void enn_ext16_pair(uint32_t *dst, const int8_t *x, int32_t steps, int32_t offset)
+{
+    enn_ext16_every(dst, x, steps, offset, 4);
 }
 
 /* *a_j += sum over `steps` groups of four of w_j * (x + offset), w_j = w + j * w_stride, from the

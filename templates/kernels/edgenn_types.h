@@ -51,8 +51,8 @@ typedef struct {
 } enn_quant;
 
 /* Per-channel requantization: one multiplier and shift per output channel (enn_mbqm), and each
- * channel's t = clamp(-shift, 1, 31) - 1 for the fast form enn_rq_r (NULL where a kernel does
- * not use it). */
+ * channel's t = clamp(-shift, 1, 31) - 1 (31 for a zero multiplier) for the fast forms enn_rq_r
+ * and enn_rq8 (NULL where a kernel does not use it). */
 typedef struct {
     const int32_t *multiplier;
     const int32_t *shift;

@@ -26,6 +26,13 @@ static int8_t fc_out(const enn_fully_connected_params *prm, int fast, int32_t ac
     return enn_out8(v, prm->output_offset, prm->act.min, prm->act.max, prm->act.min == -128 && prm->act.max == 127);
 }
 
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+/* The DSP build extends an input row of up to this many values (a multiple of 4) to int16 pairs
+ * once (enn_ext16, a 2 KB stack buffer), so that the four filters' loop (enn_dot4_x16) reads ready
+ * pairs instead of extending the input again for every four units. */
+#define FC_EXT 1024
+#endif
+
 void enn_fully_connected(const enn_fully_connected_params *prm, const int8_t *input, const int8_t *filter,
                          const int32_t *bias, int8_t *output)
 {
@@ -34,10 +41,27 @@ void enn_fully_connected(const enn_fully_connected_params *prm, const int8_t *in
     const int32_t ioff = prm->input_offset;
     const int32_t foff = prm->filter_offset;
     const int fast = enn_rq_layer_ok(prm->quant.multiplier, prm->quant.shift, prm->per_channel ? units : 1);
+#if !defined(ENN_MVE)
+    const int32_t *mult = prm->quant.multiplier;
+    const int32_t *shift = prm->quant.shift;
+    const int32_t c2 = 2 * prm->output_offset + 1;
+    /* The common layers' requantization (enn_rq8, t = -shift - 1). */
+    const int fast_full = fast && prm->act.min == -128 && prm->act.max == 127 &&
+                          enn_rq_layer_nz(mult, prm->per_channel ? units : 1);
+#endif
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+    const int ext = (depth & 3) == 0 && depth <= FC_EXT && units >= 4;
+    uint32_t xp[FC_EXT / 2];
+#endif
     int32_t b;
     for (b = 0; b < prm->batches; b++, input += depth) {
         int32_t u = 0;
         if (foff == 0) {
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+            if (ext) {
+                enn_ext16(xp, input, depth >> 2, ioff);
+            }
+#endif
             for (; u + 4 <= units; u += 4) {
                 int32_t a0 = 0;
                 int32_t a1 = 0;
@@ -64,11 +88,27 @@ void enn_fully_connected(const enn_fully_connected_params *prm, const int8_t *in
                                  prm->quant.shift + (prm->per_channel ? u : 0), prm->per_channel, prm->output_offset,
                                  prm->act.min, prm->act.max, output + u);
 #else
-                enn_dot4(input, filter + u * depth, depth, depth, ioff, &a0, &a1, &a2, &a3);
-                output[u] = fc_out(prm, fast, a0, u);
-                output[u + 1] = fc_out(prm, fast, a1, u + 1);
-                output[u + 2] = fc_out(prm, fast, a2, u + 2);
-                output[u + 3] = fc_out(prm, fast, a3, u + 3);
+#if defined(ENN_DSP)
+                if (ext) {
+                    enn_dot4_x16(xp, filter + u * depth, depth, depth >> 2, &a0, &a1, &a2, &a3);
+                } else
+#endif
+                {
+                    enn_dot4(input, filter + u * depth, depth, depth, ioff, &a0, &a1, &a2, &a3);
+                }
+                if (fast_full) {
+                    const int32_t k = prm->per_channel ? u : 0;
+                    const int32_t d = prm->per_channel ? 1 : 0;
+                    output[u] = (int8_t)enn_rq8(a0, mult[k], ~shift[k], c2);
+                    output[u + 1] = (int8_t)enn_rq8(a1, mult[k + d], ~shift[k + d], c2);
+                    output[u + 2] = (int8_t)enn_rq8(a2, mult[k + 2 * d], ~shift[k + 2 * d], c2);
+                    output[u + 3] = (int8_t)enn_rq8(a3, mult[k + 3 * d], ~shift[k + 3 * d], c2);
+                } else {
+                    output[u] = fc_out(prm, fast, a0, u);
+                    output[u + 1] = fc_out(prm, fast, a1, u + 1);
+                    output[u + 2] = fc_out(prm, fast, a2, u + 2);
+                    output[u + 3] = fc_out(prm, fast, a3, u + 3);
+                }
 #endif
             }
             for (; u < units; u++) {

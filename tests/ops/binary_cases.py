@@ -114,6 +114,23 @@ def fixed_cases(rng, op_type: str) -> list[Case]:
     return cases
 
 
+LONG_ROW_SHAPES = [(1, 16, 16, 8), (1, 8, 8, 32), (2, 1027), (1, 4, 4, 64)]
+
+
+def long_row_cases(rng, op_type: str, n: int) -> list[Case]:
+    """Random cases of two same-shape activations with 1,024 elements or more (one contiguous row
+    after broadcasting fuses the axes): the DSP build's tabulated path of add and sub
+    (edgenn_arith.h, ENN_ARITH_LUT_MIN) runs only on rows that long."""
+    cases = []
+    for k in range(n):
+        c = random_case(rng, op_type)
+        shape = LONG_ROW_SHAPES[k % len(LONG_ROW_SHAPES)]
+        ta, tb = (T(shape, t.scale, t.zero_point) for t in c.inputs)
+        y = c.outputs[0]
+        cases.append(Case(op_type, [ta, tb], [T(shape, y.scale, y.zero_point, dtype=y.dtype)], c.attrs))
+    return cases
+
+
 # ----------------------------------------------------------------- against the naive formulas
 def naive_run(case: Case, xs: list[np.ndarray], fn) -> np.ndarray:
     """Element by element with Python ints; xs are the activations (N, *shape) in input order."""

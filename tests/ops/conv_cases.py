@@ -121,8 +121,11 @@ def _pads_1d(rng, size, k, s, d, mode):
     return a, b, (size + a + b - eff) // s + 1
 
 
-def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False) -> Case:
-    """One random conv2d / depthwise_conv2d case (parameters as the brief lists them)."""
+def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, dsp: bool = False) -> Case:
+    """One random conv2d / depthwise_conv2d case (parameters as the brief lists them). dsp: the
+    shapes of the DSP build's fast paths (templates/kernels/conv2d.c, depthwise_conv2d.c): one group
+    or depth multiplier 1, input channels in fours, 3x3 (depthwise) or 3x3 / 1x1 filters, stride 1
+    or 2, no dilation, a bias; pixel counts odd and even."""
     batches = 1 if small or rng.random() < 0.8 else 2
     hmax = 7 if small else 11
     h, w = int(rng.integers(1, hmax)), int(rng.integers(1, hmax))
@@ -133,23 +136,31 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False) 
     dh, dw = int(rng.choice([1, 1, 2])), int(rng.choice([1, 1, 2]))
     mode = str(rng.choice(["valid", "same", "symmetric", "asymmetric", "large"], p=[0.2, 0.3, 0.15, 0.25, 0.1]))
     pointwise = not small and rng.random() < 0.06  # 1x1, stride 1, unpadded: the C fast path
+    if dsp:
+        kh = kw = 3 if depthwise or rng.random() < 0.5 else 1
+        sh = sw = int(rng.choice([1, 1, 2]))
+        dh = dw = 1
+        mode = str(rng.choice(["valid", "same"]))
+        pointwise = kh == 1 and sh == 1 and rng.random() < 0.7
     if pointwise:
         kh = kw = sh = sw = 1
         mode = "valid"
     pt, pb, ho = _pads_1d(rng, h, kh, sh, dh, mode)
     pl, pr, wo = _pads_1d(rng, w, kw, sw, dw, mode)
     if depthwise:
-        ci = int(rng.integers(1, 5 if small else 10))
-        mult = int(rng.choice([1, 1, 2, 3]))
+        ci = int(rng.integers(1, 5 if small else 10)) if not dsp else 4 * int(rng.integers(1, 7))
+        mult = int(rng.choice([1, 1, 2, 3])) if not dsp else 1
         co = ci * mult
         wshape, axis = (1, kh, kw, co), 3
         extra = {"depth_multiplier": mult}
         depth = kh * kw
     else:
-        groups = 1 if pointwise or rng.random() < 0.7 else int(rng.integers(2, 5))
+        groups = 1 if pointwise or dsp or rng.random() < 0.7 else int(rng.integers(2, 5))
         cig = int(rng.integers(1, 4 if small else (9 if groups == 1 else 5)))
         if not small and groups == 1 and rng.random() < 0.15:
             cig = int(rng.integers(9, 33))
+        if dsp:
+            cig = 4 * int(rng.integers(1, 17))
         ci = cig * groups
         co = groups * int(rng.integers(1, 4 if small else (9 if groups == 1 else 4)))
         wshape, axis = (co, kh, kw, cig), 0
@@ -160,13 +171,15 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False) 
         wq[..., 0] = 127  # full-range weights
     per_channel = rng.random() < 0.85
     wsc = rng.uniform(0.001, 0.05, size=co if per_channel else 1).astype(np.float32)
+    if dsp and per_channel and rng.random() < 0.3:
+        wsc[int(rng.integers(0, co))] = 1e-12  # a dead channel: requantization multiplier 0
     xs = float(rng.uniform(0.005, 0.1))
     # Output scale from tiny (saturation, left shifts) to large (values near the zero point).
     factor = float(rng.choice([0.002, 0.05, 0.5, 2, 20]))
     ys = float(xs * float(wsc.mean()) * np.sqrt(depth) * factor * 40)
     bscale = xs * (wsc if per_channel else np.full(co, wsc[0], np.float32))
     bias = None
-    if rng.random() < 0.75:
+    if dsp or rng.random() < 0.75:
         # Rarely a bias near the int32 limits: the accumulator wraps as TFLM's does.
         lim = int(rng.choice([100, 20000, 1 << 22, (1 << 31) - 1], p=[0.3, 0.4, 0.27, 0.03]))
         bias = T((co,), bscale, 0, rng.integers(-lim, lim, size=co).astype(np.int32), "int32")

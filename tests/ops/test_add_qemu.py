@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from harness import check_cases
-from binary_cases import fixed_cases, random_case
+from binary_cases import fixed_cases, long_row_cases, random_case
 
 BOARDS = ["mps2-an386", "mps3-an547"]
 
@@ -17,4 +17,15 @@ def test_add_random_cases_on_board(board):
     cases = fixed_cases(rng, "add")[::3] + [random_case(rng) for _ in range(60)]
     stats = check_cases(cases, samples=3, board=board)
     assert stats["cases"] >= 60
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_add_long_rows_on_board(board):
+    """Rows of 1,024 elements and more, which the DSP build computes from tables of the inputs' first
+    stage: every activation, output shift and saturation on both sides."""
+    rng = np.random.default_rng(7005)
+    stats = check_cases(long_row_cases(rng, "add", 24), samples=2, board=board)
+    assert stats["cases"] == 24
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0

@@ -18,3 +18,15 @@ def test_depthwise_conv2d_random_cases_on_board(board):
     stats = check_cases(cases, samples=3, board=board)
     assert stats["cases"] == 72
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", BOARDS)
+def test_depthwise_conv2d_dsp_fast_path_cases_on_board(board):
+    """The shapes the DSP build's hand-scheduled paths take (conv_cases.random_case dsp=True), which
+    the general random cases reach only now and then."""
+    rng = np.random.default_rng(7012)
+    cases = [random_case(rng, depthwise=True, dsp=True) for _ in range(40)]
+    stats = check_cases(cases, samples=3, board=board)
+    assert stats["cases"] == 40
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0

@@ -2,8 +2,10 @@
 MultiplyByQuantizedMultiplier by its exact definition (tests/test_fixedpoint.py), on random and
 extreme accumulators, multipliers and shifts:
 
-- enn_rq_r (SMMLAR form, for qualifying channels) and enn_mbqm, as portable C on the host, with the
-  DSP instructions on a 32-bit Arm Linux core (qemu-arm) and as Cortex-M4 firmware;
+- enn_rq_r (SMMLAR form, for qualifying channels), enn_rq8 (the same plus an output offset,
+  saturated to int8: QADD and SSAT with a shift on the DSP extension) and enn_mbqm, as portable C
+  on the host, with the DSP instructions on a 32-bit Arm Linux core (qemu-arm) and as Cortex-M4
+  firmware;
 - enn_mbqm4_mve (Helium lanes) as Cortex-M55 firmware.
 The op tests check the same code inside every kernel; this checks it over the whole int32 range."""
 from __future__ import annotations
@@ -26,31 +28,35 @@ _DRIVER = r"""
 #include <stdint.h>
 #include "edgenn_simd.h"
 
-/* in: n triples (x, multiplier, shift); out: n triples (enn_mbqm, enn_rq_r or enn_mbqm where the
- * channel does not qualify, enn_mbqm4_mve on Helium or enn_mbqm). */
+/* in: n triples (x, multiplier, shift); out: n quadruples (enn_mbqm, enn_rq_r or enn_mbqm where the
+ * channel does not qualify, enn_mbqm4_mve on Helium or enn_mbqm, enn_rq8 with the output offset
+ * (x & 255) - 128 (t = 31 for a zero multiplier, as the op templates make it) or -1000 where the
+ * channel does not qualify). */
 static void compute(const int32_t *in, int32_t *out, uint32_t n)
 {
     uint32_t i;
     for (i = 0; i < n; i++) {
         const int32_t x = in[3 * i], m = in[3 * i + 1], s = in[3 * i + 2];
-        out[3 * i] = enn_mbqm(x, m, (int)s);
-        out[3 * i + 1] = enn_rq_layer_ok(&m, &s, 1) ? enn_rq_r(x, m, (s < -31 ? 31 : (s > -1 ? 1 : -s)) - 1)
+        const int32_t t = (s < -31 ? 31 : (s > -1 ? 1 : -s)) - 1;
+        out[4 * i] = enn_mbqm(x, m, (int)s);
+        out[4 * i + 3] = enn_rq_layer_ok(&m, &s, 1) ? enn_rq8(x, m, m == 0 ? 31 : t, 2 * ((x & 255) - 128) + 1) : -1000;
+        out[4 * i + 1] = enn_rq_layer_ok(&m, &s, 1) ? enn_rq_r(x, m, t)
                                                      : enn_mbqm(x, m, (int)s);
 #if defined(ENN_MVE)
         {
             int32_t lanes[4];
             vstrwq_s32(lanes, enn_mbqm4_mve(vdupq_n_s32(x), vdupq_n_s32(m), vdupq_n_s32(s)));
-            out[3 * i + 2] = lanes[(x & 3)];
+            out[4 * i + 2] = lanes[(x & 3)];
         }
 #else
-        out[3 * i + 2] = enn_mbqm(x, m, (int)s);
+        out[4 * i + 2] = enn_mbqm(x, m, (int)s);
 #endif
     }
 }
 
 #define CHUNK 256
 static int32_t in_buf[3 * CHUNK];
-static int32_t out_buf[3 * CHUNK];
+static int32_t out_buf[4 * CHUNK];
 
 #if defined(FIRMWARE)
 int32_t fw_semihost(int32_t op, const void *arg);
@@ -89,7 +95,7 @@ int main(void)
             return 3;
         }
         compute(in_buf, out_buf, n);
-        if (io(0x05, fo, out_buf, 12 * n) != 0) {
+        if (io(0x05, fo, out_buf, 16 * n) != 0) {
             return 4;
         }
         total -= (int32_t)n;
@@ -108,7 +114,7 @@ int main(int argc, char **argv)
     }
     while ((n = fread(in_buf, 12, CHUNK, fi)) > 0) {
         compute(in_buf, out_buf, (uint32_t)n);
-        fwrite(out_buf, 12, n, fo);
+        fwrite(out_buf, 16, n, fo);
     }
     fclose(fi);
     return fclose(fo) != 0;
@@ -140,10 +146,15 @@ def cases(n: int = 6000, seed: int = 5) -> np.ndarray:
 
 def check(triples: np.ndarray, got: np.ndarray, where: str) -> None:
     want = np.array([ref_mbqm(int(x), int(m), int(s)) for x, m, s in triples], dtype=np.int64)
-    for k, name in enumerate(("enn_mbqm", "enn_rq_r", "vector form")):
-        bad = np.flatnonzero(got[:, k] != want)
+    x, m, s = triples[:, 0], triples[:, 1], triples[:, 2]
+    qualifies = (m == 0) | ((m >= 1 << 30) & (s <= -1) & (s >= -31))
+    want8 = np.where(qualifies, np.clip(want + (x & 255) - 128, -128, 127), -1000)
+    assert qualifies.sum() > len(triples) // 2
+    for k, name in enumerate(("enn_mbqm", "enn_rq_r", "vector form", "enn_rq8")):
+        ref = want8 if k == 3 else want
+        bad = np.flatnonzero(got[:, k] != ref)
         assert bad.size == 0, (f"{where}: {name} differs at x={triples[bad[0]][0]}, m={triples[bad[0]][1]}, "
-                               f"shift={triples[bad[0]][2]}: {got[bad[0], k]} vs {want[bad[0]]}")
+                               f"shift={triples[bad[0]][2]}: {got[bad[0], k]} vs {ref[bad[0]]}")
 
 
 def _compile_native(tmp: Path, cc: list[str]) -> Path:
@@ -158,7 +169,7 @@ def _run(tmp: Path, cmd: list[str], triples: np.ndarray) -> np.ndarray:
     (tmp / "in.bin").write_bytes(triples.astype(np.int32).tobytes())
     r = subprocess.run(cmd + ["in.bin", "out.bin"], cwd=tmp, capture_output=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    return np.frombuffer((tmp / "out.bin").read_bytes(), dtype=np.int32).reshape(-1, 3).astype(np.int64)
+    return np.frombuffer((tmp / "out.bin").read_bytes(), dtype=np.int32).reshape(-1, 4).astype(np.int64)
 
 
 def test_fast_requantization_on_the_host(tmp_path):
@@ -186,5 +197,5 @@ def test_fast_requantization_as_firmware(tmp_path, board):
     t = cases(seed=7)
     (tmp_path / "in.bin").write_bytes(t.astype(np.int32).tobytes())
     run_firmware(tmp_path, b, ["driver.c"], startup, link, ["-DFIRMWARE"])
-    got = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=np.int32).reshape(-1, 3).astype(np.int64)
+    got = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=np.int32).reshape(-1, 4).astype(np.int64)
     check(t, got, board)
