@@ -127,11 +127,12 @@ def test_classes_add_up_to_the_instruction_counts(digits, board):
     if board == "stm32l4r5zi":
         assert p["clock_hz"] == 120_000_000
         assert p["estimated_ms"] == pytest.approx(cycles.estimate(mix, p["core"]) / 120e3)
-        # The DSP kernels: one SMLAD per two MACs in the convolutions and the fully connected layer.
+        # The DSP kernels: about one SMLAD per two MACs in the convolutions and the fully connected
+        # layer (a window of an odd number of taps, as the first 3x3 convolution's, adds one MLA).
         for layer in p["layers"]:
             if layer["op"] in ("conv2d", "fully_connected"):
                 ratio = layer["instruction_classes"]["mla"] / layer["macs"]
-                assert 0.45 <= ratio <= 0.7, (layer["name"], ratio)
+                assert 0.45 <= ratio <= 0.8, (layer["name"], ratio)
     else:
         assert p["estimated_ms"] is None  # an FPGA image: no product clock
 
