@@ -23,6 +23,7 @@ from edgenn.boards import Board, MemoryMap, get_board
 from edgenn.errors import EdgennError
 from edgenn.format import enn, weight_codecs
 from edgenn.format.enn import EnnModel, EnnOp, EnnTensor
+from edgenn.runtime_py.kernels import check_model
 from edgenn.runtime_py.kernels import traits as kernel_traits
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -141,6 +142,7 @@ def _io_entry(model: EnnModel, d: Any) -> dict[str, Any]:
 
 
 def build_context(model: EnnModel, p: str) -> dict[str, Any]:
+    check_model(model)  # refuse an operator the C kernels cannot run safely before writing any C
     weights: list[Weight] = []
     weight_sym: dict[int, str] = {}
     # Constants are named after the first layer that uses them and the kernel's name for that

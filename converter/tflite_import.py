@@ -236,6 +236,9 @@ class TfliteImporter:
                 if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
                     raise ModelFormatError(f"{self.source}: tensor {name!r} has invalid scales")
                 quant = QParams(scale, zp, int(q.QuantizedDimension()))
+            if quant is None and dtype in ("int8", "uint8", "int16"):
+                # Every int8/int16 tensor of an integer model is quantized; without parameters no rule can scale it.
+                raise ModelFormatError(f"{self.source}: {dtype} tensor {name!r} has no quantization parameters")
             if t.IsVariable():
                 data = None  # TFLM ignores a variable tensor's buffer
             tensor = self.g.add_tensor(name, shape, dtype, data, quant)

@@ -9,7 +9,7 @@ import numpy as np
 from edgenn.runtime_py.kernels import KernelTraits
 from edgenn.runtime_py.kernels.common import clamp_indices, gather_rows
 
-TRAITS = KernelTraits(overlap="none", inputs=("input", "indices"))
+TRAITS = KernelTraits(overlap="none", inputs=("input", "indices"), optional=("indices",))
 
 
 def run(op, model, ins, outs, scratch) -> None:

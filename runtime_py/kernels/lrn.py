@@ -10,7 +10,7 @@ from edgenn.runtime_py.fixedpoint import (count_leading_zeros32, multiply_by_qua
                                           saturating_rounding_doubling_high_mul)
 from edgenn.runtime_py.kernels import KernelTraits
 
-TRAITS = KernelTraits(overlap="none", inputs=("input", "table"))
+TRAITS = KernelTraits(overlap="none", inputs=("input", "table"), constants=("table",))
 
 
 def table_factor(table: np.ndarray, s: np.ndarray) -> np.ndarray:
