@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from edgenn import limits
 from edgenn.converter.graph import Graph, IOInfo, Op, QParams, Tensor
 from edgenn.errors import ModelFormatError, UnsupportedOpError, unsupported_operators
 
@@ -161,6 +162,11 @@ class TfliteImporter:
             raise UnsupportedOpError(f"{self.source}: the model has {nsub} subgraphs; only single-subgraph models "
                                      "(no control flow) are supported")
         self.sg = self.model.Subgraphs(0)
+        for what, count, limit in (("tensors", self.sg.TensorsLength(), limits.MAX_TENSORS),
+                                    ("operators", self.sg.OperatorsLength(), limits.MAX_OPERATORS)):
+            why = limits.count_problem(what, count, limit)
+            if why:
+                raise ModelFormatError(f"{self.source}: the model {why}")
         # TFLM keeps variable tensors from one invoke to the next until the interpreter is reset.
         self.g.stateful = True
         self._tensors()
@@ -207,6 +213,10 @@ class TfliteImporter:
             if any(s < 0 for s in shape) or (sig is not None and any(int(s) < 0 for s in sig[1:])):
                 raise ModelFormatError(f"{self.source}: tensor {name!r} has a dynamic shape {list(sig if sig is not None else shape)}; "
                                        "only static shapes are supported")
+            why = limits.tensor_problem(shape, np.dtype(dtype).itemsize if dtype in TFLITE_TYPES.values()
+                                        and dtype != "string" else 1)
+            if why:
+                raise ModelFormatError(f"{self.source}: tensor {name!r} {why}")
             data = None
             b = t.Buffer()
             if b >= nbuf:

@@ -18,7 +18,8 @@ from edgenn.runtime_py.kernels import KernelTraits
 from edgenn.runtime_py.kernels.common import check_bias, check_channel_options, check_window, io_shapes, require
 from edgenn.runtime_py.kernels.common import blocks, conv_setup
 
-TRAITS = KernelTraits(overlap="windowed", inputs=("input", "weights", "bias"), constants=("weights", "bias"))
+TRAITS = KernelTraits(overlap="windowed", inputs=("input", "weights", "bias"), optional=("bias",),
+                      constants=("weights", "bias"))
 
 
 def run(op, model, ins, outs, scratch) -> None:
