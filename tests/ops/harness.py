@@ -307,10 +307,10 @@ def _unpack_outputs(models: list[EnnModel], inputs: list[list[np.ndarray]], raw:
 
 
 def run_firmware(workdir: Path, board, sources: list[str], startup: Path, link: Path, defines: list[str] = (),
-                 timeout: float = 300) -> None:
+                 timeout: float = 300, status: int = 0) -> None:
     """Compile C sources (relative to workdir) with the board's compiler and flags at -O2, link them
     with a generated test application's start-up code and linker script, and run the firmware in
-    QEMU from workdir (semihosting files are relative to it); asserts a clean exit."""
+    QEMU from workdir (semihosting files are relative to it); asserts it exits with ``status``."""
     from edgenn.emulation import backends as be
 
     flags = list(board.cflags) + ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
@@ -328,7 +328,7 @@ def run_firmware(workdir: Path, board, sources: list[str], startup: Path, link: 
     assert r.returncode == 0, f"firmware link failed:\n{r.stderr[-3000:]}"
     r = subprocess.run(be.qemu_command(board, workdir / "fw.elf"), cwd=workdir, capture_output=True, timeout=timeout,
                        stdin=subprocess.DEVNULL)
-    assert r.returncode == 0, (f"{board.name} firmware exited with {r.returncode}: "
+    assert r.returncode == status, (f"{board.name} firmware exited with {r.returncode}, expected {status}: "
                                f"{(r.stderr + r.stdout).decode(errors='replace')[-2000:]}")
 
 
