@@ -88,9 +88,12 @@ class OnnxImporter:
 
     # ------------------------------------------------------------------ values
     def shape(self, name: str) -> tuple[int, ...]:
-        v = self.values[name]
-        if v.const is not None:
+        v = self.values.get(name)
+        if v is not None and v.const is not None:
             return tuple(v.const.shape)
+        if name not in self.shapes:
+            self.fail(f"the shape of '{name}' is unknown: ONNX shape inference could not infer it (inconsistent "
+                      "input shapes or attributes?)")
         return self.shapes[name]
 
     def is_const(self, name: str) -> bool:
