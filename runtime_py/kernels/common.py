@@ -553,3 +553,13 @@ def check_axes(op, key: str, rank: int) -> None:
     v = [int(a) for a in np.asarray(op.options.get(key, []), np.int64).reshape(-1)]
     require(all(0 <= a < rank for a in v) and len(set(v)) == len(v), f"option {key} {v} is not distinct axes "
             f"of a rank-{rank} tensor")
+
+
+def check_pads(op, model) -> None:
+    """A padding operator: ``pads`` holds (before, after) per axis, not negative, growing the input to
+    the output's shape."""
+    (x,), (y,) = io_shapes(op, model)
+    pads = np.asarray(op.options["pads"], np.int64).reshape(-1)
+    require(pads.size == 2 * len(x) and len(y) == len(x) and bool(np.all(pads >= 0))
+            and all(a + int(b) + int(c) == o for a, (b, c), o in zip(x, pads.reshape(-1, 2), y)),
+            f"pads {pads.tolist()} do not grow {x} to {y}")

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import io_shapes, require
-from edgenn.runtime_py.kernels.common import mirror_index, take_axes
+from edgenn.runtime_py.kernels.common import check_pads, mirror_index, take_axes
 
 TRAITS = KernelTraits(overlap="none", inputs=("input",))
 
@@ -21,10 +20,4 @@ def run(op, model, ins, outs, scratch) -> None:
     outs[0][...] = np.broadcast_to(take_axes(x, idx), outs[0].shape)
 
 
-def check(op, model) -> None:
-    """pads: (before, after) per axis, not negative, growing the input to the output's shape."""
-    (x,), (y,) = io_shapes(op, model)
-    pads = np.asarray(op.options["pads"], np.int64).reshape(-1)
-    require(pads.size == 2 * len(x) and len(y) == len(x) and bool(np.all(pads >= 0))
-            and all(a + int(b) + int(c) == o for a, (b, c), o in zip(x, pads.reshape(-1, 2), y)),
-            f"pads {pads.tolist()} do not grow {x} to {y}")
+check = check_pads  # (before, after) pads per axis grow the input to the output
