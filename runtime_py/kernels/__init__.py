@@ -81,6 +81,9 @@ def check_traits(name: str, t: object) -> list[str]:
 def _generic_problem(op, model, t: KernelTraits) -> str | None:
     """What the traits say is wrong with an operator of a loaded model (None: nothing)."""
     n_in = len(op.inputs)
+    bad = [i for i in list(op.inputs) + list(op.outputs) if not -1 <= i < len(model.tensors)]
+    if bad:
+        return f"refers to tensor {bad[0]} of {len(model.tensors)}"
     if t.variadic:
         if n_in < 1 or any(i < 0 for i in op.inputs):
             return f"needs one or more {t.inputs[-1]} tensors, has {op.inputs}"
@@ -97,8 +100,7 @@ def _generic_problem(op, model, t: KernelTraits) -> str | None:
         if ti >= 0 and t.input_name(k) in t.constants and not model.tensors[ti].is_const:
             return f"input {k} ({t.input_name(k)}) must be a constant"
     for ti in op.outputs:
-        out = model.tensors[ti]
-        if ti < 0 or out.is_const or out.arena_offset < 0:
+        if ti < 0 or model.tensors[ti].is_const or model.tensors[ti].arena_offset < 0:
             return f"output {ti} is not an activation placed in the arena"
     return None
 
@@ -111,8 +113,8 @@ def check_op(op, model, index: int | None = None) -> None:
         why = _generic_problem(op, model, mod.TRAITS)
         if why is None and hasattr(mod, "check"):
             mod.check(op, model)
-    except (ValueError, IndexError, KeyError, TypeError) as e:
-        why = str(e) or type(e).__name__
+    except (ValueError, IndexError, KeyError, TypeError) as e:  # a check tripping over malformed options
+        why = str(e) if isinstance(e, ValueError) and str(e) else f"has malformed options or shapes ({type(e).__name__})"
     if why:
         where = f"operator {index} {op.name!r}" if index is not None else f"operator {op.name!r}"
         raise ModelFormatError(f"model '{model.name}': {where} ({op.type}) {why}")
