@@ -180,6 +180,10 @@ class TfliteImporter:
             table[op.code](self, op)
         self.g.toposort()
         self.g.prune()
+        computed = {t for op in self.g.ops for t in op.outputs} | {io.tensor for io in self.g.inputs}
+        for io in self.g.outputs:
+            if io.tensor not in computed:
+                raise ModelFormatError(f"{self.source}: model output {io.source_name!r} is not computed by any operator")
         return self.g
 
     def _check_supported(self, ops: list[TfliteOp], table: dict) -> None:
