@@ -15,6 +15,7 @@ reports is `--runs 1000000` per target.
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import sys
 import tempfile
@@ -61,7 +62,11 @@ def main() -> int:
     for d in (HERE / "corpus" / args.target, HERE / "regressions" / args.target):
         for f in sorted(d.glob("*")) if d.exists() else []:
             shutil.copy(f, seeds / f.name)
-    flags = [sys.argv[0], str(seeds), f"-rss_limit_mb={RSS_LIMIT_MB}", f"-timeout={TIMEOUT_S}",
+    # libFuzzer's RSS limit compares the process's peak RSS, which Linux carries over from the parent
+    # across fork + exec (a test worker that once held 2 GB would make every input an "oom"): the
+    # limit is RSS_LIMIT_MB above the peak this process starts with.
+    inherited_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    flags = [sys.argv[0], str(seeds), f"-rss_limit_mb={RSS_LIMIT_MB + inherited_mb}", f"-timeout={TIMEOUT_S}",
              f"-artifact_prefix={work}/", "-print_final_stats=1"]
     if args.seconds:
         flags.append(f"-max_total_time={args.seconds}")
