@@ -35,9 +35,9 @@ CORPUS = Path(__file__).resolve().parent / "fuzz" / "corpus" / "enn"
 MODELS = ["digits", "ds_residual", "kws", "ad"] + sorted(p.stem for p in CORPUS.glob("*.enn") if p.stem != "digits")
 
 
-def _model(key: str) -> enn.EnnModel:
+def _model(key: str, tmp_path: Path) -> enn.EnnModel:
     if key == "ds_residual":
-        p = Path(__import__("tempfile").mkdtemp(prefix="edgenn-san-")) / "dsres.onnx"
+        p = tmp_path / "dsres.onnx"
         onnx.save(ds_residual_cnn(seed=3), p)
         calib = np.random.default_rng(4).normal(0, 1, (16, 3, 16, 16)).astype(np.float32)
         return convert(p, [calib], ConvertOptions(name="dsres", progress=False))
@@ -49,7 +49,7 @@ def _model(key: str) -> enn.EnnModel:
 @pytest.mark.parametrize("key", MODELS)
 def test_generated_c_is_clean_under_asan_and_ubsan(key, tmp_path, monkeypatch):
     require("gcc", "make")
-    m = _model(key)
+    m = _model(key, tmp_path)
     for k, v in SANITIZE_ENV.items():
         monkeypatch.setenv(k, v)
     built = be.build(m, get_board("host"), tmp_path / m.name, cflags=" ".join(SANITIZE + ("-g",)))
