@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import tempfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,7 @@ from edgenn.errors import EdgennError
 from edgenn.format import enn, weight_codecs
 from edgenn.format.enn import EnnModel, EnnOp, EnnTensor
 from edgenn.progress import track
+from edgenn.runtime_py.kernels import check_model
 from edgenn.runtime_py.kernels import traits as kernel_traits
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -142,6 +144,7 @@ def _io_entry(model: EnnModel, d: Any) -> dict[str, Any]:
 
 
 def build_context(model: EnnModel, p: str) -> dict[str, Any]:
+    check_model(model)  # refuse an operator the C kernels cannot run safely before writing any C
     weights: list[Weight] = []
     weight_sym: dict[int, str] = {}
     # Constants are named after the first layer that uses them and the kernel's name for that
@@ -215,7 +218,23 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
         "input_bytes": sum(t.nbytes for t in ins), "output_bytes": sum(t.nbytes for t in outs),
         "C_TYPES": C_TYPES, "version": __version__, "states": states,
         "state_bytes": int(sum(s["nbytes"] for s in states)),
+        "weights_crc32": weights_crc32(weights, params),
     }
+
+
+#: numpy's little-endian dtype of each C type of weights.c (every supported target is little-endian).
+_NP_OF_C = {"int8_t": "<i1", "uint8_t": "u1", "int16_t": "<i2", "int32_t": "<i4", "int64_t": "<i8", "float": "<f4"}
+
+
+def weights_crc32(weights: list[Weight], params: list[tuple[str, np.ndarray]]) -> int:
+    """CRC-32 (zlib's) of the bytes of every constant array of weights.c, in the order
+    ``<name>_verify()`` reads them: the weights, then the per-layer parameter arrays."""
+    c = 0
+    for w in weights:
+        c = zlib.crc32(np.ascontiguousarray(w.values, dtype=_NP_OF_C[w.ctype]).tobytes(), c)
+    for _, v in params:
+        c = zlib.crc32(np.ascontiguousarray(v, dtype="<i4").tobytes(), c)
+    return c & 0xFFFFFFFF
 
 
 #: Size of each memory region in the linker script of edgenn's fit check (test_app/link_fit.ld):

@@ -19,6 +19,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from edgenn import limits
 from edgenn.converter.graph import Graph, IOInfo
 from edgenn.converter.onnx_patterns import COMPOSITE, fuse
 from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, note, read_file, unsupported_operators
@@ -92,9 +93,12 @@ class OnnxImporter:
 
     # ------------------------------------------------------------------ values
     def shape(self, name: str) -> tuple[int, ...]:
-        v = self.values[name]
-        if v.const is not None:
+        v = self.values.get(name)
+        if v is not None and v.const is not None:
             return tuple(v.const.shape)
+        if name not in self.shapes:
+            self.fail(f"the shape of '{name}' is unknown: ONNX shape inference could not infer it (inconsistent "
+                      "input shapes or attributes?)")
         return self.shapes[name]
 
     def is_const(self, name: str) -> bool:
@@ -358,7 +362,10 @@ class OnnxImporter:
         graph = m.graph
         inits = {i.name for i in graph.initializer}
         for init in graph.initializer:
-            arr = numpy_helper.to_array(init)
+            try:
+                arr = numpy_helper.to_array(init)
+            except Exception as e:  # data that does not match the declared shape or type
+                raise ModelFormatError(f"{self.source}: initializer '{init.name}' is damaged ({type(e).__name__})") from None
             if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
                 raise DataError(f"{self.source}: initializer '{init.name}' contains NaN or Inf")
             self.values[init.name] = Value(const=arr)
@@ -400,6 +407,9 @@ class OnnxImporter:
                                          f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; only float inputs and "
                                          "int32 / int64 indices (token ids) are supported")
             shape = self._input_shape(vi)
+            why = limits.tensor_problem(shape, 4)  # float32 during calibration
+            if why:
+                raise DataError(f"{self.source}: input '{vi.name}' {why}")
             image = bool(consumers.get(vi.name, set()) & IMAGE_OPS)
             perm = NCHW_TO_NHWC if len(shape) == 4 and image else NCL_TO_NLC if len(shape) == 3 and image \
                 else tuple(range(len(shape)))
@@ -509,7 +519,7 @@ class OnnxImporter:
             if tt.HasField("shape"):
                 dims = [d.dim_value if d.HasField("dim_value") else -1 for d in tt.shape.dim]
                 if all(d > 0 for d in dims) or not dims:
-                    self.shapes.setdefault(vi.name, tuple(int(d) for d in dims))
+                    self._set_shape(vi.name, tuple(int(d) for d in dims))
 
     def _node(self, node: onnx.NodeProto) -> None:
         if node.domain not in IGNORED_DOMAINS:
@@ -560,13 +570,49 @@ class OnnxImporter:
             if tt.HasField("shape"):
                 dims = [d.dim_value if d.HasField("dim_value") else -1 for d in tt.shape.dim]
                 if all(d > 0 for d in dims):
-                    self.shapes.setdefault(vi.name, tuple(int(d) for d in dims))
+                    self._set_shape(vi.name, tuple(int(d) for d in dims))
+
+    def _set_shape(self, name: str, shape: tuple[int, ...]) -> None:
+        """Record an inferred shape; a value too large to compute (in float32) is refused here."""
+        why = limits.tensor_problem(shape, 4)
+        if why:
+            raise ModelFormatError(f"{self.source}: value '{name}' {why}")
+        self.shapes.setdefault(name, shape)
+
+    def _folded_shape(self, node: onnx.NodeProto, feeds: dict[str, np.ndarray]) -> tuple[int, ...]:
+        """An upper bound of the shape a constant node computes (of the operators that can create
+        large values from small inputs; () for others, whose outputs are no larger than their inputs
+        or have an inferred shape)."""
+        known = self.shapes.get(node.output[0]) if node.output else None
+        if known is not None:
+            return known
+        vals = [np.asarray(feeds[i]) if i else None for i in node.input]
+        try:
+            if node.op_type in ("ConstantOfShape", "Expand") and len(vals) >= 1:
+                shape = [int(d) for d in vals[-1].reshape(-1)]
+                if node.op_type == "Expand":
+                    src = list(vals[0].shape)
+                    n = max(len(src), len(shape))
+                    src, shape = [1] * (n - len(src)) + src, [1] * (n - len(shape)) + shape
+                    shape = [max(a, b) for a, b in zip(src, shape)]
+                return tuple(shape)
+            if node.op_type == "Tile" and len(vals) >= 2:
+                return tuple(int(a) * int(r) for a, r in zip(vals[0].shape, vals[1].reshape(-1)))
+            if node.op_type == "Range" and len(vals) >= 3:
+                start, limit, delta = (float(v.reshape(-1)[0]) for v in vals[:3])
+                return (int(np.ceil((limit - start) / delta)) if delta else 0,)
+        except (ValueError, TypeError, OverflowError, IndexError):
+            return ()  # malformed: the evaluation reports it
+        return ()
 
     def _fold(self, node: onnx.NodeProto) -> None:
         """Evaluate a node whose inputs are all constant."""
         from onnx.reference import ReferenceEvaluator
 
         feeds = {i: self.values[i].const for i in node.input if i}
+        why = limits.tensor_problem(self._folded_shape(node, feeds), 8)
+        if why:
+            self.fail(f"folding it on constants would create a value that {why}")
         try:
             ins = [onnx.helper.make_tensor_value_info(i, onnx.helper.np_dtype_to_tensor_dtype(feeds[i].dtype), None)
                    for i in feeds]
@@ -636,6 +682,29 @@ def handlers() -> dict[str, Callable[[OnnxImporter, onnx.NodeProto], None]]:
     return table
 
 
+def _itemsize(elem_type: int) -> int:
+    try:
+        return np.dtype(onnx.helper.tensor_dtype_to_np_dtype(elem_type)).itemsize
+    except Exception:  # an unknown or string type: counted as one byte per value
+        return 1
+
+
+def _check_declared_sizes(model: onnx.ModelProto, file_bytes: int, source: Path) -> None:
+    """Refuse a file declaring more nodes than edgenn reads or an initializer larger than the file
+    (or than a tensor may be) before anything is allocated for it."""
+    why = limits.count_problem("nodes", len(model.graph.node), limits.MAX_OPERATORS)
+    if why:
+        raise ModelFormatError(f"{source}: the model {why}")
+    for init in model.graph.initializer:
+        nbytes = limits.tensor_bytes(init.dims, _itemsize(init.data_type))
+        external = init.data_location == onnx.TensorProto.EXTERNAL
+        why = limits.tensor_problem(init.dims, _itemsize(init.data_type))
+        if why is None and not external and nbytes > file_bytes:
+            why = f"declares {nbytes:,} bytes, more than the whole {file_bytes:,}-byte file (damaged file?)"
+        if why:
+            raise ModelFormatError(f"{source}: initializer '{init.name}' {why}")
+
+
 def load_onnx(path: str | Path) -> tuple[onnx.ModelProto, bytes]:
     p = Path(path)
     data = read_file(p)
@@ -647,6 +716,7 @@ def load_onnx(path: str | Path) -> tuple[onnx.ModelProto, bytes]:
         raise ModelFormatError(f"{p}: not a valid ONNX file (protobuf parse failed: corrupt or truncated?)") from None
     if not model.graph.node:
         raise ModelFormatError(f"{p}: not a valid ONNX model (the graph has no nodes)")
+    _check_declared_sizes(model, len(data), p)
     if any(i.data_location == onnx.TensorProto.EXTERNAL for i in model.graph.initializer):
         try:
             onnx.load_external_data_for_model(model, str(p.parent))

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from edgenn import limits
 from edgenn.converter.graph import Graph, IOInfo, Op, QParams, Tensor
 from edgenn.errors import ModelFormatError, UnsupportedOpError, unsupported_operators
 
@@ -161,6 +162,11 @@ class TfliteImporter:
             raise UnsupportedOpError(f"{self.source}: the model has {nsub} subgraphs; only single-subgraph models "
                                      "(no control flow) are supported")
         self.sg = self.model.Subgraphs(0)
+        for what, count, limit in (("tensors", self.sg.TensorsLength(), limits.MAX_TENSORS),
+                                    ("operators", self.sg.OperatorsLength(), limits.MAX_OPERATORS)):
+            why = limits.count_problem(what, count, limit)
+            if why:
+                raise ModelFormatError(f"{self.source}: the model {why}")
         # TFLM keeps variable tensors from one invoke to the next until the interpreter is reset.
         self.g.stateful = True
         self._tensors()
@@ -174,6 +180,10 @@ class TfliteImporter:
             table[op.code](self, op)
         self.g.toposort()
         self.g.prune()
+        computed = {t for op in self.g.ops for t in op.outputs} | {io.tensor for io in self.g.inputs}
+        for io in self.g.outputs:
+            if io.tensor not in computed:
+                raise ModelFormatError(f"{self.source}: model output {io.source_name!r} is not computed by any operator")
         return self.g
 
     def _check_supported(self, ops: list[TfliteOp], table: dict) -> None:
@@ -207,6 +217,10 @@ class TfliteImporter:
             if any(s < 0 for s in shape) or (sig is not None and any(int(s) < 0 for s in sig[1:])):
                 raise ModelFormatError(f"{self.source}: tensor {name!r} has a dynamic shape {list(sig if sig is not None else shape)}; "
                                        "only static shapes are supported")
+            why = limits.tensor_problem(shape, np.dtype(dtype).itemsize if dtype in TFLITE_TYPES.values()
+                                        and dtype != "string" else 1)
+            if why:
+                raise ModelFormatError(f"{self.source}: tensor {name!r} {why}")
             data = None
             b = t.Buffer()
             if b >= nbuf:
@@ -236,6 +250,9 @@ class TfliteImporter:
                 if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
                     raise ModelFormatError(f"{self.source}: tensor {name!r} has invalid scales")
                 quant = QParams(scale, zp, int(q.QuantizedDimension()))
+            if quant is None and dtype in ("int8", "uint8", "int16"):
+                # Every int8/int16 tensor of an integer model is quantized; without parameters no rule can scale it.
+                raise ModelFormatError(f"{self.source}: {dtype} tensor {name!r} has no quantization parameters")
             if t.IsVariable():
                 data = None  # TFLM ignores a variable tensor's buffer
             tensor = self.g.add_tensor(name, shape, dtype, data, quant)

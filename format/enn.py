@@ -19,6 +19,7 @@ from typing import Any
 import flatbuffers
 import numpy as np
 
+from edgenn import limits
 from edgenn.errors import ModelFormatError, read_file
 from edgenn.format import weight_codecs
 from edgenn.format.operators import OPERATORS
@@ -405,6 +406,14 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
         raise ModelFormatError(f"{source}: corrupt or truncated .enn file ({type(e).__name__})") from None
     if m.version != FORMAT_VERSION:
         raise ModelFormatError(f"{source}: .enn format version {m.version} is not supported (expected {FORMAT_VERSION})")
+    for what, count, limit in (("tensors", len(m.tensors or []), limits.MAX_TENSORS),
+                                ("operators", len(m.operators or []), limits.MAX_OPERATORS)):
+        why = limits.count_problem(what, count, limit)
+        if why:
+            raise ModelFormatError(f"{source}: the model {why}")
+    if not 0 <= m.arenaBytes <= limits.MAX_ARENA_BYTES:
+        raise ModelFormatError(f"{source}: the model declares an arena of {m.arenaBytes:,} bytes (limit "
+                               f"{limits.MAX_ARENA_BYTES:,}: damaged file?)")
     try:
         buffers = []
         for i in range(root.BuffersLength()):
@@ -418,6 +427,9 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
             if dtype is None:
                 raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r} has unknown dtype {tt.dtype}")
             shape = _ints(tt.shape)
+            why = limits.tensor_problem(shape, np.dtype(dtype).itemsize)
+            if why:
+                raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r} {why}")
             data_arr = None
             if not 0 <= tt.encoding < len(weight_codecs.ENCODINGS):
                 raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r} has unknown weight encoding {tt.encoding} "
@@ -440,6 +452,9 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
                     initial = initial.reshape(shape)
                 elif encoding != weight_codecs.RAW:
                     encoded = raw.tobytes()
+                    if want > 8 * len(encoded) + 64:  # both codecs spend at least one bit per value
+                        raise ModelFormatError(f"{source}: tensor {_s(tt.name)!r} declares {want:,} values in a "
+                                               f"{len(encoded):,}-byte {encoding} stream (damaged file?)")
                     try:
                         values = weight_codecs.decode(encoding, encoded, want)
                     except ModelFormatError as e:

@@ -15,8 +15,30 @@ from edgenn.errors import DataError
 from edgenn.format.enn import EnnIO, EnnModel, EnnTensor
 
 
+def _declared_npy_bytes(data: bytes) -> int | None:
+    """Bytes of array data a .npy header declares (None: not a parsable .npy header; np.load reports it)."""
+    from numpy.lib import format as npy_format
+
+    f = io.BytesIO(data)
+    try:
+        version = npy_format.read_magic(f)
+        read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+        shape, _, dtype = read_header(f)
+        n = int(dtype.itemsize)
+        for d in shape:
+            n *= int(d)
+        return n
+    except Exception:  # noqa: BLE001 - any damaged header: left to np.load's own error
+        return None
+
+
 def read_npy(data: bytes, what: str, source: str) -> np.ndarray:
     """The array of a .npy file's bytes (no pickles), or a one-line DataError naming ``what`` and ``source``."""
+    declared = _declared_npy_bytes(data)
+    if declared is not None and declared > len(data):
+        # numpy allocates the declared array before reading it: refuse a header larger than the file.
+        raise DataError(f"{what} {source}: the .npy header declares {declared:,} bytes of data but the file has "
+                        f"{len(data):,} (truncated or damaged)")
     try:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as e:  # numpy raises assorted errors on damaged headers and data

@@ -21,7 +21,7 @@ from edgenn.errors import ModelFormatError
 from edgenn.format import enn, weight_codecs
 from edgenn.format.enn import EnnModel, EnnTensor
 from edgenn.runtime_py import dataio, memory
-from edgenn.runtime_py.kernels import kernel
+from edgenn.runtime_py.kernels import check_model, kernel
 
 DEFAULT_CHUNK_BYTES = 64 << 20  # arena rows per chunk are limited to about this much memory
 
@@ -39,6 +39,7 @@ class Interpreter:
 
     def __init__(self, model: EnnModel | str | os.PathLike):
         self.model = model if isinstance(model, EnnModel) else enn.load(model)
+        check_model(self.model)  # every operator as its kernels need it, before anything runs
         try:
             memory.check_model_plan(self.model)
         except memory.PlanError as e:

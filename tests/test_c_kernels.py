@@ -7,6 +7,7 @@
 - every external symbol an object defines starts with enn_, and the generated prefix header
   (codegen.generate.kernel_prefix_header, src/kernels/edgenn_prefix.h of a library) renames it to the
   model's prefix: compiled against it, the kernels define only prefixed symbols;
+- gcc -fanalyzer finds nothing (host and Cortex-M4 code paths, as part of the standalone builds);
 - cppcheck finds nothing (when installed; in CI, CI=true, a missing cppcheck fails).
 
 Checks used with cppcheck: warning, style, performance, portability on the default preprocessor
@@ -39,6 +40,11 @@ TARGETS = {
     "m4-noasm": ("arm-none-eabi-gcc", ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
                                        "-DENN_NO_ASM"]),
     "m55": ("arm-none-eabi-gcc", ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard", "-O2"]),
+    # gcc's static analyzer (leaks, NULL dereferences, out-of-bounds, use of uninitialized values):
+    # its warnings are errors under -Werror, on the portable C and on the M4's DSP code paths.
+    "host-analyzer": ("gcc", ["-O2", "-fanalyzer"]),
+    "m4-analyzer": ("arm-none-eabi-gcc", ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
+                                          "-fanalyzer"]),
 }
 
 

@@ -98,7 +98,7 @@ def _onnx_gemm(imp, node) -> None:
         onnx_fully_connected(imp, x, w, bias, node.output[0])
         return
     mid = node.output[0] + "#product"
-    imp.shapes[mid] = imp.shapes[node.output[0]]
+    imp.shapes[mid] = imp.shape(node.output[0])
     onnx_fully_connected(imp, x, w, None, mid)
     imp.g.tensors[imp.values[mid].tensor].origin = None  # no ONNX value: range derived from the add
     y = imp.new_output(node.output[0])

@@ -47,11 +47,15 @@ def _onnx_batchnorm(imp, node) -> None:
         imp.fail("BatchNormalization in training mode is not supported (export the model in inference mode)")
     scale, bias, mean, var = (imp.const(node.input[i]).astype(np.float64) for i in range(1, 5))
     eps = float(imp.attr(node, "epsilon", 1e-5))
+    x_shape = imp.shape(node.input[0])
+    channels = x_shape[1] if len(x_shape) > 1 else 0
+    if any(v.size != channels for v in (scale, bias, mean, var)):
+        imp.fail(f"scale, B, mean and var must hold one value per channel ({channels}), they hold "
+                 f"{[int(v.size) for v in (scale, bias, mean, var)]}")
     if np.any(var + eps <= 0):
         imp.fail("variance + epsilon must be positive")
     a = scale / np.sqrt(var + eps)
     c = bias - mean * a
-    x_shape = imp.shape(node.input[0])
     shape = [1] * len(x_shape)
     shape[1] = -1
     perm = imp.NHWC if len(x_shape) == 4 else imp.NLC if len(x_shape) == 3 else None

@@ -3,6 +3,10 @@
 ``runtime_py/kernels/<name>.py`` (names from ``edgenn.format.operators``) holds:
 
 - ``TRAITS``: a ``KernelTraits`` (below), every field stated;
+- optionally ``check(op, model)``: what the operator's kernels (numpy and C) rely on beyond what
+  the traits state (shape consistency of inputs, outputs and weights, option ranges, index
+  options inside the input); raises ``ValueError`` with a short reason. ``check_op`` runs the
+  generic checks the traits allow first, so a ``check`` sees the right number of tensors;
 - ``run(op, model, ins, outs, scratch)``: ``op`` is an ``EnnOp`` (options as a dict), activations
   in ``ins``/``outs`` are ``(N, *shape)`` views into the arena (N = batch of samples), constants
   plain arrays of the tensor's shape, absent optional inputs ``None``. Vectorized over N; writes
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 
+from edgenn.errors import ModelFormatError
 from edgenn.format.operators import check_name
 
 # How an operator's output may share arena bytes with an input (runtime_py/memory.py). Every
@@ -42,6 +47,14 @@ class KernelTraits:
     # Names of the inputs in order (C symbols of constant inputs are <model>_l<layer>_<name>);
     # an operator with any number of inputs repeats the last name with the input's index.
     inputs: tuple[str, ...]
+    # Inputs that may be absent (index -1, or left off at the end): e.g. a fully connected bias.
+    optional: tuple[str, ...] = ()
+    # Inputs that must be constants (weights, tables: the C reads them from flash).
+    constants: tuple[str, ...] = ()
+    # Any number (>= 1) of inputs, all named after the last one (concat, add_n).
+    variadic: bool = False
+    # How many outputs; 0: one or more (split).
+    outputs: int = 1
 
     def input_name(self, k: int) -> str:
         return self.inputs[k] if k < len(self.inputs) else f"{self.inputs[-1]}{k}"
@@ -56,7 +69,61 @@ def check_traits(name: str, t: object) -> list[str]:
         errs.append(f"{name}: overlap {t.overlap!r} not in {sorted(OVERLAPS)}")
     if not t.inputs or not all(isinstance(s, str) and s.isidentifier() for s in t.inputs):
         errs.append(f"{name}: inputs must name every input with a C identifier")
+    for field_name in ("optional", "constants"):
+        unknown = [s for s in getattr(t, field_name) if s not in t.inputs]
+        if unknown:
+            errs.append(f"{name}: {field_name} {unknown} are not among the inputs {t.inputs}")
+    if not isinstance(t.outputs, int) or t.outputs < 0:
+        errs.append(f"{name}: outputs must be a count >= 0 (0: one or more)")
     return errs
+
+
+def _generic_problem(op, model, t: KernelTraits) -> str | None:
+    """What the traits say is wrong with an operator of a loaded model (None: nothing)."""
+    n_in = len(op.inputs)
+    bad = [i for i in list(op.inputs) + list(op.outputs) if not -1 <= i < len(model.tensors)]
+    if bad:
+        return f"refers to tensor {bad[0]} of {len(model.tensors)}"
+    if t.variadic:
+        if n_in < 1 or any(i < 0 for i in op.inputs):
+            return f"needs one or more {t.inputs[-1]} tensors, has {op.inputs}"
+    elif n_in > len(t.inputs):
+        return f"has {n_in} inputs, at most {len(t.inputs)} ({', '.join(t.inputs)})"
+    else:
+        for k, nm in enumerate(t.inputs):
+            if (k >= n_in or op.inputs[k] < 0) and nm not in t.optional:
+                return f"input {k} ({nm}) is missing"
+    want = t.outputs
+    if (want and len(op.outputs) != want) or not op.outputs:
+        return f"has {len(op.outputs)} outputs, needs {want or 'one or more'}"
+    for k, ti in enumerate(op.inputs):
+        if ti >= 0 and t.input_name(k) in t.constants and not model.tensors[ti].is_const:
+            return f"input {k} ({t.input_name(k)}) must be a constant"
+    for ti in op.outputs:
+        if ti < 0 or model.tensors[ti].is_const or model.tensors[ti].arena_offset < 0:
+            return f"output {ti} is not an activation placed in the arena"
+    return None
+
+
+def check_op(op, model, index: int | None = None) -> None:
+    """Refuse an operator its kernels cannot run safely: arity, constant inputs and outputs from the
+    traits, then the kernel module's own ``check``. Raises ModelFormatError naming the operator."""
+    mod = kernel(op.type)
+    try:
+        why = _generic_problem(op, model, mod.TRAITS)
+        if why is None and hasattr(mod, "check"):
+            mod.check(op, model)
+    except (ValueError, IndexError, KeyError, TypeError) as e:  # a check tripping over malformed options
+        why = str(e) if isinstance(e, ValueError) and str(e) else f"has malformed options or shapes ({type(e).__name__})"
+    if why:
+        where = f"operator {index} {op.name!r}" if index is not None else f"operator {op.name!r}"
+        raise ModelFormatError(f"model '{model.name}': {where} ({op.type}) {why}")
+
+
+def check_model(model) -> None:
+    """``check_op`` for every operator: what the interpreter and code generation call before anything runs."""
+    for i, op in enumerate(model.ops):
+        check_op(op, model, i)
 
 
 @lru_cache(maxsize=None)

@@ -10,9 +10,10 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_broadcast
 from edgenn.runtime_py.kernels.common import INT8_VALUES, lookup256, scaled_input
 
-TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input",), variadic=True)
 
 
 def run(op, model, ins, outs, scratch) -> None:
@@ -24,3 +25,6 @@ def run(op, model, ins, outs, scratch) -> None:
         acc = wrap_int32(acc + lookup256(scaled, np.broadcast_to(x, outs[0].shape)))
     y = multiply_by_quantized_multiplier(acc, int(o["output_multiplier"]), int(o["output_shift"]))
     outs[0][...] = np.clip(y + int(o["output_offset"]), int(o["act_min"]), int(o["act_max"])).astype(np.int8)
+
+
+check = check_broadcast  # every input broadcasts to the output's shape

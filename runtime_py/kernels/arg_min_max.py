@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import io_shapes, require
 
 TRAITS = KernelTraits(overlap="none", inputs=("input",))
 
@@ -21,3 +22,9 @@ def run(op, model, ins, outs, scratch) -> None:
     else:
         idx = np.argmax(x, axis=a)  # numpy returns the first of equal maxima, as TFLM's strict comparison
     outs[0][...] = idx.reshape(outs[0].shape).astype(outs[0].dtype)
+
+
+def check(op, model) -> None:
+    """axis: an axis of the input."""
+    (x,), _ = io_shapes(op, model)
+    require(0 <= int(op.options["axis"]) < len(x), f"axis {int(op.options['axis'])} of a rank-{len(x)} input")

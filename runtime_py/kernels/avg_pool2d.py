@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_window
 from edgenn.runtime_py.kernels.common import single_window, valid_counts, windows
 
 TRAITS = KernelTraits(overlap="windowed", inputs=("input",))
@@ -30,3 +31,6 @@ def run(op, model, ins, outs, scratch) -> None:
     q = (np.abs(acc) + count // 2) // count
     q = np.where(acc > 0, q, -q)
     outs[0][...] = np.clip(q, o["act_min"], o["act_max"]).astype(np.int8).reshape(y.shape)
+
+
+check = check_window  # 4-D, batch and channels kept, a window of at least one tap

@@ -464,3 +464,102 @@ def recurrent_steps(x: np.ndarray, time_major: bool, reverse: bool):
     for t in order:
         yield t, (x[:, t] if time_major else x[:, :, t])
 
+
+
+# ---------------------------------------------------------------- load-time checks (``check``)
+# Each raises ValueError with a short reason; runtime_py.kernels.check_op names the operator.
+
+def require(ok: bool, why: str) -> None:
+    """Refuse the operator with ``why`` unless ``ok``."""
+    if not ok:
+        raise ValueError(why)
+
+
+def io_shapes(op, model) -> tuple[list[tuple[int, ...] | None], list[tuple[int, ...]]]:
+    """The shapes of an operator's inputs (None: absent) and outputs."""
+    ins = [tuple(model.tensors[i].shape) if i >= 0 else None for i in op.inputs]
+    return ins, [tuple(model.tensors[i].shape) for i in op.outputs]
+
+
+def elements(shape) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def check_same_shape(op, model) -> None:
+    """An elementwise operator of one input: the output has the input's shape."""
+    ins, outs = io_shapes(op, model)
+    require(ins[0] == outs[0], f"maps input shape {ins[0]} to output shape {outs[0]}; they must be equal")
+
+
+def check_broadcast(op, model) -> None:
+    """A broadcasting operator: every input broadcasts (right-aligned) to the output's shape."""
+    ins, outs = io_shapes(op, model)
+    for k, s in enumerate(ins):
+        if s is None:
+            continue
+        try:
+            ok = len(s) <= len(outs[0]) and np.broadcast_shapes(s, outs[0]) == outs[0]
+        except ValueError:
+            ok = False
+        require(ok, f"input {k} of shape {s} does not broadcast to the output shape {outs[0]}")
+
+
+def check_channel_options(op, channels: int) -> None:
+    """Per-channel requantization: out_multiplier / out_shift hold 1 or ``channels`` values, the same count."""
+    o = op.options
+    m, s = np.asarray(o.get("out_multiplier", [])).reshape(-1), np.asarray(o.get("out_shift", [])).reshape(-1)
+    require(m.size in (1, channels) and s.size == m.size,
+            f"has {m.size} output multipliers and {s.size} shifts for {channels} channels")
+    require(bool(np.all(m >= 0)) and bool(np.all((s >= -31) & (s <= 31))),
+            "has a negative output multiplier or a shift outside [-31, 31]")
+
+
+def check_bias(op, model, k: int, channels: int) -> None:
+    """Input ``k`` (a bias), when present: ``channels`` int32 values."""
+    if len(op.inputs) > k and op.inputs[k] >= 0:
+        b = model.tensors[op.inputs[k]]
+        require(b.dtype == "int32" and b.size == channels, f"bias {b.name!r} is {b.dtype} {b.shape}, needs "
+                f"{channels} int32 values")
+
+
+def check_window(op, model, ch_in: int | None = None) -> None:
+    """A windowed operator of 4-D NHWC tensors: batch (and channels, when ``ch_in`` is None) kept,
+    strides, dilations and filter extents at least 1, pads not negative."""
+    ins, outs = io_shapes(op, model)
+    require(len(ins[0]) == 4 and len(outs[0]) == 4, f"needs 4-D NHWC tensors, has {ins[0]} -> {outs[0]}")
+    require(ins[0][0] == outs[0][0], f"changes the batch {ins[0][0]} -> {outs[0][0]}")
+    if ch_in is None:
+        require(ins[0][3] == outs[0][3], f"changes the channels {ins[0][3]} -> {outs[0][3]}")
+    o = op.options
+    for key in ("stride_h", "stride_w", "dilation_h", "dilation_w", "filter_h", "filter_w"):
+        if key in o:
+            require(1 <= int(o[key]) <= 1 << 16, f"has {key} {int(o[key])}")
+    # A transposed convolution's bottom/right pads are informational and may be negative.
+    pads = ("pad_top", "pad_left") if op.type == "transpose_conv" else ("pad_top", "pad_left", "pad_bottom", "pad_right")
+    for key in pads:
+        if key in o:
+            require(0 <= int(o[key]) <= 1 << 16, f"has {key} {int(o[key])}")
+
+
+def check_index_option(op, key: str, count: int, limit: int) -> None:
+    """Option ``key`` holds ``count`` indices, each in [0, limit)."""
+    v = np.asarray(op.options.get(key, []), np.int64).reshape(-1)
+    require(v.size == count, f"option {key} has {v.size} values, needs {count}")
+    require(bool(np.all((v >= 0) & (v < limit))), f"option {key} indexes outside 0..{limit - 1}")
+
+
+def check_axes(op, key: str, rank: int) -> None:
+    """Option ``key`` holds distinct axes of a rank-``rank`` tensor."""
+    v = [int(a) for a in np.asarray(op.options.get(key, []), np.int64).reshape(-1)]
+    require(all(0 <= a < rank for a in v) and len(set(v)) == len(v), f"option {key} {v} is not distinct axes "
+            f"of a rank-{rank} tensor")
+
+
+def check_pads(op, model) -> None:
+    """A padding operator: ``pads`` holds (before, after) per axis, not negative, growing the input to
+    the output's shape."""
+    (x,), (y,) = io_shapes(op, model)
+    pads = np.asarray(op.options["pads"], np.int64).reshape(-1)
+    require(pads.size == 2 * len(x) and len(y) == len(x) and bool(np.all(pads >= 0))
+            and all(a + int(b) + int(c) == o for a, (b, c), o in zip(x, pads.reshape(-1, 2), y)),
+            f"pads {pads.tolist()} do not grow {x} to {y}")

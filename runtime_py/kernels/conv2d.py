@@ -15,9 +15,11 @@ from numpy.lib.stride_tricks import as_strided
 
 from edgenn.runtime_py.fixedpoint import wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_bias, check_channel_options, check_window, io_shapes, require
 from edgenn.runtime_py.kernels.common import blocks, conv_setup
 
-TRAITS = KernelTraits(overlap="windowed", inputs=("input", "weights", "bias"))
+TRAITS = KernelTraits(overlap="windowed", inputs=("input", "weights", "bias"), optional=("bias",),
+                      constants=("weights", "bias"))
 
 
 def run(op, model, ins, outs, scratch) -> None:
@@ -56,3 +58,13 @@ def run(op, model, ins, outs, scratch) -> None:
             acc = wrap_int32(acc)
         cs.y[bn, bh] = cs.requant(acc).T.reshape(lead + (co,))
     outs[0][...] = cs.y.reshape(outs[0].shape)
+
+
+def check(op, model) -> None:
+    """Weights (Co, KH, KW, Ci / groups) of the input's and output's channels, a bias per channel."""
+    check_window(op, model, ch_in=0)
+    (x, w, *_), (y,) = io_shapes(op, model)
+    require(len(w) == 4 and w[0] == y[3] and w[3] >= 1 and x[3] % w[3] == 0 and y[3] % (x[3] // w[3]) == 0,
+            f"weights {w} do not fit input {x} and output {y}")
+    check_bias(op, model, 2, y[3])
+    check_channel_options(op, y[3])

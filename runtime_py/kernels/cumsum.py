@@ -7,6 +7,7 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_same_shape, require
 from edgenn.runtime_py.kernels.common import scaled_input
 
 TRAITS = KernelTraits(overlap="none", inputs=("input",))
@@ -27,3 +28,10 @@ def run(op, model, ins, outs, scratch) -> None:
         acc = np.flip(acc, axis=a)
     y = multiply_by_quantized_multiplier(acc, int(o["output_multiplier"]), int(o["output_shift"])) + o["output_offset"]
     outs[0][...] = np.clip(y, o["act_min"], o["act_max"]).astype(np.int8)
+
+
+def check(op, model) -> None:
+    """Output of the input's shape; the axis inside it."""
+    check_same_shape(op, model)
+    rank = len(model.tensors[op.inputs[0]].shape)
+    require(0 <= int(op.options["axis"]) < rank, f"axis {int(op.options['axis'])} of a rank-{rank} input")

@@ -16,9 +16,11 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_bias, check_channel_options, check_window, io_shapes, require
 from edgenn.runtime_py.kernels.common import blocks, conv_setup
 
-TRAITS = KernelTraits(overlap="windowed", inputs=("input", "weights", "bias"))
+TRAITS = KernelTraits(overlap="windowed", inputs=("input", "weights", "bias"), optional=("bias",),
+                      constants=("weights", "bias"))
 
 
 def run(op, model, ins, outs, scratch) -> None:
@@ -54,3 +56,14 @@ def run(op, model, ins, outs, scratch) -> None:
             a = wrap_int32(a)
         cs.y[bn, bh] = cs.requant(a).T.reshape(lead + (co,))
     outs[0][...] = cs.y.reshape(outs[0].shape)
+
+
+def check(op, model) -> None:
+    """Weights (1, KH, KW, Ci * depth_multiplier) of the output's channels, a bias per channel."""
+    check_window(op, model, ch_in=0)
+    (x, w, *_), (y,) = io_shapes(op, model)
+    mult = int(op.options["depth_multiplier"])
+    require(len(w) == 4 and w[0] == 1 and w[3] == y[3] and mult >= 1 and x[3] * mult == y[3],
+            f"weights {w} (depth multiplier {mult}) do not fit input {x} and output {y}")
+    check_bias(op, model, 2, y[3])
+    check_channel_options(op, y[3])

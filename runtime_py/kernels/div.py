@@ -11,6 +11,7 @@ import numpy as np
 from edgenn.runtime_py.fixedpoint import (count_leading_zeros32, get_reciprocal, rounding_divide_by_pot,
                                           saturating_rounding_doubling_high_mul, wrap_int32)
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_broadcast
 from edgenn.runtime_py.kernels.common import INT8_VALUES, binary_run, option_table
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input1", "input2"))
@@ -46,3 +47,6 @@ def table(o) -> np.ndarray:
 
 def run(op, model, ins, outs, scratch) -> None:
     binary_run(op, model, ins, outs, table(op.options))
+
+
+check = check_broadcast  # every input broadcasts to the output's shape

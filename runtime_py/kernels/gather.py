@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import elements, io_shapes, require
 from edgenn.runtime_py.kernels.common import clamp_indices, gather_rows
 
-TRAITS = KernelTraits(overlap="none", inputs=("input", "indices"))
+TRAITS = KernelTraits(overlap="none", inputs=("input", "indices"), optional=("indices",))
 
 
 def run(op, model, ins, outs, scratch) -> None:
@@ -27,3 +28,18 @@ def run(op, model, ins, outs, scratch) -> None:
         return
     y = gather_rows(x, t.shape, axis, bd, o["indices"])
     outs[0][...] = np.broadcast_to(y.reshape((y.shape[0],) + tuple(outs[0].shape[1:])), outs[0].shape)
+
+
+def check(op, model) -> None:
+    """axis and batch_dims of the input; constant indices inside the axis and filling the output."""
+    ins, (y,) = io_shapes(op, model)
+    x = ins[0]
+    o = op.options
+    axis, bd = int(o["axis"]), int(o["batch_dims"])
+    require(0 <= bd <= axis < len(x), f"axis {axis} / batch_dims {bd} of a rank-{len(x)} input")
+    if len(ins) < 2 or ins[1] is None:
+        idx = np.asarray(o["indices"], np.int64).reshape(-1)
+        require(bool(np.all((idx >= 0) & (idx < x[axis]))), f"indices outside 0..{x[axis] - 1}")
+        # (*batch, k) indices: the output holds k rows of the axis for every batch and outer position.
+        require(elements(y) * x[axis] * elements(x[:bd]) == elements(x) * idx.size,
+                f"output {y} does not hold the gathered rows")

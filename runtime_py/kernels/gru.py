@@ -19,7 +19,11 @@ from edgenn.runtime_py.kernels.common import add_sat16, fc_int16, mul_int16, rec
 TRAITS = KernelTraits(overlap="none", inputs=(
     "input", "input_to_update_weights", "input_to_reset_weights", "input_to_hidden_weights",
     "recurrent_to_update_weights", "recurrent_to_reset_weights", "recurrent_to_hidden_weights",
-    "update_bias", "reset_bias", "hidden_bias", "recurrent_hidden_bias", "hidden_state"))
+    "update_bias", "reset_bias", "hidden_bias", "recurrent_hidden_bias", "hidden_state"),
+    optional=("update_bias", "reset_bias", "hidden_bias", "recurrent_hidden_bias"),
+    constants=("input_to_update_weights", "input_to_reset_weights", "input_to_hidden_weights",
+               "recurrent_to_update_weights", "recurrent_to_reset_weights", "recurrent_to_hidden_weights",
+               "update_bias", "reset_bias", "hidden_bias", "recurrent_hidden_bias"))
 
 
 def run(op, model, ins, outs, scratch) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 from edgenn.runtime_py.fixedpoint import (get_inv_sqrt_quantized_multiplier_exp,
                                           multiply_by_quantized_multiplier)
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_same_shape
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
@@ -19,3 +20,6 @@ def run(op, model, ins, outs, scratch) -> None:
     mult, shift = get_inv_sqrt_quantized_multiplier_exp(np.sum(v * v, axis=1), -1)
     y = multiply_by_quantized_multiplier(v, mult[:, None], shift[:, None] + 7)
     outs[0][...] = np.clip(y, -128, 127).astype(np.int8).reshape(outs[0].shape)
+
+
+check = check_same_shape  # elementwise: the output has the input's shape

@@ -15,6 +15,7 @@ import numpy as np
 from edgenn.runtime_py.fixedpoint import (INT32_MIN, exp_on_negative_values, log_x_for_x_greater_than_or_equal_to_1,
                                           multiply_by_quantized_multiplier, rounding_divide_by_pot, wrap_int32)
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_same_shape
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
@@ -53,3 +54,6 @@ def run(op, model, ins, outs, scratch) -> None:
                                  31 - INPUT_INTEGER_BITS - OUTPUT_INTEGER_BITS) + 127
     y = np.where(d_tab[idx] > adjusted_diff_min, np.clip(out, -128, 127), -128)
     outs[0][...] = y.astype(np.int8).reshape(outs[0].shape)
+
+
+check = check_same_shape  # elementwise: the output has the input's shape

@@ -7,6 +7,7 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import logistic_fixed, multiply_by_quantized_multiplier, rounding_divide_by_pot
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_same_shape
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
@@ -36,3 +37,6 @@ def _table(zero_point: int, radius: int, multiplier: int, left_shift: int) -> np
 def run(op, model, ins, outs, scratch) -> None:
     x = np.asarray(ins[0])
     outs[0][...] = table(op.options)[x.astype(np.int16) + 128]
+
+
+check = check_same_shape  # elementwise: the output has the input's shape

@@ -9,8 +9,9 @@ import numpy as np
 from edgenn.runtime_py.fixedpoint import (count_leading_zeros32, multiply_by_quantized_multiplier,
                                           saturating_rounding_doubling_high_mul)
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_same_shape, require
 
-TRAITS = KernelTraits(overlap="none", inputs=("input", "table"))
+TRAITS = KernelTraits(overlap="none", inputs=("input", "table"), constants=("table",))
 
 
 def table_factor(table: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -39,3 +40,11 @@ def run(op, model, ins, outs, scratch) -> None:
     y = multiply_by_quantized_multiplier(saturating_rounding_doubling_high_mul(v << 22, t), int(o["multiplier"]),
                                          int(o["shift"])) + int(o["output_offset"])
     outs[0][...] = np.clip(y, -128, 127).astype(np.int8).reshape(outs[0].shape)
+
+
+def check(op, model) -> None:
+    """Output of the input's shape, a window of channels that does not reach backwards."""
+    check_same_shape(op, model)
+    o = op.options
+    require(int(o["before"]) >= 0 and int(o["after"]) >= 0, f"window before {int(o['before'])}, after "
+            f"{int(o['after'])}")

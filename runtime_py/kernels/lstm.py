@@ -17,7 +17,11 @@ TRAITS = KernelTraits(overlap="none", inputs=(
     "input", "input_to_input_weights", "input_to_forget_weights", "input_to_cell_weights",
     "input_to_output_weights", "recurrent_to_input_weights", "recurrent_to_forget_weights",
     "recurrent_to_cell_weights", "recurrent_to_output_weights", "input_gate_bias", "forget_gate_bias",
-    "cell_gate_bias", "output_gate_bias", "hidden_state", "cell_state"))
+    "cell_gate_bias", "output_gate_bias", "hidden_state", "cell_state"),
+    constants=("input_to_input_weights", "input_to_forget_weights", "input_to_cell_weights",
+               "input_to_output_weights", "recurrent_to_input_weights", "recurrent_to_forget_weights",
+               "recurrent_to_cell_weights", "recurrent_to_output_weights", "input_gate_bias", "forget_gate_bias",
+               "cell_gate_bias", "output_gate_bias"))
 
 GATES = ("input", "forget", "cell", "output")  # the order of weights, biases and multipliers
 

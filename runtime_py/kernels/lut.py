@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_same_shape, require
 from edgenn.runtime_py.kernels.common import lookup256
 
-TRAITS = KernelTraits(overlap="elementwise", inputs=("input", "table"))
+TRAITS = KernelTraits(overlap="elementwise", inputs=("input", "table"), constants=("table",))
 
 
 def run(op, model, ins, outs, scratch) -> None:
@@ -15,3 +16,11 @@ def run(op, model, ins, outs, scratch) -> None:
     if table.size != 256 or table.dtype != np.int8:
         raise ValueError(f"lut '{op.name}': the table must be 256 int8 values, got {table.size} {table.dtype}")
     outs[0][...] = lookup256(table, ins[0])
+
+
+def check(op, model) -> None:
+    """Output of the input's shape; a table of one entry per input value."""
+    check_same_shape(op, model)
+    x, table = model.tensors[op.inputs[0]], model.tensors[op.inputs[1]]
+    need = 1 << (8 * np.dtype(x.dtype).itemsize)
+    require(table.size == need, f"table has {table.size} entries, a {x.dtype} input needs {need}")

@@ -5,6 +5,7 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_axes, io_shapes
 
 TRAITS = KernelTraits(overlap="none", inputs=("input",))
 
@@ -19,3 +20,9 @@ def run(op, model, ins, outs, scratch) -> None:
     y = multiply_by_quantized_multiplier(s + o["input_offset"] * count, o["multiplier"], o["shift"])
     y = y + o["output_offset"]
     outs[0][...] = np.clip(y, -128, 127).astype(np.int8).reshape(outs[0].shape)
+
+
+def check(op, model) -> None:
+    """axes: distinct axes of the input."""
+    (x,), _ = io_shapes(op, model)
+    check_axes(op, "axes", len(x))

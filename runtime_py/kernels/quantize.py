@@ -6,6 +6,7 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_same_shape
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
@@ -30,3 +31,6 @@ def run(op, model, ins, outs, scratch) -> None:
         outs[0][...] = table(op.options, outs[0].dtype)[x.view(np.uint8) ^ np.uint8(0x80)]
     else:
         outs[0][...] = requantize(x.astype(np.int64), op.options, outs[0].dtype)
+
+
+check = check_same_shape  # elementwise: the output has the input's shape

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_axes, io_shapes
 
 TRAITS = KernelTraits(overlap="none", inputs=("input",))
 
@@ -16,3 +17,9 @@ def run(op, model, ins, outs, scratch) -> None:
     f = np.max if o["is_max"] else np.min
     y = f(x, axis=axes) if axes else x
     outs[0][...] = y.reshape(outs[0].shape)
+
+
+def check(op, model) -> None:
+    """axes: distinct axes of the input."""
+    (x,), _ = io_shapes(op, model)
+    check_axes(op, "axes", len(x))

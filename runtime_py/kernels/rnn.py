@@ -9,7 +9,8 @@ from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier
 from edgenn.runtime_py.kernels import KernelTraits
 from edgenn.runtime_py.kernels.common import add_sat16, fc_int16, recurrent_steps, sigmoid_int16, tanh_int16
 
-TRAITS = KernelTraits(overlap="none", inputs=("input", "input_weights", "recurrent_weights", "bias", "hidden_state"))
+TRAITS = KernelTraits(overlap="none", inputs=("input", "input_weights", "recurrent_weights", "bias", "hidden_state"),
+                      optional=("bias",), constants=("input_weights", "recurrent_weights", "bias"))
 
 
 def run(op, model, ins, outs, scratch) -> None:

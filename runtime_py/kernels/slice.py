@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import io_shapes, require
 from edgenn.runtime_py.kernels.common import contiguous_offset, slice_index, take_axes
 
 TRAITS = KernelTraits(overlap="view", inputs=("input",))
@@ -26,3 +27,15 @@ def view_offsets(options: dict, in_shape, out_shapes, itemsize: int = 1) -> list
     """Byte offset of the output inside the input when it is a contiguous range of it (an alias)."""
     off = contiguous_offset(in_shape, options["begin"], options["size"], options["stride"])
     return [None if off is None else off * itemsize]
+
+
+def check(op, model) -> None:
+    """begin / size / stride per axis: every element read lies inside the input, size is the output's."""
+    (x,), (y,) = io_shapes(op, model)
+    o = op.options
+    b, n, s = (np.asarray(o[k], np.int64).reshape(-1) for k in ("begin", "size", "stride"))
+    ok = b.size == n.size == s.size == len(x) and int(np.prod(n)) == int(np.prod(y, dtype=np.int64))
+    if ok:
+        last = b + (n - 1) * s
+        ok = bool(np.all(n >= 1) and np.all(s != 0) and np.all((b >= 0) & (b < x) & (last >= 0) & (last < x)))
+    require(ok, f"begin {b.tolist()}, size {n.tolist()}, stride {s.tolist()} do not slice {x} to {y}")

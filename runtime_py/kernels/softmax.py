@@ -16,6 +16,7 @@ import numpy as np
 from edgenn.runtime_py.fixedpoint import (exp_on_negative_values, get_reciprocal, rounding_divide_by_pot,
                                           saturating_rounding_doubling_high_mul, wrap_int32)
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_same_shape
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
@@ -58,3 +59,6 @@ def run(op, model, ins, outs, scratch) -> None:
     # outputs the minimum then.
     y = np.where(valid_tab[idx] & (exponent[:, None] <= 31), np.clip(y, info.min, info.max), info.min)
     outs[0][...] = y.astype(outs[0].dtype).reshape(outs[0].shape)
+
+
+check = check_same_shape  # elementwise: the output has the input's shape

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import elements, io_shapes, require
 
-TRAITS = KernelTraits(overlap="view", inputs=("input",))
+TRAITS = KernelTraits(overlap="view", inputs=("input",), outputs=0)
 
 
 def extents(axis: int, in_shape, out_sizes) -> tuple[int, list[int]]:
@@ -46,3 +47,14 @@ def view_offsets(options: dict, in_shape, out_shapes, itemsize: int = 1) -> list
         offs.append(off * itemsize)
         off += s
     return offs
+
+
+def check(op, model) -> None:
+    """Outputs that together hold the input, each whole slabs along the axis."""
+    (x,), outs = io_shapes(op, model)
+    axis = int(op.options["axis"])
+    require(0 <= axis < len(x), f"axis {axis} of a rank-{len(x)} input")
+    slab = elements(x) // max(x[axis], 1)
+    sizes = [elements(s) for s in outs]
+    require(sum(sizes) == elements(x) and all(s % slab == 0 for s in sizes),
+            f"outputs {outs} do not split {x} along axis {axis}")

@@ -10,6 +10,7 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_broadcast
 from edgenn.runtime_py.kernels.common import binary_run, option_table, scaled_inputs
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input1", "input2"))
@@ -29,3 +30,6 @@ def table(o) -> np.ndarray:
 
 def run(op, model, ins, outs, scratch) -> None:
     binary_run(op, model, ins, outs, table(op.options))
+
+
+check = check_broadcast  # every input broadcasts to the output's shape

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_broadcast
 from edgenn.runtime_py.kernels.common import addsub_table, binary_run
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input1", "input2"))
@@ -20,3 +21,6 @@ def table(o) -> np.ndarray:
 
 def run(op, model, ins, outs, scratch) -> None:
     binary_run(op, model, ins, outs, table(op.options))
+
+
+check = check_broadcast  # every input broadcasts to the output's shape

@@ -11,7 +11,8 @@ import numpy as np
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
 
-TRAITS = KernelTraits(overlap="none", inputs=("input", "weights_feature", "weights_time", "bias", "activation_state"))
+TRAITS = KernelTraits(overlap="none", inputs=("input", "weights_feature", "weights_time", "bias", "activation_state"),
+                      optional=("bias",), constants=("weights_feature", "weights_time", "bias"))
 
 
 def run(op, model, ins, outs, scratch) -> None:

@@ -9,6 +9,7 @@ from edgenn.runtime_py.fixedpoint import (INT32_MAX, exp_on_negative_values, mul
                                           rescale, rounding_divide_by_pot, rounding_half_sum,
                                           saturating_rounding_doubling_high_mul, wrap_int32)
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_same_shape
 
 TRAITS = KernelTraits(overlap="elementwise", inputs=("input",))
 
@@ -62,3 +63,6 @@ def _table(zero_point: int, radius: int, multiplier: int, left_shift: int) -> np
 def run(op, model, ins, outs, scratch) -> None:
     x = np.asarray(ins[0])
     outs[0][...] = table(op.options)[x.astype(np.int16) + 128]
+
+
+check = check_same_shape  # elementwise: the output has the input's shape

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import io_shapes, require
 from edgenn.runtime_py.kernels.common import take_axes, tile_index
 
 TRAITS = KernelTraits(overlap="none", inputs=("input",))
@@ -17,3 +18,10 @@ def run(op, model, ins, outs, scratch) -> None:
     x = np.asarray(ins[0]).reshape((-1,) + in_shape)
     y = take_axes(x, [tile_index(no, ni) for no, ni in zip(out_shape, in_shape)])
     outs[0][...] = np.broadcast_to(y, outs[0].shape)
+
+
+def check(op, model) -> None:
+    """Every output extent a whole multiple of the input's (right-aligned)."""
+    (x,), (y,) = io_shapes(op, model)
+    xs = (1,) * (len(y) - len(x)) + tuple(x)
+    require(len(x) <= len(y) and all(o % i == 0 for i, o in zip(xs, y)), f"cannot tile {x} to {y}")

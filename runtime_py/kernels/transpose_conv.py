@@ -12,9 +12,11 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
+from edgenn.runtime_py.kernels.common import check_bias, check_channel_options, check_window, io_shapes, require
 from edgenn.runtime_py.kernels.common import ChannelRequantizer, transposed_conv_sums
 
-TRAITS = KernelTraits(overlap="none", inputs=("input", "weights", "bias"))
+TRAITS = KernelTraits(overlap="none", inputs=("input", "weights", "bias"), optional=("bias",),
+                      constants=("weights", "bias"))
 
 
 def run(op, model, ins, outs, scratch) -> None:
@@ -31,3 +33,12 @@ def run(op, model, ins, outs, scratch) -> None:
     rq = ChannelRequantizer(o["out_multiplier"], o["out_shift"], co, int(o["output_offset"]), int(o["act_min"]),
                             int(o["act_max"]))
     outs[0][...] = rq(acc).T.reshape(outs[0].shape)
+
+
+def check(op, model) -> None:
+    """Weights (Co, KH, KW, Ci) of the input's and output's channels, a bias per channel."""
+    check_window(op, model, ch_in=0)
+    (x, w, *_), (y,) = io_shapes(op, model)
+    require(len(w) == 4 and w[0] == y[3] and w[3] == x[3], f"weights {w} do not fit input {x} and output {y}")
+    check_bias(op, model, 2, y[3])
+    check_channel_options(op, y[3])

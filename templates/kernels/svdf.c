@@ -20,7 +20,8 @@ static int32_t time_dot16(const int16_t *w, const int16_t *s, int32_t n, int32_t
     }
 #endif
     for (; j < n; j++) {
-        acc += (int32_t)w[j] * ((int32_t)s[j] - zp);
+        /* |w * (s - zp)| <= 32768 * 65535 < 2^31; the sum wraps as TFLM's (and runtime_py's) int32 */
+        acc = enn_add_wrap(acc, (int32_t)w[j] * ((int32_t)s[j] - zp));
     }
     return acc;
 }
@@ -31,7 +32,7 @@ static int32_t time_dot8(const int8_t *w, const int8_t *s, int32_t n, int32_t zp
     int32_t acc = 0;
     int32_t j;
     for (j = 0; j < n; j++) {
-        acc += (int32_t)w[j] * ((int32_t)s[j] - zp);
+        acc = enn_add_wrap(acc, (int32_t)w[j] * ((int32_t)s[j] - zp));
     }
     return acc;
 }
@@ -104,7 +105,7 @@ void enn_svdf(const enn_svdf_params *prm, const int8_t *input, const int8_t *wei
             int32_t acc = bias != 0 ? bias[i] : 0;
             int32_t r;
             for (r = 0; r < prm->rank; r++) {
-                acc += scratch[i * prm->rank + r];
+                acc = enn_add_wrap(acc, scratch[i * prm->rank + r]);
             }
             output[b * units + i] = (int8_t)enn_clamp(
                 enn_mbqm(acc, prm->scale2_multiplier, (int)prm->scale2_shift) + prm->output_zero_point, -128, 127);

@@ -9,6 +9,7 @@ byte for byte.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -27,6 +28,10 @@ from edgenn.runtime_py.dataio import random_values
 from edgenn.runtime_py.interpreter import Interpreter
 
 HERE = Path(__file__).resolve().parent
+#: gcc flags of every host build of the op tests (and of tests/test_sanitizers.py): ASan + UBSan,
+#: the first error ends the program.
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer")
+SANITIZE_ENV = {"ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=86", "UBSAN_OPTIONS": "print_stacktrace=1"}
 
 
 @dataclass
@@ -173,7 +178,10 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
         for p in sorted((workdir / m.name / "src" / "kernels").glob("*.c")):
             kernels.setdefault(p.name, str(p.relative_to(workdir)))
     (workdir / "unity.c").write_text("\n".join(unity) + "\n")
-    cmd = ["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-o", "driver", "unity.c"] + list(kernels.values())
+    # AddressSanitizer and UBSan on every case: an out-of-bounds access, signed overflow or bad
+    # shift in a kernel ends the run with a report instead of passing by luck.
+    cmd = ["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", *SANITIZE, "-o", "driver", "unity.c"] \
+        + list(kernels.values())
     r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
     assert r.returncode == 0, f"C build failed:\n{r.stderr[-3000:]}"
     blob = bytearray()
@@ -183,7 +191,8 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
         rows = [np.ascontiguousarray(x).reshape(n, -1).view(np.uint8) for x in xs]
         blob += np.concatenate(rows, axis=1).tobytes()
     (workdir / "in.bin").write_bytes(bytes(blob))
-    r = subprocess.run(["./driver", "in.bin", "out.bin"], cwd=workdir, capture_output=True, timeout=600)
+    r = subprocess.run(["./driver", "in.bin", "out.bin"], cwd=workdir, capture_output=True, timeout=600,
+                       env={**os.environ, **SANITIZE_ENV})
     assert r.returncode == 0, f"driver failed with {r.returncode}: {r.stderr[-2000:]!r}"
     data = np.frombuffer((workdir / "out.bin").read_bytes(), dtype=np.uint8)
     results, off = [], 0
@@ -307,10 +316,10 @@ def _unpack_outputs(models: list[EnnModel], inputs: list[list[np.ndarray]], raw:
 
 
 def run_firmware(workdir: Path, board, sources: list[str], startup: Path, link: Path, defines: list[str] = (),
-                 timeout: float = 300) -> None:
+                 timeout: float = 300, status: int = 0) -> None:
     """Compile C sources (relative to workdir) with the board's compiler and flags at -O2, link them
     with a generated test application's start-up code and linker script, and run the firmware in
-    QEMU from workdir (semihosting files are relative to it); asserts a clean exit."""
+    QEMU from workdir (semihosting files are relative to it); asserts it exits with ``status``."""
     from edgenn.emulation import backends as be
 
     flags = list(board.cflags) + ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
@@ -328,7 +337,7 @@ def run_firmware(workdir: Path, board, sources: list[str], startup: Path, link: 
     assert r.returncode == 0, f"firmware link failed:\n{r.stderr[-3000:]}"
     r = subprocess.run(be.qemu_command(board, workdir / "fw.elf"), cwd=workdir, capture_output=True, timeout=timeout,
                        stdin=subprocess.DEVNULL)
-    assert r.returncode == 0, (f"{board.name} firmware exited with {r.returncode}: "
+    assert r.returncode == status, (f"{board.name} firmware exited with {r.returncode}, expected {status}: "
                                f"{(r.stderr + r.stdout).decode(errors='replace')[-2000:]}")
 
 

@@ -1,0 +1,194 @@
+"""A loaded model is checked before anything runs or becomes C: every operator against its kernel's
+traits and ``check`` (runtime_py/kernels), and every reader against the resource limits
+(edgenn/limits.py) before it allocates. Each refusal is one line naming the file or operator."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from edgenn import limits
+from edgenn.boards import get_board
+from edgenn.codegen.generate import render_library
+from edgenn.converter.onnx_import import import_onnx
+from edgenn.converter.tflite_import import convert_tflite_bytes
+from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError
+from edgenn.format import enn
+from edgenn.runtime_py.interpreter import Interpreter
+from edgenn.runtime_py.kernels import check_model, traits
+
+FUZZ = Path(__file__).resolve().parent / "fuzz"
+DIGITS = FUZZ / "corpus" / "enn" / "digits.enn"
+TFLITE = FUZZ / "corpus" / "tflite" / "cnn_int8.tflite"
+
+
+@pytest.fixture()
+def digits() -> enn.EnnModel:
+    return enn.load(DIGITS)
+
+
+def _first(m: enn.EnnModel, op_type: str) -> tuple[int, enn.EnnOp]:
+    return next((i, op) for i, op in enumerate(m.ops) if op.type == op_type)
+
+
+def _refused(m: enn.EnnModel, tmp_path: Path, *needles: str) -> str:
+    """The model is refused by the interpreter and by code generation with the same one-line error."""
+    with pytest.raises(ModelFormatError) as e1:
+        Interpreter(m)
+    with pytest.raises(ModelFormatError) as e2:
+        render_library(m, tmp_path / "lib", get_board("host"))
+    msg = str(e1.value)
+    assert msg == str(e2.value) and "\n" not in msg
+    for n in needles:
+        assert n in msg, msg
+    assert not (tmp_path / "lib").exists(), "code generation wrote files for a refused model"
+    return msg
+
+
+def test_every_test_model_passes_its_checks(digits):
+    check_model(digits)
+    for p in sorted((FUZZ / "corpus" / "enn").glob("*.enn")):
+        check_model(enn.load(p))
+
+
+def test_missing_required_input_is_named(digits, tmp_path):
+    i, op = _first(digits, "conv2d")
+    op.inputs = op.inputs[:1]
+    _refused(digits, tmp_path, f"operator {i} {op.name!r} (conv2d)", "input 1 (weights) is missing")
+
+
+def test_too_many_inputs(digits, tmp_path):
+    i, op = _first(digits, "fully_connected")
+    op.inputs = op.inputs + [op.inputs[0]]
+    _refused(digits, tmp_path, "(fully_connected) has 4 inputs, at most 3")
+
+
+def test_weights_must_be_constants(digits, tmp_path):
+    i, op = _first(digits, "fully_connected")
+    op.inputs[1] = op.inputs[0]
+    _refused(digits, tmp_path, "input 1 (weights) must be a constant")
+
+
+def test_weights_that_do_not_fit_the_channels(digits, tmp_path):
+    i, op = _first(digits, "conv2d")
+    out = digits.tensors[op.outputs[0]]
+    out.shape = out.shape[:3] + (out.shape[3] * 2,)
+    _refused(digits, tmp_path, "(conv2d) weights", "do not fit input")
+
+
+def test_per_channel_parameters_must_match_the_channels(digits, tmp_path):
+    i, op = _first(digits, "depthwise_conv2d")
+    op.options["out_multiplier"] = op.options["out_multiplier"][:2]
+    _refused(digits, tmp_path, "(depthwise_conv2d) has 2 output multipliers")
+
+
+def test_elementwise_shapes_must_agree(tmp_path):
+    m = enn.load(FUZZ / "corpus" / "enn" / "branches_int8.enn")
+    i, op = next((i, op) for i, op in enumerate(m.ops) if traits(op.type).overlap == "elementwise"
+                 and len(op.inputs) == 2)
+    # Input 0 replaced by a tensor one channel wider (only this operator reads it).
+    x = copy.deepcopy(m.tensors[op.inputs[0]])
+    x.shape = x.shape[:-1] + (x.shape[-1] + 1,)
+    m.tensors.append(x)
+    op.inputs[0] = len(m.tensors) - 1
+    _refused(m, tmp_path, f"operator {i} ", f"({op.type}) input 0 of shape", "does not broadcast to the output shape")
+
+
+def test_arity_traits_are_declared_consistently():
+    t = traits("fully_connected")
+    assert t.optional == ("bias",) and set(t.constants) == {"weights", "bias"}
+    assert traits("concat").variadic and traits("split").outputs == 0
+
+
+# ------------------------------------------------------------------------- resource limits
+
+def test_enn_with_a_huge_arena_is_refused(digits):
+    digits.arena_bytes = limits.MAX_ARENA_BYTES + 1
+    with pytest.raises(ModelFormatError, match=r"^h\.enn: the model declares an arena of 1,073,741,825 bytes"):
+        enn.from_bytes(enn.to_bytes(digits), "h.enn")
+
+
+def test_enn_with_a_huge_tensor_is_refused(digits):
+    t = next(t for t in digits.tensors if not t.is_const)
+    t.shape = (1 << 20, 1 << 20)
+    t.nbytes = 1
+    with pytest.raises(ModelFormatError, match=r"over the limit of 268,435,456 bytes \(damaged file\?\)"):
+        enn.from_bytes(enn.to_bytes(digits), "h.enn")
+
+
+def test_enn_encoded_stream_cannot_claim_more_than_one_bit_per_value(digits):
+    from edgenn.format import weight_codecs
+
+    t = next(t for t in digits.tensors if t.is_const and t.dtype == "int8" and t.size > 100)
+    t.data = np.zeros(8 * 1024 * 1024, np.int8)  # all equal: one bit per value, 1 MiB of stream
+    t.shape = t.data.shape
+    t.encoding, t.encoded = "huffman", weight_codecs.encode_huffman(t.data)
+    stream = len(t.encoded)
+    ok = enn.to_bytes(digits)
+    t.shape = (8 * stream + 1024,)  # claims more values than the stream can hold
+    t.data = np.zeros(t.shape, np.int8)
+    with pytest.raises(ModelFormatError, match=rf"declares {8 * stream + 1024:,} values in a {stream:,}-byte huffman"):
+        enn.from_bytes(enn.to_bytes(digits), "h.enn")
+    with pytest.raises(ModelFormatError) as e:  # the honest stream passes the bound (and fails later checks)
+        enn.from_bytes(ok, "ok.enn")
+    assert "values in a" not in str(e.value)
+
+
+def test_tflite_with_a_huge_tensor_is_refused():
+    import tflite
+
+    data = bytearray(TFLITE.read_bytes())
+    model = tflite.Model.GetRootAs(bytes(data), 0)
+    t = model.Subgraphs(0).Tensors(0)
+    # Patch the first dimension in place: the flatbuffer keeps the vector where it is.
+    shape = t.ShapeAsNumpy()
+    pos = t._tab.Vector(t._tab.Offset(4))
+    assert int.from_bytes(data[pos:pos + 4], "little") == int(shape[0])
+    data[pos:pos + 4] = (1 << 30).to_bytes(4, "little")
+    with pytest.raises(ModelFormatError, match=r"^big\.tflite: tensor .* over the limit of 268,435,456 bytes"):
+        convert_tflite_bytes(bytes(data), "m", "big.tflite")
+
+
+def _save(tmp_path: Path, graph: onnx.GraphProto, name: str = "m.onnx") -> Path:
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    p = tmp_path / name
+    onnx.save(m, p)
+    return p
+
+
+def test_onnx_initializer_larger_than_the_file_is_refused(tmp_path):
+    w = numpy_helper.from_array(np.zeros(4, np.float32), "w")
+    w.ClearField("raw_data")
+    del w.dims[:]
+    w.dims.extend([1 << 20, 64])
+    w.float_data.extend([0.0] * 4)
+    g = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1 << 20, 64])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1 << 20, 64])], [w])
+    p = _save(tmp_path, g)
+    with pytest.raises(ModelFormatError, match=r"initializer 'w' declares 268,435,456 bytes, more than the whole"):
+        import_onnx(p)
+
+
+def test_onnx_constant_folding_that_would_explode_is_refused(tmp_path):
+    shape = numpy_helper.from_array(np.array([1 << 16, 1 << 16], np.int64), "shape")
+    nodes = [helper.make_node("ConstantOfShape", ["shape"], ["big"]),
+             helper.make_node("Add", ["x", "big"], ["y"])]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1 << 16, 1 << 16])], [shape])
+    p = _save(tmp_path, g)
+    with pytest.raises((ModelFormatError, UnsupportedOpError), match=r"over the limit of 268,435,456 bytes"):
+        import_onnx(p)
+
+
+def test_onnx_input_too_large_to_calibrate_is_refused(tmp_path):
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 100000, 100000])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 100000, 100000])])
+    p = _save(tmp_path, g)
+    with pytest.raises(DataError, match=r"input 'x' declares 120,000,000,000 bytes"):
+        import_onnx(p)
