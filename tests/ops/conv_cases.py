@@ -121,8 +121,11 @@ def _pads_1d(rng, size, k, s, d, mode):
     return a, b, (size + a + b - eff) // s + 1
 
 
-def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False) -> Case:
-    """One random conv2d / depthwise_conv2d case (parameters as the brief lists them)."""
+def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False,
+                wide: tuple[int, int] | None = None) -> Case:
+    """One random conv2d / depthwise_conv2d case (parameters as the brief lists them). wide: (lo, hi)
+    draws the input channels (per group) from that range instead, one group, and puts -128 among the
+    weights: the vector paths (NEON: sixteen channels, sixteen bytes per step) with their tails."""
     batches = 1 if small or rng.random() < 0.8 else 2
     hmax = 7 if small else 11
     h, w = int(rng.integers(1, hmax)), int(rng.integers(1, hmax))
@@ -139,17 +142,19 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False) 
     pt, pb, ho = _pads_1d(rng, h, kh, sh, dh, mode)
     pl, pr, wo = _pads_1d(rng, w, kw, sw, dw, mode)
     if depthwise:
-        ci = int(rng.integers(1, 5 if small else 10))
+        ci = int(rng.integers(*wide)) if wide else int(rng.integers(1, 5 if small else 10))
         mult = int(rng.choice([1, 1, 2, 3]))
         co = ci * mult
         wshape, axis = (1, kh, kw, co), 3
         extra = {"depth_multiplier": mult}
         depth = kh * kw
     else:
-        groups = 1 if pointwise or rng.random() < 0.7 else int(rng.integers(2, 5))
+        groups = 1 if pointwise or wide or rng.random() < 0.7 else int(rng.integers(2, 5))
         cig = int(rng.integers(1, 4 if small else (9 if groups == 1 else 5)))
         if not small and groups == 1 and rng.random() < 0.15:
             cig = int(rng.integers(9, 33))
+        if wide:
+            cig = int(rng.integers(*wide))
         ci = cig * groups
         co = groups * int(rng.integers(1, 4 if small else (9 if groups == 1 else 4)))
         wshape, axis = (co, kh, kw, cig), 0
@@ -158,6 +163,8 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False) 
     wq = rng.integers(-127, 128, size=wshape).astype(np.int8)
     if rng.random() < 0.2:
         wq[..., 0] = 127  # full-range weights
+    if wide:
+        wq[rng.random(wshape) < 0.1] = -128  # products of -128 (int16 limits of the vector paths)
     per_channel = rng.random() < 0.85
     wsc = rng.uniform(0.001, 0.05, size=co if per_channel else 1).astype(np.float32)
     xs = float(rng.uniform(0.005, 0.1))

@@ -1,0 +1,197 @@
+/* NEON (AArch64: Raspberry Pi 3/4/5 with a 64-bit OS) helpers of the fast kernel paths: the int8
+ * inner products of convolutions and fully connected layers, depthwise convolution sixteen channels
+ * per step, and TFLM's requantization in int32 lanes. Included by edgenn_simd.h when ENN_NEON is
+ * defined; every helper computes exactly what the portable C in the kernels computes (int32
+ * wrap-around accumulators, then MultiplyByQuantizedMultiplier with TFLM's double rounding).
+ *
+ * Products of two int8 are exact in int16 (|x w| <= 2^14); SMULL makes eight of them, SADALP adds
+ * their pairs into int32 lanes (no intermediate int16 sums, so that -128 weights are safe). Cores
+ * with the dot product extension (__ARM_FEATURE_DOTPROD: Cortex-A76, Pi 5) use SDOT, sixteen MACs
+ * per instruction. The input offset is taken out of the inner loop:
+ * sum w (x + offset) = sum w x + offset sum w, with each filter's sum from a table (ksum). */
+#ifndef EDGENN_NEON_H
+#define EDGENN_NEON_H
+
+#include <arm_neon.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "edgenn_fixedpoint.h"
+
+/* TFLM's MultiplyByQuantizedMultiplier in int32 lanes, exact for every shift -31..31 (gemmlowp's
+ * own NEON form): SQRDMULH is SaturatingRoundingDoublingHighMul (saturation included), and
+ * RoundingDivideByPOT is a rounding shift right (SRSHL by -r: (v + 2^(r-1)) >> r computed without
+ * overflow) of v - [v < 0] (saturating; the sign bit of v & -r): negative halves round away from
+ * zero. A left shift (shift > 0) wraps, as TFLM's. */
+static inline int32x4_t enn_mbqm4_neon(int32x4_t acc, int32x4_t multiplier, int32x4_t shift)
+{
+    const int32x4_t right = vminq_s32(shift, vdupq_n_s32(0)); /* -r, or 0 */
+    const int32x4_t left = vmaxq_s32(shift, vdupq_n_s32(0));
+    const int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, left), multiplier);
+    return vrshlq_s32(vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, right), 31)), right);
+}
+
+/* Four accumulators requantized (per_channel: their own multiplier and shift; else m[0], s[0]),
+ * plus the output offset, clamped to [lo, hi] (within int8), as int16 lanes. */
+static inline int16x4_t enn_requant4_neon(int32x4_t acc, const int32_t *m, const int32_t *s, int per_channel,
+                                          int32_t offset, int32_t lo, int32_t hi)
+{
+    const int32x4_t mv = per_channel ? vld1q_s32(m) : vdupq_n_s32(m[0]);
+    const int32x4_t sv = per_channel ? vld1q_s32(s) : vdupq_n_s32(s[0]);
+    int32x4_t v = vaddq_s32(enn_mbqm4_neon(acc, mv, sv), vdupq_n_s32(offset));
+    v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
+    return vmovn_s32(v);
+}
+
+/* One output byte the scalar way (tails): enn_mbqm, offset, clamp. */
+static inline int8_t enn_out1_neon(int32_t acc, int32_t m, int32_t s, int32_t offset, int32_t lo, int32_t hi)
+{
+    const int32_t v = enn_mbqm(acc, m, (int)s) + offset;
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+/* The raw inner products sum_{i < n} w_j[i] x[i] of four filters w_j = w + j * w_stride, as the
+ * lanes j of the result (int32 wrap-around), without any offset. */
+static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n)
+{
+    const int8_t *w1 = w + w_stride;
+    const int8_t *w2 = w1 + w_stride;
+    const int8_t *w3 = w2 + w_stride;
+    int32x4_t a0 = vdupq_n_s32(0);
+    int32x4_t a1 = vdupq_n_s32(0);
+    int32x4_t a2 = vdupq_n_s32(0);
+    int32x4_t a3 = vdupq_n_s32(0);
+    uint32_t t0 = 0;
+    uint32_t t1 = 0;
+    uint32_t t2 = 0;
+    uint32_t t3 = 0;
+    int32x4_t r;
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const int8x16_t xv = vld1q_s8(x + i);
+        const int8x16_t v0 = vld1q_s8(w + i);
+        const int8x16_t v1 = vld1q_s8(w1 + i);
+        const int8x16_t v2 = vld1q_s8(w2 + i);
+        const int8x16_t v3 = vld1q_s8(w3 + i);
+#if defined(__ARM_FEATURE_DOTPROD)
+        a0 = vdotq_s32(a0, xv, v0);
+        a1 = vdotq_s32(a1, xv, v1);
+        a2 = vdotq_s32(a2, xv, v2);
+        a3 = vdotq_s32(a3, xv, v3);
+#else
+        const int8x8_t xl = vget_low_s8(xv);
+        a0 = vpadalq_s16(a0, vmull_s8(xl, vget_low_s8(v0)));
+        a1 = vpadalq_s16(a1, vmull_s8(xl, vget_low_s8(v1)));
+        a2 = vpadalq_s16(a2, vmull_s8(xl, vget_low_s8(v2)));
+        a3 = vpadalq_s16(a3, vmull_s8(xl, vget_low_s8(v3)));
+        a0 = vpadalq_s16(a0, vmull_high_s8(xv, v0));
+        a1 = vpadalq_s16(a1, vmull_high_s8(xv, v1));
+        a2 = vpadalq_s16(a2, vmull_high_s8(xv, v2));
+        a3 = vpadalq_s16(a3, vmull_high_s8(xv, v3));
+#endif
+    }
+    if (i + 8 <= n) {
+        const int8x8_t xl = vld1_s8(x + i);
+        a0 = vpadalq_s16(a0, vmull_s8(xl, vld1_s8(w + i)));
+        a1 = vpadalq_s16(a1, vmull_s8(xl, vld1_s8(w1 + i)));
+        a2 = vpadalq_s16(a2, vmull_s8(xl, vld1_s8(w2 + i)));
+        a3 = vpadalq_s16(a3, vmull_s8(xl, vld1_s8(w3 + i)));
+        i += 8;
+    }
+    for (; i < n; i++) {
+        const int32_t v = x[i];
+        t0 += (uint32_t)(w[i] * v);
+        t1 += (uint32_t)(w1[i] * v);
+        t2 += (uint32_t)(w2[i] * v);
+        t3 += (uint32_t)(w3[i] * v);
+    }
+    /* Pairwise sums: lane j = all lanes of a_j. */
+    r = vpaddq_s32(vpaddq_s32(a0, a1), vpaddq_s32(a2, a3));
+    if (t0 | t1 | t2 | t3) {
+        const uint32_t t[4] = {t0, t1, t2, t3};
+        r = vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(r), vld1q_u32(t)));
+    }
+    return r;
+}
+
+/* All out_c outputs of a column: out[o] = requantized bias[o] + sum_i w[o n + i] (x[i] + offset)
+ * (filters of n bytes, one after the other; ksum[o] = sum_i w[o n + i]), plus out_offset, clamped
+ * to [lo, hi]. per_channel 0: one multiplier and shift (m[0], s[0]) for all. Pointwise and
+ * gathered convolutions, fully connected layers. */
+static inline void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int32_t out_c, const int32_t *bias,
+                                const int32_t *ksum, int32_t offset, const int32_t *m, const int32_t *s,
+                                int per_channel, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out)
+{
+    int32_t o = 0;
+    for (; o + 4 <= out_c; o += 4, w += 4 * n) {
+        int32x4_t acc = enn_dot4_neon(x, w, n, n);
+        int16x4_t q;
+        if (bias != 0) {
+            acc = vaddq_s32(acc, vld1q_s32(bias + o));
+        }
+        acc = vmlaq_n_s32(acc, vld1q_s32(ksum + o), offset); /* + offset sum w (wraps) */
+        q = enn_requant4_neon(acc, m + (per_channel ? o : 0), s + (per_channel ? o : 0), per_channel, out_offset,
+                              lo, hi);
+        {
+            const int32_t bytes = vget_lane_s32(vreinterpret_s32_s8(vmovn_s16(vcombine_s16(q, q))), 0);
+            memcpy(out + o, &bytes, sizeof bytes);
+        }
+    }
+    for (; o < out_c; o++, w += n) {
+        uint32_t acc = bias != 0 ? (uint32_t)bias[o] : 0u;
+        int32_t i;
+        for (i = 0; i < n; i++) {
+            acc += (uint32_t)(w[i] * (x[i] + offset));
+        }
+        out[o] = enn_out1_neon((int32_t)acc, m[per_channel ? o : 0], s[per_channel ? o : 0], out_offset, lo, hi);
+    }
+}
+
+/* Depthwise convolution (depth_multiplier 1), channels c..c+15 of one pixel: over the n_ky x n_kx
+ * taps at x, w (first tap, channel c; next tap col_step / ch bytes on, next row row_step / w_row),
+ * acc += w (x + offset) in int32 lanes: x + offset (-255..255) and w as int16, SMLAL into int32.
+ * Then bias, requantization, out_offset, clamp, sixteen bytes stored. */
+static inline void enn_dw16_neon(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
+                                 int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,
+                                 const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi,
+                                 int8_t *out)
+{
+    const int16x8_t off = vdupq_n_s16((int16_t)offset);
+    int32x4_t a0 = vdupq_n_s32(0);
+    int32x4_t a1 = vdupq_n_s32(0);
+    int32x4_t a2 = vdupq_n_s32(0);
+    int32x4_t a3 = vdupq_n_s32(0);
+    int16x8_t lo8;
+    int16x8_t hi8;
+    int32_t ky;
+    if (bias != 0) {
+        a0 = vld1q_s32(bias);
+        a1 = vld1q_s32(bias + 4);
+        a2 = vld1q_s32(bias + 8);
+        a3 = vld1q_s32(bias + 12);
+    }
+    for (ky = 0; ky < n_ky; ky++, x += row_step, w += w_row) {
+        const int8_t *xp = x;
+        const int8_t *wp = w;
+        int32_t kx;
+        for (kx = 0; kx < n_kx; kx++, xp += col_step, wp += ch) {
+            const int8x16_t xv = vld1q_s8(xp);
+            const int8x16_t wv = vld1q_s8(wp);
+            const int16x8_t xl = vaddw_s8(off, vget_low_s8(xv));
+            const int16x8_t xh = vaddw_high_s8(off, xv);
+            const int16x8_t wl = vmovl_s8(vget_low_s8(wv));
+            const int16x8_t wh = vmovl_high_s8(wv);
+            a0 = vmlal_s16(a0, vget_low_s16(xl), vget_low_s16(wl));
+            a1 = vmlal_high_s16(a1, xl, wl);
+            a2 = vmlal_s16(a2, vget_low_s16(xh), vget_low_s16(wh));
+            a3 = vmlal_high_s16(a3, xh, wh);
+        }
+    }
+    lo8 = vcombine_s16(enn_requant4_neon(a0, m, s, 1, out_offset, lo, hi),
+                       enn_requant4_neon(a1, m + 4, s + 4, 1, out_offset, lo, hi));
+    hi8 = vcombine_s16(enn_requant4_neon(a2, m + 8, s + 8, 1, out_offset, lo, hi),
+                       enn_requant4_neon(a3, m + 12, s + 12, 1, out_offset, lo, hi));
+    vst1q_s8(out, vcombine_s8(vmovn_s16(lo8), vmovn_s16(hi8)));
+}
+
+#endif /* EDGENN_NEON_H */
