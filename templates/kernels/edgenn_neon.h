@@ -98,6 +98,17 @@ static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t 
         a3 = vpadalq_s16(a3, vmull_s8(xl, vld1_s8(w3 + i)));
         i += 8;
     }
+    if (i < n && n >= 8) {
+        /* The last n - i (1..7) bytes: eight loaded ending at n, the lanes already counted masked
+         * out of the input (so the loads stay inside each filter). */
+        const uint8x8_t keep = vcge_u8(vcreate_u8(0x0706050403020100ull), vdup_n_u8((uint8_t)(8 - (n - i))));
+        const int8x8_t xl = vand_s8(vld1_s8(x + n - 8), vreinterpret_s8_u8(keep));
+        a0 = vpadalq_s16(a0, vmull_s8(xl, vld1_s8(w + n - 8)));
+        a1 = vpadalq_s16(a1, vmull_s8(xl, vld1_s8(w1 + n - 8)));
+        a2 = vpadalq_s16(a2, vmull_s8(xl, vld1_s8(w2 + n - 8)));
+        a3 = vpadalq_s16(a3, vmull_s8(xl, vld1_s8(w3 + n - 8)));
+        i = n;
+    }
     for (; i < n; i++) {
         const int32_t v = x[i];
         t0 += (uint32_t)(w[i] * v);
@@ -147,6 +158,35 @@ static inline void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int
     }
 }
 
+/* Depthwise convolution (depth_multiplier 1), channels c..c+7 of one pixel: as enn_dw16_neon. */
+static inline void enn_dw8_neon(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
+                                int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,
+                                const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi,
+                                int8_t *out)
+{
+    const int16x8_t off = vdupq_n_s16((int16_t)offset);
+    int32x4_t a0 = vdupq_n_s32(0);
+    int32x4_t a1 = vdupq_n_s32(0);
+    int32_t ky;
+    if (bias != 0) {
+        a0 = vld1q_s32(bias);
+        a1 = vld1q_s32(bias + 4);
+    }
+    for (ky = 0; ky < n_ky; ky++, x += row_step, w += w_row) {
+        const int8_t *xp = x;
+        const int8_t *wp = w;
+        int32_t kx;
+        for (kx = 0; kx < n_kx; kx++, xp += col_step, wp += ch) {
+            const int16x8_t xv = vaddw_s8(off, vld1_s8(xp));
+            const int16x8_t wv = vmovl_s8(vld1_s8(wp));
+            a0 = vmlal_s16(a0, vget_low_s16(xv), vget_low_s16(wv));
+            a1 = vmlal_high_s16(a1, xv, wv);
+        }
+    }
+    vst1_s8(out, vmovn_s16(vcombine_s16(enn_requant4_neon(a0, m, s, 1, out_offset, lo, hi),
+                                        enn_requant4_neon(a1, m + 4, s + 4, 1, out_offset, lo, hi))));
+}
+
 /* Depthwise convolution (depth_multiplier 1), channels c..c+15 of one pixel: over the n_ky x n_kx
  * taps at x, w (first tap, channel c; next tap col_step / ch bytes on, next row row_step / w_row),
  * acc += w (x + offset) in int32 lanes: x + offset (-255..255) and w as int16, SMLAL into int32.
@@ -192,6 +232,45 @@ static inline void enn_dw16_neon(const int8_t *x, const int8_t *w, int32_t n_ky,
     hi8 = vcombine_s16(enn_requant4_neon(a2, m + 8, s + 8, 1, out_offset, lo, hi),
                        enn_requant4_neon(a3, m + 12, s + 12, 1, out_offset, lo, hi));
     vst1q_s8(out, vcombine_s8(vmovn_s16(lo8), vmovn_s16(hi8)));
+}
+
+/* TFLM's add (sign2 1) or sub (sign2 -1) of two contiguous int8 rows, eight elements per step:
+ * each input (x + offset) << left_shift, rescaled (multiplier m1 / m2, shift s1 / s2), combined,
+ * rescaled to the output (mo, so), + out_offset, clamped. Returns how many of the n elements it
+ * wrote (a multiple of 8); the caller does the rest. */
+static inline int32_t enn_addsub_neon(int32_t n, const int8_t *a, const int8_t *b, int8_t *o, int32_t sign2,
+                                      int32_t left_shift, int32_t off1, int32_t m1, int32_t s1, int32_t off2,
+                                      int32_t m2, int32_t s2, int32_t mo, int32_t so, int32_t out_offset, int32_t lo,
+                                      int32_t hi)
+{
+    const int16x8_t o1 = vdupq_n_s16((int16_t)off1);
+    const int16x8_t o2 = vdupq_n_s16((int16_t)off2);
+    const int32x4_t ls = vdupq_n_s32(left_shift);
+    const int32x4_t vm1 = vdupq_n_s32(m1);
+    const int32x4_t vs1 = vdupq_n_s32(s1);
+    const int32x4_t vm2 = vdupq_n_s32(m2);
+    const int32x4_t vs2 = vdupq_n_s32(s2);
+    const int32x4_t vmo = vdupq_n_s32(mo);
+    const int32x4_t vso = vdupq_n_s32(so);
+    const int32x4_t voff = vdupq_n_s32(out_offset);
+    const int32x4_t vlo = vdupq_n_s32(lo);
+    const int32x4_t vhi = vdupq_n_s32(hi);
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        /* x + offset (-255..255) is exact in int16. */
+        const int16x8_t xa = vaddw_s8(o1, vld1_s8(a + i));
+        const int16x8_t xb = vaddw_s8(o2, vld1_s8(b + i));
+        const int32x4_t ra0 = enn_mbqm4_neon(vshlq_s32(vmovl_s16(vget_low_s16(xa)), ls), vm1, vs1);
+        const int32x4_t ra1 = enn_mbqm4_neon(vshlq_s32(vmovl_high_s16(xa), ls), vm1, vs1);
+        const int32x4_t rb0 = enn_mbqm4_neon(vshlq_s32(vmovl_s16(vget_low_s16(xb)), ls), vm2, vs2);
+        const int32x4_t rb1 = enn_mbqm4_neon(vshlq_s32(vmovl_high_s16(xb), ls), vm2, vs2);
+        int32x4_t y0 = enn_mbqm4_neon(sign2 > 0 ? vaddq_s32(ra0, rb0) : vsubq_s32(ra0, rb0), vmo, vso);
+        int32x4_t y1 = enn_mbqm4_neon(sign2 > 0 ? vaddq_s32(ra1, rb1) : vsubq_s32(ra1, rb1), vmo, vso);
+        y0 = vminq_s32(vmaxq_s32(vaddq_s32(y0, voff), vlo), vhi);
+        y1 = vminq_s32(vmaxq_s32(vaddq_s32(y1, voff), vlo), vhi);
+        vst1_s8(o + i, vmovn_s16(vcombine_s16(vmovn_s32(y0), vmovn_s32(y1))));
+    }
+    return i;
 }
 
 #endif /* EDGENN_NEON_H */
