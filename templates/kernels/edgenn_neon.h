@@ -1,7 +1,7 @@
 /* NEON (AArch64: Raspberry Pi 3/4/5 with a 64-bit OS) helpers of the fast kernel paths: the int8
  * inner products of convolutions and fully connected layers, depthwise convolution sixteen channels
- * per step, and TFLM's requantization in int32 lanes. Included by edgenn_simd.h when ENN_NEON is
- * defined; every helper computes exactly what the portable C in the kernels computes (int32
+ * per step, and TFLM's requantization in int32 lanes. Included at the end of edgenn_simd.h when
+ * ENN_NEON is defined; every helper computes exactly what the portable C in the kernels computes (int32
  * wrap-around accumulators, then MultiplyByQuantizedMultiplier with TFLM's double rounding).
  *
  * Products of two int8 are exact in int16 (|x w| <= 2^14); SMULL makes eight of them, SADALP adds
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "edgenn_fixedpoint.h"
+#include "edgenn_simd.h"
 
 /* TFLM's MultiplyByQuantizedMultiplier in int32 lanes, exact for every shift -31..31 (gemmlowp's
  * own NEON form): SQRDMULH is SaturatingRoundingDoublingHighMul (saturation included), and
@@ -159,7 +160,7 @@ static inline void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int
 }
 
 /* Depthwise convolution (depth_multiplier 1), channels c..c+7 of one pixel: as enn_dw16_neon. */
-static inline void enn_dw8_neon(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
+ENN_INLINE void enn_dw8_core(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
                                 int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,
                                 const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi,
                                 int8_t *out)
@@ -191,7 +192,7 @@ static inline void enn_dw8_neon(const int8_t *x, const int8_t *w, int32_t n_ky, 
  * taps at x, w (first tap, channel c; next tap col_step / ch bytes on, next row row_step / w_row),
  * acc += w (x + offset) in int32 lanes: x + offset (-255..255) and w as int16, SMLAL into int32.
  * Then bias, requantization, out_offset, clamp, sixteen bytes stored. */
-static inline void enn_dw16_neon(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
+ENN_INLINE void enn_dw16_core(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
                                  int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,
                                  const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi,
                                  int8_t *out)
@@ -233,6 +234,24 @@ static inline void enn_dw16_neon(const int8_t *x, const int8_t *w, int32_t n_ky,
                        enn_requant4_neon(a3, m + 12, s + 12, 1, out_offset, lo, hi));
     vst1q_s8(out, vcombine_s8(vmovn_s16(lo8), vmovn_s16(hi8)));
 }
+
+/* The kernels' entry points: a whole 3x3 window (the common case) with constant loop bounds, which
+ * gcc unrolls completely; any other window with the loops. */
+#define ENN_DW_NEON(NAME, CORE)                                                                    \
+    static inline void NAME(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,     \
+                            int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,   \
+                            const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi,     \
+                            int8_t *out)                                                           \
+    {                                                                                              \
+        if (n_ky == 3 && n_kx == 3) {                                                              \
+            CORE(x, w, 3, 3, row_step, col_step, w_row, ch, offset, bias, m, s, out_offset, lo, hi, out);     \
+        } else {                                                                                   \
+            CORE(x, w, n_ky, n_kx, row_step, col_step, w_row, ch, offset, bias, m, s, out_offset, lo, hi, out); \
+        }                                                                                          \
+    }
+ENN_DW_NEON(enn_dw8_neon, enn_dw8_core)
+ENN_DW_NEON(enn_dw16_neon, enn_dw16_core)
+#undef ENN_DW_NEON
 
 /* TFLM's add (sign2 1) or sub (sign2 -1) of two contiguous int8 rows, eight elements per step:
  * each input (x + offset) << left_shift, rescaled (multiplier m1 / m2, shift s1 / s2), combined,

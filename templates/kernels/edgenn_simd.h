@@ -25,7 +25,6 @@
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON) && !defined(ENN_NO_NEON)
 #define ENN_NEON 1
-#include "edgenn_neon.h"
 #endif
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(__aarch64__)
 #define ENN_DSP 1
@@ -499,5 +498,8 @@ static inline uint32_t enn_dot1(const int8_t *x, const int8_t *w, int32_t n, int
     return acc;
 }
 
+#if defined(ENN_NEON)
+#include "edgenn_neon.h"
+#endif
 
 #endif /* EDGENN_SIMD_H */
