@@ -12,6 +12,8 @@
 #ifndef EDGENN_NEON_H
 #define EDGENN_NEON_H
 
+#include "edgenn_prefix.h"
+
 #include <arm_neon.h>
 #include <stdint.h>
 #include <string.h>
@@ -159,98 +161,75 @@ static inline void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int
     }
 }
 
-/* Depthwise convolution (depth_multiplier 1), channels c..c+7 of one pixel: as enn_dw16_neon. */
-ENN_INLINE void enn_dw8_core(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
-                                int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,
-                                const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi,
-                                int8_t *out)
-{
-    const int16x8_t off = vdupq_n_s16((int16_t)offset);
-    int32x4_t a0 = vdupq_n_s32(0);
-    int32x4_t a1 = vdupq_n_s32(0);
-    int32_t ky;
-    if (bias != 0) {
-        a0 = vld1q_s32(bias);
-        a1 = vld1q_s32(bias + 4);
-    }
-    for (ky = 0; ky < n_ky; ky++, x += row_step, w += w_row) {
-        const int8_t *xp = x;
-        const int8_t *wp = w;
-        int32_t kx;
-        for (kx = 0; kx < n_kx; kx++, xp += col_step, wp += ch) {
-            const int16x8_t xv = vaddw_s8(off, vld1_s8(xp));
-            const int16x8_t wv = vmovl_s8(vld1_s8(wp));
-            a0 = vmlal_s16(a0, vget_low_s16(xv), vget_low_s16(wv));
-            a1 = vmlal_high_s16(a1, xv, wv);
-        }
-    }
-    vst1_s8(out, vmovn_s16(vcombine_s16(enn_requant4_neon(a0, m, s, 1, out_offset, lo, hi),
-                                        enn_requant4_neon(a1, m + 4, s + 4, 1, out_offset, lo, hi))));
-}
-
-/* Depthwise convolution (depth_multiplier 1), channels c..c+15 of one pixel: over the n_ky x n_kx
- * taps at x, w (first tap, channel c; next tap col_step / ch bytes on, next row row_step / w_row),
- * acc += w (x + offset) in int32 lanes: x + offset (-255..255) and w as int16, SMLAL into int32.
- * Then bias, requantization, out_offset, clamp, sixteen bytes stored. */
-ENN_INLINE void enn_dw16_core(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
-                                 int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,
-                                 const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi,
-                                 int8_t *out)
+/* Depthwise convolution (depth_multiplier 1), channels c..c+15 (sets 2) or c..c+7 (sets 1) of one
+ * pixel: over the n_ky x n_kx taps at x, w (first tap, channel c; next tap col_step / ch bytes on,
+ * next row row_step / w_row), acc += w (x + offset) in int32 lanes: x + offset (-255..255) and w as
+ * int16, SMLAL into int32. Then bias, requantization, out_offset, clamp, the bytes stored. */
+ENN_INLINE void enn_dw_core(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
+                            int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,
+                            const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out,
+                            const int sets)
 {
     const int16x8_t off = vdupq_n_s16((int16_t)offset);
     int32x4_t a0 = vdupq_n_s32(0);
     int32x4_t a1 = vdupq_n_s32(0);
     int32x4_t a2 = vdupq_n_s32(0);
     int32x4_t a3 = vdupq_n_s32(0);
-    int16x8_t lo8;
-    int16x8_t hi8;
+    int8x8_t lo8;
     int32_t ky;
     if (bias != 0) {
         a0 = vld1q_s32(bias);
         a1 = vld1q_s32(bias + 4);
-        a2 = vld1q_s32(bias + 8);
-        a3 = vld1q_s32(bias + 12);
+        if (sets == 2) {
+            a2 = vld1q_s32(bias + 8);
+            a3 = vld1q_s32(bias + 12);
+        }
     }
     for (ky = 0; ky < n_ky; ky++, x += row_step, w += w_row) {
         const int8_t *xp = x;
         const int8_t *wp = w;
         int32_t kx;
         for (kx = 0; kx < n_kx; kx++, xp += col_step, wp += ch) {
-            const int8x16_t xv = vld1q_s8(xp);
-            const int8x16_t wv = vld1q_s8(wp);
-            const int16x8_t xl = vaddw_s8(off, vget_low_s8(xv));
-            const int16x8_t xh = vaddw_high_s8(off, xv);
-            const int16x8_t wl = vmovl_s8(vget_low_s8(wv));
-            const int16x8_t wh = vmovl_high_s8(wv);
+            const int16x8_t xl = vaddw_s8(off, vld1_s8(xp));
+            const int16x8_t wl = vmovl_s8(vld1_s8(wp));
             a0 = vmlal_s16(a0, vget_low_s16(xl), vget_low_s16(wl));
             a1 = vmlal_high_s16(a1, xl, wl);
-            a2 = vmlal_s16(a2, vget_low_s16(xh), vget_low_s16(wh));
-            a3 = vmlal_high_s16(a3, xh, wh);
+            if (sets == 2) {
+                const int16x8_t xh = vaddw_s8(off, vld1_s8(xp + 8));
+                const int16x8_t wh = vmovl_s8(vld1_s8(wp + 8));
+                a2 = vmlal_s16(a2, vget_low_s16(xh), vget_low_s16(wh));
+                a3 = vmlal_high_s16(a3, xh, wh);
+            }
         }
     }
-    lo8 = vcombine_s16(enn_requant4_neon(a0, m, s, 1, out_offset, lo, hi),
-                       enn_requant4_neon(a1, m + 4, s + 4, 1, out_offset, lo, hi));
-    hi8 = vcombine_s16(enn_requant4_neon(a2, m + 8, s + 8, 1, out_offset, lo, hi),
-                       enn_requant4_neon(a3, m + 12, s + 12, 1, out_offset, lo, hi));
-    vst1q_s8(out, vcombine_s8(vmovn_s16(lo8), vmovn_s16(hi8)));
+    lo8 = vmovn_s16(vcombine_s16(enn_requant4_neon(a0, m, s, 1, out_offset, lo, hi),
+                                 enn_requant4_neon(a1, m + 4, s + 4, 1, out_offset, lo, hi)));
+    if (sets == 2) {
+        const int8x8_t hi8 = vmovn_s16(vcombine_s16(enn_requant4_neon(a2, m + 8, s + 8, 1, out_offset, lo, hi),
+                                                    enn_requant4_neon(a3, m + 12, s + 12, 1, out_offset, lo, hi)));
+        vst1q_s8(out, vcombine_s8(lo8, hi8));
+    } else {
+        vst1_s8(out, lo8);
+    }
 }
 
 /* The kernels' entry points: a whole 3x3 window (the common case) with constant loop bounds, which
  * gcc unrolls completely; any other window with the loops. */
-#define ENN_DW_NEON(NAME, CORE)                                                                    \
+#define ENN_DW_NEON(NAME, SETS)                                                                    \
     static inline void NAME(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,     \
                             int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,   \
                             const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi,     \
                             int8_t *out)                                                           \
     {                                                                                              \
         if (n_ky == 3 && n_kx == 3) {                                                              \
-            CORE(x, w, 3, 3, row_step, col_step, w_row, ch, offset, bias, m, s, out_offset, lo, hi, out);     \
+            enn_dw_core(x, w, 3, 3, row_step, col_step, w_row, ch, offset, bias, m, s, out_offset, lo, hi, out, SETS); \
         } else {                                                                                   \
-            CORE(x, w, n_ky, n_kx, row_step, col_step, w_row, ch, offset, bias, m, s, out_offset, lo, hi, out); \
+            enn_dw_core(x, w, n_ky, n_kx, row_step, col_step, w_row, ch, offset, bias, m, s, out_offset, lo, hi, out, \
+                        SETS);                                                                     \
         }                                                                                          \
     }
-ENN_DW_NEON(enn_dw8_neon, enn_dw8_core)
-ENN_DW_NEON(enn_dw16_neon, enn_dw16_core)
+ENN_DW_NEON(enn_dw8_neon, 1)
+ENN_DW_NEON(enn_dw16_neon, 2)
 #undef ENN_DW_NEON
 
 /* TFLM's add (sign2 1) or sub (sign2 -1) of two contiguous int8 rows, eight elements per step:

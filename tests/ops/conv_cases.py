@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import Case, T
+from harness import Case, T, check_cases
 import tflm_ref as ref
 from tflm_ref import mbqm
 
@@ -506,3 +506,14 @@ def run_transpose_naive_checks(n_cases: int = 30, seed: int = 8) -> int:
                 f"python kernel differs from naive TFLM at {np.argwhere(got[s] != want)[:3].tolist()}")
             compared += want.size
     return compared
+
+
+def check_wide_cases(board: str, depthwise: bool, seed: int, n: int = 60) -> None:
+    """The NEON paths (edgenn_neon.h: SMULL / SADALP on the A72, SDOT on the A76) with their
+    sixteen-byte steps and every tail on ``board``: n wide cases (9-70 channels, -128 among the
+    weights), Python == C byte for byte, saturating at both ends."""
+    rng = np.random.default_rng(seed)
+    cases = [random_case(rng, depthwise=depthwise, wide=(9, 71)) for _ in range(n)]
+    stats = check_cases(cases, samples=2, board=board)
+    assert stats["cases"] == n
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0

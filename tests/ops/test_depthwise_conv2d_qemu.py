@@ -4,7 +4,7 @@ portable C build on the host)."""
 import numpy as np
 import pytest
 
-from conv_cases import random_case
+from conv_cases import check_wide_cases, random_case
 from harness import check_cases
 
 BOARDS = ["mps2-an386", "mps3-an547", "rpi4", "rpi5"]
@@ -18,3 +18,9 @@ def test_depthwise_conv2d_random_cases_on_board(board):
     stats = check_cases(cases, samples=3, board=board)
     assert stats["cases"] == 72
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", ["rpi4", "rpi5"])
+def test_depthwise_conv2d_wide_cases_on_aarch64(board):
+    check_wide_cases(board, depthwise=True, seed=7102)
