@@ -438,8 +438,8 @@ def _replace_dir(out_dir: Path, write: Any) -> Path:
 # C kernels: templates/kernels/ is plain C99 with enn_ names, copied verbatim; the model's prefix
 # comes from the generated kernels/edgenn_prefix.h, which every kernel header includes first.
 
-KERNEL_SHARED = ("edgenn_types.h", "edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_window.h", "edgenn_broadcast.h",
-                 "edgenn_recurrent.h", "edgenn_arith.h", "edgenn_copy.h", "edgenn_reduce.h")
+KERNEL_SHARED = ("edgenn_types.h", "edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_neon.h", "edgenn_window.h",
+                 "edgenn_broadcast.h", "edgenn_recurrent.h", "edgenn_arith.h", "edgenn_copy.h", "edgenn_reduce.h")
 
 # The external names of a kernel header (comments removed): typedef names, and function prototypes
 # (declarations without a body, not static). Static inline helpers keep their names.

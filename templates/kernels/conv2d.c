@@ -25,9 +25,9 @@
 
 /* Windows of at most this many bytes (one group) are gathered into a stack buffer and take one
  * contiguous dot product per filter: first layers with few input channels have many short rows.
- * With Helium, where a dot product's set-up is costly and the filter sums come from a table, every
- * window up to 1 KB (3x3 filters of up to 113 channels) is gathered. */
-#if defined(ENN_MVE)
+ * With Helium or NEON, where a dot product's set-up is costly and the filter sums come from a
+ * table, every window up to 1 KB (3x3 filters of up to 113 channels) is gathered. */
+#if defined(ENN_MVE) || defined(ENN_NEON)
 #define CONV2D_GATHER 1024
 #else
 #define CONV2D_GATHER 128
@@ -362,6 +362,12 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
     const int fast_full = c->fast_full;
 #endif
     int32_t oc = 0;
+#if defined(ENN_NEON)
+    if (c->ksum != 0) {
+        enn_col_neon(x, w, n, out_c, bias, c->ksum, offset, mult, c->shift, 1, out_offset, lo, hi, out);
+        return;
+    }
+#endif
 #if defined(ENN_DSP) && !defined(ENN_MVE)
     if (!ready && n <= CONV2D_EXT) {
         enn_ext16(xp, x, n >> 2, offset);

@@ -386,6 +386,16 @@ ENN_INLINE void dw_pixel(const dw_ctx *k, const int8_t *x, const int8_t *w, int3
                          const int fast_full)
 {
     int32_t c = 0;
+#if defined(ENN_NEON)
+    for (; c + 16 <= k->ch; c += 16) {
+        enn_dw16_neon(x + c, w + c, n_ky, n_kx, k->row_step, k->col_step, k->w_row, k->ch, k->offset,
+                      k->bias != 0 ? k->bias + c : 0, k->mult + c, k->shift + c, k->out_offset, k->lo, k->hi, out + c);
+    }
+    for (; c + 8 <= k->ch; c += 8) {
+        enn_dw8_neon(x + c, w + c, n_ky, n_kx, k->row_step, k->col_step, k->w_row, k->ch, k->offset,
+                     k->bias != 0 ? k->bias + c : 0, k->mult + c, k->shift + c, k->out_offset, k->lo, k->hi, out + c);
+    }
+#endif
 #if defined(ENN_MVE)
     /* Sixteen channels per call would spill vector registers in gcc 12: eight. */
     for (; c + 8 <= k->ch; c += 8) {

@@ -6,7 +6,7 @@
  * Broadcasting visits the output in order (edgenn_broadcast.h); each output is written right after
  * its inputs are read, so the output may be either input (in place). The three requantizations of
  * add / sub take a fast exact form when the parameters allow (always, for the converter's), and
- * Helium does four elements at a time. */
+ * Helium does four elements at a time, NEON (AArch64) eight. */
 #ifndef EDGENN_ARITH_H
 #define EDGENN_ARITH_H
 
@@ -131,6 +131,13 @@ ENN_INLINE void enn_addsub_row(const enn_arith_params *p, const enn_arith_fast *
                                const int8_t *a, int32_t sa, const int8_t *b, int32_t sb, int8_t *o)
 {
     int32_t i = 0;
+#if defined(ENN_NEON)
+    if (sa == 1 && sb == 1) {
+        i = enn_addsub_neon(n, a, b, o, sign2, p->left_shift, p->input1.offset, p->input1.multiplier,
+                            p->input1.shift, p->input2.offset, p->input2.multiplier, p->input2.shift,
+                            p->output.multiplier, p->output.shift, p->output.offset, p->act.min, p->act.max);
+    }
+#endif
 #if defined(ENN_MVE)
     if (sa == 1 && sb == 1) {
         /* Four lanes per step with enn_mbqm4_mve (exact for any parameters); the parameter

@@ -17,10 +17,14 @@
  *
  * ENN_DSP: the Arm DSP extension (Cortex-M4/M7/M33/M55, 32-bit Cortex-A) with its SIMD32
  * instructions (SMLAD, SXTB16, ...) through ACLE's <arm_acle.h>. ENN_MVE: Helium (Cortex-M55),
- * through <arm_mve.h>. Kernels keep a portable C path for everything else (M0/M3, hosts, AArch64). */
+ * through <arm_mve.h>. ENN_NEON: AArch64 NEON (64-bit Raspberry Pi), helpers in edgenn_neon.h.
+ * Kernels keep a portable C path for everything else (M0/M3, hosts, 32-bit Linux). */
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #define ENN_MVE 1
 #include <arm_mve.h>
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(ENN_NO_NEON)
+#define ENN_NEON 1
 #endif
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(__aarch64__)
 #define ENN_DSP 1
@@ -515,5 +519,8 @@ static inline uint32_t enn_dot1(const int8_t *x, const int8_t *w, int32_t n, int
     return acc;
 }
 
+#if defined(ENN_NEON)
+#include "edgenn_neon.h"
+#endif
 
 #endif /* EDGENN_SIMD_H */

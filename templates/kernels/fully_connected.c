@@ -56,6 +56,14 @@ void enn_fully_connected(const enn_fully_connected_params *prm, const int8_t *in
     int32_t b;
     for (b = 0; b < prm->batches; b++, input += depth) {
         int32_t u = 0;
+#if defined(ENN_NEON)
+        if (foff == 0 && prm->ksum != 0) {
+            enn_col_neon(input, filter, depth, units, bias, prm->ksum, ioff, prm->quant.multiplier, prm->quant.shift,
+                         prm->per_channel, prm->output_offset, prm->act.min, prm->act.max, output);
+            output += units;
+            continue;
+        }
+#endif
         if (foff == 0) {
 #if defined(ENN_DSP) && !defined(ENN_MVE)
             if (ext) {

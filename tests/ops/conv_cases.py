@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import Case, T
+from harness import Case, T, check_cases
 import tflm_ref as ref
 from tflm_ref import mbqm
 
@@ -121,11 +121,14 @@ def _pads_1d(rng, size, k, s, d, mode):
     return a, b, (size + a + b - eff) // s + 1
 
 
-def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, dsp: bool = False) -> Case:
+def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, dsp: bool = False,
+                wide: tuple[int, int] | None = None) -> Case:
     """One random conv2d / depthwise_conv2d case (parameters as the brief lists them). dsp: the
     shapes of the DSP build's fast paths (templates/kernels/conv2d.c, depthwise_conv2d.c): one group
     or depth multiplier 1, input channels in fours, 3x3 (depthwise) or 3x3 / 1x1 filters, stride 1
-    or 2, no dilation, a bias; pixel counts odd and even."""
+    or 2, no dilation, a bias; pixel counts odd and even. wide: (lo, hi) draws the input channels
+    (per group) from that range instead, one group, and puts -128 among the weights: the vector
+    paths (NEON: sixteen channels, sixteen bytes per step) with their tails."""
     batches = 1 if small or rng.random() < 0.8 else 2
     hmax = 7 if small else 11
     h, w = int(rng.integers(1, hmax)), int(rng.integers(1, hmax))
@@ -148,19 +151,24 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, 
     pt, pb, ho = _pads_1d(rng, h, kh, sh, dh, mode)
     pl, pr, wo = _pads_1d(rng, w, kw, sw, dw, mode)
     if depthwise:
-        ci = int(rng.integers(1, 5 if small else 10)) if not dsp else 4 * int(rng.integers(1, 7))
+        if wide:
+            ci = int(rng.integers(*wide))
+        else:
+            ci = int(rng.integers(1, 5 if small else 10)) if not dsp else 4 * int(rng.integers(1, 7))
         mult = int(rng.choice([1, 1, 2, 3])) if not dsp else 1
         co = ci * mult
         wshape, axis = (1, kh, kw, co), 3
         extra = {"depth_multiplier": mult}
         depth = kh * kw
     else:
-        groups = 1 if pointwise or dsp or rng.random() < 0.7 else int(rng.integers(2, 5))
+        groups = 1 if pointwise or dsp or wide or rng.random() < 0.7 else int(rng.integers(2, 5))
         cig = int(rng.integers(1, 4 if small else (9 if groups == 1 else 5)))
         if not small and groups == 1 and rng.random() < 0.15:
             cig = int(rng.integers(9, 33))
         if dsp:
             cig = 4 * int(rng.integers(1, 17))
+        if wide:
+            cig = int(rng.integers(*wide))
         ci = cig * groups
         co = groups * int(rng.integers(1, 4 if small else (9 if groups == 1 else 4)))
         wshape, axis = (co, kh, kw, cig), 0
@@ -169,6 +177,8 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, 
     wq = rng.integers(-127, 128, size=wshape).astype(np.int8)
     if rng.random() < 0.2:
         wq[..., 0] = 127  # full-range weights
+    if wide:
+        wq[rng.random(wshape) < 0.1] = -128  # products of -128 (int16 limits of the vector paths)
     per_channel = rng.random() < 0.85
     wsc = rng.uniform(0.001, 0.05, size=co if per_channel else 1).astype(np.float32)
     if dsp and per_channel and rng.random() < 0.3:
@@ -512,3 +522,14 @@ def run_transpose_naive_checks(n_cases: int = 30, seed: int = 8) -> int:
                 f"python kernel differs from naive TFLM at {np.argwhere(got[s] != want)[:3].tolist()}")
             compared += want.size
     return compared
+
+
+def check_wide_cases(board: str, depthwise: bool, seed: int, n: int = 60) -> None:
+    """The NEON paths (edgenn_neon.h: SMULL / SADALP on the A72, SDOT on the A76) with their
+    sixteen-byte steps and every tail on ``board``: n wide cases (9-70 channels, -128 among the
+    weights), Python == C byte for byte, saturating at both ends."""
+    rng = np.random.default_rng(seed)
+    cases = [random_case(rng, depthwise=depthwise, wide=(9, 71)) for _ in range(n)]
+    stats = check_cases(cases, samples=2, board=board)
+    assert stats["cases"] == n
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0

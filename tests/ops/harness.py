@@ -23,6 +23,7 @@ from edgenn.boards import get_board
 from edgenn.codegen.generate import TEST_APP, render_library, render_model
 from edgenn.converter.graph import Graph, IOInfo, QParams
 from edgenn.converter.lower import to_enn
+from edgenn.emulation import backends
 from edgenn.format.enn import EnnModel, from_bytes, to_bytes
 from edgenn.runtime_py.dataio import random_values
 from edgenn.runtime_py.interpreter import Interpreter
@@ -157,9 +158,15 @@ def _io_bytes(model: EnnModel, which) -> int:
     return sum(model.tensors[d.tensor].nbytes for d in which)
 
 
-def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: Path) -> list[list[np.ndarray]]:
-    """Compile every model into one host program and run each on its inputs."""
-    host = get_board("host")
+def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: Path,
+               board: str | None = None) -> list[list[np.ndarray]]:
+    """Compile every model into one host program and run each on its inputs; with ``board`` a Linux
+    board (e.g. "rpi4"), cross-compiled with its compiler, flags and optimization level (its NEON
+    paths) and run in QEMU user mode."""
+    host = get_board(board or "host")
+    if board is not None:
+        assert host.kind == "linux" and host.emulated, f"{board} is not an emulated Linux board"
+        assert shutil.which(host.cc), f"{host.cc} not found (make setup installs it)"
     for m in models:
         render_library(m, workdir / m.name, host, kernel_prefix="enn_")
     includes = "\n".join(f'#include "{m.name}/src/{m.name}.h"' for m in models)
@@ -178,10 +185,14 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
         for p in sorted((workdir / m.name / "src" / "kernels").glob("*.c")):
             kernels.setdefault(p.name, str(p.relative_to(workdir)))
     (workdir / "unity.c").write_text("\n".join(unity) + "\n")
-    # AddressSanitizer and UBSan on every case: an out-of-bounds access, signed overflow or bad
-    # shift in a kernel ends the run with a report instead of passing by luck.
-    cmd = ["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", *SANITIZE, "-o", "driver", "unity.c"] \
-        + list(kernels.values())
+    if board is None:
+        # AddressSanitizer and UBSan on every host case: an out-of-bounds access, signed overflow or
+        # bad shift in a kernel ends the run with a report instead of passing by luck.
+        cmd = ["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", *SANITIZE, "-o", "driver", "unity.c"]
+    else:
+        cmd = [host.cc, *host.cflags, host.opt, "-std=c99", "-Wall", "-Wextra", "-Werror", *host.ldflags,
+               "-o", "driver", "unity.c"]
+    cmd += list(kernels.values())
     r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
     assert r.returncode == 0, f"C build failed:\n{r.stderr[-3000:]}"
     blob = bytearray()
@@ -191,8 +202,9 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
         rows = [np.ascontiguousarray(x).reshape(n, -1).view(np.uint8) for x in xs]
         blob += np.concatenate(rows, axis=1).tobytes()
     (workdir / "in.bin").write_bytes(bytes(blob))
-    r = subprocess.run(["./driver", "in.bin", "out.bin"], cwd=workdir, capture_output=True, timeout=600,
-                       env={**os.environ, **SANITIZE_ENV})
+    run = ["./driver"] if board is None else backends.qemu_command(host, workdir / "driver")
+    r = subprocess.run(run + ["in.bin", "out.bin"], cwd=workdir, capture_output=True, timeout=600,
+                       env={**os.environ, **SANITIZE_ENV} if board is None else None)
     assert r.returncode == 0, f"driver failed with {r.returncode}: {r.stderr[-2000:]!r}"
     data = np.frombuffer((workdir / "out.bin").read_bytes(), dtype=np.uint8)
     results, off = [], 0
@@ -390,14 +402,17 @@ def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | 
     """Run all cases through runtime_py and C; assert byte equality. Returns statistics.
 
     The C runs natively on the host, or with ``board`` (e.g. "mps2-an386", "mps3-an547") as
-    firmware under QEMU."""
+    firmware under QEMU, or as a Linux program in QEMU user mode (e.g. "rpi4", "rpi5")."""
     rng = np.random.default_rng(seed)
     models = [build_model(c, f"c{i}") for i, c in enumerate(cases)]
     inputs = [random_inputs(m, samples, rng) for m in models]
     expected = [Interpreter(m).invoke(*xs) for m, xs in zip(models, inputs)]
     work = Path(tempfile.mkdtemp(prefix="edgenn-optest-"))
     try:
-        got = run_c_host(models, inputs, work) if board is None else run_c_firmware(models, inputs, work, board)
+        if board is None or get_board(board).kind == "linux":
+            got = run_c_host(models, inputs, work, board)
+        else:
+            got = run_c_firmware(models, inputs, work, board)
     finally:
         if keep:
             shutil.copytree(work, keep, dirs_exist_ok=True)

@@ -4,10 +4,10 @@ portable C build on the host)."""
 import numpy as np
 import pytest
 
-from conv_cases import random_case
+from conv_cases import check_wide_cases, random_case
 from harness import check_cases
 
-BOARDS = ["mps2-an386", "mps3-an547"]
+BOARDS = ["mps2-an386", "mps3-an547", "rpi4", "rpi5"]
 
 
 @pytest.mark.qemu
@@ -21,7 +21,7 @@ def test_depthwise_conv2d_random_cases_on_board(board):
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("board", BOARDS)
+@pytest.mark.parametrize("board", ["mps2-an386", "mps3-an547"])
 def test_depthwise_conv2d_dsp_fast_path_cases_on_board(board):
     """The shapes the DSP build's hand-scheduled paths take (conv_cases.random_case dsp=True), which
     the general random cases reach only now and then."""
@@ -30,3 +30,8 @@ def test_depthwise_conv2d_dsp_fast_path_cases_on_board(board):
     stats = check_cases(cases, samples=3, board=board)
     assert stats["cases"] == 40
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+@pytest.mark.parametrize("board", ["rpi4", "rpi5"])
+def test_depthwise_conv2d_wide_cases_on_aarch64(board):
+    check_wide_cases(board, depthwise=True, seed=7102)

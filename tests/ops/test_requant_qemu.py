@@ -6,7 +6,8 @@ extreme accumulators, multipliers and shifts:
   saturated to int8: QADD and SSAT with a shift on the DSP extension) and enn_mbqm, as portable C
   on the host, with the DSP instructions on a 32-bit Arm Linux core (qemu-arm) and as Cortex-M4
   firmware;
-- enn_mbqm4_mve (Helium lanes) as Cortex-M55 firmware.
+- enn_mbqm4_mve (Helium lanes) as Cortex-M55 firmware;
+- enn_mbqm4_neon (NEON lanes, edgenn_neon.h) on the 64-bit Raspberry Pi cores (qemu-aarch64).
 The op tests check the same code inside every kernel; this checks it over the whole int32 range."""
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from test_fully_connected import random_case
 
 from edgenn.boards import get_board
 from edgenn.codegen.generate import templates_dir
+from edgenn.emulation import backends as be
 from test_fixedpoint import EXTREME_M, EXTREME_X, INT32_MAX, INT32_MIN, ref_mbqm
 
 _DRIVER = r"""
@@ -29,7 +31,7 @@ _DRIVER = r"""
 #include "edgenn_simd.h"
 
 /* in: n triples (x, multiplier, shift); out: n quadruples (enn_mbqm, enn_rq_r or enn_mbqm where the
- * channel does not qualify, enn_mbqm4_mve on Helium or enn_mbqm, enn_rq8 with the output offset
+ * channel does not qualify, enn_mbqm4_mve on Helium, enn_mbqm4_neon on AArch64, or enn_mbqm, enn_rq8 with the output offset
  * (x & 255) - 128 (t = 31 for a zero multiplier, as the op templates make it) or -1000 where the
  * channel does not qualify). */
 static void compute(const int32_t *in, int32_t *out, uint32_t n)
@@ -46,6 +48,12 @@ static void compute(const int32_t *in, int32_t *out, uint32_t n)
         {
             int32_t lanes[4];
             vstrwq_s32(lanes, enn_mbqm4_mve(vdupq_n_s32(x), vdupq_n_s32(m), vdupq_n_s32(s)));
+            out[4 * i + 2] = lanes[(x & 3)];
+        }
+#elif defined(ENN_NEON)
+        {
+            int32_t lanes[4];
+            vst1q_s32(lanes, enn_mbqm4_neon(vdupq_n_s32(x), vdupq_n_s32(m), vdupq_n_s32(s)));
             out[4 * i + 2] = lanes[(x & 3)];
         }
 #else
@@ -184,6 +192,17 @@ def test_fast_requantization_with_the_dsp_instructions_on_arm_linux(tmp_path):
     exe = _compile_native(tmp_path, ["arm-linux-gnueabihf-gcc", "-static", "-mcpu=cortex-a7"])
     t = cases(seed=6)
     check(t, _run(tmp_path, ["qemu-arm", str(exe)], t), "armhf")
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", ["rpi4", "rpi5"])
+def test_fast_requantization_with_neon_on_aarch64(tmp_path, board):
+    b = get_board(board)
+    if not shutil.which(b.cc) or not shutil.which("qemu-aarch64"):
+        pytest.fail(f"{b.cc} and qemu-aarch64 are required (make setup installs them)")
+    exe = _compile_native(tmp_path, [b.cc, *b.cflags, *b.ldflags])
+    t = cases(seed=8)
+    check(t, _run(tmp_path, be.qemu_command(b, exe), t), board)
 
 
 @pytest.mark.qemu

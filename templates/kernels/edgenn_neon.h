@@ -1,0 +1,274 @@
+/* NEON (AArch64: Raspberry Pi 3/4/5 with a 64-bit OS) helpers of the fast kernel paths: the int8
+ * inner products of convolutions and fully connected layers, depthwise convolution sixteen channels
+ * per step, and TFLM's requantization in int32 lanes. Included at the end of edgenn_simd.h when
+ * ENN_NEON is defined; every helper computes exactly what the portable C in the kernels computes (int32
+ * wrap-around accumulators, then MultiplyByQuantizedMultiplier with TFLM's double rounding).
+ *
+ * Products of two int8 are exact in int16 (|x w| <= 2^14); SMULL makes eight of them, SADALP adds
+ * their pairs into int32 lanes (no intermediate int16 sums, so that -128 weights are safe). Cores
+ * with the dot product extension (__ARM_FEATURE_DOTPROD: Cortex-A76, Pi 5) use SDOT, sixteen MACs
+ * per instruction. The input offset is taken out of the inner loop:
+ * sum w (x + offset) = sum w x + offset sum w, with each filter's sum from a table (ksum). */
+#ifndef EDGENN_NEON_H
+#define EDGENN_NEON_H
+
+#include "edgenn_prefix.h"
+
+#include <arm_neon.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "edgenn_fixedpoint.h"
+#include "edgenn_simd.h"
+
+/* TFLM's MultiplyByQuantizedMultiplier in int32 lanes, exact for every shift -31..31 (gemmlowp's
+ * own NEON form): SQRDMULH is SaturatingRoundingDoublingHighMul (saturation included), and
+ * RoundingDivideByPOT is a rounding shift right (SRSHL by -r: (v + 2^(r-1)) >> r computed without
+ * overflow) of v - [v < 0] (saturating; the sign bit of v & -r): negative halves round away from
+ * zero. A left shift (shift > 0) wraps, as TFLM's. */
+static inline int32x4_t enn_mbqm4_neon(int32x4_t acc, int32x4_t multiplier, int32x4_t shift)
+{
+    const int32x4_t right = vminq_s32(shift, vdupq_n_s32(0)); /* -r, or 0 */
+    const int32x4_t left = vmaxq_s32(shift, vdupq_n_s32(0));
+    const int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, left), multiplier);
+    return vrshlq_s32(vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, right), 31)), right);
+}
+
+/* Four accumulators requantized (per_channel: their own multiplier and shift; else m[0], s[0]),
+ * plus the output offset, clamped to [lo, hi] (within int8), as int16 lanes. */
+static inline int16x4_t enn_requant4_neon(int32x4_t acc, const int32_t *m, const int32_t *s, int per_channel,
+                                          int32_t offset, int32_t lo, int32_t hi)
+{
+    const int32x4_t mv = per_channel ? vld1q_s32(m) : vdupq_n_s32(m[0]);
+    const int32x4_t sv = per_channel ? vld1q_s32(s) : vdupq_n_s32(s[0]);
+    int32x4_t v = vaddq_s32(enn_mbqm4_neon(acc, mv, sv), vdupq_n_s32(offset));
+    v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
+    return vmovn_s32(v);
+}
+
+/* One output byte the scalar way (tails): enn_mbqm, offset, clamp. */
+static inline int8_t enn_out1_neon(int32_t acc, int32_t m, int32_t s, int32_t offset, int32_t lo, int32_t hi)
+{
+    const int32_t v = enn_mbqm(acc, m, (int)s) + offset;
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+/* The raw inner products sum_{i < n} w_j[i] x[i] of four filters w_j = w + j * w_stride, as the
+ * lanes j of the result (int32 wrap-around), without any offset. */
+static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n)
+{
+    const int8_t *w1 = w + w_stride;
+    const int8_t *w2 = w1 + w_stride;
+    const int8_t *w3 = w2 + w_stride;
+    int32x4_t a0 = vdupq_n_s32(0);
+    int32x4_t a1 = vdupq_n_s32(0);
+    int32x4_t a2 = vdupq_n_s32(0);
+    int32x4_t a3 = vdupq_n_s32(0);
+    uint32_t t0 = 0;
+    uint32_t t1 = 0;
+    uint32_t t2 = 0;
+    uint32_t t3 = 0;
+    int32x4_t r;
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const int8x16_t xv = vld1q_s8(x + i);
+        const int8x16_t v0 = vld1q_s8(w + i);
+        const int8x16_t v1 = vld1q_s8(w1 + i);
+        const int8x16_t v2 = vld1q_s8(w2 + i);
+        const int8x16_t v3 = vld1q_s8(w3 + i);
+#if defined(__ARM_FEATURE_DOTPROD)
+        a0 = vdotq_s32(a0, xv, v0);
+        a1 = vdotq_s32(a1, xv, v1);
+        a2 = vdotq_s32(a2, xv, v2);
+        a3 = vdotq_s32(a3, xv, v3);
+#else
+        const int8x8_t xl = vget_low_s8(xv);
+        a0 = vpadalq_s16(a0, vmull_s8(xl, vget_low_s8(v0)));
+        a1 = vpadalq_s16(a1, vmull_s8(xl, vget_low_s8(v1)));
+        a2 = vpadalq_s16(a2, vmull_s8(xl, vget_low_s8(v2)));
+        a3 = vpadalq_s16(a3, vmull_s8(xl, vget_low_s8(v3)));
+        a0 = vpadalq_s16(a0, vmull_high_s8(xv, v0));
+        a1 = vpadalq_s16(a1, vmull_high_s8(xv, v1));
+        a2 = vpadalq_s16(a2, vmull_high_s8(xv, v2));
+        a3 = vpadalq_s16(a3, vmull_high_s8(xv, v3));
+#endif
+    }
+    if (i + 8 <= n) {
+        const int8x8_t xl = vld1_s8(x + i);
+        a0 = vpadalq_s16(a0, vmull_s8(xl, vld1_s8(w + i)));
+        a1 = vpadalq_s16(a1, vmull_s8(xl, vld1_s8(w1 + i)));
+        a2 = vpadalq_s16(a2, vmull_s8(xl, vld1_s8(w2 + i)));
+        a3 = vpadalq_s16(a3, vmull_s8(xl, vld1_s8(w3 + i)));
+        i += 8;
+    }
+    if (i < n && n >= 8) {
+        /* The last n - i (1..7) bytes: eight loaded ending at n, the lanes already counted masked
+         * out of the input (so the loads stay inside each filter). */
+        const uint8x8_t keep = vcge_u8(vcreate_u8(0x0706050403020100ull), vdup_n_u8((uint8_t)(8 - (n - i))));
+        const int8x8_t xl = vand_s8(vld1_s8(x + n - 8), vreinterpret_s8_u8(keep));
+        a0 = vpadalq_s16(a0, vmull_s8(xl, vld1_s8(w + n - 8)));
+        a1 = vpadalq_s16(a1, vmull_s8(xl, vld1_s8(w1 + n - 8)));
+        a2 = vpadalq_s16(a2, vmull_s8(xl, vld1_s8(w2 + n - 8)));
+        a3 = vpadalq_s16(a3, vmull_s8(xl, vld1_s8(w3 + n - 8)));
+        i = n;
+    }
+    for (; i < n; i++) {
+        const int32_t v = x[i];
+        t0 += (uint32_t)(w[i] * v);
+        t1 += (uint32_t)(w1[i] * v);
+        t2 += (uint32_t)(w2[i] * v);
+        t3 += (uint32_t)(w3[i] * v);
+    }
+    /* Pairwise sums: lane j = all lanes of a_j. */
+    r = vpaddq_s32(vpaddq_s32(a0, a1), vpaddq_s32(a2, a3));
+    if (t0 | t1 | t2 | t3) {
+        const uint32_t t[4] = {t0, t1, t2, t3};
+        r = vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(r), vld1q_u32(t)));
+    }
+    return r;
+}
+
+/* All out_c outputs of a column: out[o] = requantized bias[o] + sum_i w[o n + i] (x[i] + offset)
+ * (filters of n bytes, one after the other; ksum[o] = sum_i w[o n + i]), plus out_offset, clamped
+ * to [lo, hi]. per_channel 0: one multiplier and shift (m[0], s[0]) for all. Pointwise and
+ * gathered convolutions, fully connected layers. */
+static inline void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int32_t out_c, const int32_t *bias,
+                                const int32_t *ksum, int32_t offset, const int32_t *m, const int32_t *s,
+                                int per_channel, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out)
+{
+    int32_t o = 0;
+    for (; o + 4 <= out_c; o += 4, w += 4 * n) {
+        int32x4_t acc = enn_dot4_neon(x, w, n, n);
+        int16x4_t q;
+        if (bias != 0) {
+            acc = vaddq_s32(acc, vld1q_s32(bias + o));
+        }
+        acc = vmlaq_n_s32(acc, vld1q_s32(ksum + o), offset); /* + offset sum w (wraps) */
+        q = enn_requant4_neon(acc, m + (per_channel ? o : 0), s + (per_channel ? o : 0), per_channel, out_offset,
+                              lo, hi);
+        {
+            const int32_t bytes = vget_lane_s32(vreinterpret_s32_s8(vmovn_s16(vcombine_s16(q, q))), 0);
+            memcpy(out + o, &bytes, sizeof bytes);
+        }
+    }
+    for (; o < out_c; o++, w += n) {
+        uint32_t acc = bias != 0 ? (uint32_t)bias[o] : 0u;
+        int32_t i;
+        for (i = 0; i < n; i++) {
+            acc += (uint32_t)(w[i] * (x[i] + offset));
+        }
+        out[o] = enn_out1_neon((int32_t)acc, m[per_channel ? o : 0], s[per_channel ? o : 0], out_offset, lo, hi);
+    }
+}
+
+/* Depthwise convolution (depth_multiplier 1), channels c..c+15 (sets 2) or c..c+7 (sets 1) of one
+ * pixel: over the n_ky x n_kx taps at x, w (first tap, channel c; next tap col_step / ch bytes on,
+ * next row row_step / w_row), acc += w (x + offset) in int32 lanes: x + offset (-255..255) and w as
+ * int16, SMLAL into int32. Then bias, requantization, out_offset, clamp, the bytes stored. */
+ENN_INLINE void enn_dw_core(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
+                            int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,
+                            const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out,
+                            const int sets)
+{
+    const int16x8_t off = vdupq_n_s16((int16_t)offset);
+    int32x4_t a0 = vdupq_n_s32(0);
+    int32x4_t a1 = vdupq_n_s32(0);
+    int32x4_t a2 = vdupq_n_s32(0);
+    int32x4_t a3 = vdupq_n_s32(0);
+    int8x8_t lo8;
+    int32_t ky;
+    if (bias != 0) {
+        a0 = vld1q_s32(bias);
+        a1 = vld1q_s32(bias + 4);
+        if (sets == 2) {
+            a2 = vld1q_s32(bias + 8);
+            a3 = vld1q_s32(bias + 12);
+        }
+    }
+    for (ky = 0; ky < n_ky; ky++, x += row_step, w += w_row) {
+        const int8_t *xp = x;
+        const int8_t *wp = w;
+        int32_t kx;
+        for (kx = 0; kx < n_kx; kx++, xp += col_step, wp += ch) {
+            const int16x8_t xl = vaddw_s8(off, vld1_s8(xp));
+            const int16x8_t wl = vmovl_s8(vld1_s8(wp));
+            a0 = vmlal_s16(a0, vget_low_s16(xl), vget_low_s16(wl));
+            a1 = vmlal_high_s16(a1, xl, wl);
+            if (sets == 2) {
+                const int16x8_t xh = vaddw_s8(off, vld1_s8(xp + 8));
+                const int16x8_t wh = vmovl_s8(vld1_s8(wp + 8));
+                a2 = vmlal_s16(a2, vget_low_s16(xh), vget_low_s16(wh));
+                a3 = vmlal_high_s16(a3, xh, wh);
+            }
+        }
+    }
+    lo8 = vmovn_s16(vcombine_s16(enn_requant4_neon(a0, m, s, 1, out_offset, lo, hi),
+                                 enn_requant4_neon(a1, m + 4, s + 4, 1, out_offset, lo, hi)));
+    if (sets == 2) {
+        const int8x8_t hi8 = vmovn_s16(vcombine_s16(enn_requant4_neon(a2, m + 8, s + 8, 1, out_offset, lo, hi),
+                                                    enn_requant4_neon(a3, m + 12, s + 12, 1, out_offset, lo, hi)));
+        vst1q_s8(out, vcombine_s8(lo8, hi8));
+    } else {
+        vst1_s8(out, lo8);
+    }
+}
+
+/* The kernels' entry points: a whole 3x3 window (the common case) with constant loop bounds, which
+ * gcc unrolls completely; any other window with the loops. */
+#define ENN_DW_NEON(NAME, SETS)                                                                    \
+    static inline void NAME(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,     \
+                            int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,   \
+                            const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi,     \
+                            int8_t *out)                                                           \
+    {                                                                                              \
+        if (n_ky == 3 && n_kx == 3) {                                                              \
+            enn_dw_core(x, w, 3, 3, row_step, col_step, w_row, ch, offset, bias, m, s, out_offset, lo, hi, out, SETS); \
+        } else {                                                                                   \
+            enn_dw_core(x, w, n_ky, n_kx, row_step, col_step, w_row, ch, offset, bias, m, s, out_offset, lo, hi, out, \
+                        SETS);                                                                     \
+        }                                                                                          \
+    }
+ENN_DW_NEON(enn_dw8_neon, 1)
+ENN_DW_NEON(enn_dw16_neon, 2)
+#undef ENN_DW_NEON
+
+/* TFLM's add (sign2 1) or sub (sign2 -1) of two contiguous int8 rows, eight elements per step:
+ * each input (x + offset) << left_shift, rescaled (multiplier m1 / m2, shift s1 / s2), combined,
+ * rescaled to the output (mo, so), + out_offset, clamped. Returns how many of the n elements it
+ * wrote (a multiple of 8); the caller does the rest. */
+static inline int32_t enn_addsub_neon(int32_t n, const int8_t *a, const int8_t *b, int8_t *o, int32_t sign2,
+                                      int32_t left_shift, int32_t off1, int32_t m1, int32_t s1, int32_t off2,
+                                      int32_t m2, int32_t s2, int32_t mo, int32_t so, int32_t out_offset, int32_t lo,
+                                      int32_t hi)
+{
+    const int16x8_t o1 = vdupq_n_s16((int16_t)off1);
+    const int16x8_t o2 = vdupq_n_s16((int16_t)off2);
+    const int32x4_t ls = vdupq_n_s32(left_shift);
+    const int32x4_t vm1 = vdupq_n_s32(m1);
+    const int32x4_t vs1 = vdupq_n_s32(s1);
+    const int32x4_t vm2 = vdupq_n_s32(m2);
+    const int32x4_t vs2 = vdupq_n_s32(s2);
+    const int32x4_t vmo = vdupq_n_s32(mo);
+    const int32x4_t vso = vdupq_n_s32(so);
+    const int32x4_t voff = vdupq_n_s32(out_offset);
+    const int32x4_t vlo = vdupq_n_s32(lo);
+    const int32x4_t vhi = vdupq_n_s32(hi);
+    int32_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        /* x + offset (-255..255) is exact in int16. */
+        const int16x8_t xa = vaddw_s8(o1, vld1_s8(a + i));
+        const int16x8_t xb = vaddw_s8(o2, vld1_s8(b + i));
+        const int32x4_t ra0 = enn_mbqm4_neon(vshlq_s32(vmovl_s16(vget_low_s16(xa)), ls), vm1, vs1);
+        const int32x4_t ra1 = enn_mbqm4_neon(vshlq_s32(vmovl_high_s16(xa), ls), vm1, vs1);
+        const int32x4_t rb0 = enn_mbqm4_neon(vshlq_s32(vmovl_s16(vget_low_s16(xb)), ls), vm2, vs2);
+        const int32x4_t rb1 = enn_mbqm4_neon(vshlq_s32(vmovl_high_s16(xb), ls), vm2, vs2);
+        int32x4_t y0 = enn_mbqm4_neon(sign2 > 0 ? vaddq_s32(ra0, rb0) : vsubq_s32(ra0, rb0), vmo, vso);
+        int32x4_t y1 = enn_mbqm4_neon(sign2 > 0 ? vaddq_s32(ra1, rb1) : vsubq_s32(ra1, rb1), vmo, vso);
+        y0 = vminq_s32(vmaxq_s32(vaddq_s32(y0, voff), vlo), vhi);
+        y1 = vminq_s32(vmaxq_s32(vaddq_s32(y1, voff), vlo), vhi);
+        vst1_s8(o + i, vmovn_s16(vcombine_s16(vmovn_s32(y0), vmovn_s32(y1))));
+    }
+    return i;
+}
+
+#endif /* EDGENN_NEON_H */
