@@ -1,6 +1,8 @@
 """From a quantized Graph to an EnnModel: integer options, MACs, memory plan, tensor table."""
 from __future__ import annotations
 
+import time
+
 import re
 
 import numpy as np
@@ -120,14 +122,20 @@ def candidate_orders(g: Graph, limit: int = 12) -> list[list[Op]]:
     return orders
 
 
+#: Seconds of overlap-link search for one graph, shared by its candidate orders (a large graph
+#: would otherwise take that long for each of them).
+PLAN_BUDGET_S = 10.0
+
+
 def plan_graph(g: Graph) -> planner.Plan:
     """Choose the execution order with the smallest planned arena (reorders g.ops) and plan it."""
     best = None
     original = list(g.ops)
+    deadline = time.monotonic() + PLAN_BUDGET_S
     for order in candidate_orders(g):
         g.ops = order
         bufs, steps, links = buffers_for(g)
-        p = planner.plan(bufs, steps, links)
+        p = planner.plan(bufs, steps, links, deadline=deadline)
         if best is None or p.arena_bytes < best[0].arena_bytes:
             best = (p, order)
     assert best is not None

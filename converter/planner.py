@@ -153,20 +153,23 @@ def _highwater(bufs: list[Buffer]) -> int:
 
 
 def plan(buffers: list[Buffer], steps: int, links: list[OverlapRule] | None = None, passes: int = 4,
-         budget_s: float = 10.0) -> Plan:
+         budget_s: float = 10.0, deadline: float | None = None) -> Plan:
     """Place buffers, choosing which overlap links to use by local search; keep the smallest arena.
 
     In-place links are toggled one at a time (largest possible saving first) and every
     improvement of (arena, summed per-step high-water) is kept; then reshape aliases are
     added wherever they do not grow the arena (an alias also saves the copy at run time).
-    The search is bounded in passes and time.
+    The search is bounded in passes and time: ``budget_s`` seconds from now, or until the
+    ``time.monotonic()`` value ``deadline`` when one is given (a caller planning several
+    candidate orders shares one budget among them).
     """
     links = list(links or [])
     sizes = {b.name: b.size for b in buffers}
     inplace = sorted((lk for lk in links if not lk.alias),
                      key=lambda lk: -min(sizes[lk.inp], sizes[lk.out] + max(lk.delta, 0)))
     aliases = [lk for lk in links if lk.alias]
-    deadline = time.monotonic() + budget_s
+    if deadline is None:
+        deadline = time.monotonic() + budget_s
 
     def arena_key(r):  # ((arena, -aliases, high-water), ...) -> (arena, high-water)
         return (r[0][0], r[0][2])
@@ -185,6 +188,8 @@ def plan(buffers: list[Buffer], steps: int, links: list[OverlapRule] | None = No
         if not improved:
             break
     for lk in aliases:
+        if time.monotonic() > deadline:
+            break
         cand = _best_placement(buffers, chosen + [lk])
         if cand[0][0] <= best[0][0] and lk in cand[3]:
             best, chosen = cand, list(cand[3])

@@ -317,3 +317,28 @@ def test_split_outputs_and_slices_are_views_of_their_input():
     assert all(np.array_equal(p, h) for p, h in zip(py, host))
     v = xs[0]
     assert np.array_equal(py[0], v[:, :, :3]) and np.array_equal(py[1], v[:, :, 4:6])
+
+
+def test_an_expired_deadline_stops_the_link_search_with_a_valid_plan(mlperf, monkeypatch):
+    """Past the deadline neither in-place links nor reshape aliases are tried (a large graph's
+    alias pass alone took minutes); the plan is still checked and valid."""
+    m = mlperf["kws_ref_model.tflite"]
+    regions, rules = memory.model_regions(m)
+    assert any(r.alias for r in rules) and any(not r.alias for r in rules)
+    bufs = [memory.Region(r.name, r.size, r.first, r.last) for r in regions]
+    steps = max(r.last for r in regions) + 1
+    late = planner.plan(copy.deepcopy(bufs), steps, rules, deadline=0.0)
+    assert late.links == []
+    assert planner.plan(copy.deepcopy(bufs), steps, rules).links  # with time, links are used
+    seen = []
+    real = planner.plan
+    monkeypatch.setattr(planner, "plan", lambda *a, **k: seen.append(k["deadline"]) or real(*a, **k))
+    lower.plan_graph(_branchy_graph_prepared())
+    assert len(seen) > 1 and len(set(seen)) == 1  # one deadline shared by every candidate order
+
+
+def _branchy_graph_prepared() -> Graph:
+    g = _branchy_graph()
+    for op in g.ops:
+        call(op, g, "prepare")
+    return g
