@@ -1,6 +1,7 @@
 """The ONNX zoo's fixtures for tests and bench/coverage.py: rebuilt models, their inputs, conversion."""
 from __future__ import annotations
 
+import glob
 import hashlib
 from pathlib import Path
 
@@ -66,3 +67,24 @@ def computation_key(model: EnnModel) -> str:
     h.update(repr(([(i.tensor, i.source_shape, i.to_internal_perm) for i in model.inputs],
                    [(o.tensor, o.source_shape, o.to_internal_perm) for o in model.outputs], model.arena_bytes)).encode())
     return h.hexdigest()
+
+
+def light_models() -> list[Path]:
+    """The classic models shipped in the onnx wheel."""
+    import onnx
+
+    return [Path(p) for p in sorted(glob.glob(str(Path(onnx.__file__).parent / "backend/test/data/light/light_*.onnx")))]
+
+
+def light_input(path: Path, n: int) -> np.ndarray:
+    """Random natural-looking inputs for a light model: the zoo's images, nearest-resized, normalized."""
+    import onnx
+
+    m = onnx.load(str(path), load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    vi = next(i for i in m.graph.input if i.name not in inits)
+    shape = [d.dim_value for d in vi.type.tensor_type.shape.dim]
+    imgs = np.concatenate(data.load())[:n].astype(np.float32) / 255.0
+    idx = np.arange(shape[2]) * data.SIZE // shape[2]
+    x = (imgs[:, idx][:, :, idx] - data.MEAN) / data.STD
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
