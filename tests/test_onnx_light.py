@@ -5,10 +5,12 @@ with natural-image calibration inputs (tests/zoo/models.py's light_input) and ru
 byte for byte; the two that fit an emulated board also run on the Cortex-M4 firmware in QEMU
 (mps2-an386: 4 MB flash, 4 MB RAM).
 
-Too big for any board of boards/ (the largest has 4 MB of flash): resnet50 (25.6 MB of int8
-weights), inception_v1 (7.0 MB), inception_v2 (11 MB), densenet121 (8.1 MB), bvlc_alexnet
-(61 MB), vgg19 (144 MB), zfnet512 (see WEIGHTS). The three largest are compared on the Python
-reference only: their C sources (hundreds of MB of array text) take longer to compile than CI allows.
+Too big for any board of boards/ (the largest has 4 MB of flash): inception_v1 (7.0 MB of int8
+weights), densenet121 (8.1 MB), inception_v2 (11 MB), resnet50 (25.6 MB), bvlc_alexnet (61 MB),
+zfnet512 (87 MB), vgg19 (144 MB). They are converted and run on the Python reference only: their
+generated C (megabytes of weight arrays) takes minutes to compile (resnet50's host build had not
+finished after 8 minutes), more than CI allows. vgg19 (141 s to convert, 29 s per image in Python)
+is left to bench/coverage.py.
 """
 from __future__ import annotations
 
@@ -23,17 +25,18 @@ from zoo.models import light_input, light_models
 
 BOARD = "mps2-an386"
 MODELS = {p.stem.removeprefix("light_"): p for p in light_models()}
-#: model -> where it runs in this test: "board" (python, host C, QEMU), "host" (python, host C),
-#: "python" (conversion and the Python reference only: too large to compile in CI time).
-WHERE = {"squeezenet": "board", "shufflenet": "board", "inception_v1": "host", "densenet121": "host",
-         "inception_v2": "host", "resnet50": "host", "bvlc_alexnet": "python", "vgg19": "python",
+#: model -> where it runs in this test: "board" (python, host C, QEMU),
+#: "python" (conversion and the Python reference only: too large to compile in CI time),
+#: "bench" (bench/coverage.py only: too slow to convert in CI time).
+WHERE = {"squeezenet": "board", "shufflenet": "board", "inception_v1": "python", "densenet121": "python",
+         "inception_v2": "python", "resnet50": "python", "bvlc_alexnet": "python", "vgg19": "bench",
          "zfnet512": "python"}
 #: int8 weight bytes after conversion (a board needs at least that much flash).
 WEIGHTS = {"squeezenet": (1_000_000, 1_500_000), "shufflenet": (1_000_000, 2_000_000),
            "inception_v1": (6_000_000, 8_000_000), "densenet121": (7_000_000, 9_000_000),
            "inception_v2": (9_000_000, 13_000_000), "resnet50": (24_000_000, 27_000_000),
            "bvlc_alexnet": (60_000_000, 62_000_000), "vgg19": (140_000_000, 150_000_000),
-           "zfnet512": (60_000_000, 400_000_000)}
+           "zfnet512": (85_000_000, 90_000_000)}
 
 
 def test_every_light_model_is_listed():
@@ -44,6 +47,8 @@ def test_every_light_model_is_listed():
 @pytest.mark.qemu
 @pytest.mark.parametrize("name", sorted(WHERE))
 def test_light_model_converts_and_is_bit_exact(name):
+    if WHERE[name] == "bench":
+        pytest.skip(f"{name}: too slow to convert in CI; measured by bench/coverage.py")
     x = light_input(MODELS[name], 3)
     m = convert(MODELS[name], [x[:2]], ConvertOptions(progress=False))
     weights = sum(t.data.nbytes for t in m.tensors if t.data is not None)
@@ -52,7 +57,7 @@ def test_light_model_converts_and_is_bit_exact(name):
     xs = dataio.to_internal(m, [x[2:]])
     want = be.run(m, xs, "python")
     assert len(np.unique(want[0])) > 1, f"{name}: constant output"
-    backends = {"board": ["host", "qemu"], "host": ["host"], "python": []}[WHERE[name]]
+    backends = {"board": ["host", "qemu"], "python": []}[WHERE[name]]
     for backend in backends:
         got = be.run(m, xs, backend, BOARD if backend == "qemu" else None)
         for a, b in zip(got, want):
