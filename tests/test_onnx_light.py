@@ -1,9 +1,9 @@
 """The classic models of ONNX's own test data (issue 11): onnx/backend/test/data/light/light_*.onnx,
 shipped in the onnx wheel (Caffe2-era exports at opset 9, 224x224 inputs; their weights are
 ConstantOfShape fills, so only bit-exactness is judged, not closeness to float). Each converts
-with natural-image calibration inputs (tests/zoo/models.py's light_input) and runtime_py == host C
-byte for byte; the two that fit an emulated board also run on the Cortex-M4 firmware in QEMU
-(mps2-an386: 4 MB flash, 4 MB RAM).
+with natural-image calibration inputs (tests/zoo/models.py's light_input); the two that fit an
+emulated board (mps2-an386: 4 MB flash, 4 MB RAM) give runtime_py == host C == the Cortex-M4
+firmware in QEMU byte for byte in every layer.
 
 Too big for any board of boards/ (the largest has 4 MB of flash): inception_v1 (7.0 MB of int8
 weights), densenet121 (8.1 MB), inception_v2 (11 MB), resnet50 (25.6 MB), bvlc_alexnet (61 MB),
@@ -19,6 +19,7 @@ import pytest
 
 from edgenn.converter.pipeline import ConvertOptions, convert
 from edgenn.emulation import backends as be
+from edgenn.layers import python_layers
 from edgenn.runtime_py import dataio
 
 from zoo.models import light_input, light_models
@@ -55,10 +56,14 @@ def test_light_model_converts_and_is_bit_exact(name):
     lo, hi = WEIGHTS[name]
     assert lo <= weights <= hi, f"{name}: {weights:,} B of weights"
     xs = dataio.to_internal(m, [x[2:]])
-    want = be.run(m, xs, "python")
-    assert len(np.unique(want[0])) > 1, f"{name}: constant output"
-    backends = {"board": ["host", "qemu"], "python": []}[WHERE[name]]
-    for backend in backends:
-        got = be.run(m, xs, backend, BOARD if backend == "qemu" else None)
-        for a, b in zip(got, want):
-            assert np.array_equal(a, b), f"{name}: {backend} differs from python in {np.count_nonzero(a != b)} bytes"
+    if WHERE[name] == "python":
+        be.run(m, xs, "python")
+        return
+    # Every channel of a layer holds the same fill weights, so the softmax output is uniform: every
+    # layer's output is compared, and the inner layers vary over the image.
+    want = python_layers(m, xs)
+    assert sum(len(np.unique(v)) > 16 for v in want.values()) >= 10, f"{name}: inner layers nearly constant"
+    for backend in ("host", "qemu"):
+        got = be.run_layers(m, xs, backend, BOARD if backend == "qemu" else None)
+        bad = [m.tensors[t].name for t in want if not np.array_equal(got[t], want[t])]
+        assert not bad, f"{name}: {backend} differs from python in layers {bad[:5]}"
