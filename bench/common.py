@@ -78,10 +78,8 @@ def tflm_min_arena(path: Path, lo: int = 512, hi: int = 1 << 20) -> int:
 
 def flash_bytes(model) -> dict:
     from edgenn.boards import get_board
-    from edgenn.emulation.backends import build
-    from edgenn.emulation.size import library_size
+    from edgenn.emulation.size import measure_library
 
     board = get_board("mps2-an386")
     with tempfile.TemporaryDirectory() as tmp:
-        res = build(model, board, Path(tmp) / model.name)
-        return library_size(res.directory, board, model.name)
+        return measure_library(model, board, Path(tmp) / model.name)
