@@ -364,7 +364,7 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
     int32_t oc = 0;
 #if defined(ENN_NEON)
     if (c->ksum != 0) {
-        enn_col_neon(x, w, n, out_c, bias, c->ksum, offset, mult, c->shift, 1, out_offset, lo, hi, out);
+        enn_col_neon(x, w, n, out_c, bias, c->ksum, offset, mult, c->shift, 1, out_offset, c->lo, c->hi, out);
         return;
     }
 #endif
