@@ -7,7 +7,7 @@ The limits are far above what a model for a microcontroller or a small Linux boa
 """
 from __future__ import annotations
 
-MAX_TENSOR_BYTES = 1 << 28  # one tensor (activation or constant): 256 MiB
+MAX_TENSOR_BYTES = 1 << 30  # one tensor (activation or constant): 1 GiB (VGG-19's fc6 weight is 411 MB in float)
 MAX_ARENA_BYTES = 1 << 30  # the whole activation arena of an .enn file: 1 GiB
 MAX_RANK = 8
 MAX_OPERATORS = 10_000  # operator counts, graph depth (passes are linear or quadratic in it)

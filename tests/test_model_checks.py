@@ -116,7 +116,7 @@ def test_enn_with_a_huge_tensor_is_refused(digits):
     t = next(t for t in digits.tensors if not t.is_const)
     t.shape = (1 << 20, 1 << 20)
     t.nbytes = 1
-    with pytest.raises(ModelFormatError, match=r"over the limit of 268,435,456 bytes \(damaged file\?\)"):
+    with pytest.raises(ModelFormatError, match=r"over the limit of 1,073,741,824 bytes \(damaged file\?\)"):
         enn.from_bytes(enn.to_bytes(digits), "h.enn")
 
 
@@ -149,7 +149,7 @@ def test_tflite_with_a_huge_tensor_is_refused():
     pos = t._tab.Vector(t._tab.Offset(4))
     assert int.from_bytes(data[pos:pos + 4], "little") == int(shape[0])
     data[pos:pos + 4] = (1 << 30).to_bytes(4, "little")
-    with pytest.raises(ModelFormatError, match=r"^big\.tflite: tensor .* over the limit of 268,435,456 bytes"):
+    with pytest.raises(ModelFormatError, match=r"^big\.tflite: tensor .* over the limit of 1,073,741,824 bytes"):
         convert_tflite_bytes(bytes(data), "m", "big.tflite")
 
 
@@ -181,7 +181,7 @@ def test_onnx_constant_folding_that_would_explode_is_refused(tmp_path):
     g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1 << 16, 1 << 16])], [shape])
     p = _save(tmp_path, g)
-    with pytest.raises((ModelFormatError, UnsupportedOpError), match=r"over the limit of 268,435,456 bytes"):
+    with pytest.raises((ModelFormatError, UnsupportedOpError), match=r"over the limit of 1,073,741,824 bytes"):
         import_onnx(p)
 
 

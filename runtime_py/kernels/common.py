@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from edgenn import limits
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 
 
@@ -531,14 +532,16 @@ def check_window(op, model, ch_in: int | None = None) -> None:
     if ch_in is None:
         require(ins[0][3] == outs[0][3], f"changes the channels {ins[0][3]} -> {outs[0][3]}")
     o = op.options
+    # Extents are bounded as tensors are (a filter may span a whole tall input, e.g. a global pool).
+    extent = limits.MAX_TENSOR_BYTES
     for key in ("stride_h", "stride_w", "dilation_h", "dilation_w", "filter_h", "filter_w"):
         if key in o:
-            require(1 <= int(o[key]) <= 1 << 16, f"has {key} {int(o[key])}")
+            require(1 <= int(o[key]) <= extent, f"has {key} {int(o[key])}")
     # A transposed convolution's bottom/right pads are informational and may be negative.
     pads = ("pad_top", "pad_left") if op.type == "transpose_conv" else ("pad_top", "pad_left", "pad_bottom", "pad_right")
     for key in pads:
         if key in o:
-            require(0 <= int(o[key]) <= 1 << 16, f"has {key} {int(o[key])}")
+            require(0 <= int(o[key]) <= extent, f"has {key} {int(o[key])}")
 
 
 def check_index_option(op, key: str, count: int, limit: int) -> None:
