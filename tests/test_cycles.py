@@ -10,19 +10,13 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-from boards_common import require_board
+from boards_common import digits_model, require_board
 from edgenn.boards import get_board
-from edgenn.converter.pipeline import convert
 from edgenn.emulation import cycles
 from edgenn.emulation.profile import PLUGIN_SRC, default_inputs, plugin_header, profile
-
-ROOT = Path(__file__).resolve().parents[1]
-DIGITS = ROOT / "examples" / "digits"
 
 _CLASSIFY_MAIN = r"""
 #include "%(src)s"
@@ -100,7 +94,7 @@ def test_classifier_names_the_timing_class_of_each_instruction(tmp_path):
 
 @pytest.fixture(scope="module")
 def digits():
-    return convert(DIGITS / "model.onnx", [np.load(DIGITS / "calib.npy")])
+    return digits_model()
 
 
 def _instructions(c: dict[str, float]) -> float:
