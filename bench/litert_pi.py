@@ -52,13 +52,14 @@ np.save(out_file, it.get_tensor(it.get_output_details()[0]["index"]))
 def litert_site() -> tuple[Path, str]:
     """The unpacked ai-edge-litert aarch64 wheel (downloaded once) and its version."""
     base = cache_dir() / "litert-aarch64"
-    wheels = sorted(base.glob(f"ai_edge_litert-{LITERT.split('==')[1]}-*.whl"))
+    pattern = f"ai_edge_litert-{LITERT.split('==')[1]}-*.whl"
+    wheels = sorted(base.glob(pattern))
     if not wheels:
         base.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
                         *[a for p in PLATFORMS for a in ("--platform", p)], "--python-version", "3.11",
                         "-d", str(base), LITERT], check=True)
-        wheels = sorted(base.glob(f"ai_edge_litert-{LITERT.split('==')[1]}-*.whl"))
+        wheels = sorted(base.glob(pattern))
     wheel = wheels[-1]
     site = base / wheel.stem
     if not (site / "ai_edge_litert").is_dir():
