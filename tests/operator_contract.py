@@ -41,9 +41,7 @@ SHARED = {
 }
 MIN_RANDOM_CASES = 200
 # Every numpy kernel declares check(op, model): what its kernels need of a loaded model beyond the
-# arity its TRAITS state (runtime_py/kernels/__init__.py check_op). Operators still without one:
-# the interpreter and codegen check only their traits (arity, constant inputs, outputs in the arena).
-CHECK_PENDING = {"lstm", "gru", "rnn", "svdf"}
+# arity its TRAITS state (runtime_py/kernels/__init__.py check_op).
 
 
 def _operators(root: Path) -> dict[str, int]:
@@ -146,10 +144,8 @@ def _module_problems(ops: dict[str, int]) -> list[str]:
             continue
         if not callable(getattr(kern, "run", None)):
             out.append(f"{op}: runtime_py/kernels/{op}.py has no run()")
-        if op not in CHECK_PENDING and not callable(getattr(kern, "check", None)):
+        if not callable(getattr(kern, "check", None)):
             out.append(f"{op}: runtime_py/kernels/{op}.py has no check(op, model) (load-time shape and option checks)")
-        if op in CHECK_PENDING and callable(getattr(kern, "check", None)):
-            out.append(f"{op}: has a check(); remove it from CHECK_PENDING in tests/operator_contract.py")
         t = getattr(kern, "TRAITS", None)
         if t is None:
             out.append(f"{op}: runtime_py/kernels/{op}.py declares no TRAITS (KernelTraits)")

@@ -192,3 +192,65 @@ def test_onnx_input_too_large_to_calibrate_is_refused(tmp_path):
     p = _save(tmp_path, g)
     with pytest.raises(DataError, match=r"input 'x' declares 120,000,000,000 bytes"):
         import_onnx(p)
+
+
+# ---------------------------------------------------------------- the recurrent operators' checks
+
+DATA_TFLITE = Path(__file__).resolve().parent / "data" / "tflite"
+
+
+def _tflite(name: str) -> enn.EnnModel:
+    p = DATA_TFLITE / f"{name}.tflite"
+    return convert_tflite_bytes(p.read_bytes(), name, str(p))
+
+
+def _onnx_recurrent(kind: str, tmp_path: Path) -> enn.EnnModel:
+    from test_onnx_recurrent import convert_model, recurrent_model
+
+    m, xs = recurrent_model(kind, batch=2)
+    return convert_model(tmp_path, m, xs, n_calib=8)
+
+
+def test_lstm_state_and_weights_are_checked(tmp_path):
+    m = _tflite("lstm_int8")
+    check_model(m)
+    i, op = _first(m, "lstm")
+    bad = copy.deepcopy(m)
+    bad.tensors[bad.ops[i].inputs[14]].dtype = "int8"
+    _refused(bad, tmp_path / "a", f"operator {i} ", "(lstm) cell state", "needs int16")
+    bad = copy.deepcopy(m)
+    w = bad.tensors[bad.ops[i].inputs[6]]
+    w.shape, w.data = (w.shape[0] - 1, w.shape[1]), w.data[:-1]
+    _refused(bad, tmp_path / "b", "(lstm) recurrent weights")
+    bad = copy.deepcopy(m)
+    bad.ops[i].scratch_bytes -= 2
+    _refused(bad, tmp_path / "c", "(lstm) has", "bytes of scratch, its kernel needs")
+    bad = copy.deepcopy(m)
+    bad.ops[i].options["cell_scale_power"] = 20
+    _refused(bad, tmp_path / "d", "(lstm) has cell scale 2^20")
+
+
+def test_gru_and_rnn_options_and_state_are_checked(tmp_path):
+    gru = _onnx_recurrent("GRU", tmp_path)
+    check_model(gru)
+    i, op = _first(gru, "gru")
+    op.options["input_fc_multiplier"] = np.asarray(op.options["input_fc_multiplier"])[:2]
+    _refused(gru, tmp_path / "a", "(gru) has 2 input_fc_multiplier")
+    rnn = _onnx_recurrent("RNN", tmp_path)
+    check_model(rnn)
+    i, op = _first(rnn, "rnn")
+    h = rnn.tensors[op.inputs[4]]
+    h.shape = (1,) + tuple(h.shape[1:])
+    _refused(rnn, tmp_path / "b", "(rnn) hidden state")
+
+
+def test_svdf_shapes_and_types_are_checked(tmp_path):
+    m = _tflite("tflm_keyword_svdf")
+    check_model(m)
+    i, op = _first(m, "svdf")
+    bad = copy.deepcopy(m)
+    bad.ops[i].options["rank"] = 7
+    _refused(bad, tmp_path / "a", "(svdf) weights", "with rank 7 do not fit")
+    bad = copy.deepcopy(m)
+    bad.tensors[bad.ops[i].inputs[2]].dtype = "int8"
+    _refused(bad, tmp_path / "b", "(svdf) time weights", "needs int16")

@@ -46,6 +46,9 @@ def prepare(op: Op, g: Graph) -> None:
     if not st.variable or st.dtype not in ("int16", "int8") or st.size != batch * memory * filters:
         raise EdgennError(f"svdf '{op.name}': the activation state must be a variable int16 or int8 tensor of "
                           f"{batch} x {memory * filters} values")
+    if wt.dtype != st.dtype:
+        raise EdgennError(f"svdf '{op.name}': time weights {wt.dtype} with an {st.dtype} activation state is not "
+                          "supported (TFLM's kernels take int16 with int16 or int8 with int8)")
     b = g.tensors[op.inputs[3]] if op.inputs[3] else None
     if b is not None and (b.dtype != "int32" or b.size != units or not b.is_const):
         raise EdgennError(f"svdf '{op.name}': the bias must be an int32 constant of {units} values")

@@ -566,3 +566,51 @@ def check_pads(op, model) -> None:
     require(pads.size == 2 * len(x) and len(y) == len(x) and bool(np.all(pads >= 0))
             and all(a + int(b) + int(c) == o for a, (b, c), o in zip(x, pads.reshape(-1, 2), y)),
             f"pads {pads.tolist()} do not grow {x} to {y}")
+
+
+def check_requant(op, pairs: tuple[tuple[str, str], ...], count: int = 1) -> None:
+    """Options (multiplier, shift) of each pair hold ``count`` values each (1: a scalar), multipliers
+    not negative and shifts in [-31, 31], as the C kernels' fixed-point helpers need."""
+    for mk, sk in pairs:
+        m = np.asarray(op.options[mk], np.int64).reshape(-1)
+        s = np.asarray(op.options[sk], np.int64).reshape(-1)
+        require(m.size == count and s.size == count, f"has {m.size} {mk} and {s.size} {sk} values, needs {count}")
+        require(bool(np.all((m >= 0) & (m < 1 << 31))) and bool(np.all((s >= -31) & (s <= 31))),
+                f"has {mk} outside [0, 2^31) or {sk} outside [-31, 31]")
+
+
+def check_scratch(op, need: int) -> None:
+    """The operator's planned scratch holds the ``need`` bytes its C kernel writes."""
+    require(int(op.scratch_bytes) >= need, f"has {int(op.scratch_bytes)} bytes of scratch, its kernel needs {need}")
+
+
+def check_tensor(model, index: int, what: str, dtype: str | tuple[str, ...], size: int,
+                 shape: tuple[int, ...] | None = None) -> None:
+    """Tensor ``index`` (a named operand) has the dtype, element count and, if given, shape a kernel reads."""
+    t = model.tensors[index]
+    dtypes = (dtype,) if isinstance(dtype, str) else dtype
+    ok = t.dtype in dtypes and elements(t.shape) == size and (shape is None or tuple(t.shape) == shape)
+    require(ok, f"{what} {t.name!r} is {t.dtype} {tuple(t.shape)}, needs {'/'.join(dtypes)} "
+            f"{shape if shape is not None else f'of {size} values'}")
+
+
+def check_recurrent(op, model, gates: int, state: int, biases: tuple[int, ...]) -> tuple[int, int]:
+    """A recurrent operator's operands: x (T, B, I) and y (T, B, H) when time-major, else (B, T, I)
+    and (B, T, H); ``gates`` input weights (H, I) from input 1, as many recurrent weights (H, H) after
+    them, int32 biases of H at ``biases`` (when present), the int8 hidden state of B x H at ``state``.
+    Returns (batch, hidden)."""
+    (x, *_), (y,) = io_shapes(op, model)
+    require(len(x) == 3 and len(y) == 3 and x[:2] == y[:2], f"input {x} and output {y} must be (time, batch, "
+            "features) or (batch, time, features) with the same first two axes")
+    batch, n_in, hidden = x[1] if op.options["time_major"] else x[0], x[2], y[2]
+    for k in range(1, 1 + gates):
+        check_tensor(model, op.inputs[k], "input weights", "int8", n_in * hidden, (hidden, n_in))
+    for k in range(1 + gates, 1 + 2 * gates):
+        check_tensor(model, op.inputs[k], "recurrent weights", "int8", hidden * hidden, (hidden, hidden))
+    for k in biases:
+        check_bias(op, model, k, hidden)
+    check_tensor(model, op.inputs[state], "hidden state", "int8", batch * hidden)
+    for key in ("input_offset", "hidden_offset"):
+        require(-255 <= int(op.options[key]) <= 255, f"has {key} {int(op.options[key])}")
+    require(-128 <= int(op.options["hidden_zero_point"]) <= 127, "has a hidden zero point outside int8")
+    return batch, hidden

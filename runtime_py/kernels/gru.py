@@ -14,7 +14,8 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, rounding_divide_by_pot, wrap_int32
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import add_sat16, fc_int16, mul_int16, recurrent_steps, sigmoid_int16, tanh_int16
+from edgenn.runtime_py.kernels.common import (add_sat16, check_recurrent, check_requant, check_scratch, fc_int16,
+                                              mul_int16, recurrent_steps, sigmoid_int16, tanh_int16)
 
 TRAITS = KernelTraits(overlap="none", inputs=(
     "input", "input_to_update_weights", "input_to_reset_weights", "input_to_hidden_weights",
@@ -24,6 +25,15 @@ TRAITS = KernelTraits(overlap="none", inputs=(
     constants=("input_to_update_weights", "input_to_reset_weights", "input_to_hidden_weights",
                "recurrent_to_update_weights", "recurrent_to_reset_weights", "recurrent_to_hidden_weights",
                "update_bias", "reset_bias", "hidden_bias", "recurrent_hidden_bias"))
+
+
+def check(op, model) -> None:
+    """Three gates' weights (and optional biases) of the input and output sizes, the int8 hidden
+    state of batch x hidden, per-gate requantization of the fully connected parts."""
+    _, hidden = check_recurrent(op, model, 3, 11, (7, 8, 9, 10))
+    check_requant(op, (("input_fc_multiplier", "input_fc_shift"), ("recurrent_fc_multiplier", "recurrent_fc_shift")), 3)
+    check_requant(op, (("reset_multiplier", "reset_shift"), ("update_multiplier", "update_shift")))
+    check_scratch(op, 4 * hidden * 2 + (hidden + 3) // 4 * 4)
 
 
 def run(op, model, ins, outs, scratch) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import (add_sat16, cell_tanh_params, fc_int16, mul_int16, recurrent_steps,
-                                             sigmoid_int16, tanh_int16)
+from edgenn.runtime_py.kernels.common import (add_sat16, cell_tanh_params, check_recurrent, check_requant,
+                                              check_scratch, check_tensor, fc_int16, mul_int16, recurrent_steps,
+                                              require, sigmoid_int16, tanh_int16)
 
 TRAITS = KernelTraits(overlap="none", inputs=(
     "input", "input_to_input_weights", "input_to_forget_weights", "input_to_cell_weights",
@@ -24,6 +25,20 @@ TRAITS = KernelTraits(overlap="none", inputs=(
                "cell_gate_bias", "output_gate_bias"))
 
 GATES = ("input", "forget", "cell", "output")  # the order of weights, biases and multipliers
+
+
+def check(op, model) -> None:
+    """Four gates' weights and biases of the input and output sizes, the int8 hidden and int16 cell
+    state of batch x hidden, per-gate requantization, a cell tanh shift the C kernel can apply."""
+    batch, hidden = check_recurrent(op, model, 4, 13, (9, 10, 11, 12))
+    check_tensor(model, op.inputs[14], "cell state", "int16", batch * hidden)
+    check_requant(op, (("input_fc_multiplier", "input_fc_shift"), ("recurrent_fc_multiplier", "recurrent_fc_shift")), 4)
+    check_requant(op, (("forget_cell_multiplier", "forget_cell_shift"), ("input_cell_multiplier", "input_cell_shift"),
+                       ("output_multiplier", "output_shift")))
+    # tanh of the cell state: 3 << (12 + power) times an int16 must stay in int32.
+    require(-43 <= int(op.options["cell_scale_power"]) <= 2, f"has cell scale 2^{int(op.options['cell_scale_power'])}")
+    require(0 <= int(op.options["cell_clip"]) <= 32767, f"has cell clip {int(op.options['cell_clip'])}")
+    check_scratch(op, 4 * hidden * 2)
 
 
 def run(op, model, ins, outs, scratch) -> None:

@@ -7,10 +7,20 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import add_sat16, fc_int16, recurrent_steps, sigmoid_int16, tanh_int16
+from edgenn.runtime_py.kernels.common import (add_sat16, check_recurrent, check_requant, check_scratch, fc_int16,
+                                              recurrent_steps, sigmoid_int16, tanh_int16)
 
 TRAITS = KernelTraits(overlap="none", inputs=("input", "input_weights", "recurrent_weights", "bias", "hidden_state"),
                       optional=("bias",), constants=("input_weights", "recurrent_weights", "bias"))
+
+
+def check(op, model) -> None:
+    """Weights (and an optional bias) of the input and output sizes, the int8 hidden state of batch
+    x hidden, the requantization of both fully connected parts and of the activation."""
+    _, hidden = check_recurrent(op, model, 1, 4, (3,))
+    check_requant(op, (("input_fc_multiplier", "input_fc_shift"), ("recurrent_fc_multiplier", "recurrent_fc_shift"),
+                       ("output_multiplier", "output_shift")))
+    check_scratch(op, 2 * hidden * 2)
 
 
 def run(op, model, ins, outs, scratch) -> None:
