@@ -11,6 +11,7 @@ evaluator at import time.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from functools import lru_cache
 from typing import Any, Callable
@@ -22,7 +23,7 @@ from onnx import numpy_helper
 from edgenn import limits
 from edgenn.converter.graph import Graph, IOInfo
 from edgenn.converter.onnx_patterns import COMPOSITE, fuse
-from edgenn.errors import DataError, ModelFormatError, UnsupportedOpError, note, read_file, unsupported_operators
+from edgenn.errors import DataError, EdgennError, ModelFormatError, UnsupportedOpError, note, read_file, unsupported_operators
 from edgenn.progress import track
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
@@ -375,7 +376,7 @@ class OnnxImporter:
         self._check_supported()
         for node in track(self.nodes, f"importing {Path(self.source).name}", unit="nodes"):
             self.node = node
-            self._node(node)
+            self._guarded_node(node)
         self.node = None
         for o in graph.output:
             if o.name not in self.values:
@@ -387,6 +388,21 @@ class OnnxImporter:
         self.g.toposort()
         self.g.prune()
         return self.g
+
+    def _guarded_node(self, node: onnx.NodeProto) -> None:
+        """Import one node; a handler tripping over a node it did not expect (attributes of the wrong
+        type or length, inputs of unexpected shapes) becomes a one-line error naming the node instead
+        of a traceback. EDGENN_DEBUG=1 keeps the traceback, for a bug in edgenn itself."""
+        try:
+            self._node(node)
+        except EdgennError:
+            raise
+        except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
+            if os.environ.get("EDGENN_DEBUG"):
+                raise
+            raise ModelFormatError(f"{self.where(node)}: cannot import this node ({type(e).__name__}: {e}); its "
+                                   "attributes or inputs are malformed, or this is an edgenn bug (set "
+                                   "EDGENN_DEBUG=1 for a traceback and please report it)") from None
 
     def _inputs(self, inputs: list[onnx.ValueInfoProto]) -> None:
         if not inputs:

@@ -254,3 +254,28 @@ def test_svdf_shapes_and_types_are_checked(tmp_path):
     bad = copy.deepcopy(m)
     bad.tensors[bad.ops[i].inputs[2]].dtype = "int8"
     _refused(bad, tmp_path / "b", "(svdf) time weights", "needs int16")
+
+
+# ---------------------------------------------------------------- malformed ONNX nodes
+
+MALFORMED_NODES = {
+    "transpose_perm_too_short": helper.make_node("Transpose", ["x"], ["y"], name="t", perm=[0, 1]),
+    "maxpool_kernel_of_one_axis": helper.make_node("MaxPool", ["x"], ["y"], name="t", kernel_shape=[2]),
+    "avgpool_pads_of_one_side": helper.make_node("AveragePool", ["x"], ["y"], name="t", kernel_shape=[2, 2],
+                                                 pads=[0, 0]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_NODES))
+def test_malformed_onnx_node_is_named_not_a_traceback(case, tmp_path, monkeypatch):
+    """A node whose attributes do not fit its input (found by hand after the fuzz runs: each raised
+    an IndexError or KeyError inside its handler) is refused with one line naming the node."""
+    monkeypatch.delenv("EDGENN_DEBUG", raising=False)
+    node = MALFORMED_NODES[case]
+    g = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b", "c", "d"])])
+    p = _save(tmp_path, g)
+    with pytest.raises(ModelFormatError) as e:
+        import_onnx(p)
+    msg = str(e.value)
+    assert "\n" not in msg and f"node 't' ({node.op_type}): cannot import this node" in msg, msg
