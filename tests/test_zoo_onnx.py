@@ -27,11 +27,13 @@ PENDING: dict[str, str] = {}
 
 #: Models whose int8 outputs stay below MIN_COSINE with onnxruntime's float outputs, with the floor
 #: each must keep at both opsets (the lower measured cosine less about 0.01; mobilenet_v3_large:
-#: 0.807 at opset 13, 0.778 at 17, whose HardSwish is one operator). Bit-exactness is asserted for them all the
-#: same. Their weights are random with BatchNorm statistics of the images (no trained weights can
-#: be fetched here): the quantization error grows layer by layer through the deep squeeze-excitation
-#: / depthwise stacks of such untrained nets (tests/zoo/export_torch.py's docstring). The test fails
-#: when one of them reaches MIN_COSINE, so that it leaves this table.
+#: 0.807 at opset 13, 0.778 at 17, whose HardSwish is one operator). Bit-exactness is asserted for
+#: them all the same. The float models themselves are the limit, not the converter: their random
+#: weights with BatchNorm statistics of the images amplify perturbations by 27-39 dB, so that
+#: rounding only the input image to int8 already gives cosine 0.970-0.988 for five of them, and
+#: rounding only the weights 0.958-0.996 (tests/zoo/sensitivity.py; docs/architecture.md,
+#: "Quantization accuracy on the ONNX zoo"). The test fails when one of them reaches MIN_COSINE,
+#: so that it leaves this table.
 BELOW_TARGET: dict[str, float] = {
     "mobilenet_v3_small": 0.78, "mobilenet_v3_large": 0.76, "efficientnet_b0": 0.81, "shufflenet_v2": 0.89,
     "regnet": 0.92, "mnasnet": 0.94, "googlenet": 0.95,
