@@ -31,7 +31,7 @@ PENDING: dict[str, str] = {}
 #: them all the same. The float models themselves are the limit, not the converter: their random
 #: weights with BatchNorm statistics of the images amplify perturbations by 27-39 dB, so that
 #: rounding only the input image to int8 already gives cosine 0.970-0.988 for five of them, and
-#: rounding only the weights 0.958-0.996 (tests/zoo/sensitivity.py; docs/architecture.md,
+#: rounding only the weights 0.958-0.996 (tests/zoo/sensitivity.py; docs/zoo_accuracy.md,
 #: "Quantization accuracy on the ONNX zoo"). The test fails when one of them reaches MIN_COSINE,
 #: so that it leaves this table.
 BELOW_TARGET: dict[str, float] = {

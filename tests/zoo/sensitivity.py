@@ -14,7 +14,7 @@ numpy's execution of the imported float graph (``converter/float_exec.py``):
   dB for one whose outputs a one-LSB change of the image already moves.
 
 Run from the repository: ``.venv/bin/python tests/zoo/sensitivity.py [NAME ...]``; it prints a
-Markdown table (docs/architecture.md, "Quantization accuracy on the ONNX zoo").
+Markdown table (docs/zoo_accuracy.md).
 """
 from __future__ import annotations
 
