@@ -477,8 +477,14 @@ def from_bytes(data: bytes, source: str = "<bytes>") -> EnnModel:
             name = _OPTYPE_NAMES.get(o.type)
             if name is None:
                 raise ModelFormatError(f"{source}: operator {_s(o.name)!r} has unknown type {o.type} (file from a newer edgenn?)")
+            # Absent options are the schema's defaults (as FlatBuffers reads absent fields); another
+            # operator's options table is a corrupt file, not options with missing keys.
+            if o.options is not None and not isinstance(o.options, _options_class(name)):
+                raise ModelFormatError(f"{source}: operator {_s(o.name)!r} ({name}) carries the options of another "
+                                       "operator type")
+            options = _options_dict(o.options if o.options is not None else _options_class(name)())
             ops.append(EnnOp(type=name, name=_s(o.name), inputs=list(_ints(o.inputs)), outputs=list(_ints(o.outputs)),
-                             options=_options_dict(o.options), scratch_offset=int(o.scratchOffset),
+                             options=options, scratch_offset=int(o.scratchOffset),
                              scratch_bytes=int(o.scratchBytes), macs=int(o.macs)))
 
         def io(d) -> EnnIO:

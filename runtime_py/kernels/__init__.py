@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 
+import numpy as np
+
 from edgenn.errors import ModelFormatError
 from edgenn.format.operators import check_name
 
@@ -102,6 +104,22 @@ def _generic_problem(op, model, t: KernelTraits) -> str | None:
     for ti in op.outputs:
         if ti < 0 or model.tensors[ti].is_const or model.tensors[ti].arena_offset < 0:
             return f"output {ti} is not an activation placed in the arena"
+    return _option_range_problem(op)
+
+
+# Options the kernels take as zero points of int8 or int16 tensors (an offset is a negated zero point)
+# and a pad value (int8); beyond these ranges the C's int32 arithmetic could overflow.
+_OPTION_RANGES = {"zero_point": (-32768, 32767), "_offset": (-32767, 32768), "pad_value": (-128, 127)}
+
+
+def _option_range_problem(op) -> str | None:
+    for key, v in op.options.items():
+        lo_hi = next((r for suffix, r in _OPTION_RANGES.items() if key.endswith(suffix)), None)
+        if lo_hi is None or isinstance(v, str):
+            continue
+        a = np.asarray(v).reshape(-1)
+        if a.size and (a.dtype.kind not in "iub" or int(a.min()) < lo_hi[0] or int(a.max()) > lo_hi[1]):
+            return f"has option {key} outside [{lo_hi[0]}, {lo_hi[1]}]"
     return None
 
 

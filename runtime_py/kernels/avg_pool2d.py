@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import check_window
-from edgenn.runtime_py.kernels.common import single_window, valid_counts, windows
+from edgenn.runtime_py.kernels.common import check_pool, single_window, valid_counts, windows
 
 TRAITS = KernelTraits(overlap="windowed", inputs=("input",))
 
@@ -33,4 +32,4 @@ def run(op, model, ins, outs, scratch) -> None:
     outs[0][...] = np.clip(q, o["act_min"], o["act_max"]).astype(np.int8).reshape(y.shape)
 
 
-check = check_window  # 4-D, batch and channels kept, a window of at least one tap
+check = check_pool  # 4-D, batch and channels kept, a stated window of at least one tap

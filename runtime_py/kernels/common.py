@@ -544,6 +544,14 @@ def check_window(op, model, ch_in: int | None = None) -> None:
             require(0 <= int(o[key]) <= extent, f"has {key} {int(o[key])}")
 
 
+def check_pool(op, model) -> None:
+    """A pooling window: ``check_window`` and the window's extent and strides stated (a pool has no
+    weights to take them from)."""
+    missing = [k for k in ("filter_h", "filter_w", "stride_h", "stride_w") if k not in op.options]
+    require(not missing, f"has no {', '.join(missing)} option")
+    check_window(op, model)
+
+
 def check_index_option(op, key: str, count: int, limit: int) -> None:
     """Option ``key`` holds ``count`` indices, each in [0, limit)."""
     v = np.asarray(op.options.get(key, []), np.int64).reshape(-1)
