@@ -104,17 +104,29 @@ def _generic_problem(op, model, t: KernelTraits) -> str | None:
     for ti in op.outputs:
         if ti < 0 or model.tensors[ti].is_const or model.tensors[ti].arena_offset < 0:
             return f"output {ti} is not an activation placed in the arena"
-    return _option_range_problem(op)
+    return _option_range_problem(op, model)
 
 
 # Options the kernels take as zero points of int8 or int16 tensors (an offset is a negated zero point)
-# and a pad value (int8); beyond these ranges the C's int32 arithmetic could overflow.
+# and a pad value (int8); beyond these ranges the C's int32 arithmetic could overflow. The zero point
+# (offset) of input 0 / output 0 of an int8 tensor is an int8 value (it pads convolutions).
 _OPTION_RANGES = {"zero_point": (-32768, 32767), "_offset": (-32767, 32768), "pad_value": (-128, 127)}
+_INT8_SIDE = {"input_zero_point": (0, 1), "input_offset": (0, -1), "output_zero_point": (1, 1), "output_offset": (1, -1)}
 
 
-def _option_range_problem(op) -> str | None:
+def _option_range(op, model, key: str) -> tuple[int, int] | None:
+    side = _INT8_SIDE.get(key)
+    if side is not None:
+        ids = op.outputs if side[0] else op.inputs
+        if ids and ids[0] >= 0 and model.tensors[ids[0]].dtype == "int8":
+            # an offset is the negated zero point for most kernels, the zero point itself for a few
+            return (-128, 127) if side[1] > 0 else (-128, 128)
+    return next((r for suffix, r in _OPTION_RANGES.items() if key.endswith(suffix)), None)
+
+
+def _option_range_problem(op, model) -> str | None:
     for key, v in op.options.items():
-        lo_hi = next((r for suffix, r in _OPTION_RANGES.items() if key.endswith(suffix)), None)
+        lo_hi = _option_range(op, model, key)
         if lo_hi is None or isinstance(v, str):
             continue
         a = np.asarray(v).reshape(-1)

@@ -532,6 +532,9 @@ def check_window(op, model, ch_in: int | None = None) -> None:
     if ch_in is None:
         require(ins[0][3] == outs[0][3], f"changes the channels {ins[0][3]} -> {outs[0][3]}")
     o = op.options
+    if "input_offset" in o and model.tensors[op.inputs[0]].dtype == "int8":
+        # a convolution pads its int8 input with the zero point, -input_offset
+        require(-127 <= int(o["input_offset"]) <= 128, f"has input_offset {int(o['input_offset'])}")
     # Extents are bounded as tensors are (a filter may span a whole tall input, e.g. a global pool).
     extent = limits.MAX_TENSOR_BYTES
     for key in ("stride_h", "stride_w", "dilation_h", "dilation_w", "filter_h", "filter_w"):
