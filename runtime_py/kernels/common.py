@@ -550,9 +550,15 @@ def check_window(op, model, ch_in: int | None = None) -> None:
 def check_pool(op, model) -> None:
     """A pooling window: ``check_window`` and the window's extent and strides stated (a pool has no
     weights to take them from)."""
-    missing = [k for k in ("filter_h", "filter_w", "stride_h", "stride_w") if k not in op.options]
+    o = op.options
+    missing = [k for k in ("filter_h", "filter_w", "stride_h", "stride_w") if k not in o]
     require(not missing, f"has no {', '.join(missing)} option")
     check_window(op, model)
+    # The kernels visit every tap of the window: no wider than the padded input it slides over.
+    (x,), _ = io_shapes(op, model)
+    for key, size, pads in (("filter_h", x[1], ("pad_top", "pad_bottom")), ("filter_w", x[2], ("pad_left", "pad_right"))):
+        extent = size + sum(int(o.get(k, 0)) for k in pads)
+        require(int(o[key]) <= extent, f"has {key} {int(o[key])} over a padded input of {extent}")
 
 
 def check_index_option(op, key: str, count: int, limit: int) -> None:
