@@ -188,8 +188,15 @@ def _make_list(sources_inc: str, var: str) -> list[str]:
             if ln.strip().rstrip("\\").strip()]
 
 
-def library_sources(src: Sources, variant: str) -> list[Path]:
-    """TFLM's library sources (and CMSIS-NN's for the cmsis_nn variant), as its Makefile lists them."""
+_REGISTRATION = re.compile(r"TFLMRegistration\s+Register_(\w+)\s*\(\s*\)\s*\{")
+
+
+def library_sources(src: Sources, variant: str, registrations: set[str] | None = None) -> list[Path]:
+    """TFLM's library sources (and CMSIS-NN's for the cmsis_nn variant), as its Makefile lists them.
+
+    With ``registrations`` (Register_X names), only the kernel files that define one of them are
+    kept, with every kernel file that defines none (the shared *_common.cc and utilities): a
+    firmware links only its model's kernels anyway, and compiling the other ~60 takes long."""
     t = src.tflm
     inc = (t / "tensorflow/lite/micro/tools/make/sources.inc").read_text()
     tests = set(_make_list(inc, "MICROLITE_TEST_SRCS"))
@@ -211,6 +218,9 @@ def library_sources(src: Sources, variant: str) -> list[Path]:
                        if not p.name.endswith(("_f16.c", "_f32.c")) and p.name != "arm_nntables_flt.c")
     elif variant != "reference":
         raise BuildError(f"unknown variant {variant!r}: choose from {', '.join(VARIANTS)}")
+    if registrations is not None:
+        kernels = [k for k in kernels if not (defined := set(_REGISTRATION.findall(k.read_text())))
+                   or defined & registrations]
     return base + shared + kernels + extra
 
 
@@ -222,7 +232,8 @@ def _key(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:12]
 
 
-def build_library(src: Sources, board: str, variant: str, jobs: int = 2, log=print) -> Path:
+def build_library(src: Sources, board: str, variant: str, jobs: int = 2, log=print,
+                  ops: list[str] | None = None) -> Path:
     """libtflm.a for ``board``'s core and ``variant``, compiled once into build/tflm_cortexm/.
 
     Objects are cached by the hash of their preprocessed source and the compiler flags (as ccache
@@ -230,12 +241,14 @@ def build_library(src: Sources, board: str, variant: str, jobs: int = 2, log=pri
     a kernel replacement changes is compiled again."""
     flags = library_flags(src, board, variant)
     commits = [commit_of(getattr(src, n)) for n in PINNED]
-    lib = CACHE / "lib" / f"libtflm-{BOARDS[board]}-{variant}-{_key(flags, commits, CC)}.a"
+    regs = None if ops is None else set(registrations(src, ops))
+    kind = "all" if ops is None else "ops-" + _key(sorted(ops))[:8]
+    lib = CACHE / "lib" / f"libtflm-{BOARDS[board]}-{variant}-{kind}-{_key(flags, commits, CC)}.a"
     if lib.exists():
         return lib
     objdir = CACHE / "objects"
     objdir.mkdir(parents=True, exist_ok=True)
-    files = library_sources(src, variant)
+    files = library_sources(src, variant, regs)
     compiled = []
 
     def compile_one(p: Path) -> Path:
@@ -287,18 +300,33 @@ def model_ops(data: bytes) -> list[str]:
     return list(dict.fromkeys(ops))
 
 
-def resolver_methods(src: Sources, ops: list[str]) -> list[str]:
-    """MicroMutableOpResolver's Add* method of each builtin operator (from its header)."""
+def _resolver_table(src: Sources) -> dict[str, tuple[str, list[str]]]:
+    """Builtin operator -> (MicroMutableOpResolver's Add* method, the Register_* it uses), from its header."""
     text = (src.tflm / "tensorflow/lite/micro/micro_mutable_op_resolver.h").read_text()
-    method = {}
+    table: dict[str, tuple[str, list[str]]] = {}
     for chunk in text.split("TfLiteStatus ")[1:]:  # one method per chunk: its name, then its body
         m, b = re.match(r"(Add\w+)\(", chunk), re.search(r"AddBuiltin\(\s*BuiltinOperator_(\w+)", chunk)
         if m and b:
-            method.setdefault(b.group(1), m.group(1))
-    missing = [op for op in ops if op not in method]
+            table.setdefault(b.group(1), (m.group(1), re.findall(r"Register_(\w+)\(\)", chunk)))
+    return table
+
+
+def _resolved(src: Sources, ops: list[str]) -> list[tuple[str, list[str]]]:
+    table = _resolver_table(src)
+    missing = [op for op in ops if op not in table]
     if missing:
         raise BuildError(f"TFLM's MicroMutableOpResolver has no Add method for {', '.join(missing)}")
-    return [method[op] for op in ops]
+    return [table[op] for op in ops]
+
+
+def resolver_methods(src: Sources, ops: list[str]) -> list[str]:
+    """MicroMutableOpResolver's Add* method of each builtin operator."""
+    return [method for method, _ in _resolved(src, ops)]
+
+
+def registrations(src: Sources, ops: list[str]) -> list[str]:
+    """The Register_* functions (without the prefix) the resolver calls for the operators."""
+    return [r for _, regs in _resolved(src, ops) for r in regs]
 
 
 def _bytes_c(name: str, data: bytes, align: int = 16) -> str:
@@ -490,7 +518,7 @@ def measure(tflite_path: Path, samples: list[list[np.ndarray]], board: str, vari
     tflite-micro package."""
     src = src or sources()
     data = Path(tflite_path).read_bytes()
-    lib = build_library(src, board, variant, jobs=jobs, log=log)
+    lib = build_library(src, board, variant, jobs=jobs, log=log, ops=model_ops(data))
     raw = [[np.ascontiguousarray(x).tobytes() for x in s] for s in samples]
     fw = build_firmware(src, lib, data, raw, board, variant, reset_each)
     outs, counts, used = run_firmware(fw, len(samples))
