@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (ROOT, TFLM_CORTEXM_HEADERS, flash_bytes, md_table, tflm_cortexm_cells,  # noqa: E402
-                    tflm_min_arena, write_section)
+from common import (ROOT, STATE_NOT_KEPT, TFLM_CORTEXM_HEADERS, flash_bytes, md_table,  # noqa: E402
+                    tflm_cortexm_cells, tflm_min_arena, write_section)
 
 TFLITE = ROOT / "tests" / "data" / "tflite"
 EXAMPLE = ROOT / "examples" / "digits_gru"
@@ -101,7 +101,11 @@ def main() -> int:
         "share of the total). TFLM's counts are TFLM (commit 90b983c) built for the same cores by "
         "bench/tflm_cortexm/build.py (arm-none-eabi-gcc 12 at -O2; reference kernels, or CMSIS-NN 4ab83cc's "
         "in place of those it has), run on the same inputs as one stream and counted by the same plugin around "
-        "each Invoke(); their outputs are byte-identical to the tflite-micro package. The bytes of edgenn "
+        "each Invoke(); their outputs are byte-identical to the tflite-micro package" + (
+            ", except where marked \"state not kept\": TFLM's CMSIS-NN LSTM kernel keeps the cell and hidden "
+            "state in scratch buffers, not in the model's variable tensors, so the state does not carry over "
+            "from one Invoke to the next (its outputs equal the package's reset before every sample; the "
+            "counts are of the same work)" if any(STATE_NOT_KEPT in c for r in rows for c in r) else "") + ". The bytes of edgenn "
         "are compared with TFLM's package on the host (last column) and on the M4 in "
         "tests/test_tflite_models.py.")
     print(text)
