@@ -91,7 +91,7 @@ TFLM_CORTEXM_HEADERS = ["TFLM M4 reference instructions (per MAC)", "TFLM+CMSIS-
 
 
 #: Marks a TFLM cell whose outputs equal the package's only with the state reset before every
-#: Invoke (TFLM's CMSIS-NN LSTM keeps its state in scratch buffers, not in the variable tensors).
+#: Invoke (TFLM's CMSIS-NN LSTM starts each Invoke from a zero state, ignoring the variable tensors).
 STATE_NOT_KEPT = " (state not kept)"
 
 

@@ -102,10 +102,10 @@ def main() -> int:
         "bench/tflm_cortexm/build.py (arm-none-eabi-gcc 12 at -O2; reference kernels, or CMSIS-NN 4ab83cc's "
         "in place of those it has), run on the same inputs as one stream and counted by the same plugin around "
         "each Invoke(); their outputs are byte-identical to the tflite-micro package" + (
-            ", except where marked \"state not kept\": TFLM's CMSIS-NN LSTM kernel keeps the cell and hidden "
-            "state in scratch buffers, not in the model's variable tensors, so the state does not carry over "
-            "from one Invoke to the next (its outputs equal the package's reset before every sample; the "
-            "counts are of the same work)" if any(STATE_NOT_KEPT in c for r in rows for c in r) else "") + ". The bytes of edgenn "
+            ", except where marked \"state not kept\": TFLM's CMSIS-NN LSTM kernel (arm_lstm_unidirectional_s8) "
+            "starts every Invoke from a zero state and neither reads nor writes the model's variable state "
+            "tensors, so the state does not carry over from one Invoke to the next (its outputs equal the "
+            "package's reset before every sample; the counts are of the same work)" if any(STATE_NOT_KEPT in c for r in rows for c in r) else "") + ". The bytes of edgenn "
         "are compared with TFLM's package on the host (last column) and on the M4 in "
         "tests/test_tflite_models.py.")
     print(text)
