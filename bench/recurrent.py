@@ -90,6 +90,11 @@ def main() -> int:
     text = md_table(["model", "MACs", "edgenn arena B (state)", "TFLM arena B (package)", "edgenn flash B (M4)",
                      "source B", "edgenn M4 instructions (per MAC)", "edgenn M55 instructions (per MAC)",
                      *TFLM_CORTEXM_HEADERS, "bytes == TFLM"], rows)
+    state_note = (", except where marked \"state not kept\": TFLM's CMSIS-NN LSTM kernel (arm_lstm_unidirectional_s8) "
+                  "starts every Invoke from a zero state and neither reads nor writes the model's variable state "
+                  "tensors, so the state does not carry over from one Invoke to the next (its outputs equal the "
+                  "package's reset before every sample; the counts are of the same work)"
+                  if any(STATE_NOT_KEPT in c for r in rows for c in r) else "")
     text = "### Recurrent models\n\n" + text + "\n\n" + (
         "The Keras LSTM, TFLM's mnist LSTM and TFLM's keyword SVDF model are imported .tflite files (stateful, "
         "as TFLM: the three samples are one stream); the digits models are the ONNX example (stateless, one "
@@ -101,12 +106,8 @@ def main() -> int:
         "share of the total). TFLM's counts are TFLM (commit 90b983c) built for the same cores by "
         "bench/tflm_cortexm/build.py (arm-none-eabi-gcc 12 at -O2; reference kernels, or CMSIS-NN 4ab83cc's "
         "in place of those it has), run on the same inputs as one stream and counted by the same plugin around "
-        "each Invoke(); their outputs are byte-identical to the tflite-micro package" + (
-            ", except where marked \"state not kept\": TFLM's CMSIS-NN LSTM kernel (arm_lstm_unidirectional_s8) "
-            "starts every Invoke from a zero state and neither reads nor writes the model's variable state "
-            "tensors, so the state does not carry over from one Invoke to the next (its outputs equal the "
-            "package's reset before every sample; the counts are of the same work)" if any(STATE_NOT_KEPT in c for r in rows for c in r) else "") + ". The bytes of edgenn "
-        "are compared with TFLM's package on the host (last column) and on the M4 in "
+        "each Invoke(); their outputs are byte-identical to the tflite-micro package" + state_note + ". The "
+        "bytes of edgenn are compared with TFLM's package on the host (last column) and on the M4 in "
         "tests/test_tflite_models.py.")
     print(text)
     if args.write:

@@ -206,8 +206,9 @@ def library_sources(src: Sources, variant: str, registrations: set[str] | None =
             and not p.name.endswith("benchmark.cc") and p.name != "debug_log.cc"]
     # TFL_CC_SRCS: the shared TFLite sources (all of tensorflow/ outside lite/micro and
     # lite/experimental), without lite/array.cc under TF_LITE_STATIC_MEMORY.
+    skip = ("tensorflow/lite/micro/", "tensorflow/lite/experimental/")
     shared = sorted(p for p in (t / "tensorflow").rglob("*.c*") if p.suffix in (".c", ".cc")
-                    and not str(p.relative_to(t)).startswith(("tensorflow/lite/micro/", "tensorflow/lite/experimental/"))
+                    and not str(p.relative_to(t)).startswith(skip)
                     and str(p.relative_to(t)) != "tensorflow/lite/array.cc")
     kernels = [t / k for k in _make_list(inc, "MICROLITE_CC_KERNEL_SRCS")]
     extra: list[Path] = []
