@@ -141,8 +141,8 @@ def export(name: str, mirror: Path = MIRROR) -> Path:
     dest = CACHE / "src" / f"{name}-{commit[:10]}"
     if (dest / ".complete").exists():
         return dest
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=dest.parent if dest.parent.exists() else None))
     dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=dest.parent))  # same file system: os.replace works
     try:
         archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", commit], capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive.stdout, check=True)
