@@ -83,3 +83,29 @@ def flash_bytes(model) -> dict:
     board = get_board("mps2-an386")
     with tempfile.TemporaryDirectory() as tmp:
         return measure_library(model, board, Path(tmp) / model.name)
+
+
+#: Columns of TFLM's own instruction counts on the emulated cores (bench/tflm_cortexm/build.py).
+TFLM_CORTEXM_HEADERS = ["TFLM M4 reference instructions (per MAC)", "TFLM+CMSIS-NN M4 instructions (per MAC)",
+                        "TFLM+CMSIS-NN M55 instructions (per MAC)"]
+
+
+#: Marks a TFLM cell whose outputs equal the package's only with the state reset before every
+#: Invoke (TFLM's CMSIS-NN LSTM starts each Invoke from a zero state, ignoring the variable tensors).
+STATE_NOT_KEPT = " (state not kept)"
+
+
+def tflm_cortexm_cells(path: Path, model, x_int8: list, macs: int,
+                       fmt=lambda n, per_mac: f"{n / 1e3:,.1f} k ({per_mac:.2f})") -> tuple[list[str], bool]:
+    """TFLM built for the Cortex-M4 (reference kernels, CMSIS-NN) and M55 (CMSIS-NN), counted as
+    edgenn is on the same inputs: one cell per build (``fmt`` of instructions and instructions per
+    MAC), and whether every build's outputs equal the tflite-micro package's byte for byte (or,
+    marked STATE_NOT_KEPT, the package's with the state reset before each sample)."""
+    from tflm_cortexm.build import measure_imported
+
+    cells, exact = [], True
+    for m in measure_imported(path, model, x_int8):
+        exact &= m.exact or m.state_not_kept
+        mark = "" if m.exact else STATE_NOT_KEPT if m.state_not_kept else " NOT BIT-EXACT"
+        cells.append(fmt(m.instructions, m.instructions / macs) + mark)
+    return cells, exact

@@ -7,9 +7,12 @@
   edgenn's.
 
 Instructions come from edgenn's QEMU plugin (3 samples, outputs checked byte for byte against
-runtime_py); flash and whole RAM from the library built for the Cortex-M4 at -O2.
+runtime_py); flash and whole RAM from the library built for the Cortex-M4 at -O2. For the Keras block,
+TFLM's own instructions on the same cores and inputs: TFLM built by bench/tflm_cortexm/build.py
+(reference kernels on the M4, CMSIS-NN on the M4 and M55), counted by the same plugin around each
+Invoke(), outputs checked against the tflite-micro package byte for byte.
 
-Usage: python bench/transformers.py [--no-tflm] [--write]
+Usage: python bench/transformers.py [--no-tflm] [--no-tflm-cortexm] [--write]
 """
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, flash_bytes, md_table, tflm_min_arena, write_section  # noqa: E402
+from common import (ROOT, TFLM_CORTEXM_HEADERS, flash_bytes, md_table, tflm_cortexm_cells,  # noqa: E402
+                    tflm_min_arena, write_section)
 
 BOARDS = {"mps2-an386": "M4", "mps3-an547": "M55"}
 KERAS = ROOT / "tests" / "data" / "tflite" / "transformer_int8.tflite"
@@ -51,6 +55,8 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-tflm", action="store_true", help="skip the TFLM arena bisection")
+    ap.add_argument("--no-tflm-cortexm", action="store_true",
+                    help="skip TFLM's instruction counts (building TFLM for the cores takes ~30 min the first time)")
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     args = ap.parse_args()
     rows, op_rows, exact = [], {}, True
@@ -70,15 +76,20 @@ def main() -> int:
                 d[0] += layer["instructions"]
                 d[1] += layer["macs"]
         macs = counts["M4"]["macs"]
+        tflm_counts = ["-"] * len(TFLM_CORTEXM_HEADERS)
+        if tflm_path is not None and not args.no_tflm_cortexm:
+            tflm_counts, same = tflm_cortexm_cells(tflm_path, m, xs, macs, lambda n, per_mac: f"{n:,} ({per_mac:.1f})")
+            exact &= same
         rows.append([label, f"{macs:,}", f"{len(m.ops)}", f"{m.arena_bytes:,}", f"{tflm:,}" if tflm else "-",
                      f"{int(m.plan['lower_bound_bytes']):,}", f"{fit['ram_used']:,} ({fit['stack_bytes']:,})",
                      f"{size['flash']:,}", f"{sum(t.nbytes for t in m.tensors if t.is_const):,}", src,
                      *(f"{counts[s]['instructions']:,} ({counts[s]['instructions_per_mac']:.1f})" for s in BOARDS.values()),
-                     acc])
+                     *tflm_counts, acc])
         print(f"{label}: {rows[-1]}", file=sys.stderr)
     table = md_table(["model", "MACs", "layers", "edgenn arena B", "TFLM arena B (measured)", "layer-wise bound B",
                       "whole RAM on M4 B (of which stack)", "flash B (M4, -O2)", "of which weights B", "source B",
-                      "M4 instructions (per MAC)", "M55 instructions (per MAC)", "int8 accuracy"], rows)
+                      "M4 instructions (per MAC)", "M55 instructions (per MAC)", *TFLM_CORTEXM_HEADERS,
+                      "int8 accuracy"], rows)
     ops = md_table(["op", "M4 instructions (share of MACs)", "M55 instructions"],
                    [[op, f"{v['M4'][0]:,}" + (f" ({v['M4'][0] / v['M4'][1]:.2f}/MAC)" if v["M4"][1] else ""),
                      f"{v['M55'][0]:,}" + (f" ({v['M55'][0] / v['M55'][1]:.2f}/MAC)" if v["M55"][1] else "")]
@@ -87,7 +98,11 @@ def main() -> int:
             "Per inference; outputs byte-identical across runtime_py, the host C and both emulated cores"
             + (" (checked)" if exact else " (MISMATCH)") + "; the Keras block is also byte-identical to TFLM "
             "(tests/test_tflite_models.py). Arena and bound as in the memory section; the TFLM arena is the "
-            "smallest the tflite-micro package accepts. Instructions by operator type over both models:\n\n" + ops)
+            "smallest the tflite-micro package accepts. TFLM's instructions: TFLM (commit 90b983c) built for the same "
+            "cores by bench/tflm_cortexm/build.py (arm-none-eabi-gcc 12 at -O2; reference kernels, or CMSIS-NN "
+            "4ab83cc's in place of those it has), on the same 3 inputs, counted by the same plugin around each "
+            "Invoke(), outputs byte-identical to the tflite-micro package. edgenn's instructions by operator type "
+            "over both models:\n\n" + ops)
     text = text.replace("`python bench/transformers.py --write`. |", "`python bench/transformers.py --write`.\n\n|")
     print(text)
     if args.write:

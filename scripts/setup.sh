@@ -18,9 +18,10 @@ cd "$(dirname "$0")/.."
 # Bare-metal Arm compiler + newlib, QEMU (system and user mode), and Linux cross compilers for
 # 64- and 32-bit Arm with their libc (libc6-dev-armhf-cross must be named: it is only recommended);
 # cppcheck lints the C kernels (tests/test_c_kernels.py); arduino-builder builds the generated
-# libraries as Arduino libraries (tests/test_library_layouts.py).
+# libraries as Arduino libraries (tests/test_library_layouts.py). libstdc++-arm-none-eabi-newlib:
+# the C++ headers bench/tflm_cortexm/build.py needs to build TFLM for the Cortex-M cores.
 APT_PACKAGES=(
-    gcc-arm-none-eabi libnewlib-arm-none-eabi
+    gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
     qemu-system-arm qemu-user
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
     gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
