@@ -81,7 +81,7 @@ def main() -> int:
             tflm_counts, same = tflm_cortexm_cells(tflm_path, m, xs, macs, lambda n, per_mac: f"{n:,} ({per_mac:.1f})")
             exact &= same
         rows.append([label, f"{macs:,}", f"{len(m.ops)}", f"{m.arena_bytes:,}", f"{tflm:,}" if tflm else "-",
-                     f"{int(m.plan['lower_bound_bytes']):,}", f"{fit['ram_used']:,} ({fit['stack_bytes']:,})",
+                     f"{int(m.plan['lower_bound_bytes']):,}", f"{fit['libraries'][0]['ram']:,} ({fit['stack_bytes']:,})",
                      f"{size['flash']:,}", f"{sum(t.nbytes for t in m.tensors if t.is_const):,}", src,
                      *(f"{counts[s]['instructions']:,} ({counts[s]['instructions_per_mac']:.1f})" for s in BOARDS.values()),
                      *tflm_counts, acc])
