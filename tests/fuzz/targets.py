@@ -7,7 +7,6 @@ and, when its arena is small, run once: a file the reader accepts must be safe t
 """
 from __future__ import annotations
 
-import io
 
 import numpy as np
 
