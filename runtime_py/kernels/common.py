@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from edgenn import limits
+from edgenn.errors import ModelFormatError
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 
 
@@ -84,6 +85,22 @@ def requantize_channels(acc: np.ndarray, multiplier, shift, output_offset: int, 
     return ChannelRequantizer(multiplier, shift, acc.shape[0], output_offset, act_min, act_max)(acc)
 
 
+# The padded plane a windowed kernel builds is at most this many times its input, plus this many
+# bytes: real models pad by less than a filter; only strides, dilations or pads far beyond the input
+# (which the C kernels run by skipping taps, allocating nothing) need more.
+PLANE_GROWTH, PLANE_SLACK_BYTES = 16, 1 << 20
+
+
+def padded_plane(x: np.ndarray, fill: int, hp: int, wp: int) -> np.ndarray:
+    """An (N, hp, wp, C) plane of ``fill`` for x's padded copy, refused when absurdly larger than x."""
+    n, h, w, c = x.shape
+    if hp * wp * c > PLANE_GROWTH * h * w * c + PLANE_SLACK_BYTES:
+        raise ModelFormatError(f"a windowed operator's strides, dilations or pads span {hp} x {wp} positions over a "
+                               f"{h} x {w} input: the Python reference does not pad that far (the generated C "
+                               "skips such taps)")
+    return np.full((n, hp, wp, c), fill, x.dtype)
+
+
 def padded_input(x: np.ndarray, zero_point: int, pad_top: int, pad_left: int, need_h: int, need_w: int) -> np.ndarray:
     """(N, Hp, Wp, C): x placed at (pad_top, pad_left) in a field of its zero point, at least
     need_h x need_w; x itself when no padding is needed."""
@@ -91,7 +108,7 @@ def padded_input(x: np.ndarray, zero_point: int, pad_top: int, pad_left: int, ne
     hp, wp = max(need_h, pad_top + h), max(need_w, pad_left + w)
     if pad_top == 0 and pad_left == 0 and hp == h and wp == w:
         return x
-    xp = np.full((n, hp, wp, c), zero_point, np.int8)
+    xp = padded_plane(x.astype(np.int8, copy=False), zero_point, hp, wp)
     xp[:, pad_top:pad_top + h, pad_left:pad_left + w] = x
     return xp
 
@@ -128,7 +145,7 @@ def windows(x: np.ndarray, o: dict, out_hw: tuple[int, int], fill: int):
     pt, pl = o["pad_top"], o["pad_left"]
     ph = max((oh - 1) * sh + fh, pt + h)
     pw = max((ow - 1) * sw + fw, pl + w)
-    xp = np.full((n, ph, pw, c), fill, dtype=x.dtype)
+    xp = padded_plane(x, fill, ph, pw)
     xp[:, pt:pt + h, pl:pl + w, :] = x
     for ky in range(fh):
         for kx in range(fw):
