@@ -419,9 +419,10 @@ class OnnxImporter:
         for vi in inputs:
             tt = vi.type.tensor_type
             if tt.elem_type not in (onnx.TensorProto.FLOAT,) + INTEGER_INPUTS:
-                raise UnsupportedOpError(f"{self.source}: input '{vi.name}' has element type "
-                                         f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; only float inputs and "
-                                         "int32 / int64 indices (token ids) are supported")
+                known = tt.elem_type in onnx.TensorProto.DataType.values()
+                kind = onnx.TensorProto.DataType.Name(tt.elem_type) if known else f"{tt.elem_type} (not an ONNX type)"
+                raise UnsupportedOpError(f"{self.source}: input '{vi.name}' has element type {kind}; only float "
+                                         "inputs and int32 / int64 indices (token ids) are supported")
             shape = self._input_shape(vi)
             why = limits.tensor_problem(shape, 4)  # float32 during calibration
             if why:
