@@ -111,16 +111,18 @@ def _generic_problem(op, model, t: KernelTraits) -> str | None:
 # and a pad value (int8); beyond these ranges the C's int32 arithmetic could overflow. The zero point
 # (offset) of input 0 / output 0 of an int8 tensor is an int8 value (it pads convolutions).
 _OPTION_RANGES = {"zero_point": (-32768, 32767), "_offset": (-32767, 32768), "pad_value": (-128, 127)}
-_INT8_SIDE = {"input_zero_point": (0, 1), "input_offset": (0, -1), "output_zero_point": (1, 1), "output_offset": (1, -1)}
+# Keys whose tensor is input 0 or output 0: the range when that tensor is int8 (an offset is the
+# negated zero point for most kernels, the zero point itself for a few, hence [-128, 128]).
+_INT8_SIDE = {"input_zero_point": ("inputs", (-128, 127)), "input_offset": ("inputs", (-128, 128)),
+              "output_zero_point": ("outputs", (-128, 127)), "output_offset": ("outputs", (-128, 128))}
 
 
 def _option_range(op, model, key: str) -> tuple[int, int] | None:
     side = _INT8_SIDE.get(key)
     if side is not None:
-        ids = op.outputs if side[0] else op.inputs
+        ids = getattr(op, side[0])
         if ids and ids[0] >= 0 and model.tensors[ids[0]].dtype == "int8":
-            # an offset is the negated zero point for most kernels, the zero point itself for a few
-            return (-128, 127) if side[1] > 0 else (-128, 128)
+            return side[1]
     return next((r for suffix, r in _OPTION_RANGES.items() if key.endswith(suffix)), None)
 
 
