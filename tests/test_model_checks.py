@@ -98,6 +98,14 @@ def test_elementwise_shapes_must_agree(tmp_path):
     _refused(m, tmp_path, f"operator {i} ", f"({op.type}) input 0 of shape", "does not broadcast to the output shape")
 
 
+def test_clamp_bounds_must_fit_the_output_type(digits, tmp_path):
+    i, op = _first(digits, "conv2d")
+    op.options["act_min"] = 131072  # the .enn fuzzer's find: numpy's clip raised OverflowError
+    _refused(copy.deepcopy(digits), tmp_path / "a", f"operator {i} ", "(conv2d) has option act_min outside [-128, 127]")
+    op.options["act_min"], op.options["act_max"] = 10, -10
+    _refused(digits, tmp_path / "b", "(conv2d) has act_min 10 above act_max -10")
+
+
 def test_arity_traits_are_declared_consistently():
     t = traits("fully_connected")
     assert t.optional == ("bias",) and set(t.constants) == {"weights", "bias"}

@@ -117,7 +117,16 @@ _INT8_SIDE = {"input_zero_point": ("inputs", (-128, 127)), "input_offset": ("inp
               "output_zero_point": ("outputs", (-128, 127)), "output_offset": ("outputs", (-128, 128))}
 
 
+# Clamp bounds are values of output 0: a bound beyond its type would wrap in the C's narrowing store.
+_ACT_KEYS = ("act_min", "act_max")
+
+
 def _option_range(op, model, key: str) -> tuple[int, int] | None:
+    if key in _ACT_KEYS:
+        if op.outputs and op.outputs[0] >= 0 and model.tensors[op.outputs[0]].dtype in ("int8", "int16"):
+            info = np.iinfo(model.tensors[op.outputs[0]].dtype)
+            return int(info.min), int(info.max)
+        return None
     side = _INT8_SIDE.get(key)
     if side is not None:
         ids = getattr(op, side[0])
@@ -134,6 +143,9 @@ def _option_range_problem(op, model) -> str | None:
         a = np.asarray(v).reshape(-1)
         if a.size and (a.dtype.kind not in "iub" or int(a.min()) < lo_hi[0] or int(a.max()) > lo_hi[1]):
             return f"has option {key} outside [{lo_hi[0]}, {lo_hi[1]}]"
+    lo, hi = (op.options.get(k) for k in _ACT_KEYS)
+    if isinstance(lo, (int, np.integer)) and isinstance(hi, (int, np.integer)) and lo > hi:
+        return f"has act_min {lo} above act_max {hi} (an empty clamp range)"
     return None
 
 
