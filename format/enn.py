@@ -7,6 +7,7 @@ and int32 numpy arrays.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import struct
@@ -529,6 +530,12 @@ def validate(model: EnnModel, source: str = "<model>") -> None:
     for d in model.inputs + model.outputs:
         if not 0 <= d.tensor < n:
             raise ModelFormatError(f"{source}: input/output refers to tensor {d.tensor} of {n}")
+        t = model.tensors[d.tensor]
+        if t.data is not None or t.arena_offset < 0:
+            raise ModelFormatError(f"{source}: input/output {t.name!r} must be an activation with an arena offset")
+        if d.source_shape and math.prod(d.source_shape) != t.size:
+            raise ModelFormatError(f"{source}: input/output {t.name!r} has {t.size} values, its source shape "
+                                   f"{tuple(d.source_shape)} has {math.prod(d.source_shape)}")
     for t in model.tensors:
         if any(s <= 0 for s in t.shape):
             raise ModelFormatError(f"{source}: tensor {t.name!r} has a non-positive dimension {t.shape}")

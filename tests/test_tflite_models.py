@@ -11,6 +11,7 @@ import pytest
 from edgenn.converter.tflite_import import convert_tflite_bytes
 from edgenn.emulation import backends as be
 from edgenn.emulation.tflm import run_tflm_file
+from tflite_builder import assert_same_as_tflm
 from edgenn.errors import UnsupportedOpError
 from edgenn.layers import compare_layers, python_layers
 
@@ -64,14 +65,6 @@ def loaded(key: str):
     return model, xs, run_tflm_file(p, model, xs)
 
 
-def assert_same(key: str, backend: str, got: list[np.ndarray], want: list[np.ndarray]) -> None:
-    assert len(got) == len(want)
-    for k, (a, b) in enumerate(zip(got, want)):
-        assert a.shape == b.shape, f"{key} output {k}: {backend} shape {a.shape}, TFLM {b.shape}"
-        diff = int(np.count_nonzero(a != b))
-        assert diff == 0, f"{key} output {k}: {backend} differs from TFLM in {diff} of {a.size} bytes"
-
-
 @pytest.mark.parametrize("key", sorted(INT8_MODELS))
 def test_fixture_imports_with_expected_operators(key):
     model, xs, tflm = loaded(key)
@@ -98,7 +91,7 @@ def test_fully_connected_weights_are_per_channel():
 @pytest.mark.parametrize("key", sorted(INT8_MODELS))
 def test_python_matches_tflm_layer_by_layer(key):
     model, xs, tflm = loaded(key)
-    assert_same(key, "python", be.run(model, xs, "python"), tflm)
+    assert_same_as_tflm(key, "python", be.run(model, xs, "python"), tflm)
     rep = compare_layers(path(key), model, [x[:8] for x in xs])
     assert all(row["compared"] for row in rep["layers"])
     bad = [f"{r['index']} {r['op']} ({r['tensor']}): {r['mismatched_bytes']} bytes, max {r['max_abs_diff']} LSB"
@@ -109,14 +102,14 @@ def test_python_matches_tflm_layer_by_layer(key):
 @pytest.mark.parametrize("key", sorted(INT8_MODELS))
 def test_host_c_matches_tflm(key):
     model, xs, tflm = loaded(key)
-    assert_same(key, "host", be.run(model, xs, "host"), tflm)
+    assert_same_as_tflm(key, "host", be.run(model, xs, "host"), tflm)
 
 
 @pytest.mark.qemu
 @pytest.mark.parametrize("key", sorted(INT8_MODELS))
 def test_qemu_cortex_m4_matches_tflm(key):
     model, xs, tflm = loaded(key)
-    assert_same(key, "qemu", be.run(model, xs, "qemu", "mps2-an386"), tflm)
+    assert_same_as_tflm(key, "qemu", be.run(model, xs, "qemu", "mps2-an386"), tflm)
 
 
 @pytest.mark.parametrize("backend", ["python", "host"])
@@ -131,7 +124,7 @@ def test_standalone_relu_with_requantization(backend):
           for d in model.inputs]
     xs[0][0] = -128
     xs[0][1] = 127
-    assert_same("relu_requant_int8", backend, be.run(model, xs, backend), run_tflm_file(p, model, xs))
+    assert_same_as_tflm("relu_requant_int8", backend, be.run(model, xs, backend), run_tflm_file(p, model, xs))
 
 
 @pytest.mark.parametrize("backend", ["python", "host"])
@@ -148,7 +141,7 @@ def test_hard_swish_model(backend):
     xs[0][1] = 127
     want = run_tflm_file(p, model, xs)
     assert len({o.tobytes() for o in want[0]}) > 1
-    assert_same("unsupported_op", backend, be.run(model, xs, backend), want)
+    assert_same_as_tflm("unsupported_op", backend, be.run(model, xs, backend), want)
 
 
 def test_dynamic_range_model_is_refused_with_advice():

@@ -14,6 +14,7 @@ import pytest
 from edgenn.converter.tflite_import import convert_tflite_bytes
 from edgenn.emulation import backends as be
 from edgenn.emulation.tflm import run_tflm_file
+from tflite_builder import assert_same_as_tflm
 from edgenn.runtime_py import dataio
 
 from zoo import data, models as zoo
@@ -49,20 +50,13 @@ def loaded(name: str):
     return model, [q], run_tflm_file(p, model, [q])
 
 
-def assert_same(name: str, backend: str, got: list[np.ndarray], want: list[np.ndarray]) -> None:
-    for k, (a, b) in enumerate(zip(got, want)):
-        assert a.shape == b.shape, f"{name} output {k}: {backend} shape {a.shape}, TFLM {b.shape}"
-        diff = int(np.count_nonzero(a != b))
-        assert diff == 0, f"{name} output {k}: {backend} differs from TFLM in {diff} of {a.size} bytes"
-
-
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_python_and_host_c_match_tflm(name):
     model, xs, tflm = loaded(name)
     assert MODELS[name] <= {op.type for op in model.ops}, sorted({op.type for op in model.ops})
     assert len({o.tobytes() for o in tflm[0][2:]}) == len(tflm[0]) - 2  # the images give distinct outputs
-    assert_same(name, "python", be.run(model, xs, "python"), tflm)
-    assert_same(name, "host", be.run(model, xs, "host"), tflm)
+    assert_same_as_tflm(name, "python", be.run(model, xs, "python"), tflm)
+    assert_same_as_tflm(name, "host", be.run(model, xs, "host"), tflm)
 
 
 @pytest.mark.qemu
@@ -70,5 +64,5 @@ def test_python_and_host_c_match_tflm(name):
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_cortex_m4_matches_tflm(name):
     model, xs, tflm = loaded(name)
-    assert_same(name, BOARD, be.run(model, [x[:QEMU_SAMPLES] for x in xs], "qemu", BOARD),
+    assert_same_as_tflm(name, BOARD, be.run(model, [x[:QEMU_SAMPLES] for x in xs], "qemu", BOARD),
                 [o[:QEMU_SAMPLES] for o in tflm])

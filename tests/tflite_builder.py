@@ -194,3 +194,12 @@ def run_tflm(model: bytes, inputs: list[np.ndarray], arena_size: int = 1 << 20) 
         for k in range(n_out):
             outs[k].append(np.array(it.get_output(k)))
     return [np.stack(o) for o in outs]
+
+
+def assert_same_as_tflm(name: str, backend: str, got: list[np.ndarray], want: list[np.ndarray]) -> None:
+    """Every output of ``backend`` byte-identical to TFLM's (``want``), or an assertion naming the first that is not."""
+    assert len(got) == len(want), f"{name}: {backend} gives {len(got)} outputs, TFLM {len(want)}"
+    for k, (a, b) in enumerate(zip(got, want)):
+        assert a.shape == b.shape, f"{name} output {k}: {backend} shape {a.shape}, TFLM {b.shape}"
+        diff = int(np.count_nonzero(a != b))
+        assert diff == 0, f"{name} output {k}: {backend} differs from TFLM in {diff} of {a.size} bytes"
