@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import io_shapes, require
+from edgenn.runtime_py.kernels.common import check_reduction, io_shapes, require
 
 TRAITS = KernelTraits(overlap="none", inputs=("input",))
 
@@ -28,3 +28,4 @@ def check(op, model) -> None:
     """axis: an axis of the input."""
     (x,), _ = io_shapes(op, model)
     require(0 <= int(op.options["axis"]) < len(x), f"axis {int(op.options['axis'])} of a rank-{len(x)} input")
+    check_reduction(op, model, [int(op.options["axis"])])

@@ -3,6 +3,7 @@ output blocks for the convolutions, pooling windows, the 256 x 256 lookup of bin
 TFLM's two-input arithmetic (ADD / SUB: inputs rescaled to a common fixed-point scale)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -590,6 +591,13 @@ def check_axes(op, key: str, rank: int) -> None:
     v = [int(a) for a in np.asarray(op.options.get(key, []), np.int64).reshape(-1)]
     require(all(0 <= a < rank for a in v) and len(set(v)) == len(v), f"option {key} {v} is not distinct axes "
             f"of a rank-{rank} tensor")
+
+
+def check_reduction(op, model, axes: list[int]) -> None:
+    """Output 0 holds one value per position of input 0 outside ``axes`` (kept as 1s or dropped)."""
+    (x,), (y,) = io_shapes(op, model)
+    kept = math.prod(d for a, d in enumerate(x) if a not in set(axes))
+    require(math.prod(y) == kept, f"output {tuple(y)} is not input {tuple(x)} reduced over axes {list(axes)}")
 
 
 def check_pads(op, model) -> None:

@@ -5,7 +5,7 @@ import numpy as np
 
 from edgenn.runtime_py.fixedpoint import multiply_by_quantized_multiplier
 from edgenn.runtime_py.kernels import KernelTraits
-from edgenn.runtime_py.kernels.common import check_axes, io_shapes
+from edgenn.runtime_py.kernels.common import check_axes, check_reduction, io_shapes
 
 TRAITS = KernelTraits(overlap="none", inputs=("input",))
 
@@ -26,3 +26,4 @@ def check(op, model) -> None:
     """axes: distinct axes of the input."""
     (x,), _ = io_shapes(op, model)
     check_axes(op, "axes", len(x))
+    check_reduction(op, model, [int(a) for a in np.asarray(op.options["axes"]).reshape(-1)])

@@ -168,7 +168,8 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
         assert host.kind == "linux" and host.emulated, f"{board} is not an emulated Linux board"
         assert shutil.which(host.cc), f"{host.cc} not found (make setup installs it)"
     for m in models:
-        render_library(m, workdir / m.name, host, kernel_prefix="enn_")
+        render_library(m, workdir / m.name, host, kernel_prefix="enn_", sources_only=True,
+                       kernels_dir=workdir / "kernels")
     includes = "\n".join(f'#include "{m.name}/src/{m.name}.h"' for m in models)
     table = ",\n".join(f"    {{ {m.name}_invoke, {_reset(m, False)}, {_io_bytes(m, m.inputs)}u, "
                        f"{_io_bytes(m, m.outputs)}u }}" for m in models)
@@ -372,7 +373,8 @@ def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workd
     for tool in (b.cc, "qemu-system-arm"):
         assert shutil.which(tool), f"{tool} not found (make setup installs it)"
     for m in models:
-        render_library(m, workdir / m.name, b, kernel_prefix="enn_")
+        render_library(m, workdir / m.name, b, kernel_prefix="enn_", sources_only=True,
+                       kernels_dir=workdir / "kernels")
     # The generated test application of the first case supplies startup.c and the linker script.
     _, link = firmware_harness(b, workdir, models[0])
     includes = "\n".join(f'#include "{m.name}/src/{m.name}.h"' for m in models)
