@@ -72,7 +72,13 @@ def measure(name: str, opset: int = 13) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as d:
         path = zoo.materialize(zoo.fixtures()[name][opset], Path(d))
         calib, test = zoo.inputs(path)
-        g, _ = import_onnx(path)
+        return measure_model(path, calib, test)
+
+
+def measure_model(path: Path, calib: np.ndarray, test: np.ndarray,
+                  input_shapes: dict[str, tuple[int, ...]] | None = None) -> dict[str, float]:
+    """The three numbers of the module docstring for any single-input float ONNX model."""
+    g, _ = import_onnx(path, input_shapes=input_shapes)
     simplify(g)
     (k, x), = graph_feeds(g, [test], "test images").items()
     (_, c), = graph_feeds(g, [calib]).items()
