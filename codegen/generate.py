@@ -173,7 +173,7 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
             weights.append(Weight(entry["symbol"], "uint8_t", t, raw))
         states.append(entry)
     layers: list[Layer] = []
-    params: list[tuple[str, np.ndarray]] = []
+    params: list[tuple[str, np.ndarray, str]] = []
     for i, op in enumerate(model.ops):
         ins = [model.tensors[t] if t >= 0 else None for t in op.inputs]
         outs = [model.tensors[t] for t in op.outputs]
@@ -186,7 +186,8 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
                 else:
                     sym = f"{p}l{i}_{k}"
                     arr[k] = sym
-                    params.append((sym, v.astype(np.int32)))
+                    params.append((sym, v.astype(_NP_OF_C[PARAM_CTYPES.get(k, "int32_t")]),
+                                   PARAM_CTYPES.get(k, "int32_t")))
                 o[k] = v
             else:
                 o[k] = int(v) if not isinstance(v, bool) else v
@@ -222,18 +223,22 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
     }
 
 
+#: The C type of a per-layer parameter array whose values fit one narrower than int32 (the rest are
+#: int32_t): per-channel shifts are in [-31, 31] (checked when a model is loaded), a byte each.
+PARAM_CTYPES = {"out_shift": "int8_t"}
+
 #: numpy's little-endian dtype of each C type of weights.c (every supported target is little-endian).
 _NP_OF_C = {"int8_t": "<i1", "uint8_t": "u1", "int16_t": "<i2", "int32_t": "<i4", "int64_t": "<i8", "float": "<f4"}
 
 
-def weights_crc32(weights: list[Weight], params: list[tuple[str, np.ndarray]]) -> int:
+def weights_crc32(weights: list[Weight], params: list[tuple[str, np.ndarray, str]]) -> int:
     """CRC-32 (zlib's) of the bytes of every constant array of weights.c, in the order
     ``<name>_verify()`` reads them: the weights, then the per-layer parameter arrays."""
     c = 0
     for w in weights:
         c = zlib.crc32(np.ascontiguousarray(w.values, dtype=_NP_OF_C[w.ctype]).tobytes(), c)
-    for _, v in params:
-        c = zlib.crc32(np.ascontiguousarray(v, dtype="<i4").tobytes(), c)
+    for _, v, ctype in params:
+        c = zlib.crc32(np.ascontiguousarray(v, dtype=_NP_OF_C[ctype]).tobytes(), c)
     return c & 0xFFFFFFFF
 
 

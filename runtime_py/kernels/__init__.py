@@ -107,10 +107,12 @@ def _generic_problem(op, model, t: KernelTraits) -> str | None:
     return _option_range_problem(op, model)
 
 
-# Options the kernels take as zero points of int8 or int16 tensors (an offset is a negated zero point)
-# and a pad value (int8); beyond these ranges the C's int32 arithmetic could overflow. The zero point
+# Options the kernels take as zero points of int8 or int16 tensors (an offset is a negated zero point),
+# a pad value (int8) and per-channel shifts (enn_mbqm's domain, a byte each in the generated C);
+# beyond these ranges the C's int32 arithmetic could overflow. The zero point
 # (offset) of input 0 / output 0 of an int8 tensor is an int8 value (it pads convolutions).
-_OPTION_RANGES = {"zero_point": (-32768, 32767), "_offset": (-32767, 32768), "pad_value": (-128, 127)}
+_OPTION_RANGES = {"zero_point": (-32768, 32767), "_offset": (-32767, 32768), "pad_value": (-128, 127),
+                  "out_shift": (-31, 31)}
 # Keys whose tensor is input 0 or output 0: the range when that tensor is int8 (an offset is the
 # negated zero point for most kernels, the zero point itself for a few, hence [-128, 128]).
 _INT8_SIDE = {"input_zero_point": ("inputs", (-128, 127)), "input_offset": ("inputs", (-128, 128)),

@@ -39,7 +39,7 @@ typedef struct {
     const int8_t *filter;
     const int32_t *bias;
     const int32_t *mult;
-    const int32_t *shift;
+    const int8_t *shift;
     const uint8_t *rsh;
     const int32_t *ksum; /* Helium: filter sums (or NULL) */
     int32_t per_group, groups, f_c, filter_size, w_row, row_step, col_step, offset;
@@ -145,6 +145,15 @@ static void conv2d_pixel(const conv2d_ctx *c, const int8_t *in_px, int32_t w_fir
  * in a stack buffer of 2304 bytes (two pixels of 3x3 filters of 64 channels), so that the filters'
  * inner loop reads ready pairs. */
 #define CONV2D_EXT 576
+/* Pixels in pairs (conv2d_col2), each filter word extended serving two pixels; not when optimizing
+ * for size (-Os, `--optimize size`), where one pixel at a time (conv2d_col, still SMLAD on int16
+ * pairs) saves the pair code, about 1.5 KB of flash. */
+#if !defined(__OPTIMIZE_SIZE__)
+#define CONV2D_PAIRS 1
+#endif
+#endif
+
+#if defined(CONV2D_PAIRS)
 
 /* *a += four filter bytes wv times pixel A's pairs x[0], x[1]; *b the same with pixel B's x[2], x[3]. */
 ENN_INLINE void conv2d_mac2(const uint32_t *x, int32_t wv, int32_t *a, int32_t *b)
@@ -355,7 +364,7 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
 #if defined(ENN_MVE)
     const int32_t lo = c->lo;
     const int32_t hi = c->hi;
-    const int32_t *shift = c->shift;
+    const int8_t *shift = c->shift;
     const int32_t *ksum = c->ksum;
 #else
     const uint8_t *rsh = c->rsh;
@@ -470,11 +479,13 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     int pointwise;
     int gather;
     int8_t win[CONV2D_GATHER];
-#if defined(ENN_DSP) && !defined(ENN_MVE)
+#if defined(CONV2D_PAIRS)
     int wide;
     int pair;          /* pixels two at a time (conv2d_col2), columns of pair_n values */
     int32_t pair_n;
     int8_t *pend = 0;  /* the output of the pixel waiting for its partner */
+#endif
+#if defined(ENN_DSP) && !defined(ENN_MVE)
     uint32_t xp[CONV2D_EXT];
 #else
     uint32_t *xp = 0;
@@ -504,7 +515,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
 #endif
     pointwise = prm->geom.filter.h == 1 && f_w == 1 && c.groups == 1;
     gather = !pointwise && c.groups == 1 && c.filter_size <= CONV2D_GATHER;
-#if defined(ENN_DSP) && !defined(ENN_MVE)
+#if defined(CONV2D_PAIRS)
     /* Whole windows straight into int16 pairs: input channels in fours keep each tap's channels in
      * whole pairs; padding is 0 (input + offset = 0 there). */
     wide = !pointwise && c.groups == 1 && (in_c & 3) == 0 && c.filter_size <= CONV2D_EXT;
@@ -554,7 +565,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
                     runs = n_kx;
                     run = f_c;
                 }
-#if defined(ENN_DSP) && !defined(ENN_MVE)
+#if defined(CONV2D_PAIRS)
                 if (pair && !gather) {
                     /* This pixel's column into its half of the pair buffer (0 in the padding). */
                     uint32_t *d = xp + (pend != 0 ? 2 : 0);
@@ -620,7 +631,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
                             }
                         }
                     }
-#if defined(ENN_DSP) && !defined(ENN_MVE)
+#if defined(CONV2D_PAIRS)
                     if (pair) {
                         /* Into the pixel's half of the pair buffer, padded with the zero point to
                          * whole fours. */
@@ -642,7 +653,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
             }
         }
     }
-#if defined(ENN_DSP) && !defined(ENN_MVE)
+#if defined(CONV2D_PAIRS)
     if (pend != 0) {
         /* An odd number of pixels: the last one paired with a copy of itself. */
         int32_t i;

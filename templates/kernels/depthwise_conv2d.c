@@ -25,7 +25,7 @@
 typedef struct {
     const int32_t *bias;
     const int32_t *mult;
-    const int32_t *shift;
+    const int8_t *shift;
     const uint8_t *rsh;
     int32_t ch;        /* channels (input = output with depth_multiplier 1) */
     int32_t row_step;  /* input: next filter row */
@@ -241,7 +241,7 @@ ENN_INLINE void dw_sets(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
             acc = vaddq_s32(acc, vldrwq_gather_shifted_offset_s32(k->bias + first, idx));
         }
         acc = enn_mbqm4_mve(acc, vldrwq_gather_shifted_offset_s32(k->mult + first, idx),
-                            vldrwq_gather_shifted_offset_s32(k->shift + first, idx));
+                            vldrbq_gather_offset_s32(k->shift + first, idx));
         acc = vaddq_n_s32(acc, k->out_offset);
         acc = vminq_s32(vmaxq_s32(acc, vdupq_n_s32(k->lo)), vdupq_n_s32(k->hi));
         vstrbq_scatter_offset_s32(out + (first - c), idx, acc);

@@ -107,7 +107,7 @@ static inline int32_t enn_rq_r(int32_t x, int32_t m, int32_t t)
 }
 
 /* Whether a layer's channels all qualify for enn_rq_r (n channels). */
-static inline int enn_rq_layer_ok(const int32_t *multiplier, const int32_t *shift, int32_t n)
+static inline int enn_rq_layer_ok(const int32_t *multiplier, const int8_t *shift, int32_t n)
 {
     int32_t i;
     for (i = 0; i < n; i++) {

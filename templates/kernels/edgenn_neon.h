@@ -34,13 +34,21 @@ static inline int32x4_t enn_mbqm4_neon(int32x4_t acc, int32x4_t multiplier, int3
     return vrshlq_s32(vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, right), 31)), right);
 }
 
+/* Four int8 values (per-channel shifts) as int32 lanes, reading exactly their four bytes. */
+static inline int32x4_t enn_widen4_neon(const int8_t *p)
+{
+    int32_t w;
+    memcpy(&w, p, 4);
+    return vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(w)))));
+}
+
 /* Four accumulators requantized (per_channel: their own multiplier and shift; else m[0], s[0]),
  * plus the output offset, clamped to [lo, hi] (within int8), as int16 lanes. */
-static inline int16x4_t enn_requant4_neon(int32x4_t acc, const int32_t *m, const int32_t *s, int per_channel,
+static inline int16x4_t enn_requant4_neon(int32x4_t acc, const int32_t *m, const int8_t *s, int per_channel,
                                           int32_t offset, int32_t lo, int32_t hi)
 {
     const int32x4_t mv = per_channel ? vld1q_s32(m) : vdupq_n_s32(m[0]);
-    const int32x4_t sv = per_channel ? vld1q_s32(s) : vdupq_n_s32(s[0]);
+    const int32x4_t sv = per_channel ? enn_widen4_neon(s) : vdupq_n_s32(s[0]);
     int32x4_t v = vaddq_s32(enn_mbqm4_neon(acc, mv, sv), vdupq_n_s32(offset));
     v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
     return vmovn_s32(v);
@@ -133,7 +141,7 @@ static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t 
  * to [lo, hi]. per_channel 0: one multiplier and shift (m[0], s[0]) for all. Pointwise and
  * gathered convolutions, fully connected layers. */
 static inline void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int32_t out_c, const int32_t *bias,
-                                const int32_t *ksum, int32_t offset, const int32_t *m, const int32_t *s,
+                                const int32_t *ksum, int32_t offset, const int32_t *m, const int8_t *s,
                                 int per_channel, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out)
 {
     int32_t o = 0;
@@ -167,7 +175,7 @@ static inline void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int
  * int16, SMLAL into int32. Then bias, requantization, out_offset, clamp, the bytes stored. */
 ENN_INLINE void enn_dw_core(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
                             int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,
-                            const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out,
+                            const int32_t *m, const int8_t *s, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out,
                             const int sets)
 {
     const int16x8_t off = vdupq_n_s16((int16_t)offset);
@@ -218,7 +226,7 @@ ENN_INLINE void enn_dw_core(const int8_t *x, const int8_t *w, int32_t n_ky, int3
 #define ENN_DW_NEON(NAME, SETS)                                                                    \
     static inline void NAME(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,     \
                             int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,   \
-                            const int32_t *m, const int32_t *s, int32_t out_offset, int32_t lo, int32_t hi,     \
+                            const int32_t *m, const int8_t *s, int32_t out_offset, int32_t lo, int32_t hi,     \
                             int8_t *out)                                                           \
     {                                                                                              \
         if (n_ky == 3 && n_kx == 3) {                                                              \

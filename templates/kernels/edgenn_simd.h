@@ -69,8 +69,9 @@ static inline int8_t enn_sat8(int32_t x)
 }
 
 /* Inlining forced for the kernels' small hot helpers (gcc otherwise keeps some out of line, and
- * their accumulators then live in memory). */
-#if defined(__GNUC__)
+ * their accumulators then live in memory); left to the compiler when optimizing for size (-Os,
+ * `--optimize size`), where the forced copies cost more flash than they save time. */
+#if defined(__GNUC__) && !defined(__OPTIMIZE_SIZE__)
 #define ENN_INLINE static inline __attribute__((always_inline))
 #else
 #define ENN_INLINE static inline
@@ -255,10 +256,10 @@ ENN_INLINE int32x4_t enn_mbqm4_mve(int32x4_t acc, int32x4_t multiplier, int32x4_
 
 /* Four accumulators requantized (channels with the given multipliers and shifts, or one multiplier
  * and shift for all: per_channel 0), plus the output offset, clamped, stored as four bytes. */
-ENN_INLINE void enn_requant4_mve(int32x4_t acc, const int32_t *multiplier, const int32_t *shift, int per_channel,
+ENN_INLINE void enn_requant4_mve(int32x4_t acc, const int32_t *multiplier, const int8_t *shift, int per_channel,
                                  int32_t offset, int32_t lo, int32_t hi, int8_t *out)
 {
-    const int32x4_t sh = per_channel ? vldrwq_s32(shift) : vdupq_n_s32(shift[0]);
+    const int32x4_t sh = per_channel ? vldrbq_s32(shift) : vdupq_n_s32(shift[0]);
     const int32x4_t m = per_channel ? vldrwq_s32(multiplier) : vdupq_n_s32(multiplier[0]);
     int32x4_t v = vaddq_n_s32(enn_mbqm4_mve(acc, m, sh), offset);
     v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));

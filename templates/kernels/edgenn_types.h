@@ -50,12 +50,13 @@ typedef struct {
     int32_t shift;
 } enn_quant;
 
-/* Per-channel requantization: one multiplier and shift per output channel (enn_mbqm), and each
+/* Per-channel requantization: one multiplier and shift per output channel (enn_mbqm; the shift in
+ * [-31, 31], a byte per channel in flash), and each
  * channel's t = clamp(-shift, 1, 31) - 1 (31 for a zero multiplier) for the fast forms enn_rq_r
  * and enn_rq8 (NULL where a kernel does not use it). */
 typedef struct {
     const int32_t *multiplier;
-    const int32_t *shift;
+    const int8_t *shift;
     const uint8_t *rshift;
 } enn_pc_quant;
 

@@ -43,7 +43,7 @@ void enn_fully_connected(const enn_fully_connected_params *prm, const int8_t *in
     const int fast = enn_rq_layer_ok(prm->quant.multiplier, prm->quant.shift, prm->per_channel ? units : 1);
 #if !defined(ENN_MVE)
     const int32_t *mult = prm->quant.multiplier;
-    const int32_t *shift = prm->quant.shift;
+    const int8_t *shift = prm->quant.shift;
     const int32_t c2 = 2 * prm->output_offset + 1;
     /* The common layers' requantization (enn_rq8, t = -shift - 1). */
     const int fast_full = fast && prm->act.min == -128 && prm->act.max == 127 &&

@@ -18,7 +18,7 @@ typedef struct {
     const int8_t *filter;
     const int32_t *bias;
     const int32_t *mult;
-    const int32_t *shift;
+    const int8_t *shift;
     int32_t in_h, in_w, in_c, out_c, k_h, k_w, s_h, s_w, pad_h, pad_w;
     int32_t filter_size, offset, out_offset, lo, hi;
 } tconv_ctx;

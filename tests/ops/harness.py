@@ -329,13 +329,13 @@ def _unpack_outputs(models: list[EnnModel], inputs: list[list[np.ndarray]], raw:
 
 
 def run_firmware(workdir: Path, board, sources: list[str], startup: Path, link: Path, defines: list[str] = (),
-                 timeout: float = 300, status: int = 0) -> None:
-    """Compile C sources (relative to workdir) with the board's compiler and flags at -O2, link them
+                 timeout: float = 300, status: int = 0, opt: str = "-O2") -> None:
+    """Compile C sources (relative to workdir) with the board's compiler and flags at ``opt``, link them
     with a generated test application's start-up code and linker script, and run the firmware in
     QEMU from workdir (semihosting files are relative to it); asserts it exits with ``status``."""
     from edgenn.emulation import backends as be
 
-    flags = list(board.cflags) + ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
+    flags = list(board.cflags) + [opt, "-std=c99", "-Wall", "-Wextra", "-Werror", "-ffunction-sections",
                                   "-fdata-sections"]
     objs = []
     for i, src in enumerate(list(sources) + [str(startup)]):
@@ -362,11 +362,12 @@ def firmware_harness(board, workdir: Path, model: EnnModel) -> tuple[Path, Path]
 
 
 def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: Path,
-                   board: str = "mps2-an386", timeout: float = 300) -> list[list[np.ndarray]]:
+                   board: str = "mps2-an386", timeout: float = 300, opt: str = "-O2") -> list[list[np.ndarray]]:
     """Like run_c_host, as bare-metal firmware for an emulated board (qemu-system-arm, semihosting).
 
     The kernels are built with the board's own compiler and flags at the generated Makefile's
-    level (-O2), so they take the board's code paths (DSP, Helium); the start-up code and linker
+    level (-O2, or ``opt``: -Os takes the kernels' size paths), so they take the board's code paths
+    (DSP, Helium); the start-up code and linker
     script are the generated test application's (templates/test_app)."""
     b = get_board(board)
     assert b.kind == "baremetal" and b.emulated, f"{board} is not an emulated bare-metal board"
@@ -395,16 +396,17 @@ def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workd
     defines = [f"-D{m.name.upper()}_NO_STATIC_ARENA" for m in models]
     (workdir / "in.bin").write_bytes(_pack_inputs(inputs))
     run_firmware(workdir, b, ["unity.c"] + list(kernels.values()), link.parent / "startup.c", link, defines,
-                 timeout=timeout)
+                 timeout=timeout, opt=opt)
     return _unpack_outputs(models, inputs, (workdir / "out.bin").read_bytes())
 
 
 def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | None = None,
-                board: str | None = None) -> dict[str, int]:
+                board: str | None = None, opt: str = "-O2") -> dict[str, int]:
     """Run all cases through runtime_py and C; assert byte equality. Returns statistics.
 
     The C runs natively on the host, or with ``board`` (e.g. "mps2-an386", "mps3-an547") as
-    firmware under QEMU, or as a Linux program in QEMU user mode (e.g. "rpi4", "rpi5")."""
+    firmware under QEMU (built at ``opt``), or as a Linux program in QEMU user mode (e.g. "rpi4",
+    "rpi5")."""
     rng = np.random.default_rng(seed)
     models = [build_model(c, f"c{i}") for i, c in enumerate(cases)]
     inputs = [random_inputs(m, samples, rng) for m in models]
@@ -414,7 +416,7 @@ def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | 
         if board is None or get_board(board).kind == "linux":
             got = run_c_host(models, inputs, work, board)
         else:
-            got = run_c_firmware(models, inputs, work, board)
+            got = run_c_firmware(models, inputs, work, board, opt=opt)
     finally:
         if keep:
             shutil.copytree(work, keep, dirs_exist_ok=True)

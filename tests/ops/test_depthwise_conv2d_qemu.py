@@ -21,13 +21,14 @@ def test_depthwise_conv2d_random_cases_on_board(board):
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("board", ["mps2-an386", "mps3-an547"])
-def test_depthwise_conv2d_dsp_fast_path_cases_on_board(board):
+@pytest.mark.parametrize("board,opt", [("mps2-an386", "-O2"), ("mps2-an386", "-Os"), ("mps3-an547", "-O2")])
+def test_depthwise_conv2d_dsp_fast_path_cases_on_board(board, opt):
     """The shapes the DSP build's hand-scheduled paths take (conv_cases.random_case dsp=True), which
-    the general random cases reach only now and then."""
+    the general random cases reach only now and then; at -Os (`--optimize size`) the DSP build's
+    size paths."""
     rng = np.random.default_rng(7012)
     cases = [random_case(rng, depthwise=True, dsp=True) for _ in range(40)]
-    stats = check_cases(cases, samples=3, board=board)
+    stats = check_cases(cases, samples=3, board=board, opt=opt)
     assert stats["cases"] == 40
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
