@@ -2,6 +2,7 @@
 
     python bench/instructions.py [--boards mps2-an386,mps2-an500,mps3-an547,rpi4] [--samples 3]
                                  [--models kws,vww,ic,ad] [--per-op] [--json FILE] [--write]
+                                 [--optimize speed|size]
 
 Counts come from edgenn's QEMU TCG plugin (emulation/plugin/icount.c): executed guest
 instructions between the harness's markers around each inference, identical on every run. Inputs
@@ -72,8 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-op", action="store_true", help="also a table of instructions per MAC per op type")
     ap.add_argument("--json", help="write all figures as JSON here")
     ap.add_argument("--write", action="store_true", help="update the instructions section of docs/benchmarks.md")
+    ap.add_argument("--optimize", choices=["speed", "size"], default="speed",
+                    help="the generated projects' level, as `edgenn generate --optimize` (the docs' table: speed)")
     args = ap.parse_args(argv)
+    if args.write and args.optimize != "speed":
+        ap.error("--write records the default level only (--optimize speed)")
 
+    from edgenn.boards import get_board, optimized_for
     from edgenn.emulation import backends
     from edgenn.emulation.profile import profile
 
@@ -90,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         results[key] = {}
         for board in boards:
             t0 = time.perf_counter()
-            p = profile(m, xs, board)
+            p = profile(m, xs, optimized_for(get_board(board), args.optimize))
             exact = all(a.tobytes() == b.tobytes() for a, b in zip(want, p.pop("outputs")))
             p["bit_exact"] = exact
             p["seconds"] = round(time.perf_counter() - t0, 2)
