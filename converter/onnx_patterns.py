@@ -7,7 +7,10 @@ calibrates with):
 - the Erf form of GELU, x * 0.5 * (1 + Erf(x / sqrt 2)) (PyTorch's exact GELU before opset 20; the
   0.5 may come first, the division may be a multiplication by 1 / sqrt 2), becomes a Gelu node;
 - the decomposed layer normalization of exporters before opset 17, ReduceMean -> Sub -> Pow(2) ->
-  ReduceMean -> Add(eps) -> Sqrt -> Div (-> Mul(scale) -> Add(bias)), becomes a LayerNormalization.
+  ReduceMean -> Add(eps) -> Sqrt -> Div (-> Mul(scale) -> Add(bias)), both means over the same one
+  axis (-1 from PyTorch, the last axis by number from Paddle2ONNX), becomes a LayerNormalization
+  over that axis (a scale or bias not constant yet, e.g. Paddle's Reshape to a slice of the input's
+  Shape, stays a Mul / Add of its own).
 
 Every intermediate value of a fused subgraph must be used inside it only.
 
@@ -102,10 +105,17 @@ def _axes(node: onnx.NodeProto, consts) -> list[int] | None:
     return None
 
 
+def _single_axis(node: onnx.NodeProto, consts) -> int | None:
+    """The one axis a ReduceMean reduces, keeping it (-1, or a positive axis as Paddle writes it)."""
+    axes = _axes(node, consts)
+    keep = next((onnx.helper.get_attribute_value(a) for a in node.attribute if a.name == "keepdims"), 1)
+    return axes[0] if keep == 1 and axes is not None and len(axes) == 1 else None
+
+
 def _layer_norm(mean: onnx.NodeProto, idx: _Index, consts) -> tuple[list[onnx.NodeProto], onnx.NodeProto] | None:
     x = mean.input[0]
-    axes = _axes(mean, consts)
-    if axes != [-1]:
+    axis = _single_axis(mean, consts)
+    if axis is None:
         return None
     users = idx.users.get(mean.output[0], [])
     sub = users[0] if len(users) == 1 and mean.output[0] not in idx.outputs else None
@@ -121,7 +131,7 @@ def _layer_norm(mean: onnx.NodeProto, idx: _Index, consts) -> tuple[list[onnx.No
             or div.input[0] != d:
         return None
     var = idx.only_user(pow_.output[0])
-    if var is None or var.op_type != "ReduceMean" or _axes(var, consts) != [-1]:
+    if var is None or var.op_type != "ReduceMean" or _single_axis(var, consts) != axis:
         return None
     add = idx.only_user(var.output[0])
     eps = _const_value(_other(add, var.output[0]) or "", consts) if add is not None and add.op_type == "Add" else None
@@ -140,8 +150,10 @@ def _layer_norm(mean: onnx.NodeProto, idx: _Index, consts) -> tuple[list[onnx.No
         if badd is not None and badd.op_type == "Add" and (_other(badd, out) or "") in consts:
             used.append(badd)
             out, bias = badd.output[0], _other(badd, out) or ""
+    # Over that one axis only (LayerNormalization's own axis means "from here to the last"): the
+    # shapes are not known yet, so the import reduces exactly the axis the exporter's graph did.
     node = onnx.helper.make_node("LayerNormalization", [x, scale, bias], [out], name=f"{mean.name or out}#layernorm",
-                                 axis=-1, epsilon=float(eps))
+                                 axis=axis, epsilon=float(eps), edgenn_single_axis=1)
     return used, node
 
 
@@ -185,7 +197,7 @@ def layer_norm(imp, node: onnx.NodeProto) -> None:
     axis = axis + rank if axis < 0 else axis
     if not 0 <= axis < rank:
         imp.fail(f"axis {imp.attr(node, 'axis', -1)} is out of range for rank {rank}")
-    axes = list(range(axis, rank))
+    axes = [axis] if imp.attr(node, "edgenn_single_axis", 0) else list(range(axis, rank))
     eps = float(imp.attr(node, "epsilon", 1e-5))
     out = node.output[0]
     reduced = tuple(1 if i in axes else d for i, d in enumerate(shape))
@@ -215,7 +227,9 @@ def layer_norm(imp, node: onnx.NodeProto) -> None:
     cur = d
     for k, (kind, other, c) in enumerate(steps):
         last = k == len(steps) - 1
-        y = imp.new_output(out) if last else tensor("normalized" if k == 0 else "scaled", shape)
+        # The input's shape where inference has none (a fused node of an opset before 17).
+        y = imp.new_output(out, shape=imp.shapes.get(out, shape)) if last else \
+            tensor("normalized" if k == 0 else "scaled", shape)
         b = other if other is not None else imp.g.add_const(f"{out}_{'scale' if kind == 'mul' else 'bias'}",
                                                             np.asarray(c, np.float32)).name
         imp.add(kind, [cur, b], [y], act=(None, None))

@@ -47,22 +47,31 @@ def test_matmul_with_a_constant_batched_right_operand(tmp_path):
     assert _types(m) == ["batch_matmul"]
 
 
-def _layer_norm_decomposed(b: Builder, x: str, d: int, eps: float) -> str:
-    """PyTorch's opset-14 export of nn.LayerNorm."""
-    axes = dict(axes=[-1])
-    mean = b.node("ReduceMean", [x], **axes)
+def _layer_norm_decomposed(b: Builder, x: str, d: int, eps: float, form: str = "decomposed") -> str:
+    """PyTorch's opset-14 export of nn.LayerNorm ("decomposed"); Paddle2ONNX's ("paddle": the last
+    axis written as 2, scale and bias reshaped to a slice of the input's Shape); the same formula
+    over the middle axis of a (1, 6, 16) tensor ("inner_axis": what a fused LayerNormalization
+    must not widen to the axes after it)."""
+    axis = {"decomposed": -1, "paddle": 2, "inner_axis": 1}[form]
+    mean = b.node("ReduceMean", [x], axes=[axis])
     c = b.node("Sub", [x, mean])
     sq = b.node("Pow", [c, b.const(np.float32(2.0))])
-    var = b.node("ReduceMean", [sq], **axes)
+    var = b.node("ReduceMean", [sq], axes=[axis])
     std = b.node("Sqrt", [b.node("Add", [var, b.const(np.float32(eps))])])
     n = b.node("Div", [c, std])
-    n = b.node("Mul", [n, b.const(b.rng.uniform(0.5, 1.5, d).astype(np.float32))])
-    return b.node("Add", [n, b.const(b.rng.normal(0, 0.2, d).astype(np.float32))])
+    shape = (6, 1) if form == "inner_axis" else (d,)
+    scale = b.const(b.rng.uniform(0.5, 1.5, shape).astype(np.float32))
+    bias = b.const(b.rng.normal(0, 0.2, shape).astype(np.float32))
+    if form == "paddle":
+        last = b.node("Slice", [b.node("Shape", [x]), b.const(np.array([2], np.int64)),
+                                b.const(np.array([3], np.int64)), b.const(np.array([0], np.int64))])
+        scale, bias = b.node("Reshape", [scale, last]), b.node("Reshape", [bias, last])
+    return b.node("Add", [b.node("Mul", [n, scale]), bias])
 
 
-@pytest.mark.parametrize("form", ["opset17", "decomposed"])
+@pytest.mark.parametrize("form", ["opset17", "decomposed", "paddle", "inner_axis"])
 def test_layer_norm(tmp_path, form):
-    """Both forms import as the same chain of TFLM operators. The int8 variance (one step of its range
+    """All forms import as the same chain of TFLM operators. The int8 variance (one step of its range
     is a few % of a small row's variance, as in TFLite's own int8 layer normalization) moves a few
     outputs by up to ~6 steps: 99 % stay within 3 (mean error measured: 0.7 steps)."""
     b = Builder(303)
@@ -71,9 +80,13 @@ def test_layer_norm(tmp_path, form):
         y = b.node("LayerNormalization", [h, b.const(b.rng.uniform(0.5, 1.5, 16).astype(np.float32)),
                                           b.const(b.rng.normal(0, 0.2, 16).astype(np.float32))], axis=-1, epsilon=1e-5)
     else:
-        y = _layer_norm_decomposed(b, h, 16, 1e-5)
+        y = _layer_norm_decomposed(b, h, 16, 1e-5, form)
+    # Over the middle axis each group is 6 values, not 16, with one int8 scale for all groups: the
+    # small groups' centred values get few steps (measured: 7 % of outputs beyond 3 steps, 1.7 %
+    # beyond 6; cosine 0.999 all the same; normalizing over both trailing axes instead would give 0.85).
+    steps, bad = (6.0, 0.03) if form == "inner_axis" else (3.0, 0.01)
     m = check_onnx(tmp_path, b.model([("x", [1, 6, 12])], [y], 17 if form == "opset17" else 14), [(6, 12)],
-                   max_steps=3.0, bad_fraction=0.01, min_cos=0.995)
+                   max_steps=steps, bad_fraction=bad, min_cos=0.995)
     assert _types(m) == ["fully_connected", "mean", "sub", "squared_difference", "mean", "lut", "mul", "mul", "add"]
 
 
