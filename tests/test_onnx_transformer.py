@@ -12,7 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from edgenn.converter.onnx_import import import_onnx
 from edgenn.converter.pipeline import ConvertOptions, convert
-from edgenn.errors import DataError, UnsupportedOpError
+from edgenn.errors import DataError, EdgennError, UnsupportedOpError
 from edgenn.runtime_py import dataio
 
 from onnx_models import Builder, check_onnx, model_of
@@ -228,3 +228,15 @@ def test_matmul_refusals(tmp_path):
     onnx.save(b.model([("a", [1, 4, 8]), ("v", [8])], [y]), p)
     with pytest.raises(UnsupportedOpError, match="1-D operand"):
         import_onnx(p)
+
+
+def test_softmax_rows_beyond_tflm_accumulator_are_refused(tmp_path):
+    """A 6,625-way softmax (PaddleOCR's Chinese recognizer) would overflow TFLM's int32 sum of
+    exponentials: refused with the reason and the way out."""
+    b = Builder(312)
+    y = b.node("Softmax", ["x"], axis=-1)
+    p = tmp_path / "wide_softmax.onnx"
+    onnx.save(b.model([("x", [1, 4100])], [y], 13), p)
+    with pytest.raises(EdgennError, match=r"rows of 4100 values are not supported \(1\.\.4095.*logits"):
+        convert(p, [np.random.default_rng(0).normal(0, 1, (4, 4100)).astype(np.float32)],
+                ConvertOptions(progress=False))

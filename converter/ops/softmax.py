@@ -37,7 +37,9 @@ def prepare(op: Op, g: Graph) -> None:
     if len(x.shape) < 1 or tuple(x.shape) != tuple(y.shape):
         raise EdgennError(f"softmax '{op.name}': input {x.shape} and output {y.shape} must have the same shape")
     if not 1 <= x.shape[-1] <= MAX_DEPTH:
-        raise EdgennError(f"softmax '{op.name}': rows of {x.shape[-1]} values are not supported (1..{MAX_DEPTH})")
+        raise EdgennError(f"softmax '{op.name}': rows of {x.shape[-1]} values are not supported (1..{MAX_DEPTH}: "
+                          "TFLM's int8 softmax sums the exponentials in int32 Q12.19, which overflows beyond); "
+                          "a classifier can end at its logits instead (the same argmax)")
     if y.dtype == "int16":
         # TFLite only (int8 -> int16, TFLM's Softmax<int8_t, int16_t>): TF_LITE_ENSURE_NEAR on the scale.
         if y.quant is None or y.quant.zp != -32768 or abs(y.quant.s - 1.0 / 65536.0) > 0.001 / 65536.0:
