@@ -291,6 +291,14 @@ class OnnxImporter:
         and a constant (Sub becomes an add of the negated constant, Div a mul by its reciprocal)."""
         a, b = node.input[0], node.input[1]
         ca, cb = self.is_const(a), self.is_const(b)
+        shapes = [tuple(self.const(n).shape) if self.is_const(n) else self.shapes.get(n) for n in (a, b)]
+        if None not in shapes:
+            try:
+                np.broadcast_shapes(*shapes)
+            except ValueError:
+                self.fail(f"operands of shapes {shapes[0]} and {shapes[1]} do not broadcast; with a fixed input "
+                          "shape (--input-shape), a network that downsamples and upsamples again may need sizes "
+                          "divisible by its total stride")
         op = kind
         if ca and not cb and op in ("add", "mul"):
             a, b, ca, cb = b, a, cb, ca

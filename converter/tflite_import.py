@@ -229,7 +229,8 @@ class TfliteImporter:
                 buf = self.model.Buffers(b)
                 if buf.DataLength():
                     if dtype not in ("int8", "int32", "uint8", "int16", "int64", "float32", "bool"):
-                        raise UnsupportedOpError(f"{self.source}: constant tensor {name!r} has type {dtype}")
+                        hint = f": {FLOAT_MODEL_HINT}" if dtype == "float16" else ""
+                        raise UnsupportedOpError(f"{self.source}: constant tensor {name!r} has type {dtype}{hint}")
                     raw = buf.DataAsNumpy()
                     want = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
                     if raw.size != want:

@@ -141,3 +141,25 @@ def test_one_d_convolutions_run_as_two_d_without_data_movement(tmp_path):
     types = [op.type for op in m.ops]
     assert types.count("conv2d") == 1 and types.count("depthwise_conv2d") == 1
     assert "transpose" not in types and "clip" not in types  # NLC storage; ReLUs fused
+
+
+def test_operands_that_do_not_broadcast_are_named(tmp_path):
+    """A stride-2 conv, a 2x nearest upsampling and a skip connection: at an odd input size (as a
+    fixed --input-shape can make it) the Add's operands differ by a row and a column; the refusal
+    names their shapes and the likely cause, instead of an uninferable output."""
+    from edgenn.errors import UnsupportedOpError
+
+    b = Builder(401)
+    down = b.node("Conv", ["x", b.const(b.rng.normal(0, 0.3, (3, 3, 3, 3)).astype(np.float32))],
+                  strides=[2, 2], pads=[1, 1, 1, 1])
+    up = b.node("Resize", [down, "", b.const(np.array([1, 1, 2, 2], np.float32))], mode="nearest")
+    y = b.node("Add", ["x", up])
+    p = tmp_path / "skip.onnx"
+    io = [onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, [1, 3, 5, 5]) for n in ("x", y)]
+    m = onnx.helper.make_model(onnx.helper.make_graph(b.nodes, "skip", io[:1], io[1:], b.inits),
+                               opset_imports=[onnx.helper.make_opsetid("", 13)], ir_version=8)
+    onnx.save(m, p)
+    with pytest.raises(UnsupportedOpError, match=r"operands of shapes \(1, 3, 5, 5\) and \(1, 3, 6, 6\) do not "
+                                                  r"broadcast.*divisible by its total stride"):
+        convert(p, [np.random.default_rng(0).normal(0, 1, (4, 3, 5, 5)).astype(np.float32)],
+                ConvertOptions(progress=False))

@@ -69,6 +69,19 @@ def test_float_model_is_refused_with_advice():
         convert_tflite_bytes(data)
 
 
+def test_float16_model_is_refused_with_advice():
+    """MediaPipe's models keep float16 weights (DEQUANTIZE to float32 at run time)."""
+    w = np.random.default_rng(0).normal(size=(4, 8)).astype(np.float16)
+    ts = [TfTensor("x", (1, 8), "float32"), TfTensor("w16", (4, 8), "float16", data=w), TfTensor("w", (4, 8), "float32"),
+          TfTensor("y", (1, 4), "float32")]
+    data = build(ts, [TfOp("DEQUANTIZE", [1], [2]),
+                      TfOp("FULLY_CONNECTED", [0, 2, -1], [3], "FullyConnectedOptions", {"FusedActivationFunction": 0})],
+                 [0], [3])
+    with pytest.raises(UnsupportedOpError, match="'w16' has type float16: this .tflite model is not fully "
+                                                 "int8-quantized.*edgenn convert model.onnx"):
+        convert_tflite_bytes(data)
+
+
 def test_float_boundary_quantize_dequantize_is_accepted():
     """A full-integer model with float input/output (QUANTIZE ... DEQUANTIZE) imports as int8."""
     rng = np.random.default_rng(1)

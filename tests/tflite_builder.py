@@ -17,7 +17,8 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.TensorType import TensorType
 
 TYPES = {"int8": TensorType.INT8, "int32": TensorType.INT32, "float32": TensorType.FLOAT32,
-         "int16": TensorType.INT16, "uint8": TensorType.UINT8, "int64": TensorType.INT64, "bool": TensorType.BOOL}
+         "int16": TensorType.INT16, "uint8": TensorType.UINT8, "int64": TensorType.INT64, "bool": TensorType.BOOL,
+         "float16": TensorType.FLOAT16}
 
 
 @dataclass
