@@ -7,6 +7,8 @@ cosine similarity and the largest error in output LSBs (quantization error, not 
 """
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,17 @@ def _tflm_layers(path: Path, model: EnnModel, x_int8: list[np.ndarray], wanted: 
     return {t: np.stack(v) for t, v in res.items() if v}
 
 
+def conversion_shapes(model: EnnModel) -> tuple[dict[str, tuple[int, ...]], bool]:
+    """The --input-shape values (and --stateful) ``model`` was converted with, from its provenance:
+    the source graph imported again at the sizes the model has (a dynamic ONNX input needs them)."""
+    try:
+        opts = json.loads(model.provenance.get("options_json", "") or "{}")
+        shapes = {str(k): tuple(int(d) for d in v) for k, v in (opts.get("input_shapes") or {}).items()}
+    except (ValueError, TypeError, AttributeError):  # provenance of another tool version: no shapes
+        return {}, False
+    return shapes, bool(opts.get("stateful")) and bool(shapes)
+
+
 def _onnx_layers(path: Path, model: EnnModel, data: list[np.ndarray], wanted: dict[int, str]) -> dict[int, np.ndarray]:
     """Float values of the ONNX tensors behind each layer output, in edgenn's internal layout."""
     import onnx
@@ -67,7 +80,7 @@ def _onnx_layers(path: Path, model: EnnModel, data: list[np.ndarray], wanted: di
     from edgenn.converter.passes import simplify
     from edgenn.validate import float_inputs
 
-    g, m = import_onnx(path)
+    g, m = import_onnx(path, *conversion_shapes(model))
     simplify(g)
     origins = {}
     for t, name in wanted.items():

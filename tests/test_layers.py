@@ -52,6 +52,32 @@ def test_onnx_layers_compare_with_the_float_model():
     assert all(row["cosine"] > 0.99 for row in compared)
 
 
+def test_onnx_layers_of_a_model_with_dynamic_input_sizes(tmp_path):
+    """A fully convolutional net exported with dynamic height and width, converted with
+    --input-shape: the layer comparison imports the source at the sizes the model was converted at
+    (from its provenance), as the conversion did."""
+    import onnx
+
+    from onnx_models import Builder
+
+    b = Builder(402)
+    h = b.node("Relu", [b.node("Conv", ["x", b.const(b.rng.normal(0, 0.3, (4, 3, 3, 3)).astype(np.float32))],
+                                pads=[1, 1, 1, 1])])
+    y = b.node("Conv", [h, b.const(b.rng.normal(0, 0.3, (2, 4, 1, 1)).astype(np.float32))])
+    g = onnx.helper.make_graph(b.nodes, "fcn", [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT,
+                                                                                   [1, 3, "h", "w"])],
+                               [onnx.helper.make_tensor_value_info(y, onnx.TensorProto.FLOAT, [1, 2, "h", "w"])],
+                               b.inits)
+    p = tmp_path / "fcn.onnx"
+    onnx.save(onnx.helper.make_model(g, opset_imports=[onnx.helper.make_opsetid("", 13)], ir_version=8), p)
+    data = np.random.default_rng(0).normal(0, 1, (16, 3, 12, 10)).astype(np.float32)
+    m = convert(p, [data[:12]], ConvertOptions(progress=False, input_shapes={"x": (1, 3, 12, 10)}))
+    r = compare_layers(p, m, [data[12:]])
+    compared = [row for row in r["layers"] if row["compared"]]
+    assert len(compared) == len(r["layers"]) == 2
+    assert all(row["cosine"] > 0.99 for row in compared)
+
+
 def test_cli_validate_layers_json(tmp_path):
     out = tmp_path / "kws.enn"
     enn.save(convert_tflite_bytes(KWS.read_bytes(), "kws", str(KWS)), out)
