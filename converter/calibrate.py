@@ -8,14 +8,39 @@ import numpy as np
 import onnx
 
 from edgenn.converter.graph import Graph
-from edgenn.errors import DataError
+from edgenn.errors import DataError, ModelFormatError
 from edgenn.progress import Step, step
 from edgenn.runtime_py.dataio import check_dtype, source_batches
 
 Range = tuple[float, float]
 
 
-def ort_session(model: onnx.ModelProto, extra_outputs: list[str] = ()):
+_ORT_ERRORS = "onnxruntime.capi.onnxruntime_pybind11_state"  # the module of onnxruntime's exceptions
+
+
+def _ort_failure(e: Exception) -> ModelFormatError:
+    """onnxruntime's refusal of a model (type errors its checker let pass, impossible shapes) as one line."""
+    first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+    return ModelFormatError(f"onnxruntime cannot run the float model (edgenn calibrates with it): {first[:300]}")
+
+
+class OrtSession:
+    """An onnxruntime session whose failures are ModelFormatError, not onnxruntime's exceptions."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def run(self, names: list[str] | None, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        try:
+            return self.session.run(names, feed)
+        except Exception as e:
+            if type(e).__module__ == _ORT_ERRORS:
+                raise _ort_failure(e) from None
+            raise
+
+
+def ort_session(model: onnx.ModelProto, extra_outputs: list[str] = ()) -> OrtSession:
+    """A single-threaded, unoptimized onnxruntime session of ``model`` with ``extra_outputs`` as outputs."""
     import onnxruntime as ort
 
     m = onnx.ModelProto()
@@ -28,8 +53,13 @@ def ort_session(model: onnx.ModelProto, extra_outputs: list[str] = ()):
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     opts.intra_op_num_threads = 1
-    opts.log_severity_level = 3
-    return ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    opts.log_severity_level = 4  # failures become ModelFormatError: no log lines of its own
+    try:
+        return OrtSession(ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"]))
+    except Exception as e:
+        if type(e).__module__ == _ORT_ERRORS:
+            raise _ort_failure(e) from None
+        raise
 
 
 def input_dtypes(model: onnx.ModelProto) -> dict[str, np.dtype]:

@@ -90,3 +90,12 @@ def test_bounded_fuzz_run_finds_no_crash(target, tmp_path):
     assert "stat::number_of_executed_units" in r.stdout + r.stderr, log
     executed = int((r.stdout + r.stderr).split("stat::number_of_executed_units:")[1].split()[0])
     assert executed >= 50, f"only {executed} executions of {target}"
+
+
+def test_structured_onnx_mutations_are_answered():
+    """tests/fuzz/onnx_mutate.py: valid models with one field changed, through the whole conversion;
+    each converts or is refused with a one-line error (its longer runs: docs/fuzzing.md)."""
+    r = subprocess.run([sys.executable, str(FUZZ / "onnx_mutate.py"), "--runs", "150", "--seed", "7"],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "150 cases:" in r.stdout and ", 0 findings" in r.stdout, r.stdout[-2000:]

@@ -163,3 +163,20 @@ def test_operands_that_do_not_broadcast_are_named(tmp_path):
                                                   r"broadcast.*divisible by its total stride"):
         convert(p, [np.random.default_rng(0).normal(0, 1, (4, 3, 5, 5)).astype(np.float32)],
                 ConvertOptions(progress=False))
+
+
+def test_a_model_onnxruntime_cannot_run_is_refused_in_one_line(tmp_path):
+    """A float64 bias on a float32 Conv passes ONNX's checker and edgenn's import, but onnxruntime
+    (the float reference calibration runs) refuses it: one ModelFormatError, not onnxruntime's
+    exception (found by tests/fuzz/onnx_mutate.py)."""
+    from edgenn.errors import ModelFormatError
+
+    b = Builder(403)
+    y = b.node("Conv", ["x", b.const(b.rng.normal(0, 0.3, (2, 3, 3, 3)).astype(np.float32)),
+                        b.const(np.zeros(2, np.float64))])
+    p = tmp_path / "f64_bias.onnx"
+    onnx.save(b.model([("x", [1, 3, 6, 6])], [y]), p)
+    with pytest.raises(ModelFormatError, match=r"^onnxruntime cannot run the float model \(edgenn calibrates with "
+                                               r"it\): .*[Tt]ype"):
+        convert(p, [np.random.default_rng(0).normal(0, 1, (4, 3, 6, 6)).astype(np.float32)],
+                ConvertOptions(progress=False))

@@ -40,9 +40,10 @@ static void compute(const int32_t *in, int32_t *out, uint32_t n)
     for (i = 0; i < n; i++) {
         const int32_t x = in[3 * i], m = in[3 * i + 1], s = in[3 * i + 2];
         const int32_t t = (s < -31 ? 31 : (s > -1 ? 1 : -s)) - 1;
+        const int8_t s8 = (int8_t)s; /* per-channel shifts are int8_t (the cases' shifts are -31..31) */
         out[4 * i] = enn_mbqm(x, m, (int)s);
-        out[4 * i + 3] = enn_rq_layer_ok(&m, &s, 1) ? enn_rq8(x, m, m == 0 ? 31 : t, 2 * ((x & 255) - 128) + 1) : -1000;
-        out[4 * i + 1] = enn_rq_layer_ok(&m, &s, 1) ? enn_rq_r(x, m, t)
+        out[4 * i + 3] = enn_rq_layer_ok(&m, &s8, 1) ? enn_rq8(x, m, m == 0 ? 31 : t, 2 * ((x & 255) - 128) + 1) : -1000;
+        out[4 * i + 1] = enn_rq_layer_ok(&m, &s8, 1) ? enn_rq_r(x, m, t)
                                                      : enn_mbqm(x, m, (int)s);
 #if defined(ENN_MVE)
         {
