@@ -11,6 +11,7 @@ evaluator at import time.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
 from functools import lru_cache
@@ -54,6 +55,12 @@ class Value:
         self.tensor = tensor
         self.perm = perm
         self.const = const
+
+
+#: Inputs that describe a shape, repeats or sizes (by position): constants there are checked against
+#: the tensor limit before shape inference.
+SHAPE_OPERANDS = {"Reshape": (1,), "Expand": (1,), "Tile": (1,), "ConstantOfShape": (0,), "Resize": (3,),
+                  "Pad": (1,), "Upsample": (1,)}
 
 
 class OnnxImporter:
@@ -521,7 +528,33 @@ class OnnxImporter:
                 res[node.output[0]] = res[node.input[0]]  # PyTorch's aliases of shared initializers
         return res
 
+    def _check_shape_operands(self) -> None:
+        """Refuse constant shapes, repeats and ranges beyond any tensor edgenn supports before ONNX's
+        shape inference sees them: its data propagation allocates what they describe (a Reshape to
+        [2^63 - 1] took it past 7 GB, found by tests/fuzz/onnx_mutate.py)."""
+        consts = self._constants()
+        limit = limits.MAX_TENSOR_BYTES
+        for node in self.model.graph.node:
+            for k in SHAPE_OPERANDS.get(node.op_type, ()):
+                v = consts.get(node.input[k]) if k < len(node.input) else None
+                if v is None or np.asarray(v).dtype.kind not in "iu":
+                    continue
+                vals = [abs(int(x)) for x in np.asarray(v).reshape(-1)]
+                whole = math.prod(x for x in vals if x > 1) if node.op_type != "Pad" else 0  # a shape
+                if max(vals, default=0) > limit or whole > limit:
+                    self.node = node
+                    raise ModelFormatError(f"{self.where()}: input {k} holds {np.asarray(v).reshape(-1)[:8].tolist()}: "
+                                           f"a tensor that large is over the limit of {limit:,} bytes")
+            if node.op_type == "Range" and all(i in consts for i in node.input[:3]) and len(node.input) >= 3:
+                start, end, delta = (float(np.asarray(consts[i]).reshape(-1)[0]) for i in node.input[:3])
+                if delta != 0 and (end - start) / delta > limit:
+                    self.node = node
+                    raise ModelFormatError(f"{self.where()}: Range({start:g}, {end:g}, {delta:g}) makes a tensor "
+                                           f"over the limit of {limit:,} bytes")
+        self.node = None
+
     def _infer_shapes(self) -> None:
+        self._check_shape_operands()
         m = onnx.ModelProto()
         m.CopyFrom(self.model)
         if self.input_shapes:

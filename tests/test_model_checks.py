@@ -4,6 +4,7 @@ traits and ``check`` (runtime_py/kernels), and every reader against the resource
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import numpy as np
@@ -193,6 +194,30 @@ def test_onnx_constant_folding_that_would_explode_is_refused(tmp_path):
         import_onnx(p)
 
 
+@pytest.mark.parametrize("op,value", [("Reshape", [(1 << 63) - 1]), ("Expand", [1, 1 << 20, 1 << 20]),
+                                      ("Range", None)])
+def test_onnx_shapes_that_would_explode_inference_are_refused(op, value, tmp_path):
+    """A constant shape, or a Range, describing a tensor beyond the limit is refused before ONNX's
+    shape inference (whose data propagation took 7.5 GB on the Reshape: the structure-aware
+    fuzzer's find), with one line naming the node."""
+    if op == "Range":
+        inits = [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in
+                 (("start", 0), ("limit", 1 << 40), ("delta", 1))]
+        nodes = [helper.make_node("Range", ["start", "limit", "delta"], ["r"], name="n"),
+                 helper.make_node("Cast", ["r"], ["rf"], to=TensorProto.FLOAT),
+                 helper.make_node("Add", ["x", "rf"], ["y"])]
+    else:
+        inits = [numpy_helper.from_array(np.array(value, np.int64), "shape")]
+        nodes = [helper.make_node(op, ["x", "shape"], ["y"], name="n")]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, {"Reshape": ["a"], "Range": ["a", "b"]}
+                                                         .get(op, ["a", "b", "c"]))], inits)
+    p = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), p)
+    with pytest.raises(ModelFormatError, match=rf"node 'n' \({op}\): .*over the limit of 1,073,741,824 bytes"):
+        import_onnx(p)
+
+
 def test_onnx_input_too_large_to_calibrate_is_refused(tmp_path):
     g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 100000, 100000])],
@@ -267,11 +292,22 @@ def test_svdf_shapes_and_types_are_checked(tmp_path):
 # ---------------------------------------------------------------- malformed ONNX nodes
 
 MALFORMED_NODES = {
-    "transpose_perm_too_short": helper.make_node("Transpose", ["x"], ["y"], name="t", perm=[0, 1]),
     "maxpool_kernel_of_one_axis": helper.make_node("MaxPool", ["x"], ["y"], name="t", kernel_shape=[2]),
     "avgpool_pads_of_one_side": helper.make_node("AveragePool", ["x"], ["y"], name="t", kernel_shape=[2, 2],
                                                  pads=[0, 0]),
 }
+
+
+@pytest.mark.parametrize("perm", [[0, 1], [0, 2, 2, 1]])
+def test_transpose_perm_must_be_a_permutation(perm, tmp_path):
+    """Too short (the ONNX byte fuzzer's find) or repeating an axis (the structure-aware fuzzer's):
+    one line naming the node and the permutation."""
+    g = helper.make_graph([helper.make_node("Transpose", ["x"], ["y"], name="t", perm=perm)], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b", "c", "d"])])
+    with pytest.raises(ModelFormatError, match=rf"node 't' \(Transpose\): perm {re.escape(str(perm))} is not a "
+                                               r"permutation of the input's 4 axes$"):
+        import_onnx(_save(tmp_path, g))
 
 
 @pytest.mark.parametrize("case", sorted(MALFORMED_NODES))

@@ -206,3 +206,20 @@ def test_refusals(tmp_path):
         onnx.save(m, path)
         convert(path, [np.zeros((2,) + xs, np.float32), np.zeros((2, 1, 1, 4), np.float32)],
                 ConvertOptions(progress=False))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_weights_and_initial_state_must_fit_the_input(kind, tmp_path):
+    """Found by tests/fuzz/onnx_mutate.py (a ValueError deep in the float reference): W whose input
+    size is not the sequence's feature count, and an initial state of another shape, are refused
+    with one line naming the node."""
+    m, xs = recurrent_model(kind, layout=1, init=True)
+    m.graph.input[0].type.tensor_type.shape.dim[2].dim_value = 6  # X (B, T, 6); W takes 5 features
+    with pytest.raises(EdgennError, match=r"node 'rec' \(" + kind + r"\): W \[1, \d+, 5\] takes 5 input features, "
+                                          r"the input \[\d+, \d+, 6\] has 6"):
+        convert_model(tmp_path, m, xs[:2] + (6,))
+    m, xs = recurrent_model(kind, layout=1, init=True)
+    h0 = next(t for t in m.graph.initializer if t.name == "h0")
+    h0.CopyFrom(numpy_helper.from_array(np.zeros((1, 1, 3), np.float32), "h0"))  # hidden size is 4
+    with pytest.raises(EdgennError, match=r"initial_h has shape \[1, 1, 3\], expected \[1, 1, 4\]"):
+        convert_model(tmp_path, m, xs)

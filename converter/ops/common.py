@@ -845,8 +845,10 @@ def onnx_recurrent(imp, node, op_type: str, gates: int, order: list[int], attrs_
     direction = imp.attr_str(node, "direction", "forward")
     if direction not in ("forward", "reverse", "bidirectional") or ndir != (2 if direction == "bidirectional" else 1):
         imp.fail(f"direction {direction!r} does not match the {ndir} weight set(s)")
-    if w.shape[1] != gates * hidden or r.shape[1] != gates * hidden:
+    if w.ndim != 3 or r.ndim != 3 or w.shape[1] != gates * hidden or r.shape[1] != gates * hidden:
         imp.fail(f"W {list(w.shape)} and R {list(r.shape)} do not hold {gates} gates of hidden size {hidden}")
+    if w.shape[2] != x_shape[2]:
+        imp.fail(f"W {list(w.shape)} takes {w.shape[2]} input features, the input {list(x_shape)} has {x_shape[2]}")
     b = imp.optional_const(node, 3)
     b = np.zeros((ndir, 2 * gates * hidden)) if b is None else np.asarray(b, np.float64)
     lens = imp.optional_const(node, 4) if len(node.input) > 4 and node.input[4] else None
@@ -868,6 +870,9 @@ def onnx_recurrent(imp, node, op_type: str, gates: int, order: list[int], attrs_
             imp.fail(f"{what} must be a constant; a model input as the initial state is not supported "
                      "(for streaming, convert with --stateful: the state carries over between calls)")
         v = np.asarray(imp.const(node.input[k]), np.float64)
+        want = (ndir, batch, hidden) if tm else (batch, ndir, hidden)
+        if v.shape != want:
+            imp.fail(f"{what} has shape {list(v.shape)}, expected {list(want)}")
         return v if tm else np.transpose(v, (1, 0, 2))  # (num_dir, B, H)
 
     h0 = initial(5, "initial_h")

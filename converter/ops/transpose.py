@@ -9,7 +9,7 @@ import numpy as np
 from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import RuleTraits
 from edgenn.converter.ops.common import depth_to_space_steps, emit_chain, space_to_depth_steps
-from edgenn.errors import EdgennError, UnsupportedOpError
+from edgenn.errors import EdgennError, ModelFormatError, UnsupportedOpError
 
 TRAITS = RuleTraits(output_quant="same_as_input", weight_axis=None, fused_activation=False, same_quant_inputs=False,
                     channels="elementwise")
@@ -52,7 +52,10 @@ def _onnx_transpose(imp, node) -> None:
     """No data moves: the output is the input's stored data under another ONNX layout; image
     operators ask for the layout they need and passes cancel what is left."""
     shape = imp.shape(node.input[0])
-    perm = tuple(imp.attr(node, "perm", list(range(len(shape)))[::-1]))
+    perm = tuple(int(p) for p in imp.attr(node, "perm", list(range(len(shape)))[::-1]))
+    if sorted(perm) != list(range(len(shape))):
+        raise ModelFormatError(f"{imp.where()}: perm {list(perm)} is not a permutation of the input's "
+                               f"{len(shape)} axes")
     # output (onnx) = x_onnx.T(perm): x's stored data, re-labelled.
     have = imp.layout(node.input[0])
     imp.relabel(node.output[0], imp.values[node.input[0]].tensor, imp.compose(imp.perm_inverse(perm), have),

@@ -4,8 +4,8 @@
     python tests/fuzz/onnx_mutate.py [--runs N] [--seed K] [--keep DIR]
 
 Byte-level fuzzing (run.py's `onnx` target) mostly produces files that protobuf or ONNX's checker
-reject before edgenn sees a graph. Here each case is a parsed seed model (the ONNX corpus and the
-zoo's smaller fixtures, rebuilt) with one structural change: an attribute set to an edge value, a
+reject before edgenn sees a graph. Here each case is a parsed seed model (the ONNX corpus, the
+examples' recurrent, transformer and keyword-spotting models, and the zoo's smaller fixtures, rebuilt) with one structural change: an attribute set to an edge value, a
 node input dropped or repeated, an operator type swapped, a node removed, an initializer's shape,
 type or values changed (NaN, Inf, huge), a graph input's dimensions changed. The model then goes
 through `edgenn convert`'s whole pipeline (import, calibration on random data, quantization,
@@ -41,10 +41,16 @@ SWAP_OPS = ["Relu", "Add", "Mul", "Conv", "MaxPool", "AveragePool", "Reshape", "
 
 
 def seeds() -> list[onnx.ModelProto]:
-    """The ONNX fuzz corpus and the zoo fixtures small enough to convert in a second or two."""
+    """The ONNX fuzz corpus, the examples and the zoo fixtures small enough to convert in a second or two."""
     from zoo import models as zoo
 
+    examples = HERE.parent.parent / "examples"
     res = [onnx.load(str(p)) for p in sorted((HERE / "corpus" / "onnx").glob("*.onnx"))]
+    # The examples' recurrent (GRU, LSTM), transformer (opset 17 and its decomposed opset-14 export)
+    # and keyword-spotting models: their operators' import paths too.
+    res += [onnx.load(str(examples / p)) for p in ("digits_gru/model.onnx", "digits_gru/lstm.onnx",
+                                                  "digits_transformer/model.onnx",
+                                                  "digits_transformer/model_opset14.onnx", "dscnn/model.onnx")]
     small = ["espcn", "unet_resize", "unet_transpose", "ssd_tiny", "resnet", "squeezenet"]
     with tempfile.TemporaryDirectory() as d:
         for name in small:
