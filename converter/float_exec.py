@@ -8,7 +8,6 @@ is stored as float32, the precision of the source model. Each operator's computa
 """
 from __future__ import annotations
 
-import os
 from contextlib import nullcontext
 from typing import Callable, Iterable
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from edgenn.converter.graph import Graph, Op, Tensor
 from edgenn.converter.ops import rule, traits
-from edgenn.errors import DataError, EdgennError, ModelFormatError
+from edgenn.errors import UNFORESEEN, DataError, EdgennError, unforeseen
 from edgenn.format.operators import OPERATORS
 from edgenn.runtime_py.dataio import source_batches
 
@@ -173,17 +172,13 @@ def eval_op(op: Op, g: Graph, values: dict[str, np.ndarray], apply_act: bool = T
         raise EdgennError(f"{op.type} '{op.name}': has no activation input (only constants)")
     try:
         outs = fn(op, g, xs, n)
-    except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as e:
+    except UNFORESEEN as e:
         # Shapes or attributes the import let through that the float arithmetic cannot follow (an
         # LSTM whose weights do not fit its input, say): one line naming the operator, as
-        # lowering does; EDGENN_DEBUG=1 keeps the traceback for a bug here.
-        if os.environ.get("EDGENN_DEBUG"):
-            raise
+        # lowering does.
         where = f"{g.source_file}: " if g.source_file else ""
-        raise ModelFormatError(f"{where}operator '{op.name}' ({op.type}): cannot be computed in float on its "
-                               f"inputs ({type(e).__name__}: {str(e)[:200]}); its shapes or attributes are "
-                               "malformed, or this is an edgenn bug (set EDGENN_DEBUG=1 for a traceback and "
-                               "please report it)") from None
+        raise unforeseen(f"{where}operator '{op.name}' ({op.type})", "cannot be computed in float on its inputs",
+                         "its shapes or attributes", e) from None
     act = fused_act(op) if apply_act else None
     res = []
     for name, y in zip(op.outputs, outs):

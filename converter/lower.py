@@ -1,7 +1,6 @@
 """From a quantized Graph to an EnnModel: integer options, MACs, memory plan, tensor table."""
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
@@ -9,7 +8,7 @@ import numpy as np
 from edgenn.converter import planner
 from edgenn.converter.graph import Graph, Op
 from edgenn.converter.ops import call
-from edgenn.errors import EdgennError, ModelFormatError
+from edgenn.errors import UNFORESEEN, EdgennError, unforeseen
 from edgenn.format import weight_codecs
 from edgenn.format.enn import ACTIVATION_DTYPES, EnnIO, EnnModel, EnnOp, EnnTensor
 from edgenn.progress import track
@@ -176,16 +175,12 @@ def to_enn(g: Graph, name: str, provenance: dict[str, str] | None = None) -> Enn
             if g.source_file and g.source_file not in str(e):
                 raise type(e)(f"{g.source_file}: {e}") from None
             raise
-        except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
+        except UNFORESEEN as e:
             # A rule tripping over an operator it did not expect (e.g. a .tflite operator without
-            # its inputs): one line naming it; EDGENN_DEBUG=1 keeps the traceback for a bug here.
-            if os.environ.get("EDGENN_DEBUG"):
-                raise
+            # its inputs): one line naming it.
             where = f"{g.source_file}: " if g.source_file else ""
-            raise ModelFormatError(f"{where}operator '{op.name}' ({op.type}): cannot compute its fixed-point "
-                                   f"parameters ({type(e).__name__}: {e}); its inputs, outputs or quantization are "
-                                   "malformed, or this is an edgenn bug (set EDGENN_DEBUG=1 for a traceback and "
-                                   "please report it)") from None
+            raise unforeseen(f"{where}operator '{op.name}' ({op.type})", "cannot compute its fixed-point parameters",
+                             "its inputs, outputs or quantization", e) from None
     original_index = {id(op): i for i, op in enumerate(g.ops)}
     for t in g.tensors.values():
         if not t.is_const and t.dtype not in ACTIVATION_DTYPES:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from pathlib import Path
 from functools import lru_cache
 from typing import Any, Callable
@@ -24,7 +23,8 @@ from onnx import numpy_helper
 from edgenn import limits
 from edgenn.converter.graph import Graph, IOInfo
 from edgenn.converter.onnx_patterns import COMPOSITE, fuse
-from edgenn.errors import DataError, EdgennError, ModelFormatError, UnsupportedOpError, note, read_file, unsupported_operators
+from edgenn.errors import (UNFORESEEN, DataError, EdgennError, ModelFormatError, UnsupportedOpError, note, read_file,
+                           unforeseen, unsupported_operators)
 from edgenn.progress import track
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
@@ -412,12 +412,8 @@ class OnnxImporter:
             self._node(node)
         except EdgennError:
             raise
-        except (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
-            if os.environ.get("EDGENN_DEBUG"):
-                raise
-            raise ModelFormatError(f"{self.where(node)}: cannot import this node ({type(e).__name__}: {e}); its "
-                                   "attributes or inputs are malformed, or this is an edgenn bug (set "
-                                   "EDGENN_DEBUG=1 for a traceback and please report it)") from None
+        except UNFORESEEN as e:
+            raise unforeseen(self.where(node), "cannot import this node", "its attributes or inputs", e) from None
 
     def _inputs(self, inputs: list[onnx.ValueInfoProto]) -> None:
         if not inputs:

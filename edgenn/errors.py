@@ -39,6 +39,20 @@ class ToolchainError(EdgennError):
     """A compiler or emulator is missing or failed."""
 
 
+#: What a step of the pipeline may raise when it trips over an input it did not foresee.
+UNFORESEEN = (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError)
+
+
+def unforeseen(where: str, doing: str, blame: str, e: Exception) -> ModelFormatError:
+    """The one-line error for ``e``, raised while ``doing`` at ``where`` (a file, node or operator):
+    ``blame`` names what is malformed, or it is an edgenn bug. Re-raises ``e`` itself, traceback and
+    all, under EDGENN_DEBUG=1. Use: ``except UNFORESEEN as e: raise unforeseen(...) from None``."""
+    if os.environ.get("EDGENN_DEBUG"):
+        raise e
+    return ModelFormatError(f"{where}: {doing} ({type(e).__name__}: {str(e)[:200]}); {blame} are malformed, or "
+                            "this is an edgenn bug (set EDGENN_DEBUG=1 for a traceback and please report it)")
+
+
 def read_file(path: str | os.PathLike, what: str = "", error: type[EdgennError] | None = None,
               limit: int | None = None) -> bytes:
     """The bytes of a file (at most ``limit``), with a one-line error naming ``what`` if it cannot be read."""
