@@ -186,8 +186,8 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
                 else:
                     sym = f"{p}l{i}_{k}"
                     arr[k] = sym
-                    params.append((sym, v.astype(_NP_OF_C[PARAM_CTYPES.get(k, "int32_t")]),
-                                   PARAM_CTYPES.get(k, "int32_t")))
+                    ctype = param_ctype(k)
+                    params.append((sym, v.astype(_NP_OF_C[ctype]), ctype))
                 o[k] = v
             else:
                 o[k] = int(v) if not isinstance(v, bool) else v
@@ -229,6 +229,16 @@ PARAM_CTYPES = {"out_shift": "int8_t"}
 
 #: numpy's little-endian dtype of each C type of weights.c (every supported target is little-endian).
 _NP_OF_C = {"int8_t": "<i1", "uint8_t": "u1", "int16_t": "<i2", "int32_t": "<i4", "int64_t": "<i8", "float": "<f4"}
+
+
+def param_ctype(key: str) -> str:
+    """The C type of the per-layer parameter array of option ``key`` in weights.c."""
+    return PARAM_CTYPES.get(key, "int32_t")
+
+
+def param_itemsize(key: str) -> int:
+    """Bytes per value of that array in flash."""
+    return np.dtype(_NP_OF_C[param_ctype(key)]).itemsize
 
 
 def weights_crc32(weights: list[Weight], params: list[tuple[str, np.ndarray, str]]) -> int:

@@ -1,7 +1,7 @@
 """Activation ranges from the user's calibration data, with onnxruntime as the float reference."""
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import Callable, Iterable
 
 import numpy as np
@@ -18,10 +18,18 @@ Range = tuple[float, float]
 _ORT_ERRORS = "onnxruntime.capi.onnxruntime_pybind11_state"  # the module of onnxruntime's exceptions
 
 
-def _ort_failure(e: Exception) -> ModelFormatError:
-    """onnxruntime's refusal of a model (type errors its checker let pass, impossible shapes) as one line."""
-    first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
-    return ModelFormatError(f"onnxruntime cannot run the float model (edgenn calibrates with it): {first[:300]}")
+@contextmanager
+def _ort_failures():
+    """onnxruntime's refusal of a model (type errors its checker let pass, impossible shapes) as one
+    ModelFormatError line instead of onnxruntime's own exception."""
+    try:
+        yield
+    except Exception as e:
+        if type(e).__module__ != _ORT_ERRORS:
+            raise
+        first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+        raise ModelFormatError(f"onnxruntime cannot run the float model (edgenn calibrates with it): "
+                               f"{first[:300]}") from None
 
 
 class OrtSession:
@@ -31,12 +39,8 @@ class OrtSession:
         self.session = session
 
     def run(self, names: list[str] | None, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
-        try:
+        with _ort_failures():
             return self.session.run(names, feed)
-        except Exception as e:
-            if type(e).__module__ == _ORT_ERRORS:
-                raise _ort_failure(e) from None
-            raise
 
 
 def ort_session(model: onnx.ModelProto, extra_outputs: list[str] = ()) -> OrtSession:
@@ -54,12 +58,8 @@ def ort_session(model: onnx.ModelProto, extra_outputs: list[str] = ()) -> OrtSes
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     opts.intra_op_num_threads = 1
     opts.log_severity_level = 4  # failures become ModelFormatError: no log lines of its own
-    try:
+    with _ort_failures():
         return OrtSession(ort.InferenceSession(m.SerializeToString(), opts, providers=["CPUExecutionProvider"]))
-    except Exception as e:
-        if type(e).__module__ == _ORT_ERRORS:
-            raise _ort_failure(e) from None
-        raise
 
 
 def input_dtypes(model: onnx.ModelProto) -> dict[str, np.dtype]:

@@ -533,13 +533,14 @@ class OnnxImporter:
         for node in self.model.graph.node:
             for k in SHAPE_OPERANDS.get(node.op_type, ()):
                 v = consts.get(node.input[k]) if k < len(node.input) else None
-                if v is None or np.asarray(v).dtype.kind not in "iu":
+                flat = np.asarray(v).reshape(-1) if v is not None else None
+                if flat is None or flat.dtype.kind not in "iu":
                     continue
-                vals = [abs(int(x)) for x in np.asarray(v).reshape(-1)]
+                vals = [abs(int(x)) for x in flat]
                 whole = math.prod(x for x in vals if x > 1) if node.op_type != "Pad" else 0  # a shape
                 if max(vals, default=0) > limit or whole > limit:
                     self.node = node
-                    raise ModelFormatError(f"{self.where()}: input {k} holds {np.asarray(v).reshape(-1)[:8].tolist()}: "
+                    raise ModelFormatError(f"{self.where()}: input {k} holds {flat[:8].tolist()}: "
                                            f"a tensor that large is over the limit of {limit:,} bytes")
             if node.op_type == "Range" and all(i in consts for i in node.input[:3]) and len(node.input) >= 3:
                 start, end, delta = (float(np.asarray(consts[i]).reshape(-1)[0]) for i in node.input[:3])

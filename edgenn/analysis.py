@@ -5,16 +5,14 @@ from typing import Any
 
 import numpy as np
 
-from edgenn.codegen.generate import PARAM_CTYPES
+from edgenn.codegen.generate import param_itemsize
 from edgenn.format.enn import EnnModel
-
-_CTYPE_BYTES = {"int8_t": 1, "int32_t": 4}
 
 
 def params_bytes(model: EnnModel, op_index: int) -> int:
     """Bytes of per-layer constant parameter arrays (multipliers, shifts, ...) in flash."""
-    return sum(int(v.size) * _CTYPE_BYTES[PARAM_CTYPES.get(k, "int32_t")]
-               for k, v in model.ops[op_index].options.items() if isinstance(v, np.ndarray))
+    return sum(int(v.size) * param_itemsize(k) for k, v in model.ops[op_index].options.items()
+               if isinstance(v, np.ndarray))
 
 
 def _io_info(model: EnnModel, d) -> dict[str, Any]:
