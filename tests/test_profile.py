@@ -197,3 +197,24 @@ def test_plugin_counts_exactly(tmp_path):
     assert r.returncode == 0, r.stderr
     lines = out.read_text().splitlines()
     assert lines[:3] == ["7", "7", "7"] and lines[3].startswith("total ")
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", ["mps2-an386", "rpi4"])
+def test_hotspots_attribute_every_instruction_to_functions(board):
+    """The plugin's block counts (hot=FILE), mapped to the ELF's functions: together they are the
+    plugin's own total for the run, and the KWS model's instructions are mostly in its convolution
+    kernels (the hot spots a kernel writer looks for)."""
+    from edgenn.emulation.hotspots import hotspots
+
+    b = get_board(board)
+    require_board(b)
+    require_plugin()
+    m = mlperf_model("kws")
+    hs = hotspots(m, random_inputs(m, 2), b)
+    assert sum(f.instructions for f in hs.functions) == hs.total
+    assert all(sum(bl.instructions for bl in f.blocks) == f.instructions for f in hs.functions)
+    assert [f.instructions for f in hs.functions] == sorted((f.instructions for f in hs.functions), reverse=True)
+    conv = sum(f.instructions for f in hs.functions if "conv2d" in f.name)
+    assert conv > 0.6 * hs.total, [(f.name, f.instructions) for f in hs.functions[:5]]
+    assert not any(f.name.startswith("?") for f in hs.functions[:5])

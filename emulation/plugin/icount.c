@@ -7,7 +7,7 @@
  * (the model's profiling hooks; layers run in order, so the n-th pair is layer n).
  *
  * Arguments (addresses of the markers' first instructions, from the ELF's symbol table):
- *   begin=0x..., end=0x..., layer_begin=0x..., layer_end=0x... (optional), out=FILE, classes=0|1
+ *   begin=0x..., end=0x..., layer_begin=0x..., layer_end=0x... (optional), out=FILE, classes=0|1, hot=FILE
  * (without begin and end, only the total is written: for timing a whole process).
  * For every inference it writes one line to FILE: the instructions of the whole inference, then
  * those of each layer, separated by spaces. At exit: "total N" (all instructions executed).
@@ -19,6 +19,10 @@
  * block from the marker onwards. The count between two markers is thus exact: the instructions
  * executed after the first marker's instruction started, up to (not including) the second's.
  * QEMU runs guest code deterministically, so the counts are the same on every run.
+ *
+ * With hot=FILE it also counts how often each translated block runs, and at exit writes one line
+ * per block that ran: "ADDR INSNS RUNS" (hex start address, its instructions, its executions),
+ * for finding the hot loops of a whole run (emulation/hotspots.py maps them to functions).
  *
  * With classes=1 it also counts the executed instructions of each timing class (classify(): by
  * mnemonic; the classes sum to the instruction count), the registers moved by load/store-multiple
@@ -80,6 +84,17 @@ static int in_layer;
 static FILE *out;
 
 static int classes_on;
+
+/* hot=FILE: every translated block's start, size and executions (an inline add per run). */
+struct hot_block {
+    uint64_t start;
+    uint64_t insns;
+    uint64_t runs;
+    struct hot_block *next;
+};
+static struct hot_block *hot_blocks;
+static FILE *hot_out;
+
 static uint64_t cls[NS];        /* per class, executed so far (classes=1) */
 static uint64_t cls_begin[NS];  /* at the inference's begin marker */
 static uint64_t cls_layer[NS];  /* at the current layer's begin marker */
@@ -362,6 +377,14 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     int *regs_of = NULL; /* and its registers moved */
     (void)id;
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &counter, n);
+    if (hot_out != NULL && n > 0) {
+        struct hot_block *h = checked(calloc(1, sizeof *h));
+        h->start = qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0));
+        h->insns = n;
+        h->next = hot_blocks;
+        hot_blocks = h;
+        qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &h->runs, 1);
+    }
     if (classes_on) {
         int prev_ldst = 0;
         /* Blocks are translated once and may run until the end: they live as long as QEMU. */
@@ -424,6 +447,16 @@ static void plugin_exit(qemu_plugin_id_t id, void *udata)
         fclose(out);
         out = NULL;
     }
+    if (hot_out != NULL) {
+        const struct hot_block *h;
+        for (h = hot_blocks; h != NULL; h = h->next) {
+            if (h->runs != 0) {
+                fprintf(hot_out, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n", h->start, h->insns, h->runs);
+            }
+        }
+        fclose(hot_out);
+        hot_out = NULL;
+    }
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
@@ -442,6 +475,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
         }
         if (strncmp(arg, "out=", 4) == 0) {
             path = eq + 1;
+            continue;
+        }
+        if (strncmp(arg, "hot=", 4) == 0) {
+            hot_out = fopen(eq + 1, "w");
+            if (hot_out == NULL) {
+                fprintf(stderr, "edgenn icount plugin: cannot open %s\n", eq + 1);
+                return -1;
+            }
             continue;
         }
         if (strncmp(arg, "classes=", 8) == 0) {
