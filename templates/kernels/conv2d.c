@@ -33,6 +33,13 @@
 #define CONV2D_GATHER 128
 #endif
 
+#if defined(ENN_NEON)
+/* Channels whose shifts a layer widens to int32 once (on the stack of a 64-bit Pi: 4 KB). */
+#if !defined(CONV2D_SHIFT32)
+#define CONV2D_SHIFT32 1024
+#endif
+#endif
+
 /* A call's parameters, read once: the byte stores to the output could alias the parameter struct,
  * so the compiler would otherwise reload every field for every output. */
 typedef struct {
@@ -42,6 +49,9 @@ typedef struct {
     const int8_t *shift;
     const uint8_t *rsh;
     const int32_t *ksum; /* Helium: filter sums (or NULL) */
+#if defined(ENN_NEON)
+    const int32_t *shift32; /* the shifts as int32 (or NULL: more channels than CONV2D_SHIFT32) */
+#endif
     int32_t per_group, groups, f_c, filter_size, w_row, row_step, col_step, offset;
     int32_t out_offset, lo, hi;
     int fast;      /* enn_rq_layer_ok */
@@ -251,6 +261,155 @@ ENN_INLINE int32_t conv2d_tail(const int8_t *w, int32_t n)
     return (int32_t)v;
 }
 
+#if defined(ENN_DSP_ASM)
+/* The filter pairs' loop of conv2d_col2_body in one asm, for its commonest case: a layer that
+ * passed enn_rq_layer_ok with the int8 clamp (enn_rq8), a bias, and columns of n values in whole
+ * eights (two steps of four). Each pair: accumulators from the bias, the 2x2 dot product four
+ * steps per iteration (entered half-way when n / 4 is not a multiple of four), then enn_rq8 of
+ * the four sums and their bytes stored. Written whole because gcc, with 13 of the 14 registers
+ * held by the dot product, kept every pointer of the requantization on the stack and reloaded
+ * it per output: about 80 instructions per pair besides the MACs, 45 here. State the loop does
+ * not hold in registers lives in `st`, addressed off sp. Returns the filter after the pairs. */
+ENN_INLINE const int8_t *conv2d_pairs_asm(const uint32_t *xp, const int8_t *w, int32_t n, int32_t pairs,
+                                          const int32_t *bias, const int32_t *mult, const uint8_t *rsh,
+                                          int32_t c2, int8_t *out_a, int8_t *out_b)
+{
+    struct {
+        const int32_t *bias;
+        const int32_t *mult;
+        const uint8_t *rsh;
+        int8_t *out_a;
+        int8_t *out_b;
+        const uint32_t *xp;
+        const uint32_t *x_end;
+        const int8_t *w_end;
+        int32_t c2;
+        int32_t half; /* n / 4 = 4k + 2: enter the loop at its second half */
+    } st;
+    int32_t i0;
+    int32_t i1;
+    int32_t j0;
+    int32_t j1;
+    const uint32_t *x;
+    int32_t xa0;
+    int32_t xa1;
+    int32_t xb0;
+    int32_t xb1;
+    int32_t wv;
+    int32_t we;
+    st.bias = bias;
+    st.mult = mult;
+    st.rsh = rsh;
+    st.out_a = out_a;
+    st.out_b = out_b;
+    st.xp = xp;
+    st.x_end = xp + n;            /* four words per step of four values */
+    st.w_end = w + 2 * n * pairs;
+    st.c2 = c2;
+    st.half = (n >> 2) & 2;
+#define CONV2D_PAIRS_STEP                                                                          \
+    "ldrd %[xb0], %[xb1], [%[x], #8]\n\t"                                                          \
+    "ldrd %[xa0], %[xa1], [%[x]], #16\n\t"                                                         \
+    "ldr %[wv], [%[w], %[ws]]\n\t"                                                                 \
+    "sxtb16 %[we], %[wv]\n\t"                                                                      \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
+    "smlad %[i1], %[xa0], %[we], %[i1]\n\t"                                                        \
+    "smlad %[i1], %[xa1], %[wv], %[i1]\n\t"                                                        \
+    "smlad %[j1], %[xb0], %[we], %[j1]\n\t"                                                        \
+    "smlad %[j1], %[xb1], %[wv], %[j1]\n\t"                                                        \
+    "ldr %[wv], [%[w]], #4\n\t"                                                                    \
+    "sxtb16 %[we], %[wv]\n\t"                                                                      \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
+    "smlad %[i0], %[xa0], %[we], %[i0]\n\t"                                                        \
+    "smlad %[i0], %[xa1], %[wv], %[i0]\n\t"                                                        \
+    "smlad %[j0], %[xb0], %[we], %[j0]\n\t"                                                        \
+    "smlad %[j0], %[xb1], %[wv], %[j0]\n\t"
+    __asm__(
+        /* A pair of filters: accumulators from the bias, x back to the column's start. */
+        "1:\n\t"
+        "ldr %[x], %[s_bias]\n\t"
+        "ldrd %[i0], %[i1], [%[x]], #8\n\t"
+        "str %[x], %[s_bias]\n\t"
+        "mov %[j0], %[i0]\n\t"
+        "mov %[j1], %[i1]\n\t"
+        "ldr %[x], %[s_xp]\n\t"
+        "ldr %[we], %[s_half]\n\t"
+        "cmp %[we], #0\n\t"
+        "bne 3f\n\t"
+        "2:\n\t" CONV2D_PAIRS_STEP CONV2D_PAIRS_STEP
+        "3:\n\t" CONV2D_PAIRS_STEP CONV2D_PAIRS_STEP
+        "ldr %[we], %[s_x_end]\n\t"
+        "cmp %[x], %[we]\n\t"
+        "bne 2b\n\t"
+        /* w is past filter 0; the next pair starts past filter 1. */
+        "add %[w], %[w], %[ws]\n\t"
+        /* enn_rq8 of the four sums: s = x + rounded high word of x * 2m (SMMLAR), s - [s < 0],
+         * >> t, + c2 with saturation, then >> 1 saturated to int8 (SSAT). */
+        "ldr %[x], %[s_mult]\n\t"
+        "ldrd %[xa0], %[xa1], [%[x]], #8\n\t"
+        "str %[x], %[s_mult]\n\t"
+        "lsl %[xa0], %[xa0], #1\n\t"
+        "lsl %[xa1], %[xa1], #1\n\t"
+        "smmlar %[i0], %[i0], %[xa0], %[i0]\n\t"
+        "smmlar %[j0], %[j0], %[xa0], %[j0]\n\t"
+        "smmlar %[i1], %[i1], %[xa1], %[i1]\n\t"
+        "smmlar %[j1], %[j1], %[xa1], %[j1]\n\t"
+        "add %[i0], %[i0], %[i0], asr #31\n\t"
+        "add %[j0], %[j0], %[j0], asr #31\n\t"
+        "add %[i1], %[i1], %[i1], asr #31\n\t"
+        "add %[j1], %[j1], %[j1], asr #31\n\t"
+        "ldr %[x], %[s_rsh]\n\t"
+        "ldrb %[xa0], [%[x]], #1\n\t"
+        "ldrb %[xa1], [%[x]], #1\n\t"
+        "str %[x], %[s_rsh]\n\t"
+        "asr %[i0], %[i0], %[xa0]\n\t"
+        "asr %[j0], %[j0], %[xa0]\n\t"
+        "asr %[i1], %[i1], %[xa1]\n\t"
+        "asr %[j1], %[j1], %[xa1]\n\t"
+        "ldr %[xb0], %[s_c2]\n\t"
+        "qadd %[i0], %[i0], %[xb0]\n\t"
+        "qadd %[j0], %[j0], %[xb0]\n\t"
+        "qadd %[i1], %[i1], %[xb0]\n\t"
+        "qadd %[j1], %[j1], %[xb0]\n\t"
+        "ssat %[i0], #8, %[i0], asr #1\n\t"
+        "ssat %[j0], #8, %[j0], asr #1\n\t"
+        "ssat %[i1], #8, %[i1], asr #1\n\t"
+        "ssat %[j1], #8, %[j1], asr #1\n\t"
+        /* Pixel A's two bytes, then pixel B's (B may be A: the same bytes twice). */
+        "ldr %[x], %[s_out_a]\n\t"
+        "strb %[i0], [%[x]], #1\n\t"
+        "strb %[i1], [%[x]], #1\n\t"
+        "str %[x], %[s_out_a]\n\t"
+        "ldr %[x], %[s_out_b]\n\t"
+        "strb %[j0], [%[x]], #1\n\t"
+        "strb %[j1], [%[x]], #1\n\t"
+        "str %[x], %[s_out_b]\n\t"
+        "ldr %[we], %[s_w_end]\n\t"
+        "cmp %[w], %[we]\n\t"
+        "bne 1b"
+        : [i0] "=&r"(i0), [i1] "=&r"(i1), [j0] "=&r"(j0), [j1] "=&r"(j1), [x] "=&r"(x), [w] "+r"(w),
+          [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0), [xb1] "=&r"(xb1), [wv] "=&r"(wv),
+          [we] "=&r"(we), [s_bias] "+m"(st.bias), [s_mult] "+m"(st.mult), [s_rsh] "+m"(st.rsh),
+          [s_out_a] "+m"(st.out_a), [s_out_b] "+m"(st.out_b)
+        : [ws] "r"(n), [s_xp] "m"(st.xp), [s_x_end] "m"(st.x_end), [s_w_end] "m"(st.w_end), [s_c2] "m"(st.c2),
+          [s_half] "m"(st.half)
+        : "cc", "memory");
+#undef CONV2D_PAIRS_STEP
+    (void)i0;
+    (void)i1;
+    (void)j0;
+    (void)j1;
+    (void)x;
+    (void)xa0;
+    (void)xa1;
+    (void)xb0;
+    (void)xb1;
+    (void)wv;
+    (void)we;
+    return w;
+}
+#endif
+
 /* All output channels of two pixels A and B (out_a, out_b) from their columns of n values (a
  * multiple of 4), extended and interleaved in xp (enn_ext16_pair): two filters at a time. out_b
  * may be out_a (B a copy of A: the last pixel of an odd count). fast_full: c->fast_full, a
@@ -264,8 +423,14 @@ ENN_INLINE void conv2d_col2_body(const conv2d_ctx *c, const uint32_t *xp, int32_
     const uint8_t *rsh = c->rsh;
     const int32_t out_c = c->per_group;
     const int32_t c2 = 2 * c->out_offset + 1;
-    int32_t oc;
-    for (oc = 0; oc + 2 <= out_c; oc += 2, w += 2 * n) {
+    int32_t oc = 0;
+#if defined(ENN_DSP_ASM)
+    if (fast_full && bias != 0 && (n & 7) == 0 && out_c >= 2) {
+        w = conv2d_pairs_asm(xp, w, n, out_c >> 1, bias, mult, rsh, c2, out_a, out_b);
+        oc = out_c & ~1;
+    }
+#endif
+    for (; oc + 2 <= out_c; oc += 2, w += 2 * n) {
         int32_t a0 = 0;
         int32_t a1 = 0;
         int32_t b0;
@@ -373,7 +538,12 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
     int32_t oc = 0;
 #if defined(ENN_NEON)
     if (c->ksum != 0) {
-        enn_col_neon(x, w, n, out_c, bias, c->ksum, offset, mult, c->shift, 1, out_offset, c->lo, c->hi, out);
+        if (c->shift32 != 0) {
+            enn_col32_neon(x, w, n, out_c, bias, c->ksum, offset, mult, c->shift, c->shift32, 1, out_offset, c->lo,
+                           c->hi, out);
+        } else {
+            enn_col_neon(x, w, n, out_c, bias, c->ksum, offset, mult, c->shift, 1, out_offset, c->lo, c->hi, out);
+        }
         return;
     }
 #endif
@@ -485,6 +655,9 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     int32_t pair_n;
     int8_t *pend = 0;  /* the output of the pixel waiting for its partner */
 #endif
+#if defined(ENN_NEON)
+    int32_t shift32[CONV2D_SHIFT32];
+#endif
 #if defined(ENN_DSP) && !defined(ENN_MVE)
     uint32_t xp[CONV2D_EXT];
 #else
@@ -497,6 +670,18 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.shift = prm->quant.shift;
     c.rsh = prm->quant.rshift;
     c.ksum = prm->ksum;
+#if defined(ENN_NEON)
+    /* The per-channel shifts are a byte each in flash; every pixel's requantization wants them as
+     * int32 lanes: widened once here instead of at every pixel. */
+    c.shift32 = 0;
+    if (out_c <= CONV2D_SHIFT32) {
+        int32_t i;
+        for (i = 0; i < out_c; i++) {
+            shift32[i] = c.shift[i];
+        }
+        c.shift32 = shift32;
+    }
+#endif
     c.groups = in_c / f_c;
     c.per_group = out_c / c.groups;
     c.f_c = f_c;
@@ -528,6 +713,25 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     }
     pair = wide || gather || (pointwise && (f_c & 3) == 0 && f_c <= CONV2D_EXT);
     pair_n = pointwise ? f_c : c.filter_size;
+#if defined(ENN_DSP_ASM)
+    /* Windows of n values not in whole eights (a first layer's 3x3x3 = 27, 3x3x4 = 36) would miss
+     * the filter-pair asm (conv2d_pairs_asm); with the filters copied, zero-padded to the next
+     * multiple of eight, into the pair buffer's unused end, and the columns padded with zero pairs,
+     * they take it. */
+    if (pair && !pointwise && fast_full && bias != 0 && (pair_n & 7) != 0) {
+        const int32_t n8 = (pair_n + 7) & ~7;
+        if (n8 + out_c * (n8 >> 2) <= CONV2D_EXT) {
+            int8_t *padded = (int8_t *)(xp + n8);
+            int32_t oc;
+            for (oc = 0; oc < out_c; oc++) {
+                enn_copy8(padded + oc * n8, filter + oc * pair_n, pair_n);
+                enn_fill8(padded + oc * n8 + pair_n, 0, n8 - pair_n);
+            }
+            c.filter = padded;
+            pair_n = n8;
+        }
+    }
+#endif
 #endif
 
     for (b = 0; b < prm->input.n; b++) {
@@ -574,6 +778,12 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
                         for (ky = 0; ky < prm->geom.filter.h; ky++) {
                             const int32_t iy = iy0 + ky * prm->geom.dilation.h;
                             int32_t kx;
+                            if (iy >= 0 && iy < in_h && kx_lo == 0 && kx_hi == f_w && prm->geom.dilation.w == 1) {
+                                /* The row's taps inside the input: contiguous there, one call. */
+                                enn_ext16_pair(d, in_b + (iy * in_w + ix0) * in_c, (f_w * in_c) >> 2, c.offset);
+                                d += f_w * in_c;
+                                continue;
+                            }
                             for (kx = 0; kx < f_w; kx++, d += in_c) {
                                 const int32_t ix = ix0 + kx * prm->geom.dilation.w;
                                 if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
@@ -586,6 +796,11 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
                                     }
                                 }
                             }
+                        }
+                        if (pair_n != c.filter_size) {
+                            /* The padding to whole eights (its four values: the pixel's pair). */
+                            d[0] = 0u;
+                            d[1] = 0u;
                         }
                     } else if (n_ky > 0) {
                         enn_ext16_pair(d, in_px, f_c >> 2, c.offset);
@@ -634,12 +849,13 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
 #if defined(CONV2D_PAIRS)
                     if (pair) {
                         /* Into the pixel's half of the pair buffer, padded with the zero point to
-                         * whole fours. */
+                         * whole fours (eights with the padded filters). */
+                        const int32_t padded = (pair_n + 3) & ~3;
                         int32_t i;
-                        for (i = c.filter_size; (i & 3) != 0; i++) {
+                        for (i = c.filter_size; i < padded; i++) {
                             win[i] = zp;
                         }
-                        enn_ext16_pair(xp + (pend != 0 ? 2 : 0), win, (c.filter_size + 3) >> 2, c.offset);
+                        enn_ext16_pair(xp + (pend != 0 ? 2 : 0), win, padded >> 2, c.offset);
                         pend = conv2d_pair_push(&c, xp, pair_n, pend, output);
                         continue;
                     }

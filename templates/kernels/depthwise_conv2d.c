@@ -22,11 +22,21 @@
 
 /* A call's parameters, read once: the byte stores to the output could alias the parameter struct,
  * so the compiler would otherwise reload every field for every output. */
+#if defined(ENN_NEON)
+/* Channels whose shifts a layer widens to int32 once (on the stack of a 64-bit Pi: 4 KB). */
+#if !defined(DW_SHIFT32)
+#define DW_SHIFT32 1024
+#endif
+#endif
+
 typedef struct {
     const int32_t *bias;
     const int32_t *mult;
     const int8_t *shift;
     const uint8_t *rsh;
+#if defined(ENN_NEON)
+    const int32_t *shift32; /* the shifts as int32 (or NULL: more channels than DW_SHIFT32) */
+#endif
     int32_t ch;        /* channels (input = output with depth_multiplier 1) */
     int32_t row_step;  /* input: next filter row */
     int32_t col_step;  /* input: next filter column */
@@ -387,13 +397,23 @@ ENN_INLINE void dw_pixel(const dw_ctx *k, const int8_t *x, const int8_t *w, int3
 {
     int32_t c = 0;
 #if defined(ENN_NEON)
-    for (; c + 16 <= k->ch; c += 16) {
-        enn_dw16_neon(x + c, w + c, n_ky, n_kx, k->row_step, k->col_step, k->w_row, k->ch, k->offset,
-                      k->bias != 0 ? k->bias + c : 0, k->mult + c, k->shift + c, k->out_offset, k->lo, k->hi, out + c);
+    if (k->shift32 != 0) {
+        for (; c + 16 <= k->ch; c += 16) {
+            enn_dw16_neon(x + c, w + c, n_ky, n_kx, k->row_step, k->col_step, k->w_row, k->ch, k->offset,
+                          k->bias != 0 ? k->bias + c : 0, k->mult + c, k->shift + c, k->shift32 + c, k->out_offset,
+                          k->lo, k->hi, out + c);
+        }
+    } else {
+        for (; c + 16 <= k->ch; c += 16) {
+            enn_dw16_neon(x + c, w + c, n_ky, n_kx, k->row_step, k->col_step, k->w_row, k->ch, k->offset,
+                          k->bias != 0 ? k->bias + c : 0, k->mult + c, k->shift + c, 0, k->out_offset, k->lo, k->hi,
+                          out + c);
+        }
     }
     for (; c + 8 <= k->ch; c += 8) {
         enn_dw8_neon(x + c, w + c, n_ky, n_kx, k->row_step, k->col_step, k->w_row, k->ch, k->offset,
-                     k->bias != 0 ? k->bias + c : 0, k->mult + c, k->shift + c, k->out_offset, k->lo, k->hi, out + c);
+                     k->bias != 0 ? k->bias + c : 0, k->mult + c, k->shift + c, 0, k->out_offset, k->lo, k->hi,
+                     out + c);
     }
 #endif
 #if defined(ENN_MVE)
@@ -449,6 +469,9 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     const int32_t mult = prm->depth_multiplier;
     dw_ctx k;
     int fast_full;
+#if defined(ENN_NEON)
+    int32_t shift32[DW_SHIFT32];
+#endif
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
     int win3; /* full 3x3 windows take dw_win3_dsp */
     uint32_t wext[9 * DW_EXT_CH / 2];
@@ -458,6 +481,17 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     k.mult = prm->quant.multiplier;
     k.shift = prm->quant.shift;
     k.rsh = prm->quant.rshift;
+#if defined(ENN_NEON)
+    /* Byte-wide in flash, int32 lanes in the requantization: widened once for all pixels. */
+    k.shift32 = 0;
+    if (out_c <= DW_SHIFT32) {
+        int32_t i;
+        for (i = 0; i < out_c; i++) {
+            shift32[i] = k.shift[i];
+        }
+        k.shift32 = shift32;
+    }
+#endif
     k.ch = out_c;
     k.row_step = prm->geom.dilation.h * in_w * in_c;
     k.col_step = prm->geom.dilation.w * in_c;

@@ -42,16 +42,35 @@ static inline int32x4_t enn_widen4_neon(const int8_t *p)
     return vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(w)))));
 }
 
-/* Four accumulators requantized (per_channel: their own multiplier and shift; else m[0], s[0]),
- * plus the output offset, clamped to [lo, hi] (within int8), as int16 lanes. */
+/* Four accumulators requantized with multipliers mv and shifts sv, plus the output offset, clamped
+ * to [lo, hi] (within int8), as int16 lanes. */
+static inline int16x4_t enn_requant4v_neon(int32x4_t acc, int32x4_t mv, int32x4_t sv, int32_t offset, int32_t lo,
+                                           int32_t hi)
+{
+    int32x4_t v = vaddq_s32(enn_mbqm4_neon(acc, mv, sv), vdupq_n_s32(offset));
+    v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
+    return vmovn_s32(v);
+}
+
+/* enn_requant4v_neon per_channel (their own multiplier and shift) or not (m[0], s[0] for all). */
 static inline int16x4_t enn_requant4_neon(int32x4_t acc, const int32_t *m, const int8_t *s, int per_channel,
                                           int32_t offset, int32_t lo, int32_t hi)
 {
     const int32x4_t mv = per_channel ? vld1q_s32(m) : vdupq_n_s32(m[0]);
     const int32x4_t sv = per_channel ? enn_widen4_neon(s) : vdupq_n_s32(s[0]);
-    int32x4_t v = vaddq_s32(enn_mbqm4_neon(acc, mv, sv), vdupq_n_s32(offset));
-    v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
-    return vmovn_s32(v);
+    return enn_requant4v_neon(acc, mv, sv, offset, lo, hi);
+}
+
+/* Eight channels' accumulators (a0: channels 0-3, a1: 4-7) requantized with their own multipliers
+ * and shifts, as eight bytes: the eight byte-wide shifts widened together (one load, three SXTL),
+ * which four at a time cost twice the instructions. */
+static inline int8x8_t enn_requant8_neon(int32x4_t a0, int32x4_t a1, const int32_t *m, const int8_t *s,
+                                         int32_t offset, int32_t lo, int32_t hi)
+{
+    const int16x8_t s16 = vmovl_s8(vld1_s8(s));
+    return vmovn_s16(vcombine_s16(
+        enn_requant4v_neon(a0, vld1q_s32(m), vmovl_s16(vget_low_s16(s16)), offset, lo, hi),
+        enn_requant4v_neon(a1, vld1q_s32(m + 4), vmovl_high_s16(s16), offset, lo, hi)));
 }
 
 /* One output byte the scalar way (tails): enn_mbqm, offset, clamp. */
@@ -139,10 +158,13 @@ static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t 
 /* All out_c outputs of a column: out[o] = requantized bias[o] + sum_i w[o n + i] (x[i] + offset)
  * (filters of n bytes, one after the other; ksum[o] = sum_i w[o n + i]), plus out_offset, clamped
  * to [lo, hi]. per_channel 0: one multiplier and shift (m[0], s[0]) for all. Pointwise and
- * gathered convolutions, fully connected layers. */
-static inline void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int32_t out_c, const int32_t *bias,
-                                const int32_t *ksum, int32_t offset, const int32_t *m, const int8_t *s,
-                                int per_channel, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out)
+ * gathered convolutions, fully connected layers. s32: the per-channel shifts already widened to
+ * int32 (a layer's convolution widens them once for all its pixels), or NULL: each four widened
+ * from the byte-wide s. */
+ENN_INLINE void enn_col32_neon(const int8_t *x, const int8_t *w, int32_t n, int32_t out_c, const int32_t *bias,
+                               const int32_t *ksum, int32_t offset, const int32_t *m, const int8_t *s,
+                               const int32_t *s32, int per_channel, int32_t out_offset, int32_t lo, int32_t hi,
+                               int8_t *out)
 {
     int32_t o = 0;
     for (; o + 4 <= out_c; o += 4, w += 4 * n) {
@@ -152,8 +174,12 @@ static inline void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int
             acc = vaddq_s32(acc, vld1q_s32(bias + o));
         }
         acc = vmlaq_n_s32(acc, vld1q_s32(ksum + o), offset); /* + offset sum w (wraps) */
-        q = enn_requant4_neon(acc, m + (per_channel ? o : 0), s + (per_channel ? o : 0), per_channel, out_offset,
-                              lo, hi);
+        if (s32 != 0) {
+            q = enn_requant4v_neon(acc, vld1q_s32(m + o), vld1q_s32(s32 + o), out_offset, lo, hi);
+        } else {
+            q = enn_requant4_neon(acc, m + (per_channel ? o : 0), s + (per_channel ? o : 0), per_channel, out_offset,
+                                  lo, hi);
+        }
         {
             const int32_t bytes = vget_lane_s32(vreinterpret_s32_s8(vmovn_s16(vcombine_s16(q, q))), 0);
             memcpy(out + o, &bytes, sizeof bytes);
@@ -169,14 +195,21 @@ static inline void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int
     }
 }
 
+ENN_INLINE void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int32_t out_c, const int32_t *bias,
+                             const int32_t *ksum, int32_t offset, const int32_t *m, const int8_t *s,
+                             int per_channel, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out)
+{
+    enn_col32_neon(x, w, n, out_c, bias, ksum, offset, m, s, 0, per_channel, out_offset, lo, hi, out);
+}
+
 /* Depthwise convolution (depth_multiplier 1), channels c..c+15 (sets 2) or c..c+7 (sets 1) of one
  * pixel: over the n_ky x n_kx taps at x, w (first tap, channel c; next tap col_step / ch bytes on,
  * next row row_step / w_row), acc += w (x + offset) in int32 lanes: x + offset (-255..255) and w as
  * int16, SMLAL into int32. Then bias, requantization, out_offset, clamp, the bytes stored. */
 ENN_INLINE void enn_dw_core(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,
                             int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,
-                            const int32_t *m, const int8_t *s, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out,
-                            const int sets)
+                            const int32_t *m, const int8_t *s, const int32_t *s32, int32_t out_offset, int32_t lo,
+                            int32_t hi, int8_t *out, const int sets)
 {
     const int16x8_t off = vdupq_n_s16((int16_t)offset);
     int32x4_t a0 = vdupq_n_s32(0);
@@ -210,11 +243,21 @@ ENN_INLINE void enn_dw_core(const int8_t *x, const int8_t *w, int32_t n_ky, int3
             }
         }
     }
-    lo8 = vmovn_s16(vcombine_s16(enn_requant4_neon(a0, m, s, 1, out_offset, lo, hi),
-                                 enn_requant4_neon(a1, m + 4, s + 4, 1, out_offset, lo, hi)));
+    if (s32 != 0) {
+        lo8 = vmovn_s16(vcombine_s16(enn_requant4v_neon(a0, vld1q_s32(m), vld1q_s32(s32), out_offset, lo, hi),
+                                     enn_requant4v_neon(a1, vld1q_s32(m + 4), vld1q_s32(s32 + 4), out_offset, lo, hi)));
+    } else {
+        lo8 = enn_requant8_neon(a0, a1, m, s, out_offset, lo, hi);
+    }
     if (sets == 2) {
-        const int8x8_t hi8 = vmovn_s16(vcombine_s16(enn_requant4_neon(a2, m + 8, s + 8, 1, out_offset, lo, hi),
-                                                    enn_requant4_neon(a3, m + 12, s + 12, 1, out_offset, lo, hi)));
+        int8x8_t hi8;
+        if (s32 != 0) {
+            hi8 = vmovn_s16(vcombine_s16(
+                enn_requant4v_neon(a2, vld1q_s32(m + 8), vld1q_s32(s32 + 8), out_offset, lo, hi),
+                enn_requant4v_neon(a3, vld1q_s32(m + 12), vld1q_s32(s32 + 12), out_offset, lo, hi)));
+        } else {
+            hi8 = enn_requant8_neon(a2, a3, m + 8, s + 8, out_offset, lo, hi);
+        }
         vst1q_s8(out, vcombine_s8(lo8, hi8));
     } else {
         vst1_s8(out, lo8);
@@ -222,18 +265,20 @@ ENN_INLINE void enn_dw_core(const int8_t *x, const int8_t *w, int32_t n_ky, int3
 }
 
 /* The kernels' entry points: a whole 3x3 window (the common case) with constant loop bounds, which
- * gcc unrolls completely; any other window with the loops. */
+ * gcc unrolls completely; any other window with the loops. s32: the shifts widened to int32 by the
+ * layer (or NULL: the byte-wide s); inlined, so that a caller's test of it selects one form. */
 #define ENN_DW_NEON(NAME, SETS)                                                                    \
-    static inline void NAME(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,     \
-                            int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,   \
-                            const int32_t *m, const int8_t *s, int32_t out_offset, int32_t lo, int32_t hi,     \
-                            int8_t *out)                                                           \
+    ENN_INLINE void NAME(const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int32_t row_step,        \
+                         int32_t col_step, int32_t w_row, int32_t ch, int32_t offset, const int32_t *bias,      \
+                         const int32_t *m, const int8_t *s, const int32_t *s32, int32_t out_offset, int32_t lo, \
+                         int32_t hi, int8_t *out)                                                  \
     {                                                                                              \
         if (n_ky == 3 && n_kx == 3) {                                                              \
-            enn_dw_core(x, w, 3, 3, row_step, col_step, w_row, ch, offset, bias, m, s, out_offset, lo, hi, out, SETS); \
-        } else {                                                                                   \
-            enn_dw_core(x, w, n_ky, n_kx, row_step, col_step, w_row, ch, offset, bias, m, s, out_offset, lo, hi, out, \
+            enn_dw_core(x, w, 3, 3, row_step, col_step, w_row, ch, offset, bias, m, s, s32, out_offset, lo, hi, out, \
                         SETS);                                                                     \
+        } else {                                                                                   \
+            enn_dw_core(x, w, n_ky, n_kx, row_step, col_step, w_row, ch, offset, bias, m, s, s32, out_offset, lo, hi, \
+                        out, SETS);                                                                \
         }                                                                                          \
     }
 ENN_DW_NEON(enn_dw8_neon, 1)

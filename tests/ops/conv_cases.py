@@ -524,12 +524,47 @@ def run_transpose_naive_checks(n_cases: int = 30, seed: int = 8) -> int:
     return compared
 
 
-def check_wide_cases(board: str, depthwise: bool, seed: int, n: int = 60) -> None:
+def pairs_asm_case(rng: np.random.Generator) -> Case:
+    """A conv2d case for the DSP build's filter-pair asm (conv2d.c conv2d_pairs_asm): one group, no
+    activation clamp, every channel's real scale below 1/2 (enn_rq8), a bias, columns of n values in
+    whole eights with n / 4 both a multiple of four and not (the loop's half-way entry): 1x1 filters
+    over 8..64 channels, 3x3 over 8 or 16; and windows the kernel pads to whole eights (3x3 over 3,
+    4 or 12 channels, 5x5 and 10x4 over one); odd and even filter and pixel counts, dead channels."""
+    pointwise = rng.random() < 0.4
+    kh = kw = 1 if pointwise else 3
+    ci = 8 * int(rng.integers(1, 9)) if pointwise else int(rng.choice([8, 16, 3, 4, 12]))
+    if not pointwise and rng.random() < 0.25:  # gathered windows of one channel: 25, 40 values
+        (kh, kw), ci = [(5, 5), (10, 4), (4, 10)][int(rng.integers(0, 3))], 1
+    co = int(rng.integers(1, 10))
+    h, w = int(rng.integers(1, 12)), int(rng.integers(1, 12))
+    mode = "valid" if pointwise else str(rng.choice(["valid", "same"]))
+    s = 1 if pointwise else int(rng.choice([1, 2]))
+    pt, pb, ho = _pads_1d(rng, h, kh, s, 1, mode)
+    pl, pr, wo = _pads_1d(rng, w, kw, s, 1, mode)
+    wq = rng.integers(-128, 128, size=(co, kh, kw, ci)).astype(np.int8)
+    xs = float(rng.uniform(0.005, 0.1))
+    wsc = rng.uniform(0.001, 0.05, size=co).astype(np.float32)
+    # The largest real scale xs * wsc / ys at most 0.45: ys from it, and smaller for saturation.
+    ys = float(xs * float(wsc.max()) / 0.45 * rng.choice([1.0, 1.5, 4.0, 30.0]))
+    if rng.random() < 0.3:
+        wsc[int(rng.integers(0, co))] = 1e-12  # multiplier 0: the asm's rshift of 31
+    lim = int(rng.choice([100, 20000, 1 << 22, (1 << 31) - 1], p=[0.3, 0.4, 0.27, 0.03]))
+    bias = T((co,), xs * wsc, 0, rng.integers(-lim, lim, size=co).astype(np.int32), "int32")
+    zps = [-128, 127, 0]
+    xzp = int(rng.choice(zps + [int(rng.integers(-128, 128))]))
+    yzp = int(rng.choice(zps + [int(rng.integers(-128, 128))]))
+    return Case("conv2d", [T((1, h, w, ci), xs, xzp), T((co, kh, kw, ci), wsc, 0, wq, axis=0), bias],
+                [T((1, ho, wo, co), ys, yzp)],
+                {"stride": (s, s), "dilation": (1, 1), "pads": (pt, pl, pb, pr), "act": (None, None), "groups": 1})
+
+
+def check_wide_cases(board: str, depthwise: bool, seed: int, n: int = 60, cflags: tuple[str, ...] = ()) -> None:
     """The NEON paths (edgenn_neon.h: SMULL / SADALP on the A72, SDOT on the A76) with their
     sixteen-byte steps and every tail on ``board``: n wide cases (9-70 channels, -128 among the
-    weights), Python == C byte for byte, saturating at both ends."""
+    weights), Python == C byte for byte, saturating at both ends. cflags: e.g. the layer's
+    widened-shift tables (CONV2D_SHIFT32, DW_SHIFT32) made too small, for the byte-wide path."""
     rng = np.random.default_rng(seed)
     cases = [random_case(rng, depthwise=depthwise, wide=(9, 71)) for _ in range(n)]
-    stats = check_cases(cases, samples=2, board=board)
+    stats = check_cases(cases, samples=2, board=board, cflags=cflags)
     assert stats["cases"] == n
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0

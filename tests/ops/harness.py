@@ -159,10 +159,11 @@ def _io_bytes(model: EnnModel, which) -> int:
 
 
 def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: Path,
-               board: str | None = None) -> list[list[np.ndarray]]:
+               board: str | None = None, cflags: tuple[str, ...] = ()) -> list[list[np.ndarray]]:
     """Compile every model into one host program and run each on its inputs; with ``board`` a Linux
     board (e.g. "rpi4"), cross-compiled with its compiler, flags and optimization level (its NEON
-    paths) and run in QEMU user mode."""
+    paths) and run in QEMU user mode. ``cflags``: more flags (e.g. a kernel's limit lowered, to
+    reach its other path)."""
     host = get_board(board or "host")
     if board is not None:
         assert host.kind == "linux" and host.emulated, f"{board} is not an emulated Linux board"
@@ -193,7 +194,7 @@ def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: 
     else:
         cmd = [host.cc, *host.cflags, host.opt, "-std=c99", "-Wall", "-Wextra", "-Werror", *host.ldflags,
                "-o", "driver", "unity.c"]
-    cmd += list(kernels.values())
+    cmd += list(cflags) + list(kernels.values())
     r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
     assert r.returncode == 0, f"C build failed:\n{r.stderr[-3000:]}"
     blob = bytearray()
@@ -401,7 +402,7 @@ def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workd
 
 
 def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | None = None,
-                board: str | None = None, opt: str = "-O2") -> dict[str, int]:
+                board: str | None = None, opt: str = "-O2", cflags: tuple[str, ...] = ()) -> dict[str, int]:
     """Run all cases through runtime_py and C; assert byte equality. Returns statistics.
 
     The C runs natively on the host, or with ``board`` (e.g. "mps2-an386", "mps3-an547") as
@@ -414,8 +415,9 @@ def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | 
     work = Path(tempfile.mkdtemp(prefix="edgenn-optest-"))
     try:
         if board is None or get_board(board).kind == "linux":
-            got = run_c_host(models, inputs, work, board)
+            got = run_c_host(models, inputs, work, board, cflags)
         else:
+            assert not cflags, "extra cflags are for host and Linux builds"
             got = run_c_firmware(models, inputs, work, board, opt=opt)
     finally:
         if keep:

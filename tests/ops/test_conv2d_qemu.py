@@ -4,7 +4,7 @@ portable C build on the host)."""
 import numpy as np
 import pytest
 
-from conv_cases import check_wide_cases, random_case
+from conv_cases import check_wide_cases, pairs_asm_case, random_case
 from harness import check_cases
 
 BOARDS = ["mps2-an386", "mps3-an547", "rpi4", "rpi5"]
@@ -33,6 +33,24 @@ def test_conv2d_dsp_fast_path_cases_on_board(board, opt):
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
+@pytest.mark.qemu
+def test_conv2d_filter_pair_asm_cases_on_m4():
+    """The filter-pair asm of the DSP build (conv2d_pairs_asm: requantization in the asm, the loop
+    entered half-way when n / 4 is not a multiple of four) on the shapes it takes."""
+    rng = np.random.default_rng(7003)
+    cases = [pairs_asm_case(rng) for _ in range(60)]
+    stats = check_cases(cases, samples=3, board="mps2-an386")
+    assert stats["cases"] == 60
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
 @pytest.mark.parametrize("board", ["rpi4", "rpi5"])
 def test_conv2d_wide_cases_on_aarch64(board):
     check_wide_cases(board, depthwise=False, seed=7101)
+
+
+@pytest.mark.parametrize("board", ["rpi4", "rpi5"])
+def test_conv2d_byte_wide_shifts_on_aarch64(board):
+    """Layers with more channels than the kernel widens shifts for once (CONV2D_SHIFT32 /
+    DW_SHIFT32, here 8) requantize from the byte-wide shifts, per group of channels."""
+    check_wide_cases(board, depthwise=False, seed=7103, n=30, cflags=("-DCONV2D_SHIFT32=8", "-DDW_SHIFT32=8"))
