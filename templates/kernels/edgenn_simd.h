@@ -411,9 +411,44 @@ ENN_INLINE void enn_dot4(const int8_t *x, const int8_t *w, int32_t w_stride, int
  * bytes (x0, x2) then (x1, x3): the pairs SXTB16 makes of four packed filter bytes. A pixel's column
  * extended once serves every filter (enn_dot4_x16), instead of once per four filters. Group k's
  * pairs go to dst[dst_step k] and dst[dst_step k + 1]. */
+#if defined(ENN_DSP_ASM)
+/* Two groups per iteration, 11 instructions (the C loop took 8 per group: gcc, inside the large
+ * conv2d driver, kept too little in registers). DST_BYTES: dst_step in bytes (8 or 16). */
+#define ENN_EXT16_ASM(DST_BYTES, NEXT_BYTES)                                                        \
+    __asm__("1:\n\t"                                                                                \
+            "ldr %[a], [%[x]], #4\n\t"                                                              \
+            "ldr %[b], [%[x]], #4\n\t"                                                              \
+            "sxtab16 %[t], %[o], %[a], ror #8\n\t"                                                   \
+            "sxtab16 %[a], %[o], %[a]\n\t"                                                          \
+            "strd %[a], %[t], [%[d]]\n\t"                                                           \
+            "sxtab16 %[t], %[o], %[b], ror #8\n\t"                                                   \
+            "sxtab16 %[b], %[o], %[b]\n\t"                                                          \
+            "strd %[b], %[t], [%[d], #" DST_BYTES "]\n\t"                                            \
+            "add %[d], %[d], #" NEXT_BYTES "\n\t"                                                   \
+            "subs %[n], %[n], #1\n\t"                                                               \
+            "bne 1b"                                                                               \
+            : [a] "=&r"(a), [b] "=&r"(b), [t] "=&r"(t), [x] "+r"(x), [d] "+r"(dst), [n] "+r"(pairs)      \
+            : [o] "r"(offset2)                                                                     \
+            : "cc", "memory")
+#endif
+
 static inline void enn_ext16_every(uint32_t *dst, const int8_t *x, int32_t steps, int32_t offset, int32_t dst_step)
 {
     const int32_t offset2 = (int32_t)(((uint32_t)offset & 0xFFFFu) * 0x10001u);
+#if defined(ENN_DSP_ASM)
+    if (steps >= 2 && (dst_step == 2 || dst_step == 4)) {
+        int32_t pairs = steps >> 1;
+        int32_t a;
+        int32_t b;
+        int32_t t;
+        if (dst_step == 4) {
+            ENN_EXT16_ASM("16", "32");
+        } else {
+            ENN_EXT16_ASM("8", "16");
+        }
+        steps &= 1;
+    }
+#endif
     for (; steps > 0; steps--, x += 4, dst += dst_step) {
         const int32_t v = enn_ld32(x);
         dst[0] = (uint32_t)__sxtab16(offset2, v);
