@@ -63,6 +63,8 @@ class Board:
     #: The optimization level of generated projects (their Makefile's OPT): the board's fastest by
     #: default (`opt` in its file, else -O2), -Os with `--optimize size` (optimized_for).
     opt: str = "-O2"
+    #: Threads of the generated library's large layers (`--threads`, with_threads); 1 on microcontrollers.
+    threads: int = 1
 
     @property
     def emulated(self) -> bool:
@@ -127,6 +129,24 @@ def optimized_for(board: Board, goal: str) -> Board:
     if goal not in OPTIMIZE_GOALS:
         raise EdgennError(f"--optimize must be one of {', '.join(OPTIMIZE_GOALS)}, got {goal!r}")
     return board if goal == "speed" else replace(board, opt="-Os")
+
+
+#: The most threads a generated library may use (a Pi has four cores; more only adds switching).
+MAX_THREADS = 16
+
+
+def with_threads(board: Board, threads: int) -> Board:
+    """``board`` whose generated libraries run their large layers on ``threads`` threads (pthreads:
+    Linux and host boards only); 1 leaves the board as it is."""
+    if threads == 1:
+        return board
+    if not 1 <= threads <= MAX_THREADS:
+        raise EdgennError(f"--threads must be 1..{MAX_THREADS}, got {threads}")
+    if board.kind == "baremetal":
+        raise EdgennError(f"--threads {threads}: {board.name} is a microcontroller without threads; "
+                          "threads are for Linux boards (e.g. rpi4) and the host")
+    return replace(board, threads=threads, cflags=board.cflags + (f"-DENN_THREADS={threads}", "-pthread"),
+                   ldflags=board.ldflags + ("-pthread",))
 
 
 def _raw(path: Path) -> dict[str, Any]:

@@ -346,6 +346,10 @@ def render_project(models: list[EnnModel], out_dir: Path, board: Board, kernel_p
     project's Makefile, CMakeLists.txt, toolchain file, README and, for Linux and host boards, a
     Python binding per model. ``fit_script`` adds test_app/link_fit.ld, the linker script of
     edgenn's fit check (regions too large to overflow; emulation/size.py)."""
+    if board.threads > 1:
+        from edgenn.codegen.thread_plan import plan_for_threads
+
+        models = [plan_for_threads(m) for m in models]
     if not models:
         raise EdgennError("no model to generate")
     command = command or f"edgenn generate --board {board.name}"
@@ -405,6 +409,10 @@ def render_library(model: EnnModel, lib_dir: Path, board: Board, kernel_prefix: 
     ``sources_only`` just its C sources (src/), without the build descriptions; with ``kernels_dir``
     src/kernels is a link to that folder, which gets the kernel files it lacks (for many models of
     one kernel prefix in one program, as the op tests build them)."""
+    if board.threads > 1:
+        from edgenn.codegen.thread_plan import plan_for_threads
+
+        model = plan_for_threads(model)
     command = command or f"edgenn generate --board {board.name}"
     ctx = library_context(model, board, kernel_prefix, command, sha256, None)
     return _replace_dir(Path(lib_dir), lambda tmp: write_library(tmp, ctx, sources_only, kernels_dir))
@@ -416,6 +424,8 @@ def library_context(model: EnnModel, board: Board, kernel_prefix: str | None, co
     p = model.name + "_"
     kp = kernel_prefix if kernel_prefix is not None else p
     ctx = build_context(model, p)
+    if board.threads > 1:
+        ctx["c_kernels"] = ctx["c_kernels"] + ["edgenn_threads"]
     ctx.update(kp=kp, stamp=_stamp(model, command), board=board, enn_sha256=sha256, command=command,
                prebuilt=[], archive_name=f"{model.name}-{board.name}.tar.gz", shared_arena=shared,
                sources=library_sources(model.name, ctx["c_kernels"]), name=model.name)
@@ -465,7 +475,8 @@ def _replace_dir(out_dir: Path, write: Any) -> Path:
 # comes from the generated kernels/edgenn_prefix.h, which every kernel header includes first.
 
 KERNEL_SHARED = ("edgenn_types.h", "edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_neon.h", "edgenn_window.h",
-                 "edgenn_broadcast.h", "edgenn_recurrent.h", "edgenn_arith.h", "edgenn_copy.h", "edgenn_reduce.h")
+                 "edgenn_broadcast.h", "edgenn_recurrent.h", "edgenn_arith.h", "edgenn_copy.h", "edgenn_reduce.h",
+                 "edgenn_threads.h")
 
 # The external names of a kernel header (comments removed): typedef names, and function prototypes
 # (declarations without a body, not static). Static inline helpers keep their names.

@@ -454,14 +454,16 @@ def _exit_unless_fits(a: dict[str, Any]) -> None:
 @click.option("--force", is_flag=True, help="Write the project even if its test firmware does not fit the board.")
 @click.option("--optimize", type=click.Choice(["speed", "size"]), default="speed", show_default=True,
               help="The projects' optimization level: the board's fastest (-O2; -O3 on 64-bit Pis) or -Os.")
+@click.option("--threads", type=int, default=1, show_default=True,
+              help="Linux boards and the host: run large layers (convolutions) on this many threads, by rows.")
 @quiet_option()
 def generate(enn_files: tuple[str, ...], board: str, output: str, name: str | None, shared_arena: bool,
-             force: bool, optimize: str) -> None:
+             force: bool, optimize: str, threads: int) -> None:
     """Generate the C library of each model (lib/<name>/) and a test application for a board."""
-    from edgenn.boards import get_board, optimized_for
+    from edgenn.boards import get_board, optimized_for, with_threads
     from edgenn.codegen.generate import load_models, render_project
 
-    b = optimized_for(get_board(board), optimize)
+    b = with_threads(optimized_for(get_board(board), optimize), threads)
     if shared_arena and len(enn_files) < 2:
         _fail("--shared-arena shares one arena between several models: give two or more .enn files")
     models = load_models(list(enn_files), name)

@@ -35,7 +35,7 @@ SHARED = {
     "runtime_py/kernels": {"__init__.py", "common.py"},
     "templates/kernels": {"edgenn_fixedpoint.h", "edgenn_simd.h", "edgenn_neon.h", "edgenn_window.h", "edgenn_broadcast.h", "edgenn_copy.h", "edgenn_arith.h",
                           "edgenn_recurrent.h", "edgenn_reduce.h", "edgenn_types.h", "edgenn_prefix.h", "edgenn_decode.h",
-                          "edgenn_decode.c"},
+                          "edgenn_decode.c", "edgenn_threads.h", "edgenn_threads.c"},
     "templates/ops": set(),
     "format/schema/ops": set(),
 }

@@ -7,7 +7,7 @@
  * (the model's profiling hooks; layers run in order, so the n-th pair is layer n).
  *
  * Arguments (addresses of the markers' first instructions, from the ELF's symbol table):
- *   begin=0x..., end=0x..., layer_begin=0x..., layer_end=0x... (optional), out=FILE, classes=0|1, hot=FILE
+ *   begin=0x..., end=0x..., layer_begin=0x..., layer_end=0x... (optional), out=FILE, classes=0|1, hot=FILE, vcpus=0|1
  * (without begin and end, only the total is written: for timing a whole process).
  * For every inference it writes one line to FILE: the instructions of the whole inference, then
  * those of each layer, separated by spaces. At exit: "total N" (all instructions executed).
@@ -23,6 +23,10 @@
  * With hot=FILE it also counts how often each translated block runs, and at exit writes one line
  * per block that ran: "ADDR INSNS RUNS" (hex start address, its instructions, its executions),
  * for finding the hot loops of a whole run (emulation/hotspots.py maps them to functions).
+ *
+ * With vcpus=1 it also counts each vCPU's instructions (a callback per executed block: in QEMU's
+ * user mode every guest thread is a vCPU, so a threaded program's work per thread) and writes
+ * "vcpu I N" lines at exit.
  *
  * With classes=1 it also counts the executed instructions of each timing class (classify(): by
  * mnemonic; the classes sum to the instruction count), the registers moved by load/store-multiple
@@ -94,6 +98,19 @@ struct hot_block {
 };
 static struct hot_block *hot_blocks;
 static FILE *hot_out;
+
+/* vcpus=1: instructions per vCPU (each written only by its own vCPU's thread). */
+#define MAX_VCPUS 256
+static int vcpus_on;
+static uint64_t vcpu_count[MAX_VCPUS];
+static unsigned int vcpu_seen; /* highest index + 1 (updated at exit from the counts) */
+
+static void on_block_vcpu(unsigned int vcpu_index, void *udata)
+{
+    if (vcpu_index < MAX_VCPUS) {
+        vcpu_count[vcpu_index] += (uint64_t)(uintptr_t)udata;
+    }
+}
 
 static uint64_t cls[NS];        /* per class, executed so far (classes=1) */
 static uint64_t cls_begin[NS];  /* at the inference's begin marker */
@@ -377,6 +394,9 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     int *regs_of = NULL; /* and its registers moved */
     (void)id;
     qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &counter, n);
+    if (vcpus_on && n > 0) {
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block_vcpu, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)n);
+    }
     if (hot_out != NULL && n > 0) {
         struct hot_block *h = checked(calloc(1, sizeof *h));
         h->start = qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0));
@@ -443,6 +463,15 @@ static void plugin_exit(qemu_plugin_id_t id, void *udata)
     (void)id;
     (void)udata;
     if (out != NULL) {
+        unsigned int v;
+        for (v = 0; v < MAX_VCPUS; v++) {
+            if (vcpu_count[v] != 0) {
+                vcpu_seen = v + 1;
+            }
+        }
+        for (v = 0; vcpus_on && v < vcpu_seen; v++) {
+            fprintf(out, "vcpu %u %" PRIu64 "\n", v, vcpu_count[v]);
+        }
         fprintf(out, "total %" PRIu64 "\n", counter);
         fclose(out);
         out = NULL;
@@ -483,6 +512,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
                 fprintf(stderr, "edgenn icount plugin: cannot open %s\n", eq + 1);
                 return -1;
             }
+            continue;
+        }
+        if (strncmp(arg, "vcpus=", 6) == 0) {
+            vcpus_on = strcmp(eq + 1, "0") != 0;
             continue;
         }
         if (strncmp(arg, "classes=", 8) == 0) {

@@ -21,6 +21,7 @@
 #include "conv2d.h"
 
 #include "edgenn_simd.h"
+#include "edgenn_threads.h"
 #include "edgenn_window.h"
 
 /* Windows of at most this many bytes (one group) are gathered into a stack buffer and take one
@@ -635,109 +636,57 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
     }
 }
 
-void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                int8_t *output)
+/* A layer as enn_conv2d set it up, for the row loop (conv2d_rows), on one thread or several. */
+typedef struct {
+    conv2d_ctx c;
+    const enn_conv2d_params *prm;
+    const int8_t *input;
+    int8_t *output;
+    int fast_full;
+    int pointwise;
+    int gather; /* windows gathered into a stack buffer */
+#if defined(CONV2D_PAIRS)
+    int wide;   /* windows extended whole into the pair buffer */
+    int pair;   /* pixels two at a time (conv2d_col2), columns of pair_n values */
+    int32_t pair_n;
+#endif
+} conv2d_layer;
+
+/* Output rows [r0, r1) of the layer (rows of all batches in a row: r = b * out_h + oy), the
+ * pixels of each in memory order. xp: the DSP build's pair buffer (the caller's, which may hold
+ * the padded filters; a worker thread's own otherwise). */
+static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t *xp)
 {
+    const enn_conv2d_params *prm = L->prm;
+    const int8_t *input = L->input;
+    int8_t *output = L->output;
+    const conv2d_ctx c = L->c;
     const int32_t in_h = prm->input.h;
     const int32_t in_w = prm->input.w;
     const int32_t in_c = prm->input.c;
     const int32_t out_c = prm->output.c;
     const int32_t f_w = prm->geom.filter.w;
     const int32_t f_c = prm->filter_c;
-    conv2d_ctx c;
-    int fast_full;
-    int pointwise;
-    int gather;
+    const int fast_full = L->fast_full;
+    const int pointwise = L->pointwise;
+    const int gather = L->gather;
     int8_t win[CONV2D_GATHER];
 #if defined(CONV2D_PAIRS)
-    int wide;
-    int pair;          /* pixels two at a time (conv2d_col2), columns of pair_n values */
-    int32_t pair_n;
+    const int wide = L->wide;
+    const int pair = L->pair;
+    const int32_t pair_n = L->pair_n;
     int8_t *pend = 0;  /* the output of the pixel waiting for its partner */
 #endif
-#if defined(ENN_NEON)
-    int32_t shift32[CONV2D_SHIFT32];
+#if !defined(ENN_DSP) || defined(ENN_MVE)
+    (void)xp;
 #endif
-#if defined(ENN_DSP) && !defined(ENN_MVE)
-    uint32_t xp[CONV2D_EXT];
-#else
-    uint32_t *xp = 0;
-#endif
-    int32_t b;
-    c.filter = filter;
-    c.bias = bias;
-    c.mult = prm->quant.multiplier;
-    c.shift = prm->quant.shift;
-    c.rsh = prm->quant.rshift;
-    c.ksum = prm->ksum;
-#if defined(ENN_NEON)
-    /* The per-channel shifts are a byte each in flash; every pixel's requantization wants them as
-     * int32 lanes: widened once here instead of at every pixel. */
-    c.shift32 = 0;
-    if (out_c <= CONV2D_SHIFT32) {
-        int32_t i;
-        for (i = 0; i < out_c; i++) {
-            shift32[i] = c.shift[i];
-        }
-        c.shift32 = shift32;
-    }
-#endif
-    c.groups = in_c / f_c;
-    c.per_group = out_c / c.groups;
-    c.f_c = f_c;
-    c.filter_size = prm->geom.filter.h * f_w * f_c;
-    c.w_row = f_w * f_c;                             /* filter: next row */
-    c.row_step = prm->geom.dilation.h * in_w * in_c;      /* input: next filter row */
-    c.col_step = prm->geom.dilation.w * in_c;             /* input: next filter column */
-    c.offset = prm->input_offset;
-    c.out_offset = prm->output_offset;
-    c.lo = prm->act.min;
-    c.hi = prm->act.max;
-    c.fast = enn_rq_layer_ok(c.mult, c.shift, out_c);
-    fast_full = c.fast && c.lo == -128 && c.hi == 127;
-#if !defined(ENN_MVE)
-    c.fast_full = fast_full;
-#endif
-    pointwise = prm->geom.filter.h == 1 && f_w == 1 && c.groups == 1;
-    gather = !pointwise && c.groups == 1 && c.filter_size <= CONV2D_GATHER;
-#if defined(CONV2D_PAIRS)
-    /* Whole windows straight into int16 pairs: input channels in fours keep each tap's channels in
-     * whole pairs; padding is 0 (input + offset = 0 there). */
-    wide = !pointwise && c.groups == 1 && (in_c & 3) == 0 && c.filter_size <= CONV2D_EXT;
-    /* Windows extended whole and 1x1 filters of channels in fours: pixels in pairs, so that each
-     * filter word extended serves two pixels. Pairs run across rows and batches, the first pixel
-     * of a pair written after the second is read (reading earlier keeps every overlap of output
-     * and input the planner allows). */
-    if (wide) {
-        gather = 0;
-    }
-    pair = wide || gather || (pointwise && (f_c & 3) == 0 && f_c <= CONV2D_EXT);
-    pair_n = pointwise ? f_c : c.filter_size;
-#if defined(ENN_DSP_ASM)
-    /* Windows of n values not in whole eights (a first layer's 3x3x3 = 27, 3x3x4 = 36) would miss
-     * the filter-pair asm (conv2d_pairs_asm); with the filters copied, zero-padded to the next
-     * multiple of eight, into the pair buffer's unused end, and the columns padded with zero pairs,
-     * they take it. */
-    if (pair && !pointwise && fast_full && bias != 0 && (pair_n & 7) != 0) {
-        const int32_t n8 = (pair_n + 7) & ~7;
-        if (n8 + out_c * (n8 >> 2) <= CONV2D_EXT) {
-            int8_t *padded = (int8_t *)(xp + n8);
-            int32_t oc;
-            for (oc = 0; oc < out_c; oc++) {
-                enn_copy8(padded + oc * n8, filter + oc * pair_n, pair_n);
-                enn_fill8(padded + oc * n8 + pair_n, 0, n8 - pair_n);
-            }
-            c.filter = padded;
-            pair_n = n8;
-        }
-    }
-#endif
-#endif
-
-    for (b = 0; b < prm->input.n; b++) {
+    int32_t r;
+    output += r0 * prm->output.w * out_c;
+    for (r = r0; r < r1; r++) {
+        const int32_t b = r / prm->output.h;
         const int8_t *in_b = input + b * in_h * in_w * in_c;
-        int32_t oy;
-        for (oy = 0; oy < prm->output.h; oy++) {
+        const int32_t oy = r - b * prm->output.h;
+        {
             const int32_t iy0 = oy * prm->geom.stride.h - prm->geom.padding.h;
             int32_t ky_lo;
             int32_t ky_hi;
@@ -880,4 +829,141 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
         conv2d_col2(&c, xp, pair_n, pend, pend);
     }
 #endif
+}
+
+#if ENN_THREADS > 1
+/* A thread's share of the rows (enn_parallel_rows), with a pair buffer of its own. */
+static void conv2d_task(void *ctx, int32_t r0, int32_t r1)
+{
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+    uint32_t xp[CONV2D_EXT];
+#else
+    uint32_t *xp = 0;
+#endif
+    conv2d_rows((const conv2d_layer *)ctx, r0, r1, xp);
+}
+#endif
+
+void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                int8_t *output)
+{
+    const int32_t in_w = prm->input.w;
+    const int32_t in_c = prm->input.c;
+    const int32_t out_c = prm->output.c;
+    const int32_t f_w = prm->geom.filter.w;
+    const int32_t f_c = prm->filter_c;
+    conv2d_ctx c;
+    int fast_full;
+    int pointwise;
+    int gather;
+#if defined(CONV2D_PAIRS)
+    int wide;
+    int pair;
+    int32_t pair_n;
+#endif
+#if defined(ENN_NEON)
+    int32_t shift32[CONV2D_SHIFT32];
+#endif
+#if defined(ENN_DSP) && !defined(ENN_MVE)
+    uint32_t xp[CONV2D_EXT];
+#else
+    uint32_t *xp = 0;
+#endif
+    c.filter = filter;
+    c.bias = bias;
+    c.mult = prm->quant.multiplier;
+    c.shift = prm->quant.shift;
+    c.rsh = prm->quant.rshift;
+    c.ksum = prm->ksum;
+#if defined(ENN_NEON)
+    /* The per-channel shifts are a byte each in flash; every pixel's requantization wants them as
+     * int32 lanes: widened once here instead of at every pixel. */
+    c.shift32 = 0;
+    if (out_c <= CONV2D_SHIFT32) {
+        int32_t i;
+        for (i = 0; i < out_c; i++) {
+            shift32[i] = c.shift[i];
+        }
+        c.shift32 = shift32;
+    }
+#endif
+    c.groups = in_c / f_c;
+    c.per_group = out_c / c.groups;
+    c.f_c = f_c;
+    c.filter_size = prm->geom.filter.h * f_w * f_c;
+    c.w_row = f_w * f_c;                             /* filter: next row */
+    c.row_step = prm->geom.dilation.h * in_w * in_c;      /* input: next filter row */
+    c.col_step = prm->geom.dilation.w * in_c;             /* input: next filter column */
+    c.offset = prm->input_offset;
+    c.out_offset = prm->output_offset;
+    c.lo = prm->act.min;
+    c.hi = prm->act.max;
+    c.fast = enn_rq_layer_ok(c.mult, c.shift, out_c);
+    fast_full = c.fast && c.lo == -128 && c.hi == 127;
+#if !defined(ENN_MVE)
+    c.fast_full = fast_full;
+#endif
+    pointwise = prm->geom.filter.h == 1 && f_w == 1 && c.groups == 1;
+    gather = !pointwise && c.groups == 1 && c.filter_size <= CONV2D_GATHER;
+#if defined(CONV2D_PAIRS)
+    /* Whole windows straight into int16 pairs: input channels in fours keep each tap's channels in
+     * whole pairs; padding is 0 (input + offset = 0 there). */
+    wide = !pointwise && c.groups == 1 && (in_c & 3) == 0 && c.filter_size <= CONV2D_EXT;
+    /* Windows extended whole and 1x1 filters of channels in fours: pixels in pairs, so that each
+     * filter word extended serves two pixels. Pairs run across rows and batches, the first pixel
+     * of a pair written after the second is read (reading earlier keeps every overlap of output
+     * and input the planner allows). */
+    if (wide) {
+        gather = 0;
+    }
+    pair = wide || gather || (pointwise && (f_c & 3) == 0 && f_c <= CONV2D_EXT);
+    pair_n = pointwise ? f_c : c.filter_size;
+#if defined(ENN_DSP_ASM)
+    /* Windows of n values not in whole eights (a first layer's 3x3x3 = 27, 3x3x4 = 36) would miss
+     * the filter-pair asm (conv2d_pairs_asm); with the filters copied, zero-padded to the next
+     * multiple of eight, into the pair buffer's unused end, and the columns padded with zero pairs,
+     * they take it. */
+    if (pair && !pointwise && fast_full && bias != 0 && (pair_n & 7) != 0) {
+        const int32_t n8 = (pair_n + 7) & ~7;
+        if (n8 + out_c * (n8 >> 2) <= CONV2D_EXT) {
+            int8_t *padded = (int8_t *)(xp + n8);
+            int32_t oc;
+            for (oc = 0; oc < out_c; oc++) {
+                enn_copy8(padded + oc * n8, filter + oc * pair_n, pair_n);
+                enn_fill8(padded + oc * n8 + pair_n, 0, n8 - pair_n);
+            }
+            c.filter = padded;
+            pair_n = n8;
+        }
+    }
+#endif
+#endif
+
+    {
+        conv2d_layer L;
+        const int32_t rows = prm->input.n * prm->output.h;
+        L.c = c;
+        L.prm = prm;
+        L.input = input;
+        L.output = output;
+        L.fast_full = fast_full;
+        L.pointwise = pointwise;
+        L.gather = gather;
+#if defined(CONV2D_PAIRS)
+        L.wide = wide;
+        L.pair = pair;
+        L.pair_n = pair_n;
+#endif
+#if ENN_THREADS > 1
+        /* Large layers on several threads, by rows, unless the output overlaps the input (the
+         * planner lets a row's outputs overwrite inputs only rows before it has read). */
+        if (rows > 1 && (int64_t)rows * prm->output.w * out_c * c.filter_size >= ENN_PARALLEL_MACS &&
+            !enn_overlap(input, (size_t)prm->input.n * prm->input.h * in_w * in_c, output,
+                         (size_t)rows * prm->output.w * out_c)) {
+            enn_parallel_rows(conv2d_task, &L, rows);
+            return;
+        }
+#endif
+        conv2d_rows(&L, 0, rows, xp);
+    }
 }

@@ -18,6 +18,7 @@
 #include "depthwise_conv2d.h"
 
 #include "edgenn_simd.h"
+#include "edgenn_threads.h"
 #include "edgenn_window.h"
 
 /* A call's parameters, read once: the byte stores to the output could alias the parameter struct,
@@ -458,67 +459,48 @@ static void dw_pixel_any(const dw_ctx *k, const int8_t *x, const int8_t *w, int3
     dw_pixel(k, x, w, n_ky, n_kx, out, 0);
 }
 
-void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *input, const int8_t *filter,
-                          const int32_t *bias, int8_t *output)
+/* A layer as enn_depthwise_conv2d set it up, for the row loop (dw_rows), on one thread or several. */
+typedef struct {
+    dw_ctx k;
+    const enn_depthwise_conv2d_params *prm;
+    const int8_t *input;
+    const int8_t *filter;
+    const int32_t *bias;
+    int8_t *output;
+    int fast_full;
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+    int win3;              /* full 3x3 windows take dw_win3_dsp */
+    const uint32_t *wext;  /* their extended filter (dw_ext3) */
+#endif
+} dw_layer;
+
+/* Output rows [r0, r1) of the layer (r = b * out_h + oy), the pixels of each in memory order. */
+static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
 {
+    const enn_depthwise_conv2d_params *prm = L->prm;
+    const int8_t *input = L->input;
+    const int8_t *filter = L->filter;
+    const int32_t *bias = L->bias;
+    int8_t *output = L->output;
+    const dw_ctx k = L->k;
     const int32_t in_h = prm->input.h;
     const int32_t in_w = prm->input.w;
     const int32_t in_c = prm->input.c;
     const int32_t out_c = prm->output.c;
     const int32_t f_w = prm->geom.filter.w;
     const int32_t mult = prm->depth_multiplier;
-    dw_ctx k;
-    int fast_full;
-#if defined(ENN_NEON)
-    int32_t shift32[DW_SHIFT32];
-#endif
+    const int fast_full = L->fast_full;
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
-    int win3; /* full 3x3 windows take dw_win3_dsp */
-    uint32_t wext[9 * DW_EXT_CH / 2];
+    const int win3 = L->win3;
+    const uint32_t *wext = L->wext;
 #endif
-    int32_t b;
-    k.bias = bias;
-    k.mult = prm->quant.multiplier;
-    k.shift = prm->quant.shift;
-    k.rsh = prm->quant.rshift;
-#if defined(ENN_NEON)
-    /* Byte-wide in flash, int32 lanes in the requantization: widened once for all pixels. */
-    k.shift32 = 0;
-    if (out_c <= DW_SHIFT32) {
-        int32_t i;
-        for (i = 0; i < out_c; i++) {
-            shift32[i] = k.shift[i];
-        }
-        k.shift32 = shift32;
-    }
-#endif
-    k.ch = out_c;
-    k.row_step = prm->geom.dilation.h * in_w * in_c;
-    k.col_step = prm->geom.dilation.w * in_c;
-    k.w_row = f_w * out_c;
-    k.offset = prm->input_offset;
-    k.out_offset = prm->output_offset;
-    k.lo = prm->act.min;
-    k.hi = prm->act.max;
-    k.fast = enn_rq_layer_ok(k.mult, k.shift, out_c);
-    k.full = k.lo == -128 && k.hi == 127;
-    k.window3 = prm->geom.filter.h == 3 && f_w == 3 && prm->geom.dilation.h == 1 && prm->geom.dilation.w == 1;
-#if !defined(ENN_MVE)
-    k.c2 = 2 * k.out_offset + 1;
-#endif
-    /* The common layers' requantization (enn_rq8): clamp to the int8 range. */
-    fast_full = k.fast && k.full;
-#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
-    win3 = fast_full && k.window3 && mult == 1 && bias != 0 && (out_c & 3) == 0 && out_c <= DW_EXT_CH;
-    if (win3) {
-        dw_ext3(filter, out_c, wext);
-    }
-#endif
-
-    for (b = 0; b < prm->input.n; b++) {
+    int32_t r;
+    output += r0 * prm->output.w * out_c;
+    for (r = r0; r < r1; r++) {
+        const int32_t b = r / prm->output.h;
         const int8_t *in_b = input + b * in_h * in_w * in_c;
-        int32_t oy;
-        for (oy = 0; oy < prm->output.h; oy++) {
+        const int32_t oy = r - b * prm->output.h;
+        {
             const int32_t iy0 = oy * prm->geom.stride.h - prm->geom.padding.h;
             int32_t ky_lo;
             int32_t ky_hi;
@@ -585,5 +567,93 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
                 }
             }
         }
+    }}
+
+#if ENN_THREADS > 1
+/* A thread's share of the rows (enn_parallel_rows). */
+static void dw_task(void *ctx, int32_t r0, int32_t r1)
+{
+    dw_rows((const dw_layer *)ctx, r0, r1);
+}
+#endif
+
+void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *input, const int8_t *filter,
+                          const int32_t *bias, int8_t *output)
+{
+    const int32_t in_w = prm->input.w;
+    const int32_t in_c = prm->input.c;
+    const int32_t out_c = prm->output.c;
+    const int32_t f_w = prm->geom.filter.w;
+    dw_ctx k;
+    int fast_full;
+#if defined(ENN_NEON)
+    int32_t shift32[DW_SHIFT32];
+#endif
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+    int win3; /* full 3x3 windows take dw_win3_dsp */
+    uint32_t wext[9 * DW_EXT_CH / 2];
+#endif
+    k.bias = bias;
+    k.mult = prm->quant.multiplier;
+    k.shift = prm->quant.shift;
+    k.rsh = prm->quant.rshift;
+#if defined(ENN_NEON)
+    /* Byte-wide in flash, int32 lanes in the requantization: widened once for all pixels. */
+    k.shift32 = 0;
+    if (out_c <= DW_SHIFT32) {
+        int32_t i;
+        for (i = 0; i < out_c; i++) {
+            shift32[i] = k.shift[i];
+        }
+        k.shift32 = shift32;
+    }
+#endif
+    k.ch = out_c;
+    k.row_step = prm->geom.dilation.h * in_w * in_c;
+    k.col_step = prm->geom.dilation.w * in_c;
+    k.w_row = f_w * out_c;
+    k.offset = prm->input_offset;
+    k.out_offset = prm->output_offset;
+    k.lo = prm->act.min;
+    k.hi = prm->act.max;
+    k.fast = enn_rq_layer_ok(k.mult, k.shift, out_c);
+    k.full = k.lo == -128 && k.hi == 127;
+    k.window3 = prm->geom.filter.h == 3 && f_w == 3 && prm->geom.dilation.h == 1 && prm->geom.dilation.w == 1;
+#if !defined(ENN_MVE)
+    k.c2 = 2 * k.out_offset + 1;
+#endif
+    /* The common layers' requantization (enn_rq8): clamp to the int8 range. */
+    fast_full = k.fast && k.full;
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+    win3 = fast_full && k.window3 && prm->depth_multiplier == 1 && bias != 0 && (out_c & 3) == 0 && out_c <= DW_EXT_CH;
+    if (win3) {
+        dw_ext3(filter, out_c, wext);
+    }
+#endif
+
+    {
+        dw_layer L;
+        const int32_t rows = prm->input.n * prm->output.h;
+        L.k = k;
+        L.prm = prm;
+        L.input = input;
+        L.filter = filter;
+        L.bias = bias;
+        L.output = output;
+        L.fast_full = fast_full;
+#if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
+        L.win3 = win3;
+        L.wext = wext;
+#endif
+#if ENN_THREADS > 1
+        /* Large layers on several threads, by rows, unless the output overlaps the input. */
+        if (rows > 1 && (int64_t)rows * prm->output.w * out_c * prm->geom.filter.h * f_w >= ENN_PARALLEL_MACS &&
+            !enn_overlap(input, (size_t)prm->input.n * prm->input.h * in_w * in_c, output,
+                         (size_t)rows * prm->output.w * out_c)) {
+            enn_parallel_rows(dw_task, &L, rows);
+            return;
+        }
+#endif
+        dw_rows(&L, 0, rows);
     }
 }

@@ -52,5 +52,5 @@ def test_conv2d_wide_cases_on_aarch64(board):
 @pytest.mark.parametrize("board", ["rpi4", "rpi5"])
 def test_conv2d_byte_wide_shifts_on_aarch64(board):
     """Layers with more channels than the kernel widens shifts for once (CONV2D_SHIFT32 /
-    DW_SHIFT32, here 8) requantize from the byte-wide shifts, per group of channels."""
-    check_wide_cases(board, depthwise=False, seed=7103, n=30, cflags=("-DCONV2D_SHIFT32=8", "-DDW_SHIFT32=8"))
+    DW_SHIFT32, here 16) requantize from the byte-wide shifts, per group of channels."""
+    check_wide_cases(board, depthwise=False, seed=7103, n=30, cflags=("-DCONV2D_SHIFT32=16", "-DDW_SHIFT32=16"))
