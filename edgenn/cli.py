@@ -696,13 +696,18 @@ def boards(as_json: bool) -> None:
 @click.option("--name", help="Override the C symbol prefix (and the package's name).")
 @click.option("--host", "host", help="Also copy the package to this ssh destination (user@host[:dir]) with scp.")
 @click.option("--no-build", is_flag=True, help="Sources only: no prebuilt binaries.")
+@click.option("--threads", type=int, default=1, show_default=True,
+              help="Linux boards: run large layers (convolutions) on this many threads, by rows.")
 @quiet_option()
-def deploy(enn_file: str, board: str, output: str, name: str | None, host: str | None, no_build: bool) -> None:
+def deploy(enn_file: str, board: str, output: str, name: str | None, host: str | None, no_build: bool,
+           threads: int) -> None:
     """Pack a ready-to-use project for a board: sources, prebuilt binaries and a README."""
+    from edgenn.boards import get_board, with_threads
     from edgenn.deploy import deploy as do_deploy
 
     cmd = "edgenn " + " ".join(sys.argv[1:])
-    r = do_deploy(enn_file, board, output, name=name, host=host, build=not no_build, command=cmd)
+    b = with_threads(get_board(board), threads)
+    r = do_deploy(enn_file, b, output, name=name, host=host, build=not no_build, command=cmd)
     click.echo(f"wrote {r['archive']} ({r['bytes']:,} B) for {r['board']}: {', '.join(r['prebuilt']) or 'sources only'}")
     if r.get("copied_to"):
         click.echo(f"copied to {r['copied_to']}")

@@ -175,3 +175,25 @@ def test_threads_option_errors(tmp_path):
     lib = tmp_path / "pi" / "lib" / "kws_ref_model"
     assert "-DENN_THREADS=4 -pthread" in (lib / "kws_ref_model.mk").read_text()
     assert "ENN_THREADS=4" in (lib / "CMakeLists.txt").read_text()
+
+
+def test_deploy_with_threads(tmp_path):
+    """`edgenn deploy --threads` packs the threaded sources (prebuilt binaries are test_deploy's)."""
+    import tarfile
+
+    from edgenn.format.enn import save
+
+    enn = tmp_path / "kws.enn"
+    save(mlperf_model("kws"), enn)
+    out = tmp_path / "kws.tar.gz"
+    r = subprocess.run([sys.executable, "-m", "edgenn", "deploy", str(enn), "--board", "rpi4", "--threads", "2",
+                        "--no-build", "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with tarfile.open(out) as tf:
+        names = tf.getnames()
+        make = tf.extractfile(next(n for n in names if n.endswith("/Makefile") and n.count("/") == 1)).read().decode()
+    assert any(n.endswith("kernels/edgenn_threads.c") for n in names)
+    assert "-DENN_THREADS=2" in make
+    r = subprocess.run([sys.executable, "-m", "edgenn", "deploy", str(enn), "--board", "nrf52840", "--threads", "2",
+                        "-o", str(tmp_path / "x.tar.gz")], capture_output=True, text=True)
+    assert r.returncode != 0 and "microcontroller" in r.stderr and not (tmp_path / "x.tar.gz").exists()

@@ -166,6 +166,28 @@ static void conv2d_pixel(const conv2d_ctx *c, const int8_t *in_px, int32_t w_fir
 
 #if defined(CONV2D_PAIRS)
 
+#if defined(ENN_DSP_ASM)
+/* One step of four values of the 2x2 dot product (conv2d_dot2x2, conv2d_pairs_asm): pixel A's and
+ * B's pairs (x: A's two words, then B's), two filters' words (w, w + ws) extended, eight SMLAD. */
+#define CONV2D_2X2_STEP                                                                            \
+    "ldrd %[xb0], %[xb1], [%[x], #8]\n\t"                                                          \
+    "ldrd %[xa0], %[xa1], [%[x]], #16\n\t"                                                         \
+    "ldr %[wv], [%[w], %[ws]]\n\t"                                                                 \
+    "sxtb16 %[we], %[wv]\n\t"                                                                      \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
+    "smlad %[i1], %[xa0], %[we], %[i1]\n\t"                                                        \
+    "smlad %[i1], %[xa1], %[wv], %[i1]\n\t"                                                        \
+    "smlad %[j1], %[xb0], %[we], %[j1]\n\t"                                                        \
+    "smlad %[j1], %[xb1], %[wv], %[j1]\n\t"                                                        \
+    "ldr %[wv], [%[w]], #4\n\t"                                                                    \
+    "sxtb16 %[we], %[wv]\n\t"                                                                      \
+    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
+    "smlad %[i0], %[xa0], %[we], %[i0]\n\t"                                                        \
+    "smlad %[i0], %[xa1], %[wv], %[i0]\n\t"                                                        \
+    "smlad %[j0], %[xb0], %[we], %[j0]\n\t"                                                        \
+    "smlad %[j0], %[xb1], %[wv], %[j0]\n\t"
+#endif
+
 /* *a += four filter bytes wv times pixel A's pairs x[0], x[1]; *b the same with pixel B's x[2], x[3]. */
 ENN_INLINE void conv2d_mac2(const uint32_t *x, int32_t wv, int32_t *a, int32_t *b)
 {
@@ -205,23 +227,6 @@ ENN_INLINE void conv2d_dot2x2(const uint32_t *xp, const int8_t *w, int32_t n, in
         int32_t xb1;
         int32_t wv;
         int32_t we;
-#define CONV2D_2X2_STEP                                                                            \
-    "ldrd %[xb0], %[xb1], [%[x], #8]\n\t"                                                          \
-    "ldrd %[xa0], %[xa1], [%[x]], #16\n\t"                                                         \
-    "ldr %[wv], [%[w], %[ws]]\n\t"                                                                 \
-    "sxtb16 %[we], %[wv]\n\t"                                                                      \
-    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
-    "smlad %[i1], %[xa0], %[we], %[i1]\n\t"                                                        \
-    "smlad %[i1], %[xa1], %[wv], %[i1]\n\t"                                                        \
-    "smlad %[j1], %[xb0], %[we], %[j1]\n\t"                                                        \
-    "smlad %[j1], %[xb1], %[wv], %[j1]\n\t"                                                        \
-    "ldr %[wv], [%[w]], #4\n\t"                                                                    \
-    "sxtb16 %[we], %[wv]\n\t"                                                                      \
-    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
-    "smlad %[i0], %[xa0], %[we], %[i0]\n\t"                                                        \
-    "smlad %[i0], %[xa1], %[wv], %[i0]\n\t"                                                        \
-    "smlad %[j0], %[xb0], %[we], %[j0]\n\t"                                                        \
-    "smlad %[j0], %[xb1], %[wv], %[j0]\n\t"
         __asm__("1:\n\t" CONV2D_2X2_STEP CONV2D_2X2_STEP
                 "ldr %[we], %[end]\n\t"
                 "cmp %[x], %[we]\n\t"
@@ -231,7 +236,6 @@ ENN_INLINE void conv2d_dot2x2(const uint32_t *xp, const int8_t *w, int32_t n, in
                   [we] "=&r"(we)
                 : [ws] "r"(n), [end] "m"(end)
                 : "cc", "memory");
-#undef CONV2D_2X2_STEP
     }
 #else
     for (; steps > 0; steps--, xp += 4, w += 4) {
@@ -308,23 +312,6 @@ ENN_INLINE const int8_t *conv2d_pairs_asm(const uint32_t *xp, const int8_t *w, i
     st.w_end = w + 2 * n * pairs;
     st.c2 = c2;
     st.half = (n >> 2) & 2;
-#define CONV2D_PAIRS_STEP                                                                          \
-    "ldrd %[xb0], %[xb1], [%[x], #8]\n\t"                                                          \
-    "ldrd %[xa0], %[xa1], [%[x]], #16\n\t"                                                         \
-    "ldr %[wv], [%[w], %[ws]]\n\t"                                                                 \
-    "sxtb16 %[we], %[wv]\n\t"                                                                      \
-    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
-    "smlad %[i1], %[xa0], %[we], %[i1]\n\t"                                                        \
-    "smlad %[i1], %[xa1], %[wv], %[i1]\n\t"                                                        \
-    "smlad %[j1], %[xb0], %[we], %[j1]\n\t"                                                        \
-    "smlad %[j1], %[xb1], %[wv], %[j1]\n\t"                                                        \
-    "ldr %[wv], [%[w]], #4\n\t"                                                                    \
-    "sxtb16 %[we], %[wv]\n\t"                                                                      \
-    "sxtb16 %[wv], %[wv], ror #8\n\t"                                                              \
-    "smlad %[i0], %[xa0], %[we], %[i0]\n\t"                                                        \
-    "smlad %[i0], %[xa1], %[wv], %[i0]\n\t"                                                        \
-    "smlad %[j0], %[xb0], %[we], %[j0]\n\t"                                                        \
-    "smlad %[j0], %[xb1], %[wv], %[j0]\n\t"
     __asm__(
         /* A pair of filters: accumulators from the bias, x back to the column's start. */
         "1:\n\t"
@@ -337,8 +324,8 @@ ENN_INLINE const int8_t *conv2d_pairs_asm(const uint32_t *xp, const int8_t *w, i
         "ldr %[we], %[s_half]\n\t"
         "cmp %[we], #0\n\t"
         "bne 3f\n\t"
-        "2:\n\t" CONV2D_PAIRS_STEP CONV2D_PAIRS_STEP
-        "3:\n\t" CONV2D_PAIRS_STEP CONV2D_PAIRS_STEP
+        "2:\n\t" CONV2D_2X2_STEP CONV2D_2X2_STEP
+        "3:\n\t" CONV2D_2X2_STEP CONV2D_2X2_STEP
         "ldr %[we], %[s_x_end]\n\t"
         "cmp %[x], %[we]\n\t"
         "bne 2b\n\t"
@@ -395,7 +382,6 @@ ENN_INLINE const int8_t *conv2d_pairs_asm(const uint32_t *xp, const int8_t *w, i
         : [ws] "r"(n), [s_xp] "m"(st.xp), [s_x_end] "m"(st.x_end), [s_w_end] "m"(st.w_end), [s_c2] "m"(st.c2),
           [s_half] "m"(st.half)
         : "cc", "memory");
-#undef CONV2D_PAIRS_STEP
     (void)i0;
     (void)i1;
     (void)j0;
@@ -876,16 +862,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.rsh = prm->quant.rshift;
     c.ksum = prm->ksum;
 #if defined(ENN_NEON)
-    /* The per-channel shifts are a byte each in flash; every pixel's requantization wants them as
-     * int32 lanes: widened once here instead of at every pixel. */
-    c.shift32 = 0;
-    if (out_c <= CONV2D_SHIFT32) {
-        int32_t i;
-        for (i = 0; i < out_c; i++) {
-            shift32[i] = c.shift[i];
-        }
-        c.shift32 = shift32;
-    }
+    c.shift32 = enn_shifts32_neon(c.shift, out_c, shift32, CONV2D_SHIFT32);
 #endif
     c.groups = in_c / f_c;
     c.per_group = out_c / c.groups;

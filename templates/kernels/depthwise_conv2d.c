@@ -598,15 +598,7 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     k.shift = prm->quant.shift;
     k.rsh = prm->quant.rshift;
 #if defined(ENN_NEON)
-    /* Byte-wide in flash, int32 lanes in the requantization: widened once for all pixels. */
-    k.shift32 = 0;
-    if (out_c <= DW_SHIFT32) {
-        int32_t i;
-        for (i = 0; i < out_c; i++) {
-            shift32[i] = k.shift[i];
-        }
-        k.shift32 = shift32;
-    }
+    k.shift32 = enn_shifts32_neon(k.shift, out_c, shift32, DW_SHIFT32);
 #endif
     k.ch = out_c;
     k.row_step = prm->geom.dilation.h * in_w * in_c;

@@ -34,6 +34,20 @@ static inline int32x4_t enn_mbqm4_neon(int32x4_t acc, int32x4_t multiplier, int3
     return vrshlq_s32(vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, right), 31)), right);
 }
 
+/* A layer's n byte-wide per-channel shifts widened to int32 into buf (of cap values), once per call
+ * instead of at every pixel; NULL when they do not fit (the kernels then widen four at a time). */
+static inline const int32_t *enn_shifts32_neon(const int8_t *s, int32_t n, int32_t *buf, int32_t cap)
+{
+    int32_t i;
+    if (n > cap) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        buf[i] = s[i];
+    }
+    return buf;
+}
+
 /* Four int8 values (per-channel shifts) as int32 lanes, reading exactly their four bytes. */
 static inline int32x4_t enn_widen4_neon(const int8_t *p)
 {

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from edgenn.boards import get_board
+from edgenn.boards import Board, get_board
 from edgenn.codegen.generate import TEST_APP, render_library, render_model
 from edgenn.converter.graph import Graph, IOInfo, QParams
 from edgenn.converter.lower import to_enn
@@ -159,12 +159,12 @@ def _io_bytes(model: EnnModel, which) -> int:
 
 
 def run_c_host(models: list[EnnModel], inputs: list[list[np.ndarray]], workdir: Path,
-               board: str | None = None, cflags: tuple[str, ...] = ()) -> list[list[np.ndarray]]:
+               board: "str | Board | None" = None, cflags: tuple[str, ...] = ()) -> list[list[np.ndarray]]:
     """Compile every model into one host program and run each on its inputs; with ``board`` a Linux
     board (e.g. "rpi4"), cross-compiled with its compiler, flags and optimization level (its NEON
     paths) and run in QEMU user mode. ``cflags``: more flags (e.g. a kernel's limit lowered, to
     reach its other path)."""
-    host = get_board(board or "host")
+    host = board if isinstance(board, Board) else get_board(board or "host")
     if board is not None:
         assert host.kind == "linux" and host.emulated, f"{board} is not an emulated Linux board"
         assert shutil.which(host.cc), f"{host.cc} not found (make setup installs it)"
@@ -402,7 +402,7 @@ def run_c_firmware(models: list[EnnModel], inputs: list[list[np.ndarray]], workd
 
 
 def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | None = None,
-                board: str | None = None, opt: str = "-O2", cflags: tuple[str, ...] = ()) -> dict[str, int]:
+                board: "str | Board | None" = None, opt: str = "-O2", cflags: tuple[str, ...] = ()) -> dict[str, int]:
     """Run all cases through runtime_py and C; assert byte equality. Returns statistics.
 
     The C runs natively on the host, or with ``board`` (e.g. "mps2-an386", "mps3-an547") as
@@ -414,7 +414,7 @@ def check_cases(cases: list[Case], samples: int = 3, seed: int = 0, keep: str | 
     expected = [Interpreter(m).invoke(*xs) for m, xs in zip(models, inputs)]
     work = Path(tempfile.mkdtemp(prefix="edgenn-optest-"))
     try:
-        if board is None or get_board(board).kind == "linux":
+        if board is None or (board if isinstance(board, Board) else get_board(board)).kind == "linux":
             got = run_c_host(models, inputs, work, board, cflags)
         else:
             assert not cflags, "extra cflags are for host and Linux builds"
