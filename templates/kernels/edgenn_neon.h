@@ -1,7 +1,7 @@
-/* NEON (AArch64: Raspberry Pi 3/4/5 with a 64-bit OS) helpers of the fast kernel paths: the int8
- * inner products of convolutions and fully connected layers, depthwise convolution sixteen channels
- * per step, and TFLM's requantization in int32 lanes. Included at the end of edgenn_simd.h when
- * ENN_NEON is defined; every helper computes exactly what the portable C in the kernels computes (int32
+/* NEON (AArch64: Raspberry Pi 3/4/5 with a 64-bit OS; 32-bit NEON on the armhf Pis) helpers of
+ * the fast kernel paths: the int8 inner products of convolutions and fully connected layers,
+ * depthwise convolution sixteen channels per step, and TFLM's requantization in int32 lanes.
+ * Included at the end of edgenn_simd.h when ENN_NEON is defined; every helper computes exactly what the portable C in the kernels computes (int32
  * wrap-around accumulators, then MultiplyByQuantizedMultiplier with TFLM's double rounding).
  *
  * Products of two int8 are exact in int16 (|x w| <= 2^14); SMULL makes eight of them, SADALP adds
@@ -20,6 +20,35 @@
 
 #include "edgenn_fixedpoint.h"
 #include "edgenn_simd.h"
+
+/* Four AArch64-only intrinsics, from 32-bit NEON on the armhf Pis (the same lanes, the same results). */
+#if defined(__aarch64__)
+#define enn_mull_high_s8 vmull_high_s8
+#define enn_movl_high_s16 vmovl_high_s16
+#define enn_mlal_high_s16 vmlal_high_s16
+#define enn_paddq_s32 vpaddq_s32
+#else
+static inline int16x8_t enn_mull_high_s8(int8x16_t a, int8x16_t b)
+{
+    return vmull_s8(vget_high_s8(a), vget_high_s8(b));
+}
+
+static inline int32x4_t enn_movl_high_s16(int16x8_t a)
+{
+    return vmovl_s16(vget_high_s16(a));
+}
+
+static inline int32x4_t enn_mlal_high_s16(int32x4_t acc, int16x8_t a, int16x8_t b)
+{
+    return vmlal_s16(acc, vget_high_s16(a), vget_high_s16(b));
+}
+
+/* Pairwise sums of a's lanes then b's: (a0 + a1, a2 + a3, b0 + b1, b2 + b3). */
+static inline int32x4_t enn_paddq_s32(int32x4_t a, int32x4_t b)
+{
+    return vcombine_s32(vpadd_s32(vget_low_s32(a), vget_high_s32(a)), vpadd_s32(vget_low_s32(b), vget_high_s32(b)));
+}
+#endif
 
 /* TFLM's MultiplyByQuantizedMultiplier in int32 lanes, exact for every shift -31..31 (gemmlowp's
  * own NEON form): SQRDMULH is SaturatingRoundingDoublingHighMul (saturation included), and
@@ -84,7 +113,7 @@ static inline int8x8_t enn_requant8_neon(int32x4_t a0, int32x4_t a1, const int32
     const int16x8_t s16 = vmovl_s8(vld1_s8(s));
     return vmovn_s16(vcombine_s16(
         enn_requant4v_neon(a0, vld1q_s32(m), vmovl_s16(vget_low_s16(s16)), offset, lo, hi),
-        enn_requant4v_neon(a1, vld1q_s32(m + 4), vmovl_high_s16(s16), offset, lo, hi)));
+        enn_requant4v_neon(a1, vld1q_s32(m + 4), enn_movl_high_s16(s16), offset, lo, hi)));
 }
 
 /* One output byte the scalar way (tails): enn_mbqm, offset, clamp. */
@@ -128,10 +157,10 @@ static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t 
         a1 = vpadalq_s16(a1, vmull_s8(xl, vget_low_s8(v1)));
         a2 = vpadalq_s16(a2, vmull_s8(xl, vget_low_s8(v2)));
         a3 = vpadalq_s16(a3, vmull_s8(xl, vget_low_s8(v3)));
-        a0 = vpadalq_s16(a0, vmull_high_s8(xv, v0));
-        a1 = vpadalq_s16(a1, vmull_high_s8(xv, v1));
-        a2 = vpadalq_s16(a2, vmull_high_s8(xv, v2));
-        a3 = vpadalq_s16(a3, vmull_high_s8(xv, v3));
+        a0 = vpadalq_s16(a0, enn_mull_high_s8(xv, v0));
+        a1 = vpadalq_s16(a1, enn_mull_high_s8(xv, v1));
+        a2 = vpadalq_s16(a2, enn_mull_high_s8(xv, v2));
+        a3 = vpadalq_s16(a3, enn_mull_high_s8(xv, v3));
 #endif
     }
     if (i + 8 <= n) {
@@ -161,7 +190,7 @@ static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t 
         t3 += (uint32_t)(w3[i] * v);
     }
     /* Pairwise sums: lane j = all lanes of a_j. */
-    r = vpaddq_s32(vpaddq_s32(a0, a1), vpaddq_s32(a2, a3));
+    r = enn_paddq_s32(enn_paddq_s32(a0, a1), enn_paddq_s32(a2, a3));
     if (t0 | t1 | t2 | t3) {
         const uint32_t t[4] = {t0, t1, t2, t3};
         r = vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(r), vld1q_u32(t)));
@@ -248,12 +277,12 @@ ENN_INLINE void enn_dw_core(const int8_t *x, const int8_t *w, int32_t n_ky, int3
             const int16x8_t xl = vaddw_s8(off, vld1_s8(xp));
             const int16x8_t wl = vmovl_s8(vld1_s8(wp));
             a0 = vmlal_s16(a0, vget_low_s16(xl), vget_low_s16(wl));
-            a1 = vmlal_high_s16(a1, xl, wl);
+            a1 = enn_mlal_high_s16(a1, xl, wl);
             if (sets == 2) {
                 const int16x8_t xh = vaddw_s8(off, vld1_s8(xp + 8));
                 const int16x8_t wh = vmovl_s8(vld1_s8(wp + 8));
                 a2 = vmlal_s16(a2, vget_low_s16(xh), vget_low_s16(wh));
-                a3 = vmlal_high_s16(a3, xh, wh);
+                a3 = enn_mlal_high_s16(a3, xh, wh);
             }
         }
     }
@@ -326,9 +355,9 @@ static inline int32_t enn_addsub_neon(int32_t n, const int8_t *a, const int8_t *
         const int16x8_t xa = vaddw_s8(o1, vld1_s8(a + i));
         const int16x8_t xb = vaddw_s8(o2, vld1_s8(b + i));
         const int32x4_t ra0 = enn_mbqm4_neon(vshlq_s32(vmovl_s16(vget_low_s16(xa)), ls), vm1, vs1);
-        const int32x4_t ra1 = enn_mbqm4_neon(vshlq_s32(vmovl_high_s16(xa), ls), vm1, vs1);
+        const int32x4_t ra1 = enn_mbqm4_neon(vshlq_s32(enn_movl_high_s16(xa), ls), vm1, vs1);
         const int32x4_t rb0 = enn_mbqm4_neon(vshlq_s32(vmovl_s16(vget_low_s16(xb)), ls), vm2, vs2);
-        const int32x4_t rb1 = enn_mbqm4_neon(vshlq_s32(vmovl_high_s16(xb), ls), vm2, vs2);
+        const int32x4_t rb1 = enn_mbqm4_neon(vshlq_s32(enn_movl_high_s16(xb), ls), vm2, vs2);
         int32x4_t y0 = enn_mbqm4_neon(sign2 > 0 ? vaddq_s32(ra0, rb0) : vsubq_s32(ra0, rb0), vmo, vso);
         int32x4_t y1 = enn_mbqm4_neon(sign2 > 0 ? vaddq_s32(ra1, rb1) : vsubq_s32(ra1, rb1), vmo, vso);
         y0 = vminq_s32(vmaxq_s32(vaddq_s32(y0, voff), vlo), vhi);

@@ -17,16 +17,17 @@
  *
  * ENN_DSP: the Arm DSP extension (Cortex-M4/M7/M33/M55, 32-bit Cortex-A) with its SIMD32
  * instructions (SMLAD, SXTB16, ...) through ACLE's <arm_acle.h>. ENN_MVE: Helium (Cortex-M55),
- * through <arm_mve.h>. ENN_NEON: AArch64 NEON (64-bit Raspberry Pi), helpers in edgenn_neon.h.
- * Kernels keep a portable C path for everything else (M0/M3, hosts, 32-bit Linux). */
+ * through <arm_mve.h>. ENN_NEON: NEON (64-bit Raspberry Pi, and the 32-bit armhf Pis built with
+ * -mfpu=neon...: there NEON replaces the DSP paths, eight to sixteen lanes against two), helpers
+ * in edgenn_neon.h. Kernels keep a portable C path for everything else (M0/M3, hosts). */
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #define ENN_MVE 1
 #include <arm_mve.h>
 #endif
-#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(ENN_NO_NEON)
+#if defined(__ARM_NEON) && !defined(__ARM_FEATURE_MVE) && !defined(ENN_NO_NEON)
 #define ENN_NEON 1
 #endif
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(__aarch64__)
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(__aarch64__) && !defined(ENN_NEON)
 #define ENN_DSP 1
 #include <arm_acle.h>
 

@@ -7,7 +7,7 @@ import pytest
 from conv_cases import check_wide_cases, pairs_asm_case, random_case
 from harness import check_cases
 
-BOARDS = ["mps2-an386", "mps3-an547", "rpi4", "rpi5"]
+BOARDS = ["mps2-an386", "mps3-an547", "rpi4", "rpi5", "rpi3-32"]
 
 
 @pytest.mark.qemu
@@ -44,12 +44,12 @@ def test_conv2d_filter_pair_asm_cases_on_m4():
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
-@pytest.mark.parametrize("board", ["rpi4", "rpi5"])
+@pytest.mark.parametrize("board", ["rpi4", "rpi5", "rpi3-32"])
 def test_conv2d_wide_cases_on_aarch64(board):
     check_wide_cases(board, depthwise=False, seed=7101)
 
 
-@pytest.mark.parametrize("board", ["rpi4", "rpi5"])
+@pytest.mark.parametrize("board", ["rpi4", "rpi5", "rpi3-32"])
 def test_conv2d_byte_wide_shifts_on_aarch64(board):
     """Layers with more channels than the kernel widens shifts for once (CONV2D_SHIFT32 /
     DW_SHIFT32, here 16) requantize from the byte-wide shifts, per group of channels."""

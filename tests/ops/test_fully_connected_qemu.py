@@ -7,7 +7,7 @@ import pytest
 from harness import check_cases
 from test_fully_connected import random_case
 
-BOARDS = ["mps2-an386", "mps3-an547", "rpi4", "rpi5"]
+BOARDS = ["mps2-an386", "mps3-an547", "rpi4", "rpi5", "rpi3-32"]
 
 
 @pytest.mark.qemu

@@ -196,7 +196,7 @@ def test_fast_requantization_with_the_dsp_instructions_on_arm_linux(tmp_path):
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("board", ["rpi4", "rpi5"])
+@pytest.mark.parametrize("board", ["rpi4", "rpi5", "rpi3-32"])
 def test_fast_requantization_with_neon_on_aarch64(tmp_path, board):
     b = get_board(board)
     if not shutil.which(b.cc) or not shutil.which("qemu-aarch64"):
