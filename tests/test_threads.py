@@ -115,7 +115,7 @@ def test_thread_plan_keeps_convolution_outputs_apart(key):
                                                ("kws", "rpi3-32", 2)])
 def test_threaded_models_equal_runtime_py(key, board, threads, tmp_path):
     """MLPerf Tiny models built with threads (64-bit Pi under QEMU, the host with an uneven split,
-    the 32-bit Pi's DSP paths) compute the bytes of runtime_py on several inputs."""
+    the 32-bit Pi's NEON) compute the bytes of runtime_py on several inputs."""
     b = with_threads(get_board(board), threads)
     require_board(b)
     m = mlperf_model(key)
