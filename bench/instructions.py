@@ -1,6 +1,6 @@
 """Instructions per inference and per MAC of the four MLPerf Tiny models on emulated boards.
 
-    python bench/instructions.py [--boards mps2-an386,mps2-an500,mps3-an547,rpi4] [--samples 3]
+    python bench/instructions.py [--boards mps2-an386,mps2-an500,mps3-an547,rpi4,rpi5,rpi3-32] [--samples 3]
                                  [--models kws,vww,ic,ad] [--per-op] [--json FILE] [--write]
                                  [--optimize speed|size]
 
@@ -30,7 +30,7 @@ MODELS = {"kws": ("KWS", "kws_ref_model.tflite"), "vww": ("VWW", "vww_96_int8.tf
           "ic": ("IC", "pretrainedResnet_quant.tflite"), "ad": ("AD", "ad01_int8.tflite")}
 BOARD_LABELS = {"mps2-an386": "M4", "mps2-an500": "M7", "mps3-an547": "M55", "rpi4": "A72 (aarch64)",
                 "mps2-an385": "M3", "mps2-an505": "M33", "rp2040": "M0+", "rpi2": "A7 (armhf)",
-                "rpi3": "A53 (aarch64)", "rpi5": "A76 (aarch64)"}
+                "rpi3": "A53 (aarch64)", "rpi5": "A76 (aarch64)", "rpi3-32": "A53 (armhf)"}
 
 
 def tflm_figures(readme: Path) -> dict[str, dict[str, tuple[float, float]]]:
@@ -67,7 +67,7 @@ def convert(key: str):
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--boards", default="mps2-an386,mps2-an500,mps3-an547,rpi4")
+    ap.add_argument("--boards", default="mps2-an386,mps2-an500,mps3-an547,rpi4,rpi5,rpi3-32")
     ap.add_argument("--models", default="kws,vww,ic,ad")
     ap.add_argument("--samples", type=int, default=3)
     ap.add_argument("--per-op", action="store_true", help="also a table of instructions per MAC per op type")
@@ -156,8 +156,8 @@ def table(results: dict, boards: list[str], models: list[str], tflm: dict) -> st
     note = (f"\nExecuted instructions per inference (instructions per MAC), counted by edgenn's QEMU plugin, "
             f"identical run to run; mean of the samples; outputs byte-identical to runtime_py. Boards: {cores}. "
             "edgenn: its own C99 kernels at -O2 (no CMSIS-NN), with ACLE intrinsics and a few inline-assembly "
-            "loops for the DSP extension (M4, M7) and for Helium (M55), NEON intrinsics on the 64-bit Pis "
-            "(A72, A76: SDOT), portable C elsewhere. "
+            "loops for the DSP extension (M4, M7) and for Helium (M55), NEON intrinsics on the Pis "
+            "(A72, A76: SDOT; the armhf A53 in 32-bit NEON), portable C elsewhere. "
             "TFLM figures: tests/data/mlperf_tiny/README.md (same QEMU, same counting).\n")
     return "\n".join(lines) + "\n" + note
 
