@@ -568,3 +568,20 @@ def check_wide_cases(board: str, depthwise: bool, seed: int, n: int = 60, cflags
     stats = check_cases(cases, samples=2, board=board, cflags=cflags)
     assert stats["cases"] == n
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+#: (board, extra flags) of the threaded cases: the NEON paths, and the DSP extension's (a 32-bit Pi
+#: without NEON: conv2d's pixel pairs, a pair buffer per thread).
+THREADED_BOARDS = [("rpi4", ()), ("rpi3-32", ("-DENN_NO_NEON",))]
+
+
+def check_threaded_cases(board: str, flags: tuple[str, ...], depthwise: bool, seed: int, n: int = 40) -> None:
+    """Random cases (batches, padding, strides, odd row counts) built with 3 threads and every layer
+    split (ENN_PARALLEL_MACS=1): the rows' shares give the bytes of one thread."""
+    from edgenn.boards import get_board, with_threads
+
+    rng = np.random.default_rng(seed)
+    cases = [random_case(rng, depthwise=depthwise) for _ in range(n)]
+    stats = check_cases(cases, samples=2, board=with_threads(get_board(board), 3),
+                        cflags=("-DENN_PARALLEL_MACS=1",) + tuple(flags))
+    assert stats["cases"] == n

@@ -4,7 +4,7 @@ portable C build on the host)."""
 import numpy as np
 import pytest
 
-from conv_cases import check_wide_cases, random_case
+from conv_cases import THREADED_BOARDS, check_threaded_cases, check_wide_cases, random_case
 from harness import check_cases
 
 BOARDS = ["mps2-an386", "mps3-an547", "rpi4", "rpi5", "rpi3-32"]
@@ -45,15 +45,7 @@ def test_depthwise_conv2d_byte_wide_shifts_on_aarch64(board):
     check_wide_cases(board, depthwise=True, seed=7104, n=30, cflags=("-DCONV2D_SHIFT32=16", "-DDW_SHIFT32=16"))
 
 
-@pytest.mark.parametrize("board,flags", [("rpi4", ()), ("rpi3-32", ("-DENN_NO_NEON",))])
+@pytest.mark.parametrize("board,flags", THREADED_BOARDS)
 def test_depthwise_conv2d_on_threads(board, flags):
-    """Random cases (batches, padding, strides, odd row counts) on 3 threads with every layer split
-    (ENN_PARALLEL_MACS=1): the rows' shares give the bytes of one thread; with the NEON paths, and
-    with the DSP extension's (32-bit Pi without NEON: conv2d's pixel pairs, a pair buffer per thread)."""
-    from edgenn.boards import get_board, with_threads
-
-    rng = np.random.default_rng(7106)
-    cases = [random_case(rng, depthwise=True) for _ in range(40)]
-    stats = check_cases(cases, samples=2, board=with_threads(get_board(board), 3),
-                        cflags=("-DENN_PARALLEL_MACS=1",) + flags)
-    assert stats["cases"] == 40
+    """Every layer split over 3 threads (conv_cases.check_threaded_cases)."""
+    check_threaded_cases(board, flags, depthwise=True, seed=7106)
