@@ -84,8 +84,8 @@ def test_pool_symbols_take_the_model_prefix(tmp_path):
     for f in ("edgenn_threads.h", "edgenn_threads.c"):
         (tmp_path / f).write_text((kernels / f).read_text())
     obj = tmp_path / "t.o"
-    r = subprocess.run(["gcc", "-std=c99", "-O2", "-DENN_THREADS=2", "-pthread", "-c", str(tmp_path / "edgenn_threads.c"),
-                        "-o", str(obj)], capture_output=True, text=True)
+    r = subprocess.run(["gcc", "-std=c99", "-O2", "-DENN_THREADS=2", "-pthread", "-c",
+                        str(tmp_path / "edgenn_threads.c"), "-o", str(obj)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     syms = subprocess.run(["nm", "-g", "--defined-only", "-P", str(obj)], capture_output=True, text=True).stdout.split()
     assert "kws_parallel_rows" in syms and not any(s.startswith("enn_") for s in syms)
@@ -168,11 +168,11 @@ def test_threads_option_errors(tmp_path):
     assert r.returncode == 0, r.stderr
     make = (tmp_path / "pi" / "Makefile").read_text()
     assert "-DENN_THREADS=4" in make and "-pthread" in make
-    assert (tmp_path / "pi" / "lib" / "kws_ref_model" / "src" / "kernels" / "edgenn_threads.c").exists()
-    arena = [ln for ln in (tmp_path / "pi" / "lib" / "kws_ref_model" / "src" / "kws_ref_model.h").read_text().splitlines()
+    lib = tmp_path / "pi" / "lib" / "kws_ref_model"
+    assert (lib / "src" / "kernels" / "edgenn_threads.c").exists()
+    arena = [ln for ln in (lib / "src" / "kws_ref_model.h").read_text().splitlines()
              if "ARENA_BYTES" in ln and "define" in ln]
     assert arena and str(plan_for_threads(mlperf_model("kws")).arena_bytes) in arena[0]
-    lib = tmp_path / "pi" / "lib" / "kws_ref_model"
     assert "-DENN_THREADS=4 -pthread" in (lib / "kws_ref_model.mk").read_text()
     assert "ENN_THREADS=4" in (lib / "CMakeLists.txt").read_text()
 

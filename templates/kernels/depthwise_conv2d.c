@@ -21,8 +21,6 @@
 #include "edgenn_threads.h"
 #include "edgenn_window.h"
 
-/* A call's parameters, read once: the byte stores to the output could alias the parameter struct,
- * so the compiler would otherwise reload every field for every output. */
 #if defined(ENN_NEON)
 /* Channels whose shifts a layer widens to int32 once (on the stack of a 64-bit Pi: 4 KB). */
 #if !defined(DW_SHIFT32)
@@ -30,6 +28,8 @@
 #endif
 #endif
 
+/* A call's parameters, read once: the byte stores to the output could alias the parameter struct,
+ * so the compiler would otherwise reload every field for every output. */
 typedef struct {
     const int32_t *bias;
     const int32_t *mult;
@@ -567,7 +567,8 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                 }
             }
         }
-    }}
+    }
+}
 
 #if ENN_THREADS > 1
 /* A thread's share of the rows (enn_parallel_rows). */
@@ -617,7 +618,8 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     /* The common layers' requantization (enn_rq8): clamp to the int8 range. */
     fast_full = k.fast && k.full;
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
-    win3 = fast_full && k.window3 && prm->depth_multiplier == 1 && bias != 0 && (out_c & 3) == 0 && out_c <= DW_EXT_CH;
+    win3 = fast_full && k.window3 && prm->depth_multiplier == 1 && bias != 0 && (out_c & 3) == 0 &&
+           out_c <= DW_EXT_CH;
     if (win3) {
         dw_ext3(filter, out_c, wext);
     }

@@ -1,8 +1,9 @@
 /* NEON (AArch64: Raspberry Pi 3/4/5 with a 64-bit OS; 32-bit NEON on the armhf Pis) helpers of
  * the fast kernel paths: the int8 inner products of convolutions and fully connected layers,
  * depthwise convolution sixteen channels per step, and TFLM's requantization in int32 lanes.
- * Included at the end of edgenn_simd.h when ENN_NEON is defined; every helper computes exactly what the portable C in the kernels computes (int32
- * wrap-around accumulators, then MultiplyByQuantizedMultiplier with TFLM's double rounding).
+ * Included at the end of edgenn_simd.h when ENN_NEON is defined; every helper computes exactly
+ * what the portable C in the kernels computes (int32 wrap-around accumulators, then
+ * MultiplyByQuantizedMultiplier with TFLM's double rounding).
  *
  * Products of two int8 are exact in int16 (|x w| <= 2^14); SMULL makes eight of them, SADALP adds
  * their pairs into int32 lanes (no intermediate int16 sums, so that -128 weights are safe). Cores
