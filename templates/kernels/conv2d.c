@@ -622,6 +622,28 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
     }
 }
 
+/* A window of `rows` rows of w_row contiguous bytes, row_step apart in the input, into d (rows
+ * back to back). A row's last word is copied ending at its last byte, overlapping the word
+ * before it, so that nothing past the row is read and no byte loop (which gcc turns into a memcpy
+ * call) is needed. */
+ENN_INLINE void conv2d_gather_inside(int8_t *d, const int8_t *src, int32_t row_step, int32_t rows, int32_t w_row)
+{
+    for (; rows > 0; rows--, d += w_row, src += row_step) {
+        if (w_row >= 4) {
+            int32_t i;
+            for (i = 0; i + 4 < w_row; i += 4) {
+                enn_st32(d + i, enn_ld32(src + i));
+            }
+            enn_st32(d + w_row - 4, enn_ld32(src + w_row - 4));
+        } else {
+            int32_t i;
+            for (i = 0; i < w_row; i++) {
+                d[i] = src[i];
+            }
+        }
+    }
+}
+
 /* A layer as enn_conv2d set it up, for the row loop (conv2d_rows), on one thread or several. */
 typedef struct {
     conv2d_ctx c;
@@ -755,8 +777,14 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
                      * point, so that they add filter * (zero point + input_offset) = 0. */
                     const int8_t zp = (int8_t)(-c.offset);
                     int8_t *d = win;
-                    int32_t ky;
-                    for (ky = 0; ky < prm->geom.filter.h; ky++) {
+                    int32_t ky = 0;
+                    if (n_ky == prm->geom.filter.h && n_kx == f_w && prm->geom.dilation.w == 1) {
+                        /* The whole window inside the input (most pixels): its rows copied word
+                         * by word, without the padding's bookkeeping. */
+                        conv2d_gather_inside(win, in_px, c.row_step, n_ky, c.w_row);
+                        ky = n_ky;
+                    }
+                    for (; ky < prm->geom.filter.h; ky++) {
                         const int32_t iy = iy0 + ky * prm->geom.dilation.h;
                         if (iy < 0 || iy >= in_h) {
                             enn_fill8(d, zp, c.w_row);
