@@ -262,51 +262,48 @@ ENN_INLINE void dw_sets(const dw_ctx *k, const int8_t *x, const int8_t *w, int32
 
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
 /* Layers of up to this many channels extend their 3x3 filter to int16 once per call, into a stack
- * buffer of 2304 bytes (dw_ext3): per four channels the nine taps' pairs (c0, c2), (c1, c3), 72
- * bytes in a row, so that the window reads each tap's weights with one LDRD at a constant offset. */
+ * buffer of 3584 bytes (dw_ext3): per four channels a record of DW3_WORDS words, the nine taps'
+ * pairs (c0, c2), (c1, c3) in a row, so that the window reads each tap's weights with one LDRD at
+ * a constant offset, then the four channels' requantization: so that one pointer walks all a
+ * group needs. */
 #define DW_EXT_CH 128
+#define DW3_WORDS 28
+/* Byte offsets in a record: the four biases, the four multipliers doubled (SMMLAR's operand), the
+ * four right shifts packed in a word (c0 in its low byte), then c2 (enn_rq8). */
+#define DW3_BIAS 72
+#define DW3_MULT2 88
+#define DW3_RSH 104
 
-/* The 3x3 filter of ch channels (ch % 4 == 0, ch <= DW_EXT_CH) as int16 pairs, four channels at a
- * time: wext[18 g + 2 t] = taps t's (c0, c2) of channels 4g.., wext[18 g + 2 t + 1] its (c1, c3). */
-static void dw_ext3(const int8_t *w, int32_t ch, uint32_t *wext)
+/* The records of ch channels (ch % 4 == 0, ch <= DW_EXT_CH): wext[28 g + 2 t] = tap t's (c0, c2)
+ * of channels 4g.., wext[28 g + 2 t + 1] its (c1, c3), then bias, 2 m, shifts and c2. */
+static void dw_ext3(const dw_ctx *k, const int8_t *w, int32_t ch, uint32_t *wext)
 {
     int32_t g;
-    for (g = 0; g < ch; g += 4, wext += 18) {
+    for (g = 0; g < ch; g += 4, wext += DW3_WORDS) {
         int32_t t;
         for (t = 0; t < 9; t++) {
             const int32_t v = enn_ld32(w + t * ch + g);
             wext[2 * t] = (uint32_t)__sxtb16(v);
             wext[2 * t + 1] = (uint32_t)enn_sxtb16_ror8(v);
         }
+        for (t = 0; t < 4; t++) {
+            wext[DW3_BIAS / 4 + t] = (uint32_t)k->bias[g + t];
+            wext[DW3_MULT2 / 4 + t] = (uint32_t)k->mult[g + t] << 1;
+        }
+        wext[DW3_RSH / 4] = (uint32_t)k->rsh[g] | (uint32_t)k->rsh[g + 1] << 8 | (uint32_t)k->rsh[g + 2] << 16 |
+                            (uint32_t)k->rsh[g + 3] << 24;
+        wext[DW3_RSH / 4 + 1] = (uint32_t)k->c2;
     }
 }
 
 /* All channels (a multiple of four, at most DW_EXT_CH) of one output pixel whose whole 3x3 window
- * lies inside the input, for the common layers (bias present, enn_rq8), from the extended filter
- * (dw_ext3): per four channels the window hand-scheduled, 8 instructions per tap (LDR and two
- * SXTAB16 for the input, one LDRD for the weights, four 16x16 MACs), then the four bytes. A
- * function of its own, so that the channel loop keeps its few variables in registers around the
- * 12 the window needs. */
-ENN_NOINLINE void dw_win3_dsp(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int8_t *out)
-{
-    const int32_t col = k->ch;
-    const int32_t radj = k->row_step - col;
-    const int32_t offset2 = (int32_t)(((uint32_t)k->offset & 0xFFFFu) * 0x10001u);
-    const int32_t c2 = k->c2;
-    const int32_t *bias = k->bias;
-    const int32_t *mult = k->mult;
-    const uint8_t *rsh = k->rsh;
-    int32_t c;
-    for (c = 0; c < col; c += 4, wext += 18) {
-        const int8_t *xp = x + c;
-        int32_t a0 = bias[c];
-        int32_t a1 = bias[c + 1];
-        int32_t a2 = bias[c + 2];
-        int32_t a3 = bias[c + 3];
-        int32_t xv;
-        int32_t x13;
-        int32_t we;
-        int32_t wo;
+ * lies inside the input, for the common layers (bias present, enn_rq8), from the records of dw_ext3,
+ * in one asm: per four channels the accumulators from the biases, the window (8 instructions per
+ * tap: LDR and two SXTAB16 for the input, one LDRD for the weights, four 16x16 MACs), then enn_rq8
+ * of the four sums (SMMLAR with 2 m, s - [s < 0], >> t, + c2 saturating, SSAT of the half) and
+ * their bytes packed into one word: 116 instructions per four channels, 12 registers. What the
+ * loop does not hold in registers lives in `st`, addressed off sp. */
+/* One tap of four channels: the input word at x (+ XOFS), the weights' pairs at w + WOFS. */
 #define DW3_TAP(XOFS, WOFS)                                                                        \
     "ldr %[xv], [%[x]" XOFS "]\n\t"                                                                 \
     "ldrd %[we], %[wo], [%[w], #" WOFS "]\n\t"                                                      \
@@ -316,80 +313,202 @@ ENN_NOINLINE void dw_win3_dsp(const dw_ctx *k, const int8_t *x, const uint32_t *
     "smlatt %[a2], %[xv], %[we], %[a2]\n\t"                                                        \
     "smlabb %[a1], %[x13], %[wo], %[a1]\n\t"                                                       \
     "smlatt %[a3], %[x13], %[wo], %[a3]\n\t"
+#define DW3_STR(X) #X
+#define DW3_NUM(X) DW3_STR(X)
+/* Accumulators from the record's biases (w at the record). */
+#define DW3_BIASES                                                                                 \
+    "ldrd %[a0], %[a1], [%[w], #" DW3_NUM(DW3_BIAS) "]\n\t"                                         \
+    "ldrd %[a2], %[a3], [%[w], #" DW3_NUM(DW3_BIAS) " + 8]\n\t"
+/* With w back at the record and x at the next group's input: enn_rq8 of the four sums (SMMLAR with
+ * 2 m, s - [s < 0], >> t (ASR by a register takes its low byte), + c2 saturating, SSAT of the
+ * half), their bytes packed into one word stored at x + delta, then on to the next record. */
+#define DW3_REQUANT_NEXT                                                                           \
+    "ldrd %[we], %[wo], [%[w], #" DW3_NUM(DW3_MULT2) "]\n\t"                                        \
+    "smmlar %[a0], %[a0], %[we], %[a0]\n\t"                                                        \
+    "smmlar %[a1], %[a1], %[wo], %[a1]\n\t"                                                        \
+    "ldrd %[we], %[wo], [%[w], #" DW3_NUM(DW3_MULT2) " + 8]\n\t"                                    \
+    "smmlar %[a2], %[a2], %[we], %[a2]\n\t"                                                        \
+    "smmlar %[a3], %[a3], %[wo], %[a3]\n\t"                                                        \
+    "add %[a0], %[a0], %[a0], asr #31\n\t"                                                         \
+    "add %[a1], %[a1], %[a1], asr #31\n\t"                                                         \
+    "add %[a2], %[a2], %[a2], asr #31\n\t"                                                         \
+    "add %[a3], %[a3], %[a3], asr #31\n\t"                                                         \
+    "ldrd %[xv], %[x13], [%[w], #" DW3_NUM(DW3_RSH) "]\n\t"                                         \
+    "asr %[a0], %[a0], %[xv]\n\t"                                                                  \
+    "lsr %[xv], %[xv], #8\n\t"                                                                     \
+    "asr %[a1], %[a1], %[xv]\n\t"                                                                  \
+    "lsr %[xv], %[xv], #8\n\t"                                                                     \
+    "asr %[a2], %[a2], %[xv]\n\t"                                                                  \
+    "lsr %[xv], %[xv], #8\n\t"                                                                     \
+    "asr %[a3], %[a3], %[xv]\n\t"                                                                  \
+    "qadd %[a0], %[a0], %[x13]\n\t"                                                                \
+    "qadd %[a1], %[a1], %[x13]\n\t"                                                                \
+    "qadd %[a2], %[a2], %[x13]\n\t"                                                                \
+    "qadd %[a3], %[a3], %[x13]\n\t"                                                                \
+    "ssat %[a0], #8, %[a0], asr #1\n\t"                                                            \
+    "ssat %[a1], #8, %[a1], asr #1\n\t"                                                            \
+    "ssat %[a2], #8, %[a2], asr #1\n\t"                                                            \
+    "ssat %[a3], #8, %[a3], asr #1\n\t"                                                            \
+    "bfi %[a0], %[a1], #8, #8\n\t"                                                                 \
+    "bfi %[a0], %[a2], #16, #8\n\t"                                                                \
+    "bfi %[a0], %[a3], #24, #8\n\t"                                                                \
+    "ldr %[xv], %[s_delta]\n\t"                                                                    \
+    "str %[a0], [%[x], %[xv]]\n\t"                                                                 \
+    "add %[w], %[w], #" DW3_NUM(DW3_WORDS) " * 4\n\t"                                               \
+    "ldr %[xv], %[s_w_end]\n\t"                                                                    \
+    "cmp %[w], %[xv]\n\t"                                                                          \
+    "bne 1b"
+/* The asm's operands: 12 registers; what the loop does not hold in them lives in `st` (addressed
+ * off sp). volatile: the asm's only effect is the output it stores. */
+#define DW3_OUTS                                                                                   \
+    [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [x] "+r"(x), [w] "+r"(w),         \
+    [xv] "=&r"(xv), [x13] "=&r"(x13), [we] "=&r"(we), [wo] "=&r"(wo)
+#define DW3_INS                                                                                    \
+    [col] "r"(col), [off2] "r"(offset2), [s_radj] "m"(st.radj), [s_back] "m"(st.back),               \
+    [s_delta] "m"(st.delta), [s_w_end] "m"(st.w_end)
+
+/* The state of the asm loops below beside their registers. */
+typedef struct {
+    int32_t radj;           /* the next window row after a row's taps */
+    int32_t back;           /* a window's end to the next group's start */
+    int32_t delta;          /* out - x - 4: where the group just done stores its word */
+    const uint32_t *w_end;  /* past the last record */
+    int32_t tofs;           /* bytes from a record to the window's first tap (cut windows) */
+    int32_t rows;           /* the window's rows (cut windows) */
+    int32_t wback;          /* from past a cut window's last row of taps back to its record */
+    int32_t left;           /* rows still to do */
+} dw3_state;
+
+/* All channels (a multiple of four, at most DW_EXT_CH) of one output pixel whose whole 3x3 window
+ * lies inside the input, for the common layers (bias present, enn_rq8), from the records of dw_ext3,
+ * in one asm: per four channels the accumulators from the biases, the window (8 instructions per
+ * tap: LDR and two SXTAB16 for the input, one LDRD for the weights, four 16x16 MACs), then the
+ * requantization and the four bytes (DW3_REQUANT_NEXT): 116 instructions per four channels. */
+ENN_NOINLINE void dw_win3_dsp(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int8_t *out)
+{
+    dw3_state st;
+    const int32_t col = k->ch;
+    const int32_t offset2 = (int32_t)(((uint32_t)k->offset & 0xFFFFu) * 0x10001u);
+    const uint32_t *w = wext;
+    int32_t a0;
+    int32_t a1;
+    int32_t a2;
+    int32_t a3;
+    int32_t xv;
+    int32_t x13;
+    int32_t we;
+    int32_t wo;
+    st.radj = k->row_step - col;
+    st.back = 2 * k->row_step + col - 4;
+    st.delta = (int32_t)((uintptr_t)out - (uintptr_t)x) - 4;
+    st.w_end = wext + DW3_WORDS * (col >> 2);
 #define DW3_ROW(T0, T1, T2)                                                                        \
     DW3_TAP("", T0) DW3_TAP(", %[col]", T1) "add %[x], %[x], %[col]\n\t" DW3_TAP(", %[col]", T2)
 #define DW3_NEXT                                                                                   \
-    "ldr %[xv], %[radj]\n\t"                                                                       \
+    "ldr %[xv], %[s_radj]\n\t"                                                                     \
     "add %[x], %[x], %[xv]\n\t"
-        __asm__(DW3_ROW("0", "8", "16") DW3_NEXT DW3_ROW("24", "32", "40") DW3_NEXT DW3_ROW("48", "56", "64")
-                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xp), [xv] "=&r"(xv),
-                  [x13] "=&r"(x13), [we] "=&r"(we), [wo] "=&r"(wo)
-                : [w] "r"(wext), [col] "r"(col), [radj] "m"(radj), [off2] "r"(offset2)
-                : "memory");
-#undef DW3_TAP
+    __asm__ __volatile__("1:\n\t" DW3_BIASES
+                         DW3_ROW("0", "8", "16") DW3_NEXT DW3_ROW("24", "32", "40") DW3_NEXT DW3_ROW("48", "56", "64")
+                         "ldr %[xv], %[s_back]\n\t"
+                         "sub %[x], %[x], %[xv]\n\t"
+                         DW3_REQUANT_NEXT
+                         : DW3_OUTS
+                         : DW3_INS
+                         : "cc", "memory");
 #undef DW3_ROW
 #undef DW3_NEXT
-        dw_rq4(mult + c, rsh + c, c2, a0, a1, a2, a3, out + c);
-    }
+    (void)a0;
+    (void)a1;
+    (void)a2;
+    (void)a3;
+    (void)xv;
+    (void)x13;
+    (void)we;
+    (void)wo;
 }
 
-/* As dw_win3_dsp for a window cut by the padding (edge pixels): x at its first valid tap, wext at
- * that tap's pairs (dw_ext3 + 2 (ky * 3 + kx)), n_ky rows of n_kx taps (a constant in each build
- * below, so that a row's taps are unrolled). */
-ENN_INLINE void dw_part3_body(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, const int32_t n_kx,
-                              int8_t *out)
+/* As dw_win3_dsp for a window cut by the padding (edge pixels): x at its first valid tap, tofs the
+ * bytes from a record to that tap's pairs (8 (ky * 3 + kx)), n_ky rows of taps; the row's taps
+ * (ROW: one, two or three) unrolled in each build below, the rows a loop. */
+#define DW3_PART_BODY(ROW, RADJ)                                                                   \
+    dw3_state st;                                                                                  \
+    const int32_t col = k->ch;                                                                     \
+    const int32_t offset2 = (int32_t)(((uint32_t)k->offset & 0xFFFFu) * 0x10001u);                \
+    const uint32_t *w = wext;                                                                      \
+    int32_t a0;                                                                                    \
+    int32_t a1;                                                                                    \
+    int32_t a2;                                                                                    \
+    int32_t a3;                                                                                    \
+    int32_t xv;                                                                                    \
+    int32_t x13;                                                                                   \
+    int32_t we;                                                                                    \
+    int32_t wo;                                                                                    \
+    st.back = n_ky * k->row_step - 4;                                                              \
+    st.delta = (int32_t)((uintptr_t)out - (uintptr_t)x) - 4;                                       \
+    st.w_end = wext + DW3_WORDS * (col >> 2);                                                      \
+    st.tofs = tofs;                                                                                \
+    st.rows = n_ky;                                                                                \
+    st.wback = 24 * n_ky + tofs;                                                                   \
+    st.left = 0;                                                                                   \
+    st.radj = (RADJ);                                                                              \
+    __asm__ __volatile__("1:\n\t" DW3_BIASES                                                       \
+                         "ldr %[xv], %[s_tofs]\n\t"                                                \
+                         "add %[w], %[w], %[xv]\n\t"                                               \
+                         "ldr %[xv], %[s_rows]\n\t"                                                \
+                         "str %[xv], %[s_left]\n\t"                                                \
+                         "2:\n\t" ROW                                                              \
+                         "ldr %[xv], %[s_radj]\n\t"                                                \
+                         "add %[x], %[x], %[xv]\n\t"                                               \
+                         "add %[w], %[w], #24\n\t"                                                 \
+                         "ldr %[xv], %[s_left]\n\t"                                                \
+                         "subs %[xv], %[xv], #1\n\t"                                               \
+                         "str %[xv], %[s_left]\n\t"                                                \
+                         "bne 2b\n\t"                                                              \
+                         "ldr %[xv], %[s_back]\n\t"                                                \
+                         "sub %[x], %[x], %[xv]\n\t"                                               \
+                         "ldr %[xv], %[s_wback]\n\t"                                               \
+                         "sub %[w], %[w], %[xv]\n\t"                                               \
+                         DW3_REQUANT_NEXT                                                          \
+                         : DW3_OUTS, [s_left] "+m"(st.left)                                        \
+                         : DW3_INS, [s_tofs] "m"(st.tofs), [s_rows] "m"(st.rows),                  \
+                           [s_wback] "m"(st.wback)                                                 \
+                         : "cc", "memory");                                                        \
+    (void)a0;                                                                                      \
+    (void)a1;                                                                                      \
+    (void)a2;                                                                                      \
+    (void)a3;                                                                                      \
+    (void)xv;                                                                                      \
+    (void)x13;                                                                                     \
+    (void)we;                                                                                      \
+    (void)wo
+
+ENN_NOINLINE void dw_part3_dsp1(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t tofs, int32_t n_ky,
+                                int8_t *out)
 {
-    const int32_t col = k->ch;
-    const int32_t row_step = k->row_step;
-    const int32_t offset2 = (int32_t)(((uint32_t)k->offset & 0xFFFFu) * 0x10001u);
-    const int32_t c2 = k->c2;
-    const int32_t *bias = k->bias;
-    const int32_t *mult = k->mult;
-    const uint8_t *rsh = k->rsh;
-    int32_t c;
-    for (c = 0; c < col; c += 4, wext += 18) {
-        const int8_t *xr = x + c;
-        const uint32_t *wr = wext;
-        int32_t a0 = bias[c];
-        int32_t a1 = bias[c + 1];
-        int32_t a2 = bias[c + 2];
-        int32_t a3 = bias[c + 3];
-        int32_t ky;
-        for (ky = 0; ky < n_ky; ky++, xr += row_step, wr += 6) {
-            const int8_t *xp = xr;
-            const uint32_t *wp = wr;
-            int32_t kx;
-            for (kx = 0; kx < n_kx; kx++, xp += col, wp += 2) {
-                const int32_t xv = enn_ld32(xp);
-                const int32_t x02 = __sxtab16(offset2, xv);
-                const int32_t x13 = enn_sxtab16_ror8(offset2, xv);
-                a0 = __smlabb(x02, (int32_t)wp[0], a0);
-                a2 = __smlatt(x02, (int32_t)wp[0], a2);
-                a1 = __smlabb(x13, (int32_t)wp[1], a1);
-                a3 = __smlatt(x13, (int32_t)wp[1], a3);
-            }
-        }
-        dw_rq4(mult + c, rsh + c, c2, a0, a1, a2, a3, out + c);
-    }
+    DW3_PART_BODY(DW3_TAP("", "0"), k->row_step);
 }
 
-ENN_NOINLINE void dw_part3_dsp1(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, int8_t *out)
+ENN_NOINLINE void dw_part3_dsp2(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t tofs, int32_t n_ky,
+                                int8_t *out)
 {
-    dw_part3_body(k, x, wext, n_ky, 1, out);
+    DW3_PART_BODY(DW3_TAP("", "0") DW3_TAP(", %[col]", "8"), k->row_step);
 }
 
-ENN_NOINLINE void dw_part3_dsp2(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, int8_t *out)
+ENN_NOINLINE void dw_part3_dsp3(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t tofs, int32_t n_ky,
+                                int8_t *out)
 {
-    dw_part3_body(k, x, wext, n_ky, 2, out);
+    /* The row's last tap two columns on: x moved by one of them. */
+    DW3_PART_BODY(DW3_TAP("", "0") DW3_TAP(", %[col]", "8") "add %[x], %[x], %[col]\n\t" DW3_TAP(", %[col]", "16"),
+                  k->row_step - col);
 }
-
-ENN_NOINLINE void dw_part3_dsp3(const dw_ctx *k, const int8_t *x, const uint32_t *wext, int32_t n_ky, int8_t *out)
-{
-    dw_part3_body(k, x, wext, n_ky, 3, out);
-}
-#undef DW_TAP
-#undef DW_ROW
-#undef DW_NEXT
+#undef DW3_TAP
+#undef DW3_STR
+#undef DW3_NUM
+#undef DW3_BIASES
+#undef DW3_REQUANT_NEXT
+#undef DW3_OUTS
+#undef DW3_INS
+#undef DW3_PART_BODY
 #endif
 
 /* All channels of one output pixel with depth_multiplier 1: x, w at the first valid tap. */
@@ -531,13 +650,13 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                         continue;
                     }
                     if (win3 && n_ky > 0) {
-                        const uint32_t *wt = wext + 2 * (ky_lo * 3 + kx_lo);
+                        const int32_t tofs = 8 * (ky_lo * 3 + kx_lo);
                         if (n_kx == 3) {
-                            dw_part3_dsp3(&k, in_px, wt, n_ky, output);
+                            dw_part3_dsp3(&k, in_px, wext, tofs, n_ky, output);
                         } else if (n_kx == 2) {
-                            dw_part3_dsp2(&k, in_px, wt, n_ky, output);
+                            dw_part3_dsp2(&k, in_px, wext, tofs, n_ky, output);
                         } else {
-                            dw_part3_dsp1(&k, in_px, wt, n_ky, output);
+                            dw_part3_dsp1(&k, in_px, wext, tofs, n_ky, output);
                         }
                         continue;
                     }
@@ -592,7 +711,7 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
 #endif
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
     int win3; /* full 3x3 windows take dw_win3_dsp */
-    uint32_t wext[9 * DW_EXT_CH / 2];
+    uint32_t wext[DW3_WORDS * DW_EXT_CH / 4];
 #endif
     k.bias = bias;
     k.mult = prm->quant.multiplier;
@@ -621,7 +740,7 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     win3 = fast_full && k.window3 && prm->depth_multiplier == 1 && bias != 0 && (out_c & 3) == 0 &&
            out_c <= DW_EXT_CH;
     if (win3) {
-        dw_ext3(filter, out_c, wext);
+        dw_ext3(&k, filter, out_c, wext);
     }
 #endif
 

@@ -122,13 +122,15 @@ def _pads_1d(rng, size, k, s, d, mode):
 
 
 def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, dsp: bool = False,
-                wide: tuple[int, int] | None = None) -> Case:
+                wide: tuple[int, int] | None = None, hw: tuple[int, int] | None = None) -> Case:
     """One random conv2d / depthwise_conv2d case (parameters as the brief lists them). dsp: the
     shapes of the DSP build's fast paths (templates/kernels/conv2d.c, depthwise_conv2d.c): one group
     or depth multiplier 1, input channels in fours, 3x3 (depthwise) or 3x3 / 1x1 filters, stride 1
     or 2, no dilation, a bias; pixel counts odd and even. wide: (lo, hi) draws the input channels
     (per group) from that range instead, one group, and puts -128 among the weights: the vector
-    paths (NEON: sixteen channels, sixteen bytes per step) with their tails."""
+    paths (NEON: sixteen channels, sixteen bytes per step) with their tails. hw: the input's height
+    and width, "same" padding and the int8-range clamp (with dsp: windows cut by the padding to one
+    or two rows or columns, e.g. an input one pixel wide, on the fast paths)."""
     batches = 1 if small or rng.random() < 0.8 else 2
     hmax = 7 if small else 11
     h, w = int(rng.integers(1, hmax)), int(rng.integers(1, hmax))
@@ -148,6 +150,9 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, 
     if pointwise:
         kh = kw = sh = sw = 1
         mode = "valid"
+    if hw is not None:
+        h, w = hw
+        mode = "same"
     pt, pb, ho = _pads_1d(rng, h, kh, sh, dh, mode)
     pl, pr, wo = _pads_1d(rng, w, kw, sw, dw, mode)
     if depthwise:
@@ -196,7 +201,7 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, 
     zps = [-128, 127, 0]
     xzp = int(rng.choice(zps + [int(rng.integers(-128, 128))]))
     yzp = int(rng.choice(zps + [int(rng.integers(-128, 128))]))
-    act = ACTS[int(rng.integers(0, len(ACTS)))]
+    act = ACTS[int(rng.integers(0, len(ACTS)))] if hw is None else ACTS[0]
     return Case(
         "depthwise_conv2d" if depthwise else "conv2d",
         [T((batches, h, w, ci), xs, xzp), T(wshape, wsc, 0, wq, axis=axis), bias],
@@ -446,7 +451,7 @@ def random_transpose_case(rng: np.random.Generator, small: bool = False) -> Case
         bias = T((co,), bscale, 0, rng.integers(-lim, lim, size=co).astype(np.int32), "int32")
     xzp = int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
     yzp = int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
-    act = ACTS[int(rng.integers(0, len(ACTS)))]
+    act = ACTS[int(rng.integers(0, len(ACTS)))] if hw is None else ACTS[0]
     return Case("transpose_conv", [T((batches, h, w, ci), xs, xzp), T((co, kh, kw, ci), wsc, 0, wq), bias],
                 [T((batches, ho, wo, co), ys, yzp)], {"stride": (sh, sw), "pads": (pt, pl, 0, 0), "act": act})
 

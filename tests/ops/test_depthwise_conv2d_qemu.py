@@ -33,6 +33,17 @@ def test_depthwise_conv2d_dsp_fast_path_cases_on_board(board, opt):
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
+@pytest.mark.qemu
+def test_depthwise_conv2d_dsp_cut_windows_on_m4():
+    """Inputs one or two pixels high or wide: every window of the 3x3 filters cut by the padding to
+    one or two rows and columns, each cut the DSP build's asm (dw_part3_dsp1/2/3) takes."""
+    rng = np.random.default_rng(7013)
+    shapes = [(1, 1), (1, 2), (2, 1), (1, 5), (5, 1), (2, 2), (2, 6), (7, 2), (3, 1), (1, 3)]
+    cases = [random_case(rng, depthwise=True, dsp=True, hw=hw) for hw in shapes for _ in range(2)]
+    stats = check_cases(cases, samples=3, board="mps2-an386")
+    assert stats["cases"] == len(cases)
+
+
 @pytest.mark.parametrize("board", ["rpi4", "rpi5", "rpi3-32"])
 def test_depthwise_conv2d_wide_cases_on_aarch64(board):
     check_wide_cases(board, depthwise=True, seed=7102)
