@@ -451,7 +451,7 @@ def random_transpose_case(rng: np.random.Generator, small: bool = False) -> Case
         bias = T((co,), bscale, 0, rng.integers(-lim, lim, size=co).astype(np.int32), "int32")
     xzp = int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
     yzp = int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
-    act = ACTS[int(rng.integers(0, len(ACTS)))] if hw is None else ACTS[0]
+    act = ACTS[int(rng.integers(0, len(ACTS)))]
     return Case("transpose_conv", [T((batches, h, w, ci), xs, xzp), T((co, kh, kw, ci), wsc, 0, wq), bias],
                 [T((batches, ho, wo, co), ys, yzp)], {"stride": (sh, sw), "pads": (pt, pl, 0, 0), "act": act})
 
