@@ -18,12 +18,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from edgenn.boards import get_board, optimized_for  # noqa: E402
+from edgenn.codegen.dsp_filters import pair_filters  # noqa: E402
 from edgenn.fit import fit_report  # noqa: E402
 from common import (LOWER_BOUND, MLPERF, MLPERF_DIR, ROOT, TFLM_M4_FLASH_REF, convert_mlperf,  # noqa: E402
                     md_table, tflm_min_arena, write_section)
 
 
 SIZE_BOARD = optimized_for(get_board("mps2-an386"), "size")
+
+
+def pair_filter_bytes(m) -> int:
+    """Flash of the pre-extended conv2d filters of the -O2 Cortex-M4 build (codegen/dsp_filters.py)."""
+    return sum(w.nbytes for w in pair_filters(m, get_board("mps2-an386")).values())
 
 
 def main() -> None:
@@ -45,7 +51,8 @@ def main() -> None:
         weights = sum(t.nbytes for t in m.tensors if t.is_const)
         tfl = (MLPERF_DIR / fname).stat().st_size
         small = fit_report(m, SIZE_BOARD)["libraries"][0]["flash"]
-        frows.append([key, f"{size['flash']:,}", f"{weights:,}", f"{size['flash'] - weights:,}",
+        wx = pair_filter_bytes(m)
+        frows.append([key, f"{size['flash']:,}", f"{weights:,}", f"{wx:,}", f"{size['flash'] - weights - wx:,}",
                       f"{small - weights:,}", f"{tfl:,}", f"{TFLM_M4_FLASH_REF[key]:,}"])
         print(f"{key}: arena {m.arena_bytes} (TFLM {tflm}, bound {lb}), flash {size['flash']}", file=sys.stderr)
     # The bundled example (a float ONNX model: no TFLM arena to compare with).
@@ -60,11 +67,13 @@ def main() -> None:
     size = fit["libraries"][0]
     weights = sum(t.nbytes for t in m.tensors if t.is_const)
     small = fit_report(m, SIZE_BOARD)["libraries"][0]["flash"]
-    frows.append(["digits (example)", f"{size['flash']:,}", f"{weights:,}", f"{size['flash'] - weights:,}",
-                  f"{small - weights:,}", f"{(ex / 'model.onnx').stat().st_size:,} (float ONNX)", "-"])
+    wx = pair_filter_bytes(m)
+    frows.append(["digits (example)", f"{size['flash']:,}", f"{weights:,}", f"{wx:,}",
+                  f"{size['flash'] - weights - wx:,}", f"{small - weights:,}", f"{(ex / 'model.onnx').stat().st_size:,} (float ONNX)", "-"])
     ram = md_table(["model", "edgenn arena B", "TFLM arena B (measured)", "layer-wise bound B", "edgenn/TFLM",
                     "edgenn/bound", "edgenn whole RAM on M4 B (of which stack)", "plan"], rows)
-    flash = md_table(["model", "edgenn flash B (M4, -O2)", "of which weights+bias B", "code+params B",
+    flash = md_table(["model", "edgenn flash B (M4, -O2)", "of which weights+bias B",
+                      "of which pre-extended conv filters B", "code+params B",
                       "code+params B (`--optimize size`, -Os)", ".tflite B",
                       "TFLM firmware flash B (ref kernels, -Os, README)"], frows)
     text = ("### RAM: arena bytes\n\n" + ram + "\n\nThe TFLM arena is the smallest `arena_size` its Python "
@@ -74,7 +83,10 @@ def main() -> None:
             "(gcc -fcallgraph-info, checked against the painted stack in QEMU), for the Cortex-M4 build.\n\n"
             "### Flash bytes\n\n" + flash + "\n\nedgenn flash = text + data of the generated model library "
             "(weights, biases, per-layer parameters and the kernels the model uses) for the Cortex-M4 at -O2 "
-            "(`--optimize speed`, the default); code+params is that minus the weight and bias bytes, also "
+            "(`--optimize speed`, the default); code+params is that minus the weight and bias bytes and minus "
+            "the conv2d filters stored again as int16 pairs for the DSP build's filter-pair loop "
+            "(codegen/dsp_filters.py: speed builds on DSP microcontrollers, as many layers as fit in half "
+            "the board's flash; none at -Os), also "
             "for `--optimize size` (-Os: the compiler chooses what to inline, and conv2d computes one pixel "
             "at a time instead of two; per-channel shifts are a byte each in both). The TFLM column is a "
             "whole firmware (interpreter, kernels, model) from the README, for scale.")

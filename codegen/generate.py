@@ -21,6 +21,7 @@ import numpy as np
 
 from edgenn import __version__
 from edgenn.boards import Board, MemoryMap, get_board
+from edgenn.codegen.dsp_filters import pair_filters
 from edgenn.errors import EdgennError
 from edgenn.format import enn, weight_codecs
 from edgenn.format.enn import EnnModel, EnnOp, EnnTensor
@@ -429,6 +430,7 @@ def library_context(model: EnnModel, board: Board, kernel_prefix: str | None, co
     ctx.update(kp=kp, stamp=_stamp(model, command), board=board, enn_sha256=sha256, command=command,
                prebuilt=[], archive_name=f"{model.name}-{board.name}.tar.gz", shared_arena=shared,
                sources=library_sources(model.name, ctx["c_kernels"]), name=model.name)
+    ctx["pair_filters"] = pair_filters(model, board)
     env = _env()
     ctx["ops"] = {t: env.get_template(f"ops/{t}.c.j2").make_module(ctx) for t in ctx["op_types"]}
     return ctx

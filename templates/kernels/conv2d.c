@@ -59,6 +59,7 @@ typedef struct {
 #if !defined(ENN_MVE)
     int fast_full; /* and the clamp is the int8 range: enn_rq8 */
 #endif
+    const uint32_t *wx; /* the pre-extended filter pairs (DSP: conv2d_pairs16_asm), or NULL */
 } conv2d_ctx;
 
 /* Channel oc's output byte, for any layer. */
@@ -267,6 +268,110 @@ ENN_INLINE int32_t conv2d_tail(const int8_t *w, int32_t n)
 }
 
 #if defined(ENN_DSP_ASM)
+/* The parts of the filter-pair asm (conv2d_pairs_asm, conv2d_pairs16_asm). A pair of filters:
+ * accumulators from the bias, x back to the column's start, the loop entered half-way when
+ * n / 4 = 4k + 2. */
+#define CONV2D_PAIR_HEAD                                                                           \
+    "1:\n\t"                                                                                       \
+    "ldr %[x], %[s_bias]\n\t"                                                                      \
+    "ldrd %[i0], %[i1], [%[x]], #8\n\t"                                                            \
+    "str %[x], %[s_bias]\n\t"                                                                      \
+    "mov %[j0], %[i0]\n\t"                                                                         \
+    "mov %[j1], %[i1]\n\t"                                                                         \
+    "ldr %[x], %[s_xp]\n\t"                                                                        \
+    "ldr %[we], %[s_half]\n\t"                                                                     \
+    "cmp %[we], #0\n\t"                                                                            \
+    "bne 3f\n\t"
+/* enn_rq8 of the four sums: s = x + rounded high word of x * 2m (SMMLAR), s - [s < 0], >> t, + c2
+ * with saturation, then >> 1 saturated to int8 (SSAT); pixel A's two bytes, then pixel B's (B may
+ * be A: the same bytes twice); on to the next pair until w reaches the end. */
+#define CONV2D_PAIR_REQUANT                                                                        \
+    "ldr %[x], %[s_mult]\n\t"                                                                      \
+    "ldrd %[xa0], %[xa1], [%[x]], #8\n\t"                                                          \
+    "str %[x], %[s_mult]\n\t"                                                                      \
+    "lsl %[xa0], %[xa0], #1\n\t"                                                                   \
+    "lsl %[xa1], %[xa1], #1\n\t"                                                                   \
+    "smmlar %[i0], %[i0], %[xa0], %[i0]\n\t"                                                       \
+    "smmlar %[j0], %[j0], %[xa0], %[j0]\n\t"                                                       \
+    "smmlar %[i1], %[i1], %[xa1], %[i1]\n\t"                                                       \
+    "smmlar %[j1], %[j1], %[xa1], %[j1]\n\t"                                                       \
+    "add %[i0], %[i0], %[i0], asr #31\n\t"                                                         \
+    "add %[j0], %[j0], %[j0], asr #31\n\t"                                                         \
+    "add %[i1], %[i1], %[i1], asr #31\n\t"                                                         \
+    "add %[j1], %[j1], %[j1], asr #31\n\t"                                                         \
+    "ldr %[x], %[s_rsh]\n\t"                                                                       \
+    "ldrb %[xa0], [%[x]], #1\n\t"                                                                  \
+    "ldrb %[xa1], [%[x]], #1\n\t"                                                                  \
+    "str %[x], %[s_rsh]\n\t"                                                                       \
+    "asr %[i0], %[i0], %[xa0]\n\t"                                                                 \
+    "asr %[j0], %[j0], %[xa0]\n\t"                                                                 \
+    "asr %[i1], %[i1], %[xa1]\n\t"                                                                 \
+    "asr %[j1], %[j1], %[xa1]\n\t"                                                                 \
+    "ldr %[xb0], %[s_c2]\n\t"                                                                      \
+    "qadd %[i0], %[i0], %[xb0]\n\t"                                                                \
+    "qadd %[j0], %[j0], %[xb0]\n\t"                                                                \
+    "qadd %[i1], %[i1], %[xb0]\n\t"                                                                \
+    "qadd %[j1], %[j1], %[xb0]\n\t"                                                                \
+    "ssat %[i0], #8, %[i0], asr #1\n\t"                                                            \
+    "ssat %[j0], #8, %[j0], asr #1\n\t"                                                            \
+    "ssat %[i1], #8, %[i1], asr #1\n\t"                                                            \
+    "ssat %[j1], #8, %[j1], asr #1\n\t"                                                            \
+    "ldr %[x], %[s_out_a]\n\t"                                                                     \
+    "strb %[i0], [%[x]], #1\n\t"                                                                   \
+    "strb %[i1], [%[x]], #1\n\t"                                                                   \
+    "str %[x], %[s_out_a]\n\t"                                                                     \
+    "ldr %[x], %[s_out_b]\n\t"                                                                     \
+    "strb %[j0], [%[x]], #1\n\t"                                                                   \
+    "strb %[j1], [%[x]], #1\n\t"                                                                   \
+    "str %[x], %[s_out_b]\n\t"                                                                     \
+    "ldr %[we], %[s_w_end]\n\t"                                                                    \
+    "cmp %[w], %[we]\n\t"                                                                          \
+    "bne 1b"
+#define CONV2D_PAIR_OUTS                                                                           \
+    [i0] "=&r"(i0), [i1] "=&r"(i1), [j0] "=&r"(j0), [j1] "=&r"(j1), [x] "=&r"(x), [w] "+r"(w),          \
+    [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0), [xb1] "=&r"(xb1), [wv] "=&r"(wv),             \
+    [we] "=&r"(we), [s_bias] "+m"(st.bias), [s_mult] "+m"(st.mult), [s_rsh] "+m"(st.rsh),                \
+    [s_out_a] "+m"(st.out_a), [s_out_b] "+m"(st.out_b)
+#define CONV2D_PAIR_INS                                                                            \
+    [s_xp] "m"(st.xp), [s_x_end] "m"(st.x_end), [s_w_end] "m"(st.w_end), [s_c2] "m"(st.c2),              \
+    [s_half] "m"(st.half)
+
+/* What the filter-pair asm keeps beside its registers (addressed off sp). */
+typedef struct {
+    const int32_t *bias;
+    const int32_t *mult;
+    const uint8_t *rsh;
+    int8_t *out_a;
+    int8_t *out_b;
+    const uint32_t *xp;
+    const uint32_t *x_end;
+    const void *w_end;
+    int32_t c2;
+    int32_t half; /* n / 4 = 4k + 2: enter the loop at its second half */
+} conv2d_pair_state;
+
+/* The asm's register operands, and their release (the asm leaves nothing in them). */
+#define CONV2D_PAIR_LOCALS                                                                         \
+    int32_t i0, i1, j0, j1, xa0, xa1, xb0, xb1, wv, we;                                            \
+    const uint32_t *x
+#define CONV2D_PAIR_UNUSED                                                                         \
+    (void)i0, (void)i1, (void)j0, (void)j1, (void)xa0, (void)xa1, (void)xb0, (void)xb1, (void)wv,   \
+        (void)we, (void)x
+
+ENN_INLINE void conv2d_pair_init(conv2d_pair_state *st, const uint32_t *xp, int32_t n, const int32_t *bias,
+                                 const int32_t *mult, const uint8_t *rsh, int32_t c2, int8_t *out_a, int8_t *out_b)
+{
+    st->bias = bias;
+    st->mult = mult;
+    st->rsh = rsh;
+    st->out_a = out_a;
+    st->out_b = out_b;
+    st->xp = xp;
+    st->x_end = xp + n; /* four words per step of four values */
+    st->c2 = c2;
+    st->half = (n >> 2) & 2;
+}
+
 /* The filter pairs' loop of conv2d_col2_body in one asm, for its commonest case: a layer that
  * passed enn_rq_layer_ok with the int8 clamp (enn_rq8), a bias, and columns of n values in whole
  * eights (two steps of four). Each pair: accumulators from the bias, the 2x2 dot product four
@@ -279,121 +384,64 @@ ENN_INLINE const int8_t *conv2d_pairs_asm(const uint32_t *xp, const int8_t *w, i
                                           const int32_t *bias, const int32_t *mult, const uint8_t *rsh,
                                           int32_t c2, int8_t *out_a, int8_t *out_b)
 {
-    struct {
-        const int32_t *bias;
-        const int32_t *mult;
-        const uint8_t *rsh;
-        int8_t *out_a;
-        int8_t *out_b;
-        const uint32_t *xp;
-        const uint32_t *x_end;
-        const int8_t *w_end;
-        int32_t c2;
-        int32_t half; /* n / 4 = 4k + 2: enter the loop at its second half */
-    } st;
-    int32_t i0;
-    int32_t i1;
-    int32_t j0;
-    int32_t j1;
-    const uint32_t *x;
-    int32_t xa0;
-    int32_t xa1;
-    int32_t xb0;
-    int32_t xb1;
-    int32_t wv;
-    int32_t we;
-    st.bias = bias;
-    st.mult = mult;
-    st.rsh = rsh;
-    st.out_a = out_a;
-    st.out_b = out_b;
-    st.xp = xp;
-    st.x_end = xp + n;            /* four words per step of four values */
+    conv2d_pair_state st;
+    CONV2D_PAIR_LOCALS;
+    conv2d_pair_init(&st, xp, n, bias, mult, rsh, c2, out_a, out_b);
     st.w_end = w + 2 * n * pairs;
-    st.c2 = c2;
-    st.half = (n >> 2) & 2;
-    __asm__(
-        /* A pair of filters: accumulators from the bias, x back to the column's start. */
-        "1:\n\t"
-        "ldr %[x], %[s_bias]\n\t"
-        "ldrd %[i0], %[i1], [%[x]], #8\n\t"
-        "str %[x], %[s_bias]\n\t"
-        "mov %[j0], %[i0]\n\t"
-        "mov %[j1], %[i1]\n\t"
-        "ldr %[x], %[s_xp]\n\t"
-        "ldr %[we], %[s_half]\n\t"
-        "cmp %[we], #0\n\t"
-        "bne 3f\n\t"
-        "2:\n\t" CONV2D_2X2_STEP CONV2D_2X2_STEP
-        "3:\n\t" CONV2D_2X2_STEP CONV2D_2X2_STEP
-        "ldr %[we], %[s_x_end]\n\t"
-        "cmp %[x], %[we]\n\t"
-        "bne 2b\n\t"
-        /* w is past filter 0; the next pair starts past filter 1. */
-        "add %[w], %[w], %[ws]\n\t"
-        /* enn_rq8 of the four sums: s = x + rounded high word of x * 2m (SMMLAR), s - [s < 0],
-         * >> t, + c2 with saturation, then >> 1 saturated to int8 (SSAT). */
-        "ldr %[x], %[s_mult]\n\t"
-        "ldrd %[xa0], %[xa1], [%[x]], #8\n\t"
-        "str %[x], %[s_mult]\n\t"
-        "lsl %[xa0], %[xa0], #1\n\t"
-        "lsl %[xa1], %[xa1], #1\n\t"
-        "smmlar %[i0], %[i0], %[xa0], %[i0]\n\t"
-        "smmlar %[j0], %[j0], %[xa0], %[j0]\n\t"
-        "smmlar %[i1], %[i1], %[xa1], %[i1]\n\t"
-        "smmlar %[j1], %[j1], %[xa1], %[j1]\n\t"
-        "add %[i0], %[i0], %[i0], asr #31\n\t"
-        "add %[j0], %[j0], %[j0], asr #31\n\t"
-        "add %[i1], %[i1], %[i1], asr #31\n\t"
-        "add %[j1], %[j1], %[j1], asr #31\n\t"
-        "ldr %[x], %[s_rsh]\n\t"
-        "ldrb %[xa0], [%[x]], #1\n\t"
-        "ldrb %[xa1], [%[x]], #1\n\t"
-        "str %[x], %[s_rsh]\n\t"
-        "asr %[i0], %[i0], %[xa0]\n\t"
-        "asr %[j0], %[j0], %[xa0]\n\t"
-        "asr %[i1], %[i1], %[xa1]\n\t"
-        "asr %[j1], %[j1], %[xa1]\n\t"
-        "ldr %[xb0], %[s_c2]\n\t"
-        "qadd %[i0], %[i0], %[xb0]\n\t"
-        "qadd %[j0], %[j0], %[xb0]\n\t"
-        "qadd %[i1], %[i1], %[xb0]\n\t"
-        "qadd %[j1], %[j1], %[xb0]\n\t"
-        "ssat %[i0], #8, %[i0], asr #1\n\t"
-        "ssat %[j0], #8, %[j0], asr #1\n\t"
-        "ssat %[i1], #8, %[i1], asr #1\n\t"
-        "ssat %[j1], #8, %[j1], asr #1\n\t"
-        /* Pixel A's two bytes, then pixel B's (B may be A: the same bytes twice). */
-        "ldr %[x], %[s_out_a]\n\t"
-        "strb %[i0], [%[x]], #1\n\t"
-        "strb %[i1], [%[x]], #1\n\t"
-        "str %[x], %[s_out_a]\n\t"
-        "ldr %[x], %[s_out_b]\n\t"
-        "strb %[j0], [%[x]], #1\n\t"
-        "strb %[j1], [%[x]], #1\n\t"
-        "str %[x], %[s_out_b]\n\t"
-        "ldr %[we], %[s_w_end]\n\t"
-        "cmp %[w], %[we]\n\t"
-        "bne 1b"
-        : [i0] "=&r"(i0), [i1] "=&r"(i1), [j0] "=&r"(j0), [j1] "=&r"(j1), [x] "=&r"(x), [w] "+r"(w),
-          [xa0] "=&r"(xa0), [xa1] "=&r"(xa1), [xb0] "=&r"(xb0), [xb1] "=&r"(xb1), [wv] "=&r"(wv),
-          [we] "=&r"(we), [s_bias] "+m"(st.bias), [s_mult] "+m"(st.mult), [s_rsh] "+m"(st.rsh),
-          [s_out_a] "+m"(st.out_a), [s_out_b] "+m"(st.out_b)
-        : [ws] "r"(n), [s_xp] "m"(st.xp), [s_x_end] "m"(st.x_end), [s_w_end] "m"(st.w_end), [s_c2] "m"(st.c2),
-          [s_half] "m"(st.half)
-        : "cc", "memory");
-    (void)i0;
-    (void)i1;
-    (void)j0;
-    (void)j1;
-    (void)x;
-    (void)xa0;
-    (void)xa1;
-    (void)xb0;
-    (void)xb1;
-    (void)wv;
-    (void)we;
+    __asm__(CONV2D_PAIR_HEAD
+            "2:\n\t" CONV2D_2X2_STEP CONV2D_2X2_STEP
+            "3:\n\t" CONV2D_2X2_STEP CONV2D_2X2_STEP
+            "ldr %[we], %[s_x_end]\n\t"
+            "cmp %[x], %[we]\n\t"
+            "bne 2b\n\t"
+            /* w is past filter 0; the next pair starts past filter 1. */
+            "add %[w], %[w], %[ws]\n\t"
+            CONV2D_PAIR_REQUANT
+            : CONV2D_PAIR_OUTS
+            : [ws] "r"(n), CONV2D_PAIR_INS
+            : "cc", "memory");
+    CONV2D_PAIR_UNUSED;
     return w;
+}
+
+/* One step of four values of conv2d_pairs16_asm: pixel A's and B's pairs, filter B's then filter
+ * A's pairs ready in wx (no extension), eight SMLAD: 12 instructions per 16 MACs against 16. */
+#define CONV2D_2X2_STEP16                                                                          \
+    "ldrd %[xb0], %[xb1], [%[x], #8]\n\t"                                                          \
+    "ldrd %[xa0], %[xa1], [%[x]], #16\n\t"                                                         \
+    "ldrd %[we], %[wv], [%[w], #8]\n\t"                                                            \
+    "smlad %[i1], %[xa0], %[we], %[i1]\n\t"                                                        \
+    "smlad %[i1], %[xa1], %[wv], %[i1]\n\t"                                                        \
+    "smlad %[j1], %[xb0], %[we], %[j1]\n\t"                                                        \
+    "smlad %[j1], %[xb1], %[wv], %[j1]\n\t"                                                        \
+    "ldrd %[we], %[wv], [%[w]], #16\n\t"                                                           \
+    "smlad %[i0], %[xa0], %[we], %[i0]\n\t"                                                        \
+    "smlad %[i0], %[xa1], %[wv], %[i0]\n\t"                                                        \
+    "smlad %[j0], %[xb0], %[we], %[j0]\n\t"                                                        \
+    "smlad %[j0], %[xb1], %[wv], %[j0]\n\t"
+
+/* conv2d_pairs_asm from the layer's pre-extended filters (enn_conv2d_params.wx, written by the
+ * code generator): per pair and step of four values, filter A's pairs (v0, v2), (v1, v3), then
+ * filter B's, so that the loop reads weights without extending them. All pairs of the layer. */
+ENN_INLINE void conv2d_pairs16_asm(const uint32_t *xp, const uint32_t *w, int32_t n, int32_t pairs,
+                                   const int32_t *bias, const int32_t *mult, const uint8_t *rsh, int32_t c2,
+                                   int8_t *out_a, int8_t *out_b)
+{
+    conv2d_pair_state st;
+    CONV2D_PAIR_LOCALS;
+    conv2d_pair_init(&st, xp, n, bias, mult, rsh, c2, out_a, out_b);
+    st.w_end = w + n * pairs;  /* four words per pair and step of four values */
+    __asm__(CONV2D_PAIR_HEAD
+            "2:\n\t" CONV2D_2X2_STEP16 CONV2D_2X2_STEP16
+            "3:\n\t" CONV2D_2X2_STEP16 CONV2D_2X2_STEP16
+            "ldr %[we], %[s_x_end]\n\t"
+            "cmp %[x], %[we]\n\t"
+            "bne 2b\n\t"
+            CONV2D_PAIR_REQUANT
+            : CONV2D_PAIR_OUTS
+            : CONV2D_PAIR_INS
+            : "cc", "memory");
+    CONV2D_PAIR_UNUSED;
 }
 #endif
 
@@ -413,6 +461,11 @@ ENN_INLINE void conv2d_col2_body(const conv2d_ctx *c, const uint32_t *xp, int32_
     int32_t oc = 0;
 #if defined(ENN_DSP_ASM)
     if (fast_full && bias != 0 && (n & 7) == 0 && out_c >= 2) {
+        if (c->wx != 0) {
+            /* Pre-extended filters (even out_c: enn_conv2d checked). */
+            conv2d_pairs16_asm(xp, c->wx, n, out_c >> 1, bias, mult, rsh, c2, out_a, out_b);
+            return;
+        }
         w = conv2d_pairs_asm(xp, w, n, out_c >> 1, bias, mult, rsh, c2, out_a, out_b);
         oc = out_c & ~1;
     }
@@ -889,6 +942,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.shift = prm->quant.shift;
     c.rsh = prm->quant.rshift;
     c.ksum = prm->ksum;
+    c.wx = 0;
 #if defined(ENN_NEON)
     c.shift32 = enn_shifts32_neon(c.shift, out_c, shift32, CONV2D_SHIFT32);
 #endif
@@ -924,11 +978,18 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     pair = wide || gather || (pointwise && (f_c & 3) == 0 && f_c <= CONV2D_EXT);
     pair_n = pointwise ? f_c : c.filter_size;
 #if defined(ENN_DSP_ASM)
+    if (prm->wx != 0 && pair && fast_full && bias != 0 && (out_c & 1) == 0 && out_c >= 2 &&
+        ((pair_n + 7) & ~7) <= CONV2D_EXT) {
+        /* The code generator's pre-extended filters (conv2d_pairs16_asm), every pair of them
+         * zero-padded to whole eights of values: the columns are padded to match. */
+        c.wx = prm->wx;
+        pair_n = (pair_n + 7) & ~7;
+    }
     /* Windows of n values not in whole eights (a first layer's 3x3x3 = 27, 3x3x4 = 36) would miss
      * the filter-pair asm (conv2d_pairs_asm); with the filters copied, zero-padded to the next
      * multiple of eight, into the pair buffer's unused end, and the columns padded with zero pairs,
      * they take it. */
-    if (pair && !pointwise && fast_full && bias != 0 && (pair_n & 7) != 0) {
+    if (c.wx == 0 && pair && !pointwise && fast_full && bias != 0 && (pair_n & 7) != 0) {
         const int32_t n8 = (pair_n + 7) & ~7;
         if (n8 + out_c * (n8 >> 2) <= CONV2D_EXT) {
             int8_t *padded = (int8_t *)(xp + n8);

@@ -18,6 +18,8 @@ typedef struct {
     enn_act act;
     enn_pc_quant quant;     /* [output.c] each */
     const int32_t *ksum;    /* [output.c] sum of each filter (Helium builds), or NULL */
+    const uint32_t *wx;     /* the filters as int16 pairs, two filters interleaved (DSP builds for speed,
+                             * conv2d.c conv2d_pairs_asm), or NULL */
 } enn_conv2d_params;
 
 /* input: [n][input.h][input.w][input.c]; filter: [output.c][filter.h][filter.w][filter_c];

@@ -1,0 +1,99 @@
+"""Pre-extended conv2d filters for the Cortex-M DSP build (codegen/dsp_filters.py): their layout,
+which boards and layers get them, the flash budget, and the generated code using them (bit-exact
+on the emulated M4 in tests/ops/test_conv2d_qemu.py and tests/test_boards_qemu.py)."""
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+
+import numpy as np
+
+from boards_common import mlperf_model
+from edgenn.boards import get_board, optimized_for
+from edgenn.codegen.dsp_filters import pair_filters, pair_length, pair_words
+from edgenn.codegen.generate import render_library
+
+
+def _sxtb16_pairs(v: np.ndarray) -> tuple[int, int]:
+    """What SXTB16 and SXTB16 ROR 8 make of four int8 values packed in a word: (v0, v2), (v1, v3)."""
+    h = [int(x) & 0xFFFF for x in v]
+    return h[0] | h[2] << 16, h[1] | h[3] << 16
+
+
+def test_pair_words_are_the_extended_words_of_each_filter_pair_zero_padded():
+    rng = np.random.default_rng(3)
+    filt = rng.integers(-128, 128, size=(6, 3, 3, 3)).astype(np.int8)  # 27 values per filter
+    words = pair_words(filt, 32)
+    assert words.dtype == np.uint32 and words.size == 3 * 8 * 4
+    flat = np.zeros((6, 32), np.int8)
+    flat[:, :27] = filt.reshape(6, -1)
+    k = 0
+    for p in range(3):
+        for g in range(8):
+            for f in (2 * p, 2 * p + 1):
+                even, odd = _sxtb16_pairs(flat[f, 4 * g:4 * g + 4])
+                assert (int(words[k]), int(words[k + 1])) == (even, odd), (p, g, f)
+                k += 2
+    assert k == words.size
+
+
+def test_only_dsp_microcontrollers_built_for_speed_get_them():
+    kws = mlperf_model("kws")
+    m4 = get_board("stm32l4r5zi")
+    got = pair_filters(kws, m4)
+    convs = [i for i, op in enumerate(kws.ops) if op.type == "conv2d"]
+    assert sorted(got) == convs  # every conv2d of KWS qualifies
+    for name in ("mps2-an386", "mps2-an500", "mps2-an505"):  # M4, M7, M33
+        assert pair_filters(kws, get_board(name))
+    assert pair_filters(kws, optimized_for(m4, "size")) == {}
+    for name in ("mps3-an547", "rpi4", "rpi3-32", "host", "mps2-an385"):  # Helium, NEON, host, M3
+        assert pair_filters(kws, get_board(name)) == {}
+
+
+def test_layers_the_kernel_would_not_run_through_the_pair_loop_get_none():
+    kws = mlperf_model("kws")
+    i = next(i for i, op in enumerate(kws.ops) if op.type == "conv2d")
+    assert pair_length(kws, kws.ops[i]) is not None
+    clamped = copy.deepcopy(kws)
+    clamped.ops[i].options["act_min"] = 0  # a ReLU clamp: not the int8 range
+    assert pair_length(clamped, clamped.ops[i]) is None
+    shifted = copy.deepcopy(kws)
+    shifted.ops[i].options["out_shift"] = np.ones_like(np.asarray(shifted.ops[i].options["out_shift"]))
+    assert pair_length(shifted, shifted.ops[i]) is None  # a left shift: not enn_rq8
+    unbiased = copy.deepcopy(kws)
+    unbiased.ops[i].inputs = unbiased.ops[i].inputs[:2] + [-1]
+    assert pair_length(unbiased, unbiased.ops[i]) is None
+    dw = next(op for op in kws.ops if op.type == "depthwise_conv2d")
+    assert pair_length(kws, dw) is None
+
+
+def test_flash_budget_takes_the_layers_with_most_pixels_first():
+    vww = mlperf_model("vww")
+    big = get_board("stm32l4r5zi")
+    weights = sum(t.stored_nbytes for t in vww.tensors if t.is_const)
+    everything = pair_filters(vww, big)
+    cost = {i: w.nbytes for i, w in everything.items()}
+    assert weights + sum(cost.values()) <= big.flash_bytes // 2
+    # A board with room for only part of them: within half its flash, early (large) layers first.
+    small = replace(big, flash_bytes=2 * (weights + sum(cost.values()) // 3))
+    part = pair_filters(vww, small)
+    assert part and set(part) < set(everything)
+    assert weights + sum(w.nbytes for w in part.values()) <= small.flash_bytes // 2
+    first = min(everything)
+    assert first in part  # the first layer has the most output pixels
+    # No room at all: none, and a model whose weights alone exceed half the flash gets none either.
+    assert pair_filters(vww, replace(big, flash_bytes=2 * weights)) == {}
+
+
+def test_generated_library_carries_and_passes_them(tmp_path):
+    kws = mlperf_model("kws")
+    m4 = get_board("mps2-an386")
+    name = kws.name
+    render_library(kws, tmp_path / "fast", m4)
+    src = (tmp_path / "fast" / "src" / f"{name}.c").read_text()
+    i = min(pair_filters(kws, m4))
+    assert f"static const uint32_t {name}_l{i}_wx[" in src
+    assert f".wx = {name}_l{i}_wx," in src
+    render_library(kws, tmp_path / "small", optimized_for(m4, "size"))
+    small = (tmp_path / "small" / "src" / f"{name}.c").read_text()
+    assert "_wx[" not in small and ".wx = 0," in small
