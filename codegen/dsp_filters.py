@@ -69,9 +69,9 @@ def pair_length(model: EnnModel, op: EnnOp) -> int | None:
 
 
 def pair_words(filt: np.ndarray, n8: int) -> np.ndarray:
-    """``filt`` [co][...] (int8, co even) as conv2d_pairs16_asm reads it: per pair of filters (A, B)
-    and group of four values v0..v3 (zero-padded to n8), the words A (v0, v2), A (v1, v3),
-    B (v0, v2), B (v1, v3), each the first value in its low half."""
+    """``filt`` [co][...] (int8, co even) as conv2d_pairs16_asm reads its weights: per pair of
+    filters (A, B) and group of four values v0..v3 (zero-padded to n8), the words A (v0, v2),
+    A (v1, v3), B (v0, v2), B (v1, v3), each the first value in its low half. Shape [pairs][n8]."""
     co = filt.shape[0]
     flat = np.zeros((co, n8), np.int64)
     flat[:, :filt[0].size] = filt.reshape(co, -1)
@@ -79,11 +79,32 @@ def pair_words(filt: np.ndarray, n8: int) -> np.ndarray:
     lo = g[..., [0, 1]] & 0xFFFF                              # v0, v1
     hi = (g[..., [2, 3]] & 0xFFFF) << 16                       # v2, v3
     words = (lo | hi).transpose(0, 2, 1, 3)                   # pair, group, filter, (even, odd)
-    return words.reshape(-1).astype(np.uint32)
+    return words.reshape(co // 2, n8).astype(np.uint32)
+
+
+def rshifts(multipliers: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """The kernels' per-channel right shift minus one (enn_rq8's t): clamp(-shift, 1, 31) - 1, and
+    31 for a zero multiplier (as the op templates' _rsh tables)."""
+    m = np.asarray(multipliers, np.int64)
+    t = np.clip(-np.asarray(shifts, np.int64), 1, 31) - 1
+    return np.where(m == 0, 31, t)
+
+
+def pair_stream(filt: np.ndarray, n8: int, bias: np.ndarray, multipliers: np.ndarray,
+                shifts: np.ndarray) -> np.ndarray:
+    """What conv2d_pairs16_asm reads, per pair of filters A, B: their biases, their weights
+    (pair_words), their multipliers doubled (SMMLAR's operand, as uint32) and their right shifts
+    (rshifts). uint32 words, [pairs][2 + n8 + 4] flattened."""
+    co = filt.shape[0]
+    m = np.broadcast_to(np.asarray(multipliers, np.int64), (co,))
+    t = np.broadcast_to(rshifts(multipliers, shifts), (co,))
+    head = np.asarray(bias, np.int64).reshape(co // 2, 2) & 0xFFFFFFFF
+    tail = np.concatenate([(m.reshape(co // 2, 2) << 1) & 0xFFFFFFFF, t.reshape(co // 2, 2)], axis=1)
+    return np.concatenate([head, pair_words(filt, n8).astype(np.int64), tail], axis=1).reshape(-1).astype(np.uint32)
 
 
 def pair_filters(model: EnnModel, board: Board) -> dict[int, np.ndarray]:
-    """The pre-extended filters of ``model``'s layers on ``board`` (op index -> words): none when
+    """The pre-extended filters of ``model``'s layers on ``board`` (op index -> pair_stream): none when
     the board does not take them; else the layers' in the order of what they save per byte (a
     filter's words serve every output pixel: the more pixels, the more each byte saves) while the
     model's weights and them fit in half of the board's flash."""
@@ -94,9 +115,13 @@ def pair_filters(model: EnnModel, board: Board) -> dict[int, np.ndarray]:
     candidates = [(i, n8) for i, op in enumerate(model.ops) if (n8 := pair_length(model, op)) is not None]
     for i, n8 in sorted(candidates, key=lambda c: (-_pixels(model, model.ops[c[0]]), c[0])):
         filt = model.tensors[model.ops[i].inputs[1]]
-        cost = 2 * n8 * int(filt.shape[0])  # bytes: an int16 per value
+        co = int(filt.shape[0])
+        cost = 2 * n8 * co + 12 * co  # bytes: an int16 per value, 3 words of bias and requantization per filter
         if cost <= budget:
-            chosen[i] = pair_words(filt.data, n8)
+            op = model.ops[i]
+            o = enn.complete_options(op)
+            chosen[i] = pair_stream(filt.data, n8, model.tensors[op.inputs[2]].data, o["out_multiplier"],
+                                    o["out_shift"])
             budget -= cost
     return dict(sorted(chosen.items()))
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from boards_common import mlperf_model
 from edgenn.boards import get_board, optimized_for
-from edgenn.codegen.dsp_filters import pair_filters, pair_length, pair_words
+from edgenn.codegen.dsp_filters import pair_filters, pair_length, pair_stream, pair_words
 from edgenn.codegen.generate import render_library
 
 
@@ -24,7 +24,8 @@ def test_pair_words_are_the_extended_words_of_each_filter_pair_zero_padded():
     rng = np.random.default_rng(3)
     filt = rng.integers(-128, 128, size=(6, 3, 3, 3)).astype(np.int8)  # 27 values per filter
     words = pair_words(filt, 32)
-    assert words.dtype == np.uint32 and words.size == 3 * 8 * 4
+    assert words.dtype == np.uint32 and words.shape == (3, 32)
+    words = words.reshape(-1)
     flat = np.zeros((6, 32), np.int8)
     flat[:, :27] = filt.reshape(6, -1)
     k = 0
@@ -35,6 +36,23 @@ def test_pair_words_are_the_extended_words_of_each_filter_pair_zero_padded():
                 assert (int(words[k]), int(words[k + 1])) == (even, odd), (p, g, f)
                 k += 2
     assert k == words.size
+
+
+def test_pair_stream_puts_each_pairs_biases_before_and_requantization_after_its_weights():
+    rng = np.random.default_rng(4)
+    filt = rng.integers(-128, 128, size=(4, 1, 1, 8)).astype(np.int8)
+    bias = np.array([-5, 7, -(1 << 31), (1 << 31) - 1], np.int32)
+    mult = np.array([1 << 30, (1 << 31) - 1, 0, 1518500250], np.int64)
+    shift = np.array([-1, -31, 5, -7], np.int64)
+    stream = pair_stream(filt, 8, bias, mult, shift).reshape(2, 2 + 8 + 4)
+    weights = pair_words(filt, 8)
+    for p in range(2):
+        a, b = 2 * p, 2 * p + 1
+        assert list(stream[p, :2].view(np.int32)) == [bias[a], bias[b]]
+        assert np.array_equal(stream[p, 2:10], weights[p])
+        assert list(stream[p, 10:12]) == [(int(mult[a]) << 1) & 0xFFFFFFFF, (int(mult[b]) << 1) & 0xFFFFFFFF]
+    # enn_rq8's shifts: clamp(-shift, 1, 31) - 1, and 31 for a zero multiplier.
+    assert list(stream[0, 12:]) == [0, 30] and list(stream[1, 12:]) == [31, 6]
 
 
 def test_only_dsp_microcontrollers_built_for_speed_get_them():
@@ -72,7 +90,7 @@ def test_flash_budget_takes_the_layers_with_most_pixels_first():
     big = get_board("stm32l4r5zi")
     weights = sum(t.stored_nbytes for t in vww.tensors if t.is_const)
     everything = pair_filters(vww, big)
-    cost = {i: w.nbytes for i, w in everything.items()}
+    cost = {i: w.nbytes for i, w in everything.items()}  # 2 B per value, 12 per filter
     assert weights + sum(cost.values()) <= big.flash_bytes // 2
     # A board with room for only part of them: within half its flash, early (large) layers first.
     small = replace(big, flash_bytes=2 * (weights + sum(cost.values()) // 3))

@@ -282,9 +282,8 @@ ENN_INLINE int32_t conv2d_tail(const int8_t *w, int32_t n)
     "ldr %[we], %[s_half]\n\t"                                                                     \
     "cmp %[we], #0\n\t"                                                                            \
     "bne 3f\n\t"
-/* enn_rq8 of the four sums: s = x + rounded high word of x * 2m (SMMLAR), s - [s < 0], >> t, + c2
- * with saturation, then >> 1 saturated to int8 (SSAT); pixel A's two bytes, then pixel B's (B may
- * be A: the same bytes twice); on to the next pair until w reaches the end. */
+/* enn_rq8 of the four sums: s = x + rounded high word of x * 2m (SMMLAR), s - [s < 0], >> t, then
+ * CONV2D_PAIR_OUT. */
 #define CONV2D_PAIR_REQUANT                                                                        \
     "ldr %[x], %[s_mult]\n\t"                                                                      \
     "ldrd %[xa0], %[xa1], [%[x]], #8\n\t"                                                          \
@@ -307,6 +306,11 @@ ENN_INLINE int32_t conv2d_tail(const int8_t *w, int32_t n)
     "asr %[j0], %[j0], %[xa0]\n\t"                                                                 \
     "asr %[i1], %[i1], %[xa1]\n\t"                                                                 \
     "asr %[j1], %[j1], %[xa1]\n\t"                                                                 \
+    CONV2D_PAIR_OUT
+/* The end of either requantization: + c2 with saturation, >> 1 saturated to int8 (SSAT); pixel
+ * A's two bytes, then pixel B's (B may be A: the same bytes twice); on to the next pair until w
+ * reaches the end. */
+#define CONV2D_PAIR_OUT                                                                            \
     "ldr %[xb0], %[s_c2]\n\t"                                                                      \
     "qadd %[i0], %[i0], %[xb0]\n\t"                                                                \
     "qadd %[j0], %[j0], %[xb0]\n\t"                                                                \
@@ -421,23 +425,45 @@ ENN_INLINE const int8_t *conv2d_pairs_asm(const uint32_t *xp, const int8_t *w, i
     "smlad %[j0], %[xb1], %[wv], %[j0]\n\t"
 
 /* conv2d_pairs_asm from the layer's pre-extended filters (enn_conv2d_params.wx, written by the
- * code generator): per pair and step of four values, filter A's pairs (v0, v2), (v1, v3), then
- * filter B's, so that the loop reads weights without extending them. All pairs of the layer. */
-ENN_INLINE void conv2d_pairs16_asm(const uint32_t *xp, const uint32_t *w, int32_t n, int32_t pairs,
-                                   const int32_t *bias, const int32_t *mult, const uint8_t *rsh, int32_t c2,
+ * code generator, codegen/dsp_filters.py): per pair of filters A, B the two biases, then per step
+ * of four values A's pairs (v0, v2), (v1, v3) and B's, then the two multipliers doubled and the
+ * two right shifts: one pointer walks all a pair needs, and the loop reads weights without
+ * extending them. All pairs of the layer. */
+ENN_INLINE void conv2d_pairs16_asm(const uint32_t *xp, const uint32_t *w, int32_t n, int32_t pairs, int32_t c2,
                                    int8_t *out_a, int8_t *out_b)
 {
     conv2d_pair_state st;
     CONV2D_PAIR_LOCALS;
-    conv2d_pair_init(&st, xp, n, bias, mult, rsh, c2, out_a, out_b);
-    st.w_end = w + n * pairs;  /* four words per pair and step of four values */
-    __asm__(CONV2D_PAIR_HEAD
+    conv2d_pair_init(&st, xp, n, 0, 0, 0, c2, out_a, out_b);
+    st.w_end = w + (n + 6) * pairs;  /* per pair: 2 biases, n words of weights, 4 of requantization */
+    __asm__("1:\n\t"
+            "ldrd %[i0], %[i1], [%[w]], #8\n\t"
+            "mov %[j0], %[i0]\n\t"
+            "mov %[j1], %[i1]\n\t"
+            "ldr %[x], %[s_xp]\n\t"
+            "ldr %[we], %[s_half]\n\t"
+            "cmp %[we], #0\n\t"
+            "bne 3f\n\t"
             "2:\n\t" CONV2D_2X2_STEP16 CONV2D_2X2_STEP16
             "3:\n\t" CONV2D_2X2_STEP16 CONV2D_2X2_STEP16
             "ldr %[we], %[s_x_end]\n\t"
             "cmp %[x], %[we]\n\t"
             "bne 2b\n\t"
-            CONV2D_PAIR_REQUANT
+            "ldrd %[xa0], %[xa1], [%[w]], #8\n\t"
+            "smmlar %[i0], %[i0], %[xa0], %[i0]\n\t"
+            "smmlar %[j0], %[j0], %[xa0], %[j0]\n\t"
+            "smmlar %[i1], %[i1], %[xa1], %[i1]\n\t"
+            "smmlar %[j1], %[j1], %[xa1], %[j1]\n\t"
+            "add %[i0], %[i0], %[i0], asr #31\n\t"
+            "add %[j0], %[j0], %[j0], asr #31\n\t"
+            "add %[i1], %[i1], %[i1], asr #31\n\t"
+            "add %[j1], %[j1], %[j1], asr #31\n\t"
+            "ldrd %[xa0], %[xa1], [%[w]], #8\n\t"
+            "asr %[i0], %[i0], %[xa0]\n\t"
+            "asr %[j0], %[j0], %[xa0]\n\t"
+            "asr %[i1], %[i1], %[xa1]\n\t"
+            "asr %[j1], %[j1], %[xa1]\n\t"
+            CONV2D_PAIR_OUT
             : CONV2D_PAIR_OUTS
             : CONV2D_PAIR_INS
             : "cc", "memory");
@@ -463,7 +489,7 @@ ENN_INLINE void conv2d_col2_body(const conv2d_ctx *c, const uint32_t *xp, int32_
     if (fast_full && bias != 0 && (n & 7) == 0 && out_c >= 2) {
         if (c->wx != 0) {
             /* Pre-extended filters (even out_c: enn_conv2d checked). */
-            conv2d_pairs16_asm(xp, c->wx, n, out_c >> 1, bias, mult, rsh, c2, out_a, out_b);
+            conv2d_pairs16_asm(xp, c->wx, n, out_c >> 1, c2, out_a, out_b);
             return;
         }
         w = conv2d_pairs_asm(xp, w, n, out_c >> 1, bias, mult, rsh, c2, out_a, out_b);

@@ -122,15 +122,17 @@ def _pads_1d(rng, size, k, s, d, mode):
 
 
 def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, dsp: bool = False,
-                wide: tuple[int, int] | None = None, hw: tuple[int, int] | None = None) -> Case:
+                wide: tuple[int, int] | None = None, hw: tuple[int, int] | None = None,
+                channels: int | None = None) -> Case:
     """One random conv2d / depthwise_conv2d case (parameters as the brief lists them). dsp: the
     shapes of the DSP build's fast paths (templates/kernels/conv2d.c, depthwise_conv2d.c): one group
     or depth multiplier 1, input channels in fours, 3x3 (depthwise) or 3x3 / 1x1 filters, stride 1
     or 2, no dilation, a bias; pixel counts odd and even. wide: (lo, hi) draws the input channels
     (per group) from that range instead, one group, and puts -128 among the weights: the vector
     paths (NEON: sixteen channels, sixteen bytes per step) with their tails. hw: the input's height
-    and width, "same" padding and the int8-range clamp (with dsp: windows cut by the padding to one
-    or two rows or columns, e.g. an input one pixel wide, on the fast paths)."""
+    and width, "same" padding, the int8-range clamp and an output scale that needs no left shift
+    (with dsp: windows cut by the padding to one or two rows or columns, e.g. an input one pixel
+    wide, on the fast paths). channels: a depthwise case's channels."""
     batches = 1 if small or rng.random() < 0.8 else 2
     hmax = 7 if small else 11
     h, w = int(rng.integers(1, hmax)), int(rng.integers(1, hmax))
@@ -160,6 +162,8 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, 
             ci = int(rng.integers(*wide))
         else:
             ci = int(rng.integers(1, 5 if small else 10)) if not dsp else 4 * int(rng.integers(1, 7))
+        if channels is not None:
+            ci = channels
         mult = int(rng.choice([1, 1, 2, 3])) if not dsp else 1
         co = ci * mult
         wshape, axis = (1, kh, kw, co), 3
@@ -190,7 +194,7 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, 
         wsc[int(rng.integers(0, co))] = 1e-12  # a dead channel: requantization multiplier 0
     xs = float(rng.uniform(0.005, 0.1))
     # Output scale from tiny (saturation, left shifts) to large (values near the zero point).
-    factor = float(rng.choice([0.002, 0.05, 0.5, 2, 20]))
+    factor = float(rng.choice([0.002, 0.05, 0.5, 2, 20] if hw is None else [0.5, 2]))
     ys = float(xs * float(wsc.mean()) * np.sqrt(depth) * factor * 40)
     bscale = xs * (wsc if per_channel else np.full(co, wsc[0], np.float32))
     bias = None

@@ -44,6 +44,18 @@ def test_depthwise_conv2d_dsp_cut_windows_on_m4():
     assert stats["cases"] == len(cases)
 
 
+@pytest.mark.qemu
+def test_depthwise_conv2d_dsp_many_channels_on_m4():
+    """More channels than the DSP build's window asm extends at once (DW_EXT_CH = 128) beside
+    layers at and just over it, full and cut windows, on the M4."""
+    rng = np.random.default_rng(7014)
+    shapes = [(5, 6), (3, 3), (1, 4), (6, 1)]
+    cases = [random_case(rng, depthwise=True, dsp=True, hw=hw, channels=ch)
+             for hw, ch in zip(shapes * 2, [132, 256, 260, 200, 128, 136, 388, 144])]
+    stats = check_cases(cases, samples=2, board="mps2-an386")
+    assert stats["cases"] == len(cases)
+
+
 @pytest.mark.parametrize("board", ["rpi4", "rpi5", "rpi3-32"])
 def test_depthwise_conv2d_wide_cases_on_aarch64(board):
     check_wide_cases(board, depthwise=True, seed=7102)
