@@ -10,7 +10,8 @@ import numpy as np
 
 from boards_common import mlperf_model
 from edgenn.boards import get_board, optimized_for
-from edgenn.codegen.dsp_filters import pair_filters, pair_length, pair_stream, pair_words
+from edgenn.codegen.dsp_filters import (fc_length, fc_words, pair_filters, pair_length, pair_stream,
+                                        pair_words)
 from edgenn.codegen.generate import render_library
 
 
@@ -55,12 +56,37 @@ def test_pair_stream_puts_each_pairs_biases_before_and_requantization_after_its_
     assert list(stream[0, 12:]) == [0, 30] and list(stream[1, 12:]) == [31, 6]
 
 
+def test_fc_words_interleave_four_units_per_step_of_four_values():
+    rng = np.random.default_rng(5)
+    filt = rng.integers(-128, 128, size=(10, 12)).astype(np.int8)  # 10 units: the first 8 pre-extended
+    words = fc_words(filt, 8)
+    assert words.dtype == np.uint32 and words.size == 8 * 12 // 2
+    k = 0
+    for g in range(2):
+        for step in range(3):
+            for u in range(4 * g, 4 * g + 4):
+                assert (int(words[k]), int(words[k + 1])) == _sxtb16_pairs(filt[u, 4 * step:4 * step + 4])
+                k += 2
+    assert k == words.size
+
+
+def test_fully_connected_layers_qualify_only_with_symmetric_weights_in_fours():
+    ad = mlperf_model("ad")
+    i = next(i for i, op in enumerate(ad.ops) if op.type == "fully_connected")
+    assert fc_length(ad, ad.ops[i]) == int(ad.tensors[ad.ops[i].inputs[1]].shape[0]) & ~3
+    asym = copy.deepcopy(ad)
+    asym.ops[i].options["filter_offset"] = 3
+    assert fc_length(asym, asym.ops[i]) is None
+    kws = mlperf_model("kws")
+    assert all(fc_length(kws, op) is None for op in kws.ops if op.type != "fully_connected")
+
+
 def test_only_dsp_microcontrollers_built_for_speed_get_them():
     kws = mlperf_model("kws")
     m4 = get_board("stm32l4r5zi")
     got = pair_filters(kws, m4)
-    convs = [i for i, op in enumerate(kws.ops) if op.type == "conv2d"]
-    assert sorted(got) == convs  # every conv2d of KWS qualifies
+    dense = [i for i, op in enumerate(kws.ops) if op.type in ("conv2d", "fully_connected")]
+    assert sorted(got) == dense  # every conv2d and fully_connected of KWS qualifies
     for name in ("mps2-an386", "mps2-an500", "mps2-an505"):  # M4, M7, M33
         assert pair_filters(kws, get_board(name))
     assert pair_filters(kws, optimized_for(m4, "size")) == {}

@@ -19,6 +19,8 @@ typedef struct {
     int32_t per_channel;  /* 1: one multiplier/shift per unit; 0: a single one */
     enn_pc_quant quant;   /* multiplier, shift ([output_depth] or [1]); rshift unused (NULL) */
     const int32_t *ksum;  /* [output_depth] sum of each unit's filter (Helium builds), or NULL */
+    const uint32_t *wx;   /* the filter as int16 pairs, four units interleaved (DSP builds for speed,
+                           * fully_connected.c fc_dot4_wx), or NULL */
 } enn_fully_connected_params;
 
 /* input: [batches][accum_depth]; filter: [output_depth][accum_depth]; bias: [output_depth] or NULL;
