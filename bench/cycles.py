@@ -67,7 +67,9 @@ def main() -> None:
             "Estimated, not measured: QEMU counts the instructions of each timing class (the plugin's classes=1 "
             "mode), and emulation/cycles.py applies the Cortex-M4 TRM's timings (loads and stores 2 cycles, 1 when "
             "pipelined after another, multiply-accumulates 1, LDM/STM 1 + N, taken branches 1 + P with P = 2; zero "
-            "wait states). The published columns are board measurements from the MLPerf Tiny results (closed "
+            "wait states: on the board, flash wait states not hidden by the ART accelerator add to every load "
+            "from flash, and the speed build's pre-extended filters read twice the weight bytes). "
+            "The published columns are board measurements from the MLPerf Tiny results (closed "
             "division, same board and clock). By operator over these models:\n\n" + ops)
     print(text)
     if args.write:

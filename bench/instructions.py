@@ -156,7 +156,9 @@ def table(results: dict, boards: list[str], models: list[str], tflm: dict) -> st
     note = (f"\nExecuted instructions per inference (instructions per MAC), counted by edgenn's QEMU plugin, "
             f"identical run to run; mean of the samples; outputs byte-identical to runtime_py. Boards: {cores}. "
             "edgenn: its own C99 kernels at -O2 (no CMSIS-NN), with ACLE intrinsics and a few inline-assembly "
-            "loops for the DSP extension (M4, M7) and for Helium (M55), NEON intrinsics on the Pis "
+            "loops for the DSP extension (M4, M7; the speed build's conv2d and fully_connected filters "
+            "also pre-extended to int16 pairs in flash, codegen/dsp_filters.py: the flash is in the memory "
+            "section) and for Helium (M55), NEON intrinsics on the Pis "
             "(A72, A76: SDOT; the armhf A53 in 32-bit NEON), portable C elsewhere. "
             "TFLM figures: tests/data/mlperf_tiny/README.md (same QEMU, same counting).\n")
     return "\n".join(lines) + "\n" + note

@@ -28,7 +28,7 @@ SIZE_BOARD = optimized_for(get_board("mps2-an386"), "size")
 
 
 def pair_filter_bytes(m) -> int:
-    """Flash of the pre-extended conv2d filters of the -O2 Cortex-M4 build (codegen/dsp_filters.py)."""
+    """Flash of the pre-extended filters of the -O2 Cortex-M4 build (codegen/dsp_filters.py)."""
     return sum(w.nbytes for w in pair_filters(m, get_board("mps2-an386")).values())
 
 
@@ -73,7 +73,7 @@ def main() -> None:
     ram = md_table(["model", "edgenn arena B", "TFLM arena B (measured)", "layer-wise bound B", "edgenn/TFLM",
                     "edgenn/bound", "edgenn whole RAM on M4 B (of which stack)", "plan"], rows)
     flash = md_table(["model", "edgenn flash B (M4, -O2)", "of which weights+bias B",
-                      "of which pre-extended conv filters B", "code+params B",
+                      "of which pre-extended filters B", "code+params B",
                       "code+params B (`--optimize size`, -Os)", ".tflite B",
                       "TFLM firmware flash B (ref kernels, -Os, README)"], frows)
     text = ("### RAM: arena bytes\n\n" + ram + "\n\nThe TFLM arena is the smallest `arena_size` its Python "
@@ -84,7 +84,7 @@ def main() -> None:
             "### Flash bytes\n\n" + flash + "\n\nedgenn flash = text + data of the generated model library "
             "(weights, biases, per-layer parameters and the kernels the model uses) for the Cortex-M4 at -O2 "
             "(`--optimize speed`, the default); code+params is that minus the weight and bias bytes and minus "
-            "the conv2d filters stored again as int16 pairs for the DSP build's filter-pair loop "
+            "the conv2d and fully_connected filters stored again as int16 pairs for the DSP build's loops "
             "(codegen/dsp_filters.py: speed builds on DSP microcontrollers, as many layers as fit in half "
             "the board's flash; none at -Os), also "
             "for `--optimize size` (-Os: the compiler chooses what to inline, and conv2d computes one pixel "

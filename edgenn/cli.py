@@ -453,7 +453,8 @@ def _exit_unless_fits(a: dict[str, Any]) -> None:
               help="Several models: one arena of the largest size for all (they must never run at the same time).")
 @click.option("--force", is_flag=True, help="Write the project even if its test firmware does not fit the board.")
 @click.option("--optimize", type=click.Choice(["speed", "size"]), default="speed", show_default=True,
-              help="The projects' optimization level: the board's fastest (-O2; -O3 on 64-bit Pis) or -Os.")
+              help="The projects' optimization level: the board's fastest (-O2; -O3 on 64-bit Pis; on DSP "
+                   "microcontrollers also filters pre-extended to int16 in flash) or -Os.")
 @click.option("--threads", type=int, default=1, show_default=True,
               help="Linux boards and the host: run large layers (convolutions) on this many threads, by rows.")
 @quiet_option()
