@@ -60,6 +60,7 @@ typedef struct {
     int fast_full; /* and the clamp is the int8 range: enn_rq8 */
 #endif
     const uint32_t *wx; /* the pre-extended filter pairs (DSP: conv2d_pairs16_asm), or NULL */
+    int no_min;         /* no weight is -128 (enn_dot4_neon) */
 } conv2d_ctx;
 
 /* Channel oc's output byte, for any layer. */
@@ -606,9 +607,10 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
     if (c->ksum != 0) {
         if (c->shift32 != 0) {
             enn_col32_neon(x, w, n, out_c, bias, c->ksum, offset, mult, c->shift, c->shift32, 1, out_offset, c->lo,
-                           c->hi, out);
+                           c->hi, c->no_min, out);
         } else {
-            enn_col_neon(x, w, n, out_c, bias, c->ksum, offset, mult, c->shift, 1, out_offset, c->lo, c->hi, out);
+            enn_col_neon(x, w, n, out_c, bias, c->ksum, offset, mult, c->shift, 1, out_offset, c->lo, c->hi, c->no_min,
+                         out);
         }
         return;
     }
@@ -969,6 +971,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.rsh = prm->quant.rshift;
     c.ksum = prm->ksum;
     c.wx = 0;
+    c.no_min = prm->no_min;
 #if defined(ENN_NEON)
     c.shift32 = enn_shifts32_neon(c.shift, out_c, shift32, CONV2D_SHIFT32);
 #endif

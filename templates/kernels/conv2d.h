@@ -20,6 +20,7 @@ typedef struct {
     const int32_t *ksum;    /* [output.c] sum of each filter (Helium builds), or NULL */
     const uint32_t *wx;     /* the filters as int16 pairs, two filters interleaved (DSP builds for speed,
                              * conv2d.c conv2d_pairs_asm), or NULL */
+    int32_t no_min;         /* 1: no weight of the filter is -128 (NEON: two products fit an int16) */
 } enn_conv2d_params;
 
 /* input: [n][input.h][input.w][input.c]; filter: [output.c][filter.h][filter.w][filter_c];

@@ -22,9 +22,10 @@
 #include "edgenn_fixedpoint.h"
 #include "edgenn_simd.h"
 
-/* Four AArch64-only intrinsics, from 32-bit NEON on the armhf Pis (the same lanes, the same results). */
+/* Five AArch64-only intrinsics, from 32-bit NEON on the armhf Pis (the same lanes, the same results). */
 #if defined(__aarch64__)
 #define enn_mull_high_s8 vmull_high_s8
+#define enn_mlal_high_s8 vmlal_high_s8
 #define enn_movl_high_s16 vmovl_high_s16
 #define enn_mlal_high_s16 vmlal_high_s16
 #define enn_paddq_s32 vpaddq_s32
@@ -32,6 +33,11 @@
 static inline int16x8_t enn_mull_high_s8(int8x16_t a, int8x16_t b)
 {
     return vmull_s8(vget_high_s8(a), vget_high_s8(b));
+}
+
+static inline int16x8_t enn_mlal_high_s8(int16x8_t acc, int8x16_t a, int8x16_t b)
+{
+    return vmlal_s8(acc, vget_high_s8(a), vget_high_s8(b));
 }
 
 static inline int32x4_t enn_movl_high_s16(int16x8_t a)
@@ -125,8 +131,11 @@ static inline int8_t enn_out1_neon(int32_t acc, int32_t m, int32_t s, int32_t of
 }
 
 /* The raw inner products sum_{i < n} w_j[i] x[i] of four filters w_j = w + j * w_stride, as the
- * lanes j of the result (int32 wrap-around), without any offset. */
-static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n)
+ * lanes j of the result (int32 wrap-around), without any offset. no_min: no weight is -128, so
+ * that two products of int8 inputs fit an int16 (|x w| <= 128 * 127 = 16,256): without SDOT, per
+ * sixteen values SMULL then SMLAL2 into the same int16 lanes and one SADALP, three instructions
+ * instead of four. */
+static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n, int no_min)
 {
     const int8_t *w1 = w + w_stride;
     const int8_t *w2 = w1 + w_stride;
@@ -141,6 +150,24 @@ static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t 
     uint32_t t3 = 0;
     int32x4_t r;
     int32_t i = 0;
+#if !defined(__ARM_FEATURE_DOTPROD)
+    if (no_min) {
+        for (; i + 16 <= n; i += 16) {
+            const int8x16_t xv = vld1q_s8(x + i);
+            const int8x16_t v0 = vld1q_s8(w + i);
+            const int8x16_t v1 = vld1q_s8(w1 + i);
+            const int8x16_t v2 = vld1q_s8(w2 + i);
+            const int8x16_t v3 = vld1q_s8(w3 + i);
+            const int8x8_t xl = vget_low_s8(xv);
+            a0 = vpadalq_s16(a0, enn_mlal_high_s8(vmull_s8(xl, vget_low_s8(v0)), xv, v0));
+            a1 = vpadalq_s16(a1, enn_mlal_high_s8(vmull_s8(xl, vget_low_s8(v1)), xv, v1));
+            a2 = vpadalq_s16(a2, enn_mlal_high_s8(vmull_s8(xl, vget_low_s8(v2)), xv, v2));
+            a3 = vpadalq_s16(a3, enn_mlal_high_s8(vmull_s8(xl, vget_low_s8(v3)), xv, v3));
+        }
+    }
+#else
+    (void)no_min;
+#endif
     for (; i + 16 <= n; i += 16) {
         const int8x16_t xv = vld1q_s8(x + i);
         const int8x16_t v0 = vld1q_s8(w + i);
@@ -208,11 +235,11 @@ static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t 
 ENN_INLINE void enn_col32_neon(const int8_t *x, const int8_t *w, int32_t n, int32_t out_c, const int32_t *bias,
                                const int32_t *ksum, int32_t offset, const int32_t *m, const int8_t *s,
                                const int32_t *s32, int per_channel, int32_t out_offset, int32_t lo, int32_t hi,
-                               int8_t *out)
+                               int no_min, int8_t *out)
 {
     int32_t o = 0;
     for (; o + 4 <= out_c; o += 4, w += 4 * n) {
-        int32x4_t acc = enn_dot4_neon(x, w, n, n);
+        int32x4_t acc = enn_dot4_neon(x, w, n, n, no_min);
         int16x4_t q;
         if (bias != 0) {
             acc = vaddq_s32(acc, vld1q_s32(bias + o));
@@ -241,9 +268,9 @@ ENN_INLINE void enn_col32_neon(const int8_t *x, const int8_t *w, int32_t n, int3
 
 ENN_INLINE void enn_col_neon(const int8_t *x, const int8_t *w, int32_t n, int32_t out_c, const int32_t *bias,
                              const int32_t *ksum, int32_t offset, const int32_t *m, const int8_t *s,
-                             int per_channel, int32_t out_offset, int32_t lo, int32_t hi, int8_t *out)
+                             int per_channel, int32_t out_offset, int32_t lo, int32_t hi, int no_min, int8_t *out)
 {
-    enn_col32_neon(x, w, n, out_c, bias, ksum, offset, m, s, 0, per_channel, out_offset, lo, hi, out);
+    enn_col32_neon(x, w, n, out_c, bias, ksum, offset, m, s, 0, per_channel, out_offset, lo, hi, no_min, out);
 }
 
 /* Depthwise convolution (depth_multiplier 1), channels c..c+15 (sets 2) or c..c+7 (sets 1) of one

@@ -116,7 +116,7 @@ void enn_fully_connected(const enn_fully_connected_params *prm, const int8_t *in
 #if defined(ENN_NEON)
         if (foff == 0 && prm->ksum != 0) {
             enn_col_neon(input, filter, depth, units, bias, prm->ksum, ioff, prm->quant.multiplier, prm->quant.shift,
-                         prm->per_channel, prm->output_offset, prm->act.min, prm->act.max, output);
+                         prm->per_channel, prm->output_offset, prm->act.min, prm->act.max, prm->no_min, output);
             output += units;
             continue;
         }

@@ -21,6 +21,7 @@ typedef struct {
     const int32_t *ksum;  /* [output_depth] sum of each unit's filter (Helium builds), or NULL */
     const uint32_t *wx;   /* the filter as int16 pairs, four units interleaved (DSP builds for speed,
                            * fully_connected.c fc_dot4_wx), or NULL */
+    int32_t no_min;       /* 1: no weight of the filter is -128 (NEON: two products fit an int16) */
 } enn_fully_connected_params;
 
 /* input: [batches][accum_depth]; filter: [output_depth][accum_depth]; bias: [output_depth] or NULL;
