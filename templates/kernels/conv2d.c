@@ -725,6 +725,27 @@ ENN_INLINE void conv2d_gather_inside(int8_t *d, const int8_t *src, int32_t row_s
     }
 }
 
+#if defined(ENN_NEON)
+/* The NEON build takes pointwise and gathered columns in pairs (enn_cols_neon: each filter vector
+ * loaded serves two pixels) when a layer has at most this many output channels: the second
+ * pixel's outputs wait in a stack buffer until both columns are read, so that no output is
+ * written over an input still to be read (the planner lets pixel p's output overlap only inputs
+ * of pixels before p). */
+#define CONV2D_NEON_PAIR_OUT 1024
+
+/* Outputs of column xa into out_a, and of xb (not NULL) into out_b. */
+static void conv2d_cols_neon(const conv2d_ctx *c, const int8_t *xa, const int8_t *xb, int32_t n, int8_t *out_a,
+                             int8_t *out_b)
+{
+    int8_t later[CONV2D_NEON_PAIR_OUT];
+    enn_cols_neon(xa, xb, c->filter, n, c->per_group, c->bias, c->ksum, c->offset, c->mult, c->shift, c->shift32, 1,
+                  c->out_offset, c->lo, c->hi, c->no_min, out_a, xb != 0 ? later : 0);
+    if (xb != 0) {
+        memcpy(out_b, later, (size_t)c->per_group);
+    }
+}
+#endif
+
 /* A layer as enn_conv2d set it up, for the row loop (conv2d_rows), on one thread or several. */
 typedef struct {
     conv2d_ctx c;
@@ -759,7 +780,15 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
     const int fast_full = L->fast_full;
     const int pointwise = L->pointwise;
     const int gather = L->gather;
+#if defined(ENN_NEON)
+    int8_t wins[2][CONV2D_GATHER];
+    int8_t *win = wins[0];
+    const int8_t *pend_x = 0; /* NEON: a column waiting for its partner (pointwise input, gathered window) */
+    int8_t *pend_out = 0;
+    const int neon_pairs = c.ksum != 0 && c.per_group <= CONV2D_NEON_PAIR_OUT;
+#else
     int8_t win[CONV2D_GATHER];
+#endif
 #if defined(CONV2D_PAIRS)
     const int wide = L->wide;
     const int pair = L->pair;
@@ -904,15 +933,53 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
                         continue;
                     }
 #endif
+#if defined(ENN_NEON)
+                    if (neon_pairs) {
+                        if (pend_x != 0) {
+                            conv2d_cols_neon(&c, pend_x, win, c.filter_size, pend_out, output);
+                            pend_x = 0;
+                        } else {
+                            pend_x = win;
+                            pend_out = output;
+                            win = win == wins[0] ? wins[1] : wins[0];
+                        }
+                        continue;
+                    }
+#endif
                     conv2d_col(&c, win, xp, 0, c.filter_size, output);
                 } else if (pointwise && n_ky > 0) {
+#if defined(ENN_NEON)
+                    if (neon_pairs) {
+                        if (pend_x != 0) {
+                            conv2d_cols_neon(&c, pend_x, in_px, f_c, pend_out, output);
+                            pend_x = 0;
+                        } else {
+                            pend_x = in_px;
+                            pend_out = output;
+                        }
+                        continue;
+                    }
+#endif
                     conv2d_col(&c, in_px, xp, 0, f_c, output);
                 } else {
+#if defined(ENN_NEON)
+                    if (pend_x != 0) {
+                        /* A pointwise layer's waiting column first, alone (a pixel in the padding
+                         * comes here): pixels stay in memory order. */
+                        conv2d_cols_neon(&c, pend_x, 0, f_c, pend_out, 0);
+                        pend_x = 0;
+                    }
+#endif
                     conv2d_pixel(&c, in_px, (ky_lo * f_w + kx_lo) * f_c, n_ky, runs, run, output, fast_full);
                 }
             }
         }
     }
+#if defined(ENN_NEON)
+    if (pend_x != 0) {
+        conv2d_cols_neon(&c, pend_x, 0, gather ? c.filter_size : f_c, pend_out, 0);
+    }
+#endif
 #if defined(CONV2D_PAIRS)
     if (pend != 0) {
         /* An odd number of pixels: the last one paired with a copy of itself. */
