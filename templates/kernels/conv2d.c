@@ -733,6 +733,116 @@ ENN_INLINE void conv2d_gather_inside(int8_t *d, const int8_t *src, int32_t row_s
  * of pixels before p). */
 #define CONV2D_NEON_PAIR_OUT 1024
 
+/* Narrow layers (columns of at most CONV2D_NARROW_N values, CONV2D_NARROW_C output channels in
+ * eights: a network's first layers) run across the output channels instead: the filter transposed
+ * to int16 once per call (conv2d_narrow_weights, 4 KB of stack at most), then per input value one
+ * widening multiply-accumulate (SMLAL by a lane of eight widened inputs) per four outputs, the
+ * accumulators in registers (a build per channel count). Reduced over the channels, a column of 8 or 27 values leaves most
+ * lanes of a sixteen-value step empty. */
+#define CONV2D_NARROW_N 32
+#define CONV2D_NARROW_C 64
+
+/* wt[k out_c + o] = w[o n + k]. */
+static void conv2d_narrow_weights(const int8_t *w, int32_t n, int32_t out_c, int16_t *wt)
+{
+    int32_t o;
+    int32_t k;
+    for (o = 0; o < out_c; o++) {
+        for (k = 0; k < n; k++) {
+            wt[k * out_c + o] = w[o * n + k];
+        }
+    }
+}
+
+/* All OUT_C (a constant in each build below) outputs of a column x of n values: acc[o] = bias[o] +
+ * sum_k wt[k][o] (x[k] + offset), exact in int32 (|w (x + offset)| <= 128 * 255), requantized. */
+ENN_INLINE void conv2d_narrow_body(const conv2d_ctx *c, const int8_t *x, int32_t n, const int16_t *wt, int8_t *out,
+                                   const int32_t out_c)
+{
+    int32x4_t acc[CONV2D_NARROW_C / 4];
+    int32_t g;
+    int32_t k;
+    for (g = 0; g < out_c / 4; g++) {
+        acc[g] = c->bias != 0 ? vld1q_s32(c->bias + 4 * g) : vdupq_n_s32(0);
+    }
+    /* Eight input values widened at a time, each then a lane of the multiply-accumulates. */
+#define CONV2D_NARROW_LANE(XV, LANE)                                                               \
+    for (g = 0; g < out_c / 8; g++) {                                                              \
+        const int16x8_t wv = vld1q_s16(wt + 8 * g);                                                \
+        acc[2 * g] = vmlal_lane_s16(acc[2 * g], vget_low_s16(wv), XV, LANE);                       \
+        acc[2 * g + 1] = vmlal_lane_s16(acc[2 * g + 1], vget_high_s16(wv), XV, LANE);              \
+    }                                                                                              \
+    wt += out_c;
+    for (k = 0; k + 8 <= n; k += 8) {
+        const int16x8_t xv = vaddq_s16(vmovl_s8(vld1_s8(x + k)), vdupq_n_s16((int16_t)c->offset));
+        const int16x4_t xl = vget_low_s16(xv);
+        const int16x4_t xh = vget_high_s16(xv);
+        CONV2D_NARROW_LANE(xl, 0)
+        CONV2D_NARROW_LANE(xl, 1)
+        CONV2D_NARROW_LANE(xl, 2)
+        CONV2D_NARROW_LANE(xl, 3)
+        CONV2D_NARROW_LANE(xh, 0)
+        CONV2D_NARROW_LANE(xh, 1)
+        CONV2D_NARROW_LANE(xh, 2)
+        CONV2D_NARROW_LANE(xh, 3)
+    }
+#undef CONV2D_NARROW_LANE
+    for (; k < n; k++, wt += out_c) {
+        const int16_t v = (int16_t)(x[k] + c->offset);
+        for (g = 0; g < out_c / 8; g++) {
+            const int16x8_t wv = vld1q_s16(wt + 8 * g);
+            acc[2 * g] = vmlal_n_s16(acc[2 * g], vget_low_s16(wv), v);
+            acc[2 * g + 1] = enn_mlal_high_n_s16(acc[2 * g + 1], wv, v);
+        }
+    }
+    for (g = 0; g < out_c / 8; g++) {
+        const int16x4_t lo4 = enn_requant4v_neon(acc[2 * g], vld1q_s32(c->mult + 8 * g),
+                                                 vld1q_s32(c->shift32 + 8 * g), c->out_offset, c->lo, c->hi);
+        const int16x4_t hi4 = enn_requant4v_neon(acc[2 * g + 1], vld1q_s32(c->mult + 8 * g + 4),
+                                                 vld1q_s32(c->shift32 + 8 * g + 4), c->out_offset, c->lo, c->hi);
+        vst1_s8(out + 8 * g, vmovn_s16(vcombine_s16(lo4, hi4)));
+    }
+}
+
+ENN_NOINLINE void conv2d_narrow8(const conv2d_ctx *c, const int8_t *x, int32_t n, const int16_t *wt, int8_t *out)
+{
+    conv2d_narrow_body(c, x, n, wt, out, 8);
+}
+
+ENN_NOINLINE void conv2d_narrow16(const conv2d_ctx *c, const int8_t *x, int32_t n, const int16_t *wt, int8_t *out)
+{
+    conv2d_narrow_body(c, x, n, wt, out, 16);
+}
+
+ENN_NOINLINE void conv2d_narrow32(const conv2d_ctx *c, const int8_t *x, int32_t n, const int16_t *wt, int8_t *out)
+{
+    conv2d_narrow_body(c, x, n, wt, out, 32);
+}
+
+ENN_NOINLINE void conv2d_narrow64(const conv2d_ctx *c, const int8_t *x, int32_t n, const int16_t *wt, int8_t *out)
+{
+    conv2d_narrow_body(c, x, n, wt, out, 64);
+}
+
+/* The build for the layer's output channels (8, 16, 32 or 64). */
+static void conv2d_narrow(const conv2d_ctx *c, const int8_t *x, int32_t n, const int16_t *wt, int8_t *out)
+{
+    switch (c->per_group) {
+    case 8:
+        conv2d_narrow8(c, x, n, wt, out);
+        break;
+    case 16:
+        conv2d_narrow16(c, x, n, wt, out);
+        break;
+    case 32:
+        conv2d_narrow32(c, x, n, wt, out);
+        break;
+    default:
+        conv2d_narrow64(c, x, n, wt, out);
+        break;
+    }
+}
+
 /* Outputs of column xa into out_a, and of xb (not NULL) into out_b. */
 static void conv2d_cols_neon(const conv2d_ctx *c, const int8_t *xa, const int8_t *xb, int32_t n, int8_t *out_a,
                              int8_t *out_b)
@@ -755,6 +865,9 @@ typedef struct {
     int fast_full;
     int pointwise;
     int gather; /* windows gathered into a stack buffer */
+#if defined(ENN_NEON)
+    const int16_t *narrow; /* the transposed filter of a narrow layer (conv2d_narrow), or NULL */
+#endif
 #if defined(CONV2D_PAIRS)
     int wide;   /* windows extended whole into the pair buffer */
     int pair;   /* pixels two at a time (conv2d_col2), columns of pair_n values */
@@ -785,7 +898,8 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
     int8_t *win = wins[0];
     const int8_t *pend_x = 0; /* NEON: a column waiting for its partner (pointwise input, gathered window) */
     int8_t *pend_out = 0;
-    const int neon_pairs = c.ksum != 0 && c.per_group <= CONV2D_NEON_PAIR_OUT;
+    const int16_t *narrow = L->narrow;
+    const int neon_pairs = c.ksum != 0 && c.per_group <= CONV2D_NEON_PAIR_OUT && narrow == 0;
 #else
     int8_t win[CONV2D_GATHER];
 #endif
@@ -934,6 +1048,10 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
                     }
 #endif
 #if defined(ENN_NEON)
+                    if (narrow != 0) {
+                        conv2d_narrow(&c, win, c.filter_size, narrow, output);
+                        continue;
+                    }
                     if (neon_pairs) {
                         if (pend_x != 0) {
                             conv2d_cols_neon(&c, pend_x, win, c.filter_size, pend_out, output);
@@ -949,6 +1067,10 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
                     conv2d_col(&c, win, xp, 0, c.filter_size, output);
                 } else if (pointwise && n_ky > 0) {
 #if defined(ENN_NEON)
+                    if (narrow != 0) {
+                        conv2d_narrow(&c, in_px, f_c, narrow, output);
+                        continue;
+                    }
                     if (neon_pairs) {
                         if (pend_x != 0) {
                             conv2d_cols_neon(&c, pend_x, in_px, f_c, pend_out, output);
@@ -1025,6 +1147,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
 #endif
 #if defined(ENN_NEON)
     int32_t shift32[CONV2D_SHIFT32];
+    int16_t narrow_w[CONV2D_NARROW_N * CONV2D_NARROW_C];
 #endif
 #if defined(ENN_DSP) && !defined(ENN_MVE)
     uint32_t xp[CONV2D_EXT];
@@ -1111,6 +1234,17 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
         L.fast_full = fast_full;
         L.pointwise = pointwise;
         L.gather = gather;
+#if defined(ENN_NEON)
+        L.narrow = 0;
+        {
+            const int32_t n_col = pointwise ? f_c : c.filter_size;
+            if (c.ksum != 0 && c.shift32 != 0 && c.groups == 1 && (pointwise || gather) && n_col <= CONV2D_NARROW_N &&
+                (out_c == 8 || out_c == 16 || out_c == 32 || out_c == 64)) {
+                conv2d_narrow_weights(filter, n_col, out_c, narrow_w);
+                L.narrow = narrow_w;
+            }
+        }
+#endif
 #if defined(CONV2D_PAIRS)
         L.wide = wide;
         L.pair = pair;

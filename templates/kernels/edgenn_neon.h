@@ -22,10 +22,11 @@
 #include "edgenn_fixedpoint.h"
 #include "edgenn_simd.h"
 
-/* Five AArch64-only intrinsics, from 32-bit NEON on the armhf Pis (the same lanes, the same results). */
+/* Six AArch64-only intrinsics, from 32-bit NEON on the armhf Pis (the same lanes, the same results). */
 #if defined(__aarch64__)
 #define enn_mull_high_s8 vmull_high_s8
 #define enn_mlal_high_s8 vmlal_high_s8
+#define enn_mlal_high_n_s16 vmlal_high_n_s16
 #define enn_movl_high_s16 vmovl_high_s16
 #define enn_mlal_high_s16 vmlal_high_s16
 #define enn_paddq_s32 vpaddq_s32
@@ -38,6 +39,11 @@ static inline int16x8_t enn_mull_high_s8(int8x16_t a, int8x16_t b)
 static inline int16x8_t enn_mlal_high_s8(int16x8_t acc, int8x16_t a, int8x16_t b)
 {
     return vmlal_s8(acc, vget_high_s8(a), vget_high_s8(b));
+}
+
+static inline int32x4_t enn_mlal_high_n_s16(int32x4_t acc, int16x8_t a, int16_t b)
+{
+    return vmlal_n_s16(acc, vget_high_s16(a), b);
 }
 
 static inline int32x4_t enn_movl_high_s16(int16x8_t a)

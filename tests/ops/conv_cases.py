@@ -132,7 +132,8 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, 
     paths (NEON: sixteen channels, sixteen bytes per step) with their tails. hw: the input's height
     and width, "same" padding, the int8-range clamp and an output scale that needs no left shift
     (with dsp: windows cut by the padding to one or two rows or columns, e.g. an input one pixel
-    wide, on the fast paths). channels: a depthwise case's channels."""
+    wide, on the fast paths). channels: a depthwise case's channels, a conv2d case's output
+    channels (one group)."""
     batches = 1 if small or rng.random() < 0.8 else 2
     hmax = 7 if small else 11
     h, w = int(rng.integers(1, hmax)), int(rng.integers(1, hmax))
@@ -180,6 +181,8 @@ def random_case(rng: np.random.Generator, depthwise: bool, small: bool = False, 
             cig = int(rng.integers(*wide))
         ci = cig * groups
         co = groups * int(rng.integers(1, 4 if small else (9 if groups == 1 else 4)))
+        if channels is not None:
+            groups, ci, co = 1, cig, channels
         wshape, axis = (co, kh, kw, cig), 0
         extra = {"groups": groups}
         depth = kh * kw * cig

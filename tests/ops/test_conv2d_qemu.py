@@ -44,6 +44,19 @@ def test_conv2d_filter_pair_asm_cases_on_m4():
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", ["rpi4", "rpi3-32"])
+def test_conv2d_narrow_layers_on_neon(board):
+    """Layers of 8, 16, 32 and 64 output channels over short columns (a network's first layers): the
+    NEON build's narrow path (conv2d_narrow: across the output channels, eight inputs at a time and
+    the rest one by one), and the pixel pairs for the longer columns among them."""
+    rng = np.random.default_rng(7004)
+    cases = [random_case(rng, depthwise=False, small=True, channels=co) for co in (8, 16, 32, 64) * 6]
+    stats = check_cases(cases, samples=3, board=board)
+    assert stats["cases"] == len(cases)
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
 @pytest.mark.parametrize("board", ["rpi4", "rpi5", "rpi3-32"])
 def test_conv2d_wide_cases_on_aarch64(board):
     check_wide_cases(board, depthwise=False, seed=7101)
