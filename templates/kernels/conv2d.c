@@ -737,8 +737,8 @@ ENN_INLINE void conv2d_gather_inside(int8_t *d, const int8_t *src, int32_t row_s
  * eights: a network's first layers) run across the output channels instead: the filter transposed
  * to int16 once per call (conv2d_narrow_weights, 4 KB of stack at most), then per input value one
  * widening multiply-accumulate (SMLAL by a lane of eight widened inputs) per four outputs, the
- * accumulators in registers (a build per channel count). Reduced over the channels, a column of 8 or 27 values leaves most
- * lanes of a sixteen-value step empty. */
+ * accumulators in registers (a build per channel count). Reduced over the channels, a column of
+ * 8 or 27 values leaves most lanes of a sixteen-value step empty. */
 #define CONV2D_NARROW_N 32
 #define CONV2D_NARROW_C 64
 
