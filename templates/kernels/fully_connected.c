@@ -43,12 +43,15 @@ ENN_INLINE void fc_dot4_wx(const uint32_t *xp, const uint32_t *w, int32_t steps,
     int32_t i1 = *a1;
     int32_t i2 = *a2;
     int32_t i3 = *a3;
+/* One step: the input pairs xp[0], xp[1] times each unit's two words. */
+#define FC_WX_STEP_C                                                                               \
+    i0 = __smlad((int32_t)xp[1], (int32_t)w[1], __smlad((int32_t)xp[0], (int32_t)w[0], i0));        \
+    i1 = __smlad((int32_t)xp[1], (int32_t)w[3], __smlad((int32_t)xp[0], (int32_t)w[2], i1));        \
+    i2 = __smlad((int32_t)xp[1], (int32_t)w[5], __smlad((int32_t)xp[0], (int32_t)w[4], i2));        \
+    i3 = __smlad((int32_t)xp[1], (int32_t)w[7], __smlad((int32_t)xp[0], (int32_t)w[6], i3));
 #if defined(ENN_DSP_ASM)
     if (steps & 1) {
-        i0 = __smlad((int32_t)xp[1], (int32_t)w[1], __smlad((int32_t)xp[0], (int32_t)w[0], i0));
-        i1 = __smlad((int32_t)xp[1], (int32_t)w[3], __smlad((int32_t)xp[0], (int32_t)w[2], i1));
-        i2 = __smlad((int32_t)xp[1], (int32_t)w[5], __smlad((int32_t)xp[0], (int32_t)w[4], i2));
-        i3 = __smlad((int32_t)xp[1], (int32_t)w[7], __smlad((int32_t)xp[0], (int32_t)w[6], i3));
+        FC_WX_STEP_C
         xp += 2;
         w += 8;
         steps--;
@@ -77,12 +80,10 @@ ENN_INLINE void fc_dot4_wx(const uint32_t *xp, const uint32_t *w, int32_t steps,
     }
 #else
     for (; steps > 0; steps--, xp += 2, w += 8) {
-        i0 = __smlad((int32_t)xp[1], (int32_t)w[1], __smlad((int32_t)xp[0], (int32_t)w[0], i0));
-        i1 = __smlad((int32_t)xp[1], (int32_t)w[3], __smlad((int32_t)xp[0], (int32_t)w[2], i1));
-        i2 = __smlad((int32_t)xp[1], (int32_t)w[5], __smlad((int32_t)xp[0], (int32_t)w[4], i2));
-        i3 = __smlad((int32_t)xp[1], (int32_t)w[7], __smlad((int32_t)xp[0], (int32_t)w[6], i3));
+        FC_WX_STEP_C
     }
 #endif
+#undef FC_WX_STEP_C
     *a0 = i0;
     *a1 = i1;
     *a2 = i2;
