@@ -899,7 +899,11 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
     const int8_t *pend_x = 0; /* NEON: a column waiting for its partner (pointwise input, gathered window) */
     int8_t *pend_out = 0;
     const int16_t *narrow = L->narrow;
+#if defined(ENN_NEON_PAIRS)
     const int neon_pairs = c.ksum != 0 && c.per_group <= CONV2D_NEON_PAIR_OUT && narrow == 0;
+#else
+    const int neon_pairs = 0; /* the armhf Pis: one column at a time (edgenn_neon.h ENN_NEON_PAIRS) */
+#endif
 #else
     int8_t win[CONV2D_GATHER];
 #endif

@@ -136,77 +136,26 @@ static inline int8_t enn_out1_neon(int32_t acc, int32_t m, int32_t s, int32_t of
     return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
 }
 
-/* Four filters' accumulators of one column (lanes: partial sums of filter j in a[j]). */
-typedef struct {
-    int32x4_t a[4];
-} enn_acc4_neon;
-
-/* acc += the products of x[i..i+16) with the four filters v. NO_MIN (a constant in each caller):
- * no weight is -128, so that two products of int8 inputs fit an int16 (|x w| <= 128 * 127 =
- * 16,256): without SDOT, SMULL then SMLAL2 into the same int16 lanes and one SADALP, three
- * instructions per filter instead of four. */
-ENN_INLINE void enn_dot4_step16_neon(enn_acc4_neon *acc, int8x16_t xv, const int8x16_t v[4], const int no_min)
+/* The values [i, n) after the sixteen-value steps (fewer than sixteen) added to the accumulators
+ * a0..a3 of the four filters w_j = w + j * w_stride, then their lanes summed: lane j of the
+ * result = sum_{k < n} w_j[k] x[k] (int32 wrap-around). */
+ENN_INLINE int32x4_t enn_dot4_rest_neon(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3, const int8_t *x,
+                                        const int8_t *w, int32_t w_stride, int32_t n, int32_t i)
 {
-    int32_t j;
-#if defined(__ARM_FEATURE_DOTPROD)
-    (void)no_min;
-    for (j = 0; j < 4; j++) {
-        acc->a[j] = vdotq_s32(acc->a[j], xv, v[j]);
-    }
-#else
-    const int8x8_t xl = vget_low_s8(xv);
-    if (no_min) {
-        for (j = 0; j < 4; j++) {
-            acc->a[j] = vpadalq_s16(acc->a[j], enn_mlal_high_s8(vmull_s8(xl, vget_low_s8(v[j])), xv, v[j]));
-        }
-    } else {
-        for (j = 0; j < 4; j++) {
-            acc->a[j] = vpadalq_s16(acc->a[j], vmull_s8(xl, vget_low_s8(v[j])));
-            acc->a[j] = vpadalq_s16(acc->a[j], enn_mull_high_s8(xv, v[j]));
-        }
-    }
-#endif
-}
-
-/* The sixteen-value steps of one column (xb NULL) or two, from i = 0; returns the next i. The
- * choice of step outside the loop. */
-ENN_INLINE int32_t enn_dot4_steps_neon(enn_acc4_neon *acc_a, enn_acc4_neon *acc_b, const int8_t *xa,
-                                       const int8_t *xb, const int8_t *w, int32_t w_stride, int32_t n,
-                                       const int no_min)
-{
-    int32_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        int8x16_t v[4];
-        int32_t j;
-        for (j = 0; j < 4; j++) {
-            v[j] = vld1q_s8(w + j * w_stride + i);
-        }
-        enn_dot4_step16_neon(acc_a, vld1q_s8(xa + i), v, no_min);
-        if (xb != 0) {
-            enn_dot4_step16_neon(acc_b, vld1q_s8(xb + i), v, no_min);
-        }
-    }
-    return i;
-}
-
-/* The values [i, n) after the sixteen-value steps (fewer than sixteen), then the lanes summed:
- * lane j of the result = sum_{k < n} w_j[k] x[k] (int32 wrap-around). */
-ENN_INLINE int32x4_t enn_dot4_rest_neon(enn_acc4_neon acc, const int8_t *x, const int8_t *w, int32_t w_stride,
-                                        int32_t n, int32_t i)
-{
-    const int8_t *wj[4];
-    uint32_t t[4] = {0, 0, 0, 0};
+    const int8_t *w1 = w + w_stride;
+    const int8_t *w2 = w1 + w_stride;
+    const int8_t *w3 = w2 + w_stride;
+    uint32_t t0 = 0;
+    uint32_t t1 = 0;
+    uint32_t t2 = 0;
+    uint32_t t3 = 0;
     int32x4_t r;
-    int32_t j;
-    wj[0] = w;
-    wj[1] = w + w_stride;
-    wj[2] = wj[1] + w_stride;
-    wj[3] = wj[2] + w_stride;
     if (i + 8 <= n) {
         const int8x8_t xl = vld1_s8(x + i);
-        for (j = 0; j < 4; j++) {
-            acc.a[j] = vpadalq_s16(acc.a[j], vmull_s8(xl, vld1_s8(wj[j] + i)));
-        }
+        a0 = vpadalq_s16(a0, vmull_s8(xl, vld1_s8(w + i)));
+        a1 = vpadalq_s16(a1, vmull_s8(xl, vld1_s8(w1 + i)));
+        a2 = vpadalq_s16(a2, vmull_s8(xl, vld1_s8(w2 + i)));
+        a3 = vpadalq_s16(a3, vmull_s8(xl, vld1_s8(w3 + i)));
         i += 8;
     }
     if (i < n && n >= 8) {
@@ -214,64 +163,165 @@ ENN_INLINE int32x4_t enn_dot4_rest_neon(enn_acc4_neon acc, const int8_t *x, cons
          * out of the input (so the loads stay inside each filter). */
         const uint8x8_t keep = vcge_u8(vcreate_u8(0x0706050403020100ull), vdup_n_u8((uint8_t)(8 - (n - i))));
         const int8x8_t xl = vand_s8(vld1_s8(x + n - 8), vreinterpret_s8_u8(keep));
-        for (j = 0; j < 4; j++) {
-            acc.a[j] = vpadalq_s16(acc.a[j], vmull_s8(xl, vld1_s8(wj[j] + n - 8)));
-        }
+        a0 = vpadalq_s16(a0, vmull_s8(xl, vld1_s8(w + n - 8)));
+        a1 = vpadalq_s16(a1, vmull_s8(xl, vld1_s8(w1 + n - 8)));
+        a2 = vpadalq_s16(a2, vmull_s8(xl, vld1_s8(w2 + n - 8)));
+        a3 = vpadalq_s16(a3, vmull_s8(xl, vld1_s8(w3 + n - 8)));
         i = n;
     }
     for (; i < n; i++) {
         const int32_t v = x[i];
-        for (j = 0; j < 4; j++) {
-            t[j] += (uint32_t)(wj[j][i] * v);
-        }
+        t0 += (uint32_t)(w[i] * v);
+        t1 += (uint32_t)(w1[i] * v);
+        t2 += (uint32_t)(w2[i] * v);
+        t3 += (uint32_t)(w3[i] * v);
     }
     /* Pairwise sums: lane j = all lanes of a_j. */
-    r = enn_paddq_s32(enn_paddq_s32(acc.a[0], acc.a[1]), enn_paddq_s32(acc.a[2], acc.a[3]));
-    if (t[0] | t[1] | t[2] | t[3]) {
+    r = enn_paddq_s32(enn_paddq_s32(a0, a1), enn_paddq_s32(a2, a3));
+    if (t0 | t1 | t2 | t3) {
+        const uint32_t t[4] = {t0, t1, t2, t3};
         r = vreinterpretq_s32_u32(vaddq_u32(vreinterpretq_u32_s32(r), vld1q_u32(t)));
     }
     return r;
 }
 
+/* SMULL then SMLAL2 of sixteen values into one int16 vector, for filters without -128 (two
+ * products of int8 inputs then fit an int16: |x w| <= 128 * 127 = 16,256). */
+#define ENN_MUL16_NOMIN(XV, XL, V) enn_mlal_high_s8(vmull_s8(XL, vget_low_s8(V)), XV, V)
+
 /* The raw inner products sum_{i < n} w_j[i] x[i] of four filters w_j = w + j * w_stride, as the
- * lanes j of the result (int32 wrap-around), without any offset; no_min: enn_dot4_step16_neon. */
+ * lanes j of the result (int32 wrap-around), without any offset. no_min: no weight is -128, so
+ * that without SDOT one SADALP per filter and sixteen values takes SMULL + SMLAL2 (ENN_MUL16_NOMIN):
+ * three instructions instead of four. */
 static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n, int no_min)
 {
-    enn_acc4_neon acc;
-    int32_t i;
-    int32_t j;
-    for (j = 0; j < 4; j++) {
-        acc.a[j] = vdupq_n_s32(0);
-    }
+    const int8_t *w1 = w + w_stride;
+    const int8_t *w2 = w1 + w_stride;
+    const int8_t *w3 = w2 + w_stride;
+    int32x4_t a0 = vdupq_n_s32(0);
+    int32x4_t a1 = vdupq_n_s32(0);
+    int32x4_t a2 = vdupq_n_s32(0);
+    int32x4_t a3 = vdupq_n_s32(0);
+    int32_t i = 0;
+#if !defined(__ARM_FEATURE_DOTPROD)
     if (no_min) {
-        i = enn_dot4_steps_neon(&acc, &acc, x, 0, w, w_stride, n, 1);
-    } else {
-        i = enn_dot4_steps_neon(&acc, &acc, x, 0, w, w_stride, n, 0);
+        for (; i + 16 <= n; i += 16) {
+            const int8x16_t xv = vld1q_s8(x + i);
+            const int8x8_t xl = vget_low_s8(xv);
+            a0 = vpadalq_s16(a0, ENN_MUL16_NOMIN(xv, xl, vld1q_s8(w + i)));
+            a1 = vpadalq_s16(a1, ENN_MUL16_NOMIN(xv, xl, vld1q_s8(w1 + i)));
+            a2 = vpadalq_s16(a2, ENN_MUL16_NOMIN(xv, xl, vld1q_s8(w2 + i)));
+            a3 = vpadalq_s16(a3, ENN_MUL16_NOMIN(xv, xl, vld1q_s8(w3 + i)));
+        }
     }
-    return enn_dot4_rest_neon(acc, x, w, w_stride, n, i);
+#else
+    (void)no_min;
+#endif
+    for (; i + 16 <= n; i += 16) {
+        const int8x16_t xv = vld1q_s8(x + i);
+        const int8x16_t v0 = vld1q_s8(w + i);
+        const int8x16_t v1 = vld1q_s8(w1 + i);
+        const int8x16_t v2 = vld1q_s8(w2 + i);
+        const int8x16_t v3 = vld1q_s8(w3 + i);
+#if defined(__ARM_FEATURE_DOTPROD)
+        a0 = vdotq_s32(a0, xv, v0);
+        a1 = vdotq_s32(a1, xv, v1);
+        a2 = vdotq_s32(a2, xv, v2);
+        a3 = vdotq_s32(a3, xv, v3);
+#else
+        const int8x8_t xl = vget_low_s8(xv);
+        a0 = vpadalq_s16(a0, vmull_s8(xl, vget_low_s8(v0)));
+        a1 = vpadalq_s16(a1, vmull_s8(xl, vget_low_s8(v1)));
+        a2 = vpadalq_s16(a2, vmull_s8(xl, vget_low_s8(v2)));
+        a3 = vpadalq_s16(a3, vmull_s8(xl, vget_low_s8(v3)));
+        a0 = vpadalq_s16(a0, enn_mull_high_s8(xv, v0));
+        a1 = vpadalq_s16(a1, enn_mull_high_s8(xv, v1));
+        a2 = vpadalq_s16(a2, enn_mull_high_s8(xv, v2));
+        a3 = vpadalq_s16(a3, enn_mull_high_s8(xv, v3));
+#endif
+    }
+    return enn_dot4_rest_neon(a0, a1, a2, a3, x, w, w_stride, n, i);
 }
+
+#if defined(__aarch64__)
+/* Two columns at a time only on AArch64: its 32 vector registers hold both columns' eight
+ * accumulators with the four filter vectors; the armhf Pis' 16 would spill. */
+#define ENN_NEON_PAIRS 1
 
 /* enn_dot4_neon of two columns xa, xb with the same filters: each filter vector loaded serves both
  * (a pointwise or gathered convolution's pixels in pairs). */
 ENN_INLINE void enn_dot4x2_neon(const int8_t *xa, const int8_t *xb, const int8_t *w, int32_t w_stride, int32_t n,
                                 int no_min, int32x4_t *ra, int32x4_t *rb)
 {
-    enn_acc4_neon acc_a;
-    enn_acc4_neon acc_b;
-    int32_t i;
-    int32_t j;
-    for (j = 0; j < 4; j++) {
-        acc_a.a[j] = vdupq_n_s32(0);
-        acc_b.a[j] = vdupq_n_s32(0);
-    }
+    const int8_t *w1 = w + w_stride;
+    const int8_t *w2 = w1 + w_stride;
+    const int8_t *w3 = w2 + w_stride;
+    int32x4_t a0 = vdupq_n_s32(0);
+    int32x4_t a1 = vdupq_n_s32(0);
+    int32x4_t a2 = vdupq_n_s32(0);
+    int32x4_t a3 = vdupq_n_s32(0);
+    int32x4_t b0 = vdupq_n_s32(0);
+    int32x4_t b1 = vdupq_n_s32(0);
+    int32x4_t b2 = vdupq_n_s32(0);
+    int32x4_t b3 = vdupq_n_s32(0);
+    int32_t i = 0;
+#if !defined(__ARM_FEATURE_DOTPROD)
     if (no_min) {
-        i = enn_dot4_steps_neon(&acc_a, &acc_b, xa, xb, w, w_stride, n, 1);
-    } else {
-        i = enn_dot4_steps_neon(&acc_a, &acc_b, xa, xb, w, w_stride, n, 0);
+        for (; i + 16 <= n; i += 16) {
+            const int8x16_t xv = vld1q_s8(xa + i);
+            const int8x16_t yv = vld1q_s8(xb + i);
+            const int8x8_t xl = vget_low_s8(xv);
+            const int8x8_t yl = vget_low_s8(yv);
+            const int8x16_t v0 = vld1q_s8(w + i);
+            const int8x16_t v1 = vld1q_s8(w1 + i);
+            const int8x16_t v2 = vld1q_s8(w2 + i);
+            const int8x16_t v3 = vld1q_s8(w3 + i);
+            a0 = vpadalq_s16(a0, ENN_MUL16_NOMIN(xv, xl, v0));
+            a1 = vpadalq_s16(a1, ENN_MUL16_NOMIN(xv, xl, v1));
+            a2 = vpadalq_s16(a2, ENN_MUL16_NOMIN(xv, xl, v2));
+            a3 = vpadalq_s16(a3, ENN_MUL16_NOMIN(xv, xl, v3));
+            b0 = vpadalq_s16(b0, ENN_MUL16_NOMIN(yv, yl, v0));
+            b1 = vpadalq_s16(b1, ENN_MUL16_NOMIN(yv, yl, v1));
+            b2 = vpadalq_s16(b2, ENN_MUL16_NOMIN(yv, yl, v2));
+            b3 = vpadalq_s16(b3, ENN_MUL16_NOMIN(yv, yl, v3));
+        }
     }
-    *ra = enn_dot4_rest_neon(acc_a, xa, w, w_stride, n, i);
-    *rb = enn_dot4_rest_neon(acc_b, xb, w, w_stride, n, i);
+#else
+    (void)no_min;
+#endif
+    for (; i + 16 <= n; i += 16) {
+        const int8x16_t xv = vld1q_s8(xa + i);
+        const int8x16_t yv = vld1q_s8(xb + i);
+        const int8x16_t v0 = vld1q_s8(w + i);
+        const int8x16_t v1 = vld1q_s8(w1 + i);
+        const int8x16_t v2 = vld1q_s8(w2 + i);
+        const int8x16_t v3 = vld1q_s8(w3 + i);
+#if defined(__ARM_FEATURE_DOTPROD)
+        a0 = vdotq_s32(a0, xv, v0);
+        a1 = vdotq_s32(a1, xv, v1);
+        a2 = vdotq_s32(a2, xv, v2);
+        a3 = vdotq_s32(a3, xv, v3);
+        b0 = vdotq_s32(b0, yv, v0);
+        b1 = vdotq_s32(b1, yv, v1);
+        b2 = vdotq_s32(b2, yv, v2);
+        b3 = vdotq_s32(b3, yv, v3);
+#else
+        const int8x8_t xl = vget_low_s8(xv);
+        const int8x8_t yl = vget_low_s8(yv);
+        a0 = vpadalq_s16(vpadalq_s16(a0, vmull_s8(xl, vget_low_s8(v0))), enn_mull_high_s8(xv, v0));
+        a1 = vpadalq_s16(vpadalq_s16(a1, vmull_s8(xl, vget_low_s8(v1))), enn_mull_high_s8(xv, v1));
+        a2 = vpadalq_s16(vpadalq_s16(a2, vmull_s8(xl, vget_low_s8(v2))), enn_mull_high_s8(xv, v2));
+        a3 = vpadalq_s16(vpadalq_s16(a3, vmull_s8(xl, vget_low_s8(v3))), enn_mull_high_s8(xv, v3));
+        b0 = vpadalq_s16(vpadalq_s16(b0, vmull_s8(yl, vget_low_s8(v0))), enn_mull_high_s8(yv, v0));
+        b1 = vpadalq_s16(vpadalq_s16(b1, vmull_s8(yl, vget_low_s8(v1))), enn_mull_high_s8(yv, v1));
+        b2 = vpadalq_s16(vpadalq_s16(b2, vmull_s8(yl, vget_low_s8(v2))), enn_mull_high_s8(yv, v2));
+        b3 = vpadalq_s16(vpadalq_s16(b3, vmull_s8(yl, vget_low_s8(v3))), enn_mull_high_s8(yv, v3));
+#endif
+    }
+    *ra = enn_dot4_rest_neon(a0, a1, a2, a3, xa, w, w_stride, n, i);
+    *rb = enn_dot4_rest_neon(b0, b1, b2, b3, xb, w, w_stride, n, i);
 }
+#endif
 
 /* Four outputs o..o+3 of a column from their raw sums: + bias, + offset * ksum (wraps), requantized
  * (s32: shifts as int32, or NULL: the byte-wide s), + out_offset, clamped, stored as four bytes. */
@@ -302,7 +352,8 @@ ENN_INLINE void enn_col_out4_neon(int32x4_t acc, int32_t o, const int32_t *bias,
  * clamped to [lo, hi]. per_channel 0: one multiplier and shift (m[0], s[0]) for all. Pointwise and
  * gathered convolutions, fully connected layers. s32: the per-channel shifts already widened to
  * int32 (a layer's convolution widens them once for all its pixels), or NULL: each four widened
- * from the byte-wide s. Both columns are read before any output is written. */
+ * from the byte-wide s. xb only where ENN_NEON_PAIRS (AArch64); both columns are read before any
+ * output is written. */
 ENN_INLINE void enn_cols_neon(const int8_t *xa, const int8_t *xb, const int8_t *w, int32_t n, int32_t out_c,
                               const int32_t *bias, const int32_t *ksum, int32_t offset, const int32_t *m,
                               const int8_t *s, const int32_t *s32, int per_channel, int32_t out_offset, int32_t lo,
@@ -311,22 +362,31 @@ ENN_INLINE void enn_cols_neon(const int8_t *xa, const int8_t *xb, const int8_t *
     int32_t o = 0;
     int32_t k;
     for (; o + 4 <= out_c; o += 4, w += 4 * n) {
+#if defined(ENN_NEON_PAIRS)
         if (xb != 0) {
             int32x4_t ra;
             int32x4_t rb;
             enn_dot4x2_neon(xa, xb, w, n, n, no_min, &ra, &rb);
             enn_col_out4_neon(ra, o, bias, ksum, offset, m, s, s32, per_channel, out_offset, lo, hi, out_a);
             enn_col_out4_neon(rb, o, bias, ksum, offset, m, s, s32, per_channel, out_offset, lo, hi, out_b);
-        } else {
-            enn_col_out4_neon(enn_dot4_neon(xa, w, n, n, no_min), o, bias, ksum, offset, m, s, s32, per_channel,
-                              out_offset, lo, hi, out_a);
+            continue;
         }
+#endif
+        enn_col_out4_neon(enn_dot4_neon(xa, w, n, n, no_min), o, bias, ksum, offset, m, s, s32, per_channel,
+                          out_offset, lo, hi, out_a);
     }
-    for (k = 0; k < (xb != 0 ? 2 : 1); k++) {
+#if !defined(ENN_NEON_PAIRS)
+    (void)xb; /* one column at a time: conv2d passes no second one */
+    (void)out_b;
+#endif
+    for (k = 0; k < 2; k++) {
         const int8_t *x = k == 0 ? xa : xb;
         int8_t *out = k == 0 ? out_a : out_b;
         const int8_t *wo = w;
         int32_t oo;
+        if (x == 0) {
+            break;
+        }
         for (oo = o; oo < out_c; oo++, wo += n) {
             uint32_t acc = bias != 0 ? (uint32_t)bias[oo] : 0u;
             int32_t i;
