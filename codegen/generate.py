@@ -229,7 +229,8 @@ def build_context(model: EnnModel, p: str) -> dict[str, Any]:
 PARAM_CTYPES = {"out_shift": "int8_t"}
 
 #: numpy's little-endian dtype of each C type of weights.c (every supported target is little-endian).
-_NP_OF_C = {"int8_t": "<i1", "uint8_t": "u1", "int16_t": "<i2", "int32_t": "<i4", "int64_t": "<i8", "float": "<f4"}
+_NP_OF_C = {"int8_t": "<i1", "uint8_t": "u1", "int16_t": "<i2", "int32_t": "<i4", "uint32_t": "<u4", "int64_t": "<i8",
+           "float": "<f4"}
 
 
 def param_ctype(key: str) -> str:
@@ -430,7 +431,11 @@ def library_context(model: EnnModel, board: Board, kernel_prefix: str | None, co
     ctx.update(kp=kp, stamp=_stamp(model, command), board=board, enn_sha256=sha256, command=command,
                prebuilt=[], archive_name=f"{model.name}-{board.name}.tar.gz", shared_arena=shared,
                sources=library_sources(model.name, ctx["c_kernels"]), name=model.name)
+    # The board's pre-extended filters are constant data like the rest: in weights.c, in the CRC.
     ctx["pair_filters"] = pair_filters(model, board)
+    if ctx["pair_filters"]:
+        ctx["params"] = ctx["params"] + [(f"{p}l{i}_wx", words, "uint32_t") for i, words in ctx["pair_filters"].items()]
+        ctx["weights_crc32"] = weights_crc32(ctx["weights"], ctx["params"])
     env = _env()
     ctx["ops"] = {t: env.get_template(f"ops/{t}.c.j2").make_module(ctx) for t in ctx["op_types"]}
     return ctx

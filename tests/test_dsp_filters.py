@@ -135,9 +135,14 @@ def test_generated_library_carries_and_passes_them(tmp_path):
     name = kws.name
     render_library(kws, tmp_path / "fast", m4)
     src = (tmp_path / "fast" / "src" / f"{name}.c").read_text()
+    consts = (tmp_path / "fast" / "src" / f"{name}_weights.c").read_text()
     i = min(pair_filters(kws, m4))
-    assert f"static const uint32_t {name}_l{i}_wx[" in src
+    # Constant data in weights.c, declared in weights.h, and covered by <name>_verify()'s CRC.
+    assert f"\nconst uint32_t {name}_l{i}_wx[" in consts
+    assert f"crc32_update(crc, (const volatile uint8_t *){name}_l{i}_wx, " in consts
+    assert f"extern const uint32_t {name}_l{i}_wx[" in (tmp_path / "fast" / "src" / f"{name}_weights.h").read_text()
     assert f".wx = {name}_l{i}_wx," in src
     render_library(kws, tmp_path / "small", optimized_for(m4, "size"))
     small = (tmp_path / "small" / "src" / f"{name}.c").read_text()
-    assert "_wx[" not in small and ".wx = 0," in small
+    small_consts = (tmp_path / "small" / "src" / f"{name}_weights.c").read_text()
+    assert "_wx[" not in small_consts and ".wx = 0," in small
