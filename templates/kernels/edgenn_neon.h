@@ -189,9 +189,39 @@ ENN_INLINE int32x4_t enn_dot4_rest_neon(int32x4_t a0, int32x4_t a1, int32x4_t a2
  * products of int8 inputs then fit an int16: |x w| <= 128 * 127 = 16,256). */
 #define ENN_MUL16_NOMIN(XV, XL, V) enn_mlal_high_s8(vmull_s8(XL, vget_low_s8(V)), XV, V)
 
+/* One sixteen-value step of the four accumulators A0..A3 of column XV with the filter vectors
+ * V0..V3: ENN_STEP4_NOMIN (no -128 in the filters: SMULL + SMLAL2 + SADALP), ENN_STEP4 (SDOT, or
+ * SMULL, SMULL2 and two SADALP). */
+#define ENN_STEP4_NOMIN(A0, A1, A2, A3, XV, V0, V1, V2, V3)                                        \
+    do {                                                                                           \
+        const int8x8_t xl_ = vget_low_s8(XV);                                                      \
+        A0 = vpadalq_s16(A0, ENN_MUL16_NOMIN(XV, xl_, V0));                                        \
+        A1 = vpadalq_s16(A1, ENN_MUL16_NOMIN(XV, xl_, V1));                                        \
+        A2 = vpadalq_s16(A2, ENN_MUL16_NOMIN(XV, xl_, V2));                                        \
+        A3 = vpadalq_s16(A3, ENN_MUL16_NOMIN(XV, xl_, V3));                                        \
+    } while (0)
+#if defined(__ARM_FEATURE_DOTPROD)
+#define ENN_STEP4(A0, A1, A2, A3, XV, V0, V1, V2, V3)                                              \
+    do {                                                                                           \
+        A0 = vdotq_s32(A0, XV, V0);                                                                \
+        A1 = vdotq_s32(A1, XV, V1);                                                                \
+        A2 = vdotq_s32(A2, XV, V2);                                                                \
+        A3 = vdotq_s32(A3, XV, V3);                                                                \
+    } while (0)
+#else
+#define ENN_STEP4(A0, A1, A2, A3, XV, V0, V1, V2, V3)                                              \
+    do {                                                                                           \
+        const int8x8_t xl_ = vget_low_s8(XV);                                                      \
+        A0 = vpadalq_s16(vpadalq_s16(A0, vmull_s8(xl_, vget_low_s8(V0))), enn_mull_high_s8(XV, V0)); \
+        A1 = vpadalq_s16(vpadalq_s16(A1, vmull_s8(xl_, vget_low_s8(V1))), enn_mull_high_s8(XV, V1)); \
+        A2 = vpadalq_s16(vpadalq_s16(A2, vmull_s8(xl_, vget_low_s8(V2))), enn_mull_high_s8(XV, V2)); \
+        A3 = vpadalq_s16(vpadalq_s16(A3, vmull_s8(xl_, vget_low_s8(V3))), enn_mull_high_s8(XV, V3)); \
+    } while (0)
+#endif
+
 /* The raw inner products sum_{i < n} w_j[i] x[i] of four filters w_j = w + j * w_stride, as the
  * lanes j of the result (int32 wrap-around), without any offset. no_min: no weight is -128, so
- * that without SDOT one SADALP per filter and sixteen values takes SMULL + SMLAL2 (ENN_MUL16_NOMIN):
+ * that without SDOT one SADALP per filter and sixteen values takes SMULL + SMLAL2 (ENN_STEP4_NOMIN):
  * three instructions instead of four. */
 static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n, int no_min)
 {
@@ -207,11 +237,7 @@ static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t 
     if (no_min) {
         for (; i + 16 <= n; i += 16) {
             const int8x16_t xv = vld1q_s8(x + i);
-            const int8x8_t xl = vget_low_s8(xv);
-            a0 = vpadalq_s16(a0, ENN_MUL16_NOMIN(xv, xl, vld1q_s8(w + i)));
-            a1 = vpadalq_s16(a1, ENN_MUL16_NOMIN(xv, xl, vld1q_s8(w1 + i)));
-            a2 = vpadalq_s16(a2, ENN_MUL16_NOMIN(xv, xl, vld1q_s8(w2 + i)));
-            a3 = vpadalq_s16(a3, ENN_MUL16_NOMIN(xv, xl, vld1q_s8(w3 + i)));
+            ENN_STEP4_NOMIN(a0, a1, a2, a3, xv, vld1q_s8(w + i), vld1q_s8(w1 + i), vld1q_s8(w2 + i), vld1q_s8(w3 + i));
         }
     }
 #else
@@ -219,26 +245,7 @@ static inline int32x4_t enn_dot4_neon(const int8_t *x, const int8_t *w, int32_t 
 #endif
     for (; i + 16 <= n; i += 16) {
         const int8x16_t xv = vld1q_s8(x + i);
-        const int8x16_t v0 = vld1q_s8(w + i);
-        const int8x16_t v1 = vld1q_s8(w1 + i);
-        const int8x16_t v2 = vld1q_s8(w2 + i);
-        const int8x16_t v3 = vld1q_s8(w3 + i);
-#if defined(__ARM_FEATURE_DOTPROD)
-        a0 = vdotq_s32(a0, xv, v0);
-        a1 = vdotq_s32(a1, xv, v1);
-        a2 = vdotq_s32(a2, xv, v2);
-        a3 = vdotq_s32(a3, xv, v3);
-#else
-        const int8x8_t xl = vget_low_s8(xv);
-        a0 = vpadalq_s16(a0, vmull_s8(xl, vget_low_s8(v0)));
-        a1 = vpadalq_s16(a1, vmull_s8(xl, vget_low_s8(v1)));
-        a2 = vpadalq_s16(a2, vmull_s8(xl, vget_low_s8(v2)));
-        a3 = vpadalq_s16(a3, vmull_s8(xl, vget_low_s8(v3)));
-        a0 = vpadalq_s16(a0, enn_mull_high_s8(xv, v0));
-        a1 = vpadalq_s16(a1, enn_mull_high_s8(xv, v1));
-        a2 = vpadalq_s16(a2, enn_mull_high_s8(xv, v2));
-        a3 = vpadalq_s16(a3, enn_mull_high_s8(xv, v3));
-#endif
+        ENN_STEP4(a0, a1, a2, a3, xv, vld1q_s8(w + i), vld1q_s8(w1 + i), vld1q_s8(w2 + i), vld1q_s8(w3 + i));
     }
     return enn_dot4_rest_neon(a0, a1, a2, a3, x, w, w_stride, n, i);
 }
@@ -270,20 +277,12 @@ ENN_INLINE void enn_dot4x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
         for (; i + 16 <= n; i += 16) {
             const int8x16_t xv = vld1q_s8(xa + i);
             const int8x16_t yv = vld1q_s8(xb + i);
-            const int8x8_t xl = vget_low_s8(xv);
-            const int8x8_t yl = vget_low_s8(yv);
             const int8x16_t v0 = vld1q_s8(w + i);
             const int8x16_t v1 = vld1q_s8(w1 + i);
             const int8x16_t v2 = vld1q_s8(w2 + i);
             const int8x16_t v3 = vld1q_s8(w3 + i);
-            a0 = vpadalq_s16(a0, ENN_MUL16_NOMIN(xv, xl, v0));
-            a1 = vpadalq_s16(a1, ENN_MUL16_NOMIN(xv, xl, v1));
-            a2 = vpadalq_s16(a2, ENN_MUL16_NOMIN(xv, xl, v2));
-            a3 = vpadalq_s16(a3, ENN_MUL16_NOMIN(xv, xl, v3));
-            b0 = vpadalq_s16(b0, ENN_MUL16_NOMIN(yv, yl, v0));
-            b1 = vpadalq_s16(b1, ENN_MUL16_NOMIN(yv, yl, v1));
-            b2 = vpadalq_s16(b2, ENN_MUL16_NOMIN(yv, yl, v2));
-            b3 = vpadalq_s16(b3, ENN_MUL16_NOMIN(yv, yl, v3));
+            ENN_STEP4_NOMIN(a0, a1, a2, a3, xv, v0, v1, v2, v3);
+            ENN_STEP4_NOMIN(b0, b1, b2, b3, yv, v0, v1, v2, v3);
         }
     }
 #else
@@ -296,27 +295,8 @@ ENN_INLINE void enn_dot4x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
         const int8x16_t v1 = vld1q_s8(w1 + i);
         const int8x16_t v2 = vld1q_s8(w2 + i);
         const int8x16_t v3 = vld1q_s8(w3 + i);
-#if defined(__ARM_FEATURE_DOTPROD)
-        a0 = vdotq_s32(a0, xv, v0);
-        a1 = vdotq_s32(a1, xv, v1);
-        a2 = vdotq_s32(a2, xv, v2);
-        a3 = vdotq_s32(a3, xv, v3);
-        b0 = vdotq_s32(b0, yv, v0);
-        b1 = vdotq_s32(b1, yv, v1);
-        b2 = vdotq_s32(b2, yv, v2);
-        b3 = vdotq_s32(b3, yv, v3);
-#else
-        const int8x8_t xl = vget_low_s8(xv);
-        const int8x8_t yl = vget_low_s8(yv);
-        a0 = vpadalq_s16(vpadalq_s16(a0, vmull_s8(xl, vget_low_s8(v0))), enn_mull_high_s8(xv, v0));
-        a1 = vpadalq_s16(vpadalq_s16(a1, vmull_s8(xl, vget_low_s8(v1))), enn_mull_high_s8(xv, v1));
-        a2 = vpadalq_s16(vpadalq_s16(a2, vmull_s8(xl, vget_low_s8(v2))), enn_mull_high_s8(xv, v2));
-        a3 = vpadalq_s16(vpadalq_s16(a3, vmull_s8(xl, vget_low_s8(v3))), enn_mull_high_s8(xv, v3));
-        b0 = vpadalq_s16(vpadalq_s16(b0, vmull_s8(yl, vget_low_s8(v0))), enn_mull_high_s8(yv, v0));
-        b1 = vpadalq_s16(vpadalq_s16(b1, vmull_s8(yl, vget_low_s8(v1))), enn_mull_high_s8(yv, v1));
-        b2 = vpadalq_s16(vpadalq_s16(b2, vmull_s8(yl, vget_low_s8(v2))), enn_mull_high_s8(yv, v2));
-        b3 = vpadalq_s16(vpadalq_s16(b3, vmull_s8(yl, vget_low_s8(v3))), enn_mull_high_s8(yv, v3));
-#endif
+        ENN_STEP4(a0, a1, a2, a3, xv, v0, v1, v2, v3);
+        ENN_STEP4(b0, b1, b2, b3, yv, v0, v1, v2, v3);
     }
     *ra = enn_dot4_rest_neon(a0, a1, a2, a3, xa, w, w_stride, n, i);
     *rb = enn_dot4_rest_neon(b0, b1, b2, b3, xb, w, w_stride, n, i);
