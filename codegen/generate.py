@@ -22,6 +22,7 @@ import numpy as np
 from edgenn import __version__
 from edgenn.boards import Board, MemoryMap, get_board
 from edgenn.codegen.dsp_filters import pair_filters
+from edgenn.codegen.helium import layer_records as helium_records
 from edgenn.errors import EdgennError
 from edgenn.format import enn, weight_codecs
 from edgenn.format.enn import EnnModel, EnnOp, EnnTensor
@@ -46,6 +47,7 @@ def _env() -> jinja2.Environment:
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["carray"] = carray
     env.filters["cint"] = cint
+    env.globals["helium_records"] = helium_records
     return env
 
 

@@ -50,6 +50,9 @@ typedef struct {
     const int8_t *shift;
     const uint8_t *rsh;
     const int32_t *ksum; /* Helium: filter sums (or NULL) */
+#if defined(ENN_MVE)
+    const int32_t *mq;   /* Helium: four-channel records (conv2d_col4_mve), or NULL */
+#endif
 #if defined(ENN_NEON)
     const int32_t *shift32; /* the shifts as int32 (or NULL: more channels than CONV2D_SHIFT32) */
 #endif
@@ -581,6 +584,96 @@ ENN_INLINE int8_t *conv2d_pair_push(const conv2d_ctx *c, const uint32_t *xp, int
 }
 #endif
 
+#if defined(ENN_MVE) && defined(__OPTIMIZE__) && !defined(ENN_NO_ASM)
+#define CONV2D_MVE_ASM 1
+/* What conv2d_col4_mve reads (the offsets are the asm's). */
+typedef struct {
+    const int8_t *x;    /*  0: the column */
+    const int8_t *w;    /*  4: the first block's first filter */
+    int32_t n;          /*  8: values per column and filter */
+    const int32_t *mq;  /* 12: the first block's record (codegen/helium.py) */
+    int8_t *out;        /* 16: the first block's outputs */
+    int32_t blocks;     /* 20: blocks of four filters, >= 1 */
+    int32_t over;       /* 24: 16 ceil(n / 16) - n, how far a filter's cursor runs past its end */
+    int32_t out_offset; /* 28 */
+    int32_t lo;         /* 32 */
+    int32_t hi;         /* 36 */
+} conv2d_mve_job;
+
+/* Four output channels of one pixel per block, multiply-accumulate and requantization in one loop:
+ * per sixteen input values one VLDRB of the column and four of the filters, four VMLADAVA (64
+ * MACs) in a tail-predicated loop (DLSTP / LETP: the last, partial step's lanes past n are neither
+ * read nor added); then the four sums, which start at the record's folded biases, go into one
+ * vector and through enn_mbqm4_mve's steps (VSHL, VQRDMULH, the round-half-away fix-up, VRSHL),
+ * the output offset and the clamp, and one VSTRB stores the four bytes. 10 instructions per 64
+ * MACs, 26 per block besides. Naked, so that all fourteen registers are the asm's: four even ones
+ * for the VMLADAVA sums, five cursors, the length, the record and output cursors, the block count
+ * and LR for the loop (the widening VLDRB / VSTRB take low base registers: the record and output
+ * cursors are r4, r5); the column's start and the overshoot live on the stack. */
+__attribute__((naked, noinline)) static void conv2d_col4_mve(const conv2d_mve_job *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "vpush {d10-d15}\n\t"
+        "sub sp, sp, #8\n\t"
+        "ldr r1, [r0, #0]\n\t"
+        "ldr r6, [r0, #24]\n\t"
+        "strd r1, r6, [sp]\n\t"
+        "ldr r1, [r0, #28]\n\t"
+        "vdup.32 q5, r1\n\t"
+        "ldr r1, [r0, #32]\n\t"
+        "vdup.32 q6, r1\n\t"
+        "ldr r1, [r0, #36]\n\t"
+        "vdup.32 q7, r1\n\t"
+        "ldr r2, [r0, #8]\n\t"
+        "ldr r4, [r0, #12]\n\t"
+        "ldr r5, [r0, #16]\n\t"
+        "ldr r11, [r0, #4]\n\t"
+        "add r11, r11, r6\n\t" /* as if a block before had ended there */
+        "ldr r0, [r0, #20]\n\t"
+        "1:\n\t"
+        "ldrd r1, r6, [sp]\n\t"
+        "sub r3, r11, r6\n\t"
+        "add r7, r3, r2\n\t"
+        "add r9, r7, r2\n\t"
+        "add r11, r9, r2\n\t"
+        "ldrd r6, r8, [r4], #8\n\t"
+        "ldrd r10, r12, [r4], #8\n\t"
+        "dlstp.8 lr, r2\n\t"
+        "2:\n\t"
+        "vldrb.8 q1, [r1], #16\n\t"
+        "vldrb.8 q2, [r3], #16\n\t"
+        "vmladava.s8 r6, q1, q2\n\t"
+        "vldrb.8 q2, [r7], #16\n\t"
+        "vmladava.s8 r8, q1, q2\n\t"
+        "vldrb.8 q2, [r9], #16\n\t"
+        "vmladava.s8 r10, q1, q2\n\t"
+        "vldrb.8 q2, [r11], #16\n\t"
+        "vmladava.s8 r12, q1, q2\n\t"
+        "letp lr, 2b\n\t"
+        "vmov q0[2], q0[0], r6, r10\n\t"
+        "vmov q0[3], q0[1], r8, r12\n\t"
+        "vldrw.32 q1, [r4], #16\n\t"
+        "vldrb.s32 q2, [r4], #4\n\t"
+        "vldrb.s32 q3, [r4], #4\n\t"
+        "vshl.s32 q0, q0, q2\n\t"
+        "vqrdmulh.s32 q0, q0, q1\n\t"
+        "vand q1, q0, q3\n\t"
+        "vshr.s32 q1, q1, #31\n\t"
+        "vqadd.s32 q0, q0, q1\n\t"
+        "vrshl.s32 q0, q0, q3\n\t"
+        "vadd.i32 q0, q0, q5\n\t"
+        "vmax.s32 q0, q0, q6\n\t"
+        "vmin.s32 q0, q0, q7\n\t"
+        "vstrb.32 q0, [r5], #4\n\t"
+        "subs r0, r0, #1\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #8\n\t"
+        "vpop {d10-d15}\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#endif
+
 /* All output channels of one pixel from a column of n input values (1x1 filters and gathered
  * windows; one group): the common case, with the call's parameters in locals. x: the column as
  * int8 (NULL when xp is ready and n is a multiple of 4); xp: the DSP build's buffer of int16 pairs,
@@ -623,6 +716,24 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
 #else
     (void)xp;
     (void)ready;
+#endif
+#if defined(CONV2D_MVE_ASM)
+    if (c->mq != 0 && out_c >= 4) {
+        conv2d_mve_job job;
+        job.x = x;
+        job.w = w;
+        job.n = n;
+        job.mq = c->mq;
+        job.out = out;
+        job.blocks = out_c >> 2;
+        job.over = ((n + 15) & ~15) - n;
+        job.out_offset = out_offset;
+        job.lo = lo;
+        job.hi = hi;
+        conv2d_col4_mve(&job);
+        oc = out_c & ~3;
+        w += oc * n;
+    }
 #endif
     for (; oc + 4 <= out_c; oc += 4, w += 4 * n) {
         int32_t a0 = 0;
@@ -1164,6 +1275,9 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.shift = prm->quant.shift;
     c.rsh = prm->quant.rshift;
     c.ksum = prm->ksum;
+#if defined(ENN_MVE)
+    c.mq = prm->mq;
+#endif
     c.wx = 0;
     c.no_min = prm->no_min;
 #if defined(ENN_NEON)

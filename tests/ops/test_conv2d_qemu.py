@@ -4,7 +4,8 @@ portable C build on the host)."""
 import numpy as np
 import pytest
 
-from conv_cases import THREADED_BOARDS, check_threaded_cases, check_wide_cases, pairs_asm_case, random_case
+from conv_cases import (THREADED_BOARDS, any_left_shift, check_threaded_cases, check_wide_cases, pairs_asm_case,
+                        random_case)
 from harness import check_cases
 
 BOARDS = ["mps2-an386", "mps3-an547", "rpi4", "rpi5", "rpi3-32"]
@@ -41,6 +42,23 @@ def test_conv2d_filter_pair_asm_cases_on_m4():
     cases = [pairs_asm_case(rng) for _ in range(60)]
     stats = check_cases(cases, samples=3, board="mps2-an386")
     assert stats["cases"] == 60
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+@pytest.mark.qemu
+def test_conv2d_helium_block_asm_cases_on_m55():
+    """The Helium build's four-filter blocks (conv2d.c conv2d_col4_mve: the sums, tail-predicated,
+    and the requantization from codegen/helium.py's records in one asm): gathered windows and 1x1
+    columns of 1..80 values (whole and partial sixteens), 4..19 output channels (the blocks, then
+    the last ones in C), with and without a bias, every clamp, left shifts among the channels; and
+    the filter-pair cases' dead channels and biases near the int32 limits."""
+    rng = np.random.default_rng(7006)
+    cases = [random_case(rng, depthwise=False, wide=(1, 81), channels=int(rng.integers(4, 20))) for _ in range(50)]
+    cases += [pairs_asm_case(rng) for _ in range(30)]
+    assert any_left_shift(cases)
+    assert any(c.inputs[2] is None for c in cases)
+    stats = check_cases(cases, samples=3, board="mps3-an547")
+    assert stats["cases"] == len(cases)
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
