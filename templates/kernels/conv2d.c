@@ -821,6 +821,17 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
 ENN_INLINE void conv2d_gather_inside(int8_t *d, const int8_t *src, int32_t row_step, int32_t rows, int32_t w_row)
 {
     for (; rows > 0; rows--, d += w_row, src += row_step) {
+#if defined(ENN_MVE)
+        if (w_row >= 16) {
+            /* Helium: sixteen bytes per load and store, the last vector overlapping likewise. */
+            int32_t i;
+            for (i = 0; i + 16 < w_row; i += 16) {
+                vstrbq_s8(d + i, vldrbq_s8(src + i));
+            }
+            vstrbq_s8(d + w_row - 16, vldrbq_s8(src + w_row - 16));
+            continue;
+        }
+#endif
         if (w_row >= 4) {
             int32_t i;
             for (i = 0; i + 4 < w_row; i += 4) {
