@@ -55,3 +55,69 @@ def layer_records(L: Any) -> np.ndarray | None:
         return None
     return conv_records(np.asarray(w.data), None if b is None else np.asarray(b.data), int(L.o["input_offset"]),
                         L.o["out_multiplier"], L.o["out_shift"])
+
+
+#: kernels/depthwise_conv2d.c's dw3_mve: channels per group, words of a group's record
+DW_GROUP = 16
+DW_RECORD_WORDS = 16 + 9 * 8 + 4 * 6
+
+#: the order of a group's sixteen channels in the kernel's four accumulators: the even input bytes
+#: widened (VMOVLB) hold channels 0, 2, ..., 14, VMULLB / VMULLT take their even / odd lanes.
+_DW_LANES = np.array([[0, 4, 8, 12], [2, 6, 10, 14], [1, 5, 9, 13], [3, 7, 11, 15]])
+
+
+def dw_records(filter_: np.ndarray, bias: np.ndarray | None, input_offset: int, multipliers: Any,
+               shifts: Any) -> np.ndarray | None:
+    """The record stream of a 3x3 depthwise layer with depth multiplier 1 (``filter_``
+    [1, 3, 3, C] int8) for kernels/depthwise_conv2d.c dw3_mve, or None where the kernel could not
+    use one. Per group of sixteen channels (the last padded with zero channels):
+
+        4 x (4 x int32)  biases + input_offset * sum(filter), one vector per accumulator
+        9 x (8 + 8 x int16)  per tap: the filter of channels 0, 2, ..., 14, then of 1, 3, ..., 15
+        4 x (4 x int32 multipliers, 4 x int8 left shifts, 4 x int8 right shifts)  per accumulator
+    """
+    if filter_.ndim != 4 or filter_.shape[0] != 1 or filter_.shape[1:3] != (3, 3):
+        return None
+    c = int(filter_.shape[3])
+    m = np.asarray(multipliers, np.int64).reshape(-1)
+    s = np.asarray(shifts, np.int64).reshape(-1)
+    if m.size != c or s.size != c or s.min() < -31 or s.max() > 31:
+        return None
+    groups = -(-c // DW_GROUP)
+    cp = groups * DW_GROUP
+    w = np.zeros((9, cp), np.int64)
+    w[:, :c] = filter_.reshape(9, c)
+    b = np.zeros(cp, np.int64)
+    if bias is not None:
+        b[:c] = np.asarray(bias, np.int64).reshape(-1)
+    kbias = (b + int(input_offset) * w.sum(axis=0) + (1 << 31)) % (1 << 32) - (1 << 31)
+    mp = np.zeros(cp, np.int64)
+    mp[:c] = m
+    sp = np.zeros(cp, np.int64)
+    sp[:c] = s
+    out = []
+    for g in range(groups):
+        ch = g * DW_GROUP + _DW_LANES  # [4 accumulators, 4 lanes]
+        words = [kbias[ch].astype(np.int32).reshape(-1)]
+        for t in range(9):
+            taps = np.concatenate([w[t, g * DW_GROUP + np.arange(0, 16, 2)], w[t, g * DW_GROUP + np.arange(1, 16, 2)]])
+            words.append(taps.astype(np.int16).view(np.int32))
+        for a in range(4):
+            words.append(mp[ch[a]].astype(np.int32))
+            words.append(np.maximum(sp[ch[a]], 0).astype(np.int8).view(np.int32))
+            words.append(np.minimum(sp[ch[a]], 0).astype(np.int8).view(np.int32))
+        out.append(np.concatenate(words))
+    rec = np.concatenate(out).astype(np.int32)
+    assert rec.size == groups * DW_RECORD_WORDS
+    return rec
+
+
+def dw_layer_records(L: Any) -> np.ndarray | None:
+    """dw_records for a depthwise_conv2d template's layer ``L``, or None where the kernel would not
+    take the layer (a depth multiplier other than 1, constant data missing)."""
+    w = L.ins[1]
+    b = L.ins[2] if len(L.ins) > 2 else None
+    if int(L.o["depth_multiplier"]) != 1 or w is None or w.data is None or (b is not None and b.data is None):
+        return None
+    return dw_records(np.asarray(w.data), None if b is None else np.asarray(b.data), int(L.o["input_offset"]),
+                      L.o["out_multiplier"], L.o["out_shift"])

@@ -567,6 +567,120 @@ ENN_INLINE void dw_pixel(const dw_ctx *k, const int8_t *x, const int8_t *w, int3
     }
 }
 
+#if defined(ENN_MVE) && defined(__OPTIMIZE__) && !defined(ENN_NO_ASM)
+#define DW_MVE_ASM 1
+/* Channels up to which a 3x3 layer takes dw3_mve (its zero-point row is on the stack). */
+#define DW_MVE_CH 1024
+
+/* What dw3_mve reads (the offsets are the asm's). */
+typedef struct {
+    const int8_t *tap[9]; /*  0: the window's taps in filter order (the input, or the zero-point row) */
+    const int32_t *mq;    /* 36: the layer's records (codegen/helium.py dw_records) */
+    int8_t *out;          /* 40: the pixel's outputs */
+    int32_t groups;       /* 44: whole groups of sixteen channels */
+    int32_t rest;         /* 48: channels of a last, partial group (0: none) */
+    int32_t out_offset;   /* 52 */
+    int32_t lo;           /* 56 */
+    int32_t hi;           /* 60 */
+} dw3_mve_job;
+
+/* One tap of a group of sixteen channels: the sixteen input bytes (P T: a VPST and the predicated
+ * form, for the last, partial group) widened to int16 as the even channels (VMOVLB) and the odd
+ * (VMOVLT), each multiplied (VMULLB / VMULLT: int32 products of the even / odd lanes) by the
+ * record's int16 filter of those channels, into four accumulators: channels 0, 4, 8, 12 / 2, 6,
+ * 10, 14 / 1, 5, 9, 13 / 3, 7, 11, 15. 13 instructions per 16 MACs. */
+#define DW3M_TAP(R, P, T)                                                                       \
+    P "vldrb" T ".8 q4, [" R "], #16\n\t"                                                       \
+    "vmovlt.s8 q5, q4\n\t"                                                                      \
+    "vmovlb.s8 q4, q4\n\t"                                                                      \
+    "vldrh.16 q6, [r0], #16\n\t"                                                                \
+    "vmullb.s16 q7, q4, q6\n\t"                                                                 \
+    "vadd.i32 q0, q0, q7\n\t"                                                                   \
+    "vmullt.s16 q7, q4, q6\n\t"                                                                 \
+    "vadd.i32 q1, q1, q7\n\t"                                                                   \
+    "vldrh.16 q6, [r0], #16\n\t"                                                                \
+    "vmullb.s16 q7, q5, q6\n\t"                                                                 \
+    "vadd.i32 q2, q2, q7\n\t"                                                                   \
+    "vmullt.s16 q7, q5, q6\n\t"                                                                 \
+    "vadd.i32 q3, q3, q7\n\t"
+
+/* enn_mbqm4_mve's steps on accumulator Q with the record's multipliers, left and right shifts,
+ * plus the output offset (r11). */
+#define DW3M_RQ(Q)                                                                              \
+    "vldrw.32 q4, [r0], #16\n\t"                                                                \
+    "vldrb.s32 q5, [r0], #4\n\t"                                                                \
+    "vshl.s32 " Q ", " Q ", q5\n\t"                                                             \
+    "vqrdmulh.s32 " Q ", " Q ", q4\n\t"                                                         \
+    "vldrb.s32 q5, [r0], #4\n\t"                                                                \
+    "vand q6, " Q ", q5\n\t"                                                                    \
+    "vshr.s32 q6, q6, #31\n\t"                                                                  \
+    "vqadd.s32 " Q ", " Q ", q6\n\t"                                                            \
+    "vrshl.s32 " Q ", " Q ", q5\n\t"                                                            \
+    "vadd.i32 " Q ", " Q ", r11\n\t"
+
+/* A group: the accumulators from the folded biases, nine taps, the requantization, the four
+ * accumulators narrowed with saturation to sixteen bytes in channel order (the clamp to lo / hi
+ * from the stack after: exact, as lo and hi are within int8), stored. */
+#define DW3M_GROUP(P, T)                                                                        \
+    "vldrw.32 q0, [r0], #16\n\t"                                                                \
+    "vldrw.32 q1, [r0], #16\n\t"                                                                \
+    "vldrw.32 q2, [r0], #16\n\t"                                                                \
+    "vldrw.32 q3, [r0], #16\n\t"                                                                \
+    DW3M_TAP("r1", P, T) DW3M_TAP("r2", P, T) DW3M_TAP("r3", P, T)                              \
+    DW3M_TAP("r4", P, T) DW3M_TAP("r5", P, T) DW3M_TAP("r6", P, T)                              \
+    DW3M_TAP("r7", P, T) DW3M_TAP("r8", P, T) DW3M_TAP("r9", P, T)                              \
+    DW3M_RQ("q0") DW3M_RQ("q1") DW3M_RQ("q2") DW3M_RQ("q3")                                     \
+    "vqmovnb.s32 q4, q0\n\t"                                                                    \
+    "vqmovnt.s32 q4, q1\n\t"                                                                    \
+    "vqmovnb.s32 q5, q2\n\t"                                                                    \
+    "vqmovnt.s32 q5, q3\n\t"                                                                    \
+    "vqmovnb.s16 q6, q4\n\t"                                                                    \
+    "vqmovnt.s16 q6, q5\n\t"                                                                    \
+    "vldrw.32 q7, [sp]\n\t"                                                                     \
+    "vmax.s8 q6, q6, q7\n\t"                                                                    \
+    "vldrw.32 q7, [sp, #16]\n\t"                                                                \
+    "vmin.s8 q6, q6, q7\n\t"                                                                    \
+    P "vstrb" T ".8 q6, [r10], #16\n\t"
+
+/* All channels of one pixel of a 3x3 layer with depth multiplier 1, sixteen at a time: the nine
+ * tap cursors (r1-r9) walk the channels, the record cursor (r0: a low register for the byte-wide
+ * shifts) the layer's records, LR counts the groups (WLS / LE); the last, partial group's input
+ * loads and store are predicated (VCTP), so that nothing past the channels is read or written.
+ * About 170 instructions per sixteen channels, besides the call. Naked: all fourteen registers. */
+__attribute__((naked, noinline)) static void dw3_mve(const dw3_mve_job *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "vpush {d8-d15}\n\t"
+        "sub sp, sp, #32\n\t"
+        "ldr r1, [r0, #56]\n\t"
+        "vdup.8 q0, r1\n\t"
+        "vstrw.32 q0, [sp]\n\t"
+        "ldr r1, [r0, #60]\n\t"
+        "vdup.8 q0, r1\n\t"
+        "vstrw.32 q0, [sp, #16]\n\t"
+        "ldr r11, [r0, #52]\n\t"
+        "ldr r10, [r0, #40]\n\t"
+        "ldr r12, [r0, #48]\n\t"
+        "ldr lr, [r0, #44]\n\t"
+        "ldmia r0!, {r1-r9}\n\t"
+        "ldr r0, [r0]\n\t"
+        "wls lr, lr, 3f\n\t"
+        "1:\n\t"
+        DW3M_GROUP("", "")
+        "le lr, 1b\n\t"
+        "3:\n\t"
+        "cmp r12, #0\n\t"
+        "beq 4f\n\t"
+        "vctp.8 r12\n\t"
+        DW3M_GROUP("vpst\n\t", "t")
+        "4:\n\t"
+        "add sp, sp, #32\n\t"
+        "vpop {d8-d15}\n\t"
+        "pop {r4-r11, pc}\n\t");
+}
+#endif
+
 /* The two builds of dw_pixel: common layers (fast requantization, no clamp beyond int8) and any. */
 static void dw_pixel_fast(const dw_ctx *k, const int8_t *x, const int8_t *w, int32_t n_ky, int32_t n_kx, int8_t *out)
 {
@@ -591,6 +705,9 @@ typedef struct {
     int win3;              /* full 3x3 windows take dw_win3_dsp */
     const uint32_t *wext;  /* their extended filter (dw_ext3) */
 #endif
+#if defined(DW_MVE_ASM)
+    const int32_t *mq;     /* every pixel takes dw3_mve with these records, or NULL */
+#endif
 } dw_layer;
 
 /* Output rows [r0, r1) of the layer (r = b * out_h + oy), the pixels of each in memory order. */
@@ -612,6 +729,21 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
     const int win3 = L->win3;
     const uint32_t *wext = L->wext;
+#endif
+#if defined(DW_MVE_ASM)
+    /* Taps in the padding read a row of the input zero point: filter * (zero point + offset) = 0,
+     * as the folded biases assume for every tap. */
+    int8_t zprow[DW_MVE_CH];
+    dw3_mve_job job;
+    if (L->mq != 0) {
+        enn_fill8(zprow, (int8_t)(-k.offset), in_c);
+        job.mq = L->mq;
+        job.groups = out_c >> 4;
+        job.rest = out_c & 15;
+        job.out_offset = k.out_offset;
+        job.lo = k.lo;
+        job.hi = k.hi;
+    }
 #endif
     int32_t r;
     output += r0 * prm->output.w * out_c;
@@ -644,6 +776,34 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                     w_px += (ky_lo * f_w + kx_lo) * out_c;
                 }
                 if (mult == 1) {
+#if defined(DW_MVE_ASM)
+                    if (L->mq != 0) {
+                        if (n_ky == 3 && n_kx == 3) {
+                            const int8_t *p = in_px;
+                            int32_t t;
+                            for (t = 0; t < 9; t += 3, p += k.row_step) {
+                                job.tap[t] = p;
+                                job.tap[t + 1] = p + k.col_step;
+                                job.tap[t + 2] = p + 2 * k.col_step;
+                            }
+                        } else {
+                            int32_t ky;
+                            for (ky = 0; ky < 3; ky++) {
+                                const int32_t iy = iy0 + ky * prm->geom.dilation.h;
+                                int32_t kx;
+                                for (kx = 0; kx < 3; kx++) {
+                                    const int32_t ix = ix0 + kx * prm->geom.dilation.w;
+                                    job.tap[3 * ky + kx] = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w
+                                                               ? in_b + (iy * in_w + ix) * in_c
+                                                               : zprow;
+                                }
+                            }
+                        }
+                        job.out = output;
+                        dw3_mve(&job);
+                        continue;
+                    }
+#endif
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
                     if (win3 && n_ky == 3 && n_kx == 3) {
                         dw_win3_dsp(&k, in_px, wext, output);
@@ -757,6 +917,11 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
         L.win3 = win3;
         L.wext = wext;
+#endif
+#if defined(DW_MVE_ASM)
+        L.mq = prm->mq != 0 && prm->depth_multiplier == 1 && prm->geom.filter.h == 3 && f_w == 3 && out_c <= DW_MVE_CH
+                   ? prm->mq
+                   : 0;
 #endif
 #if ENN_THREADS > 1
         /* Large layers on several threads, by rows, unless the output overlaps the input. */

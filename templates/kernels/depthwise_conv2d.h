@@ -17,6 +17,9 @@ typedef struct {
     int32_t output_offset;    /* output zero point */
     enn_act act;
     enn_pc_quant quant;       /* [output.c] each */
+    const int32_t *mq;        /* 3x3, depth multiplier 1: per sixteen channels, folded biases, the filter and
+                               * the requantization (Helium builds, depthwise_conv2d.c dw3_mve;
+                               * codegen/helium.py), or NULL */
 } enn_depthwise_conv2d_params;
 
 /* input: [n][input.h][input.w][input.c]; filter: [1][filter.h][filter.w][output.c];

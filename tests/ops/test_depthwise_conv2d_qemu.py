@@ -4,7 +4,7 @@ portable C build on the host)."""
 import numpy as np
 import pytest
 
-from conv_cases import THREADED_BOARDS, check_threaded_cases, check_wide_cases, random_case
+from conv_cases import THREADED_BOARDS, any_left_shift, check_threaded_cases, check_wide_cases, random_case
 from harness import check_cases
 
 BOARDS = ["mps2-an386", "mps3-an547", "rpi4", "rpi5", "rpi3-32"]
@@ -30,6 +30,28 @@ def test_depthwise_conv2d_dsp_fast_path_cases_on_board(board, opt):
     cases = [random_case(rng, depthwise=True, dsp=True) for _ in range(40)]
     stats = check_cases(cases, samples=3, board=board, opt=opt)
     assert stats["cases"] == 40
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+@pytest.mark.qemu
+def test_depthwise_conv2d_helium_asm_cases_on_m55():
+    """The Helium build's 3x3 kernel (depthwise_conv2d.c dw3_mve: sixteen channels per group in
+    one asm, the biases folded, taps in the padding read from a zero-point row): 1..70 channels
+    (whole groups, a partial last group, and both), strides 1 and 2, dilation, windows cut by the
+    padding, with and without a bias, every clamp, left shifts among the channels."""
+    rng = np.random.default_rng(7014)
+    cases = [random_case(rng, depthwise=True, dsp=True, channels=int(rng.integers(1, 71))) for _ in range(36)]
+    while len(cases) < 60:  # the general generator's 3x3 cases of depth multiplier 1
+        c = random_case(rng, depthwise=True, wide=(1, 71))
+        if c.inputs[1].shape[1:3] == (3, 3) and c.attrs["depth_multiplier"] == 1:
+            cases.append(c)
+    cases += [random_case(rng, depthwise=True, dsp=True, channels=ch, hw=hw)
+              for ch, hw in [(16, (1, 1)), (32, (1, 2)), (20, (2, 1)), (5, (2, 2)), (48, (3, 1))]]
+    assert any_left_shift(cases)
+    assert any(c.inputs[2] is None for c in cases)
+    assert any(c.attrs["dilation"] != (1, 1) for c in cases)
+    stats = check_cases(cases, samples=3, board="mps3-an547")
+    assert stats["cases"] == len(cases)
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
