@@ -582,6 +582,9 @@ typedef struct {
     int32_t out_offset;   /* 52 */
     int32_t lo;           /* 56 */
     int32_t hi;           /* 60 */
+    int32_t pixels;       /* 64: pixels of the run, >= 1 (each one stride further along the row) */
+    int32_t adv_in;       /* 68: a tap's next pixel, from where its cursor ends: stride - 16 ceil(C / 16) */
+    int32_t adv_out;      /* 72: the output's likewise: C - 16 ceil(C / 16) */
 } dw3_mve_job;
 
 /* One tap of a group of sixteen channels: the sixteen input bytes (P T: a VPST and the predicated
@@ -642,17 +645,29 @@ typedef struct {
     "vmin.s8 q6, q6, q7\n\t"                                                                    \
     P "vstrb" T ".8 q6, [r10], #16\n\t"
 
-/* All channels of one pixel of a 3x3 layer with depth multiplier 1, sixteen at a time: the nine
- * tap cursors (r1-r9) walk the channels, the record cursor (r0: a low register for the byte-wide
- * shifts) the layer's records, LR counts the groups (WLS / LE); the last, partial group's input
- * loads and store are predicated (VCTP), so that nothing past the channels is read or written.
- * About 170 instructions per sixteen channels, besides the call. Naked: all fourteen registers. */
+/* All channels of a run of pixels of a 3x3 layer with depth multiplier 1, sixteen at a time: the
+ * nine tap cursors (r1-r9) walk the channels, the record cursor (r0: a low register for the
+ * byte-wide shifts) the layer's records, LR counts the groups (WLS / LE); the last, partial group's
+ * input loads and store are predicated (VCTP), so that nothing past the channels is read or
+ * written. Then the cursors move on to the run's next pixel (its taps one stride further, the
+ * records from their start). About 170 instructions per sixteen channels and 20 per pixel,
+ * besides the call. Naked: all fourteen registers; the run's counters on the stack. */
 __attribute__((naked, noinline)) static void dw3_mve(const dw3_mve_job *job __attribute__((unused)))
 {
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
         "vpush {d8-d15}\n\t"
-        "sub sp, sp, #32\n\t"
+        "sub sp, sp, #56\n\t"
+        "ldr r1, [r0, #64]\n\t"
+        "str r1, [sp, #32]\n\t"
+        "ldr r1, [r0, #68]\n\t"
+        "str r1, [sp, #36]\n\t"
+        "ldr r1, [r0, #72]\n\t"
+        "str r1, [sp, #40]\n\t"
+        "ldr r1, [r0, #36]\n\t"
+        "str r1, [sp, #44]\n\t"
+        "ldr r1, [r0, #44]\n\t"
+        "str r1, [sp, #48]\n\t"
         "ldr r1, [r0, #56]\n\t"
         "vdup.8 q0, r1\n\t"
         "vstrw.32 q0, [sp]\n\t"
@@ -662,9 +677,10 @@ __attribute__((naked, noinline)) static void dw3_mve(const dw3_mve_job *job __at
         "ldr r11, [r0, #52]\n\t"
         "ldr r10, [r0, #40]\n\t"
         "ldr r12, [r0, #48]\n\t"
-        "ldr lr, [r0, #44]\n\t"
         "ldmia r0!, {r1-r9}\n\t"
         "ldr r0, [r0]\n\t"
+        "0:\n\t"
+        "ldr lr, [sp, #48]\n\t"
         "wls lr, lr, 3f\n\t"
         "1:\n\t"
         DW3M_GROUP("", "")
@@ -675,7 +691,26 @@ __attribute__((naked, noinline)) static void dw3_mve(const dw3_mve_job *job __at
         "vctp.8 r12\n\t"
         DW3M_GROUP("vpst\n\t", "t")
         "4:\n\t"
-        "add sp, sp, #32\n\t"
+        "ldr lr, [sp, #32]\n\t"
+        "subs lr, lr, #1\n\t"
+        "beq 5f\n\t"
+        "str lr, [sp, #32]\n\t"
+        "ldr lr, [sp, #36]\n\t"
+        "add r1, r1, lr\n\t"
+        "add r2, r2, lr\n\t"
+        "add r3, r3, lr\n\t"
+        "add r4, r4, lr\n\t"
+        "add r5, r5, lr\n\t"
+        "add r6, r6, lr\n\t"
+        "add r7, r7, lr\n\t"
+        "add r8, r8, lr\n\t"
+        "add r9, r9, lr\n\t"
+        "ldr lr, [sp, #40]\n\t"
+        "add r10, r10, lr\n\t"
+        "ldr r0, [sp, #44]\n\t"
+        "b 0b\n\t"
+        "5:\n\t"
+        "add sp, sp, #56\n\t"
         "vpop {d8-d15}\n\t"
         "pop {r4-r11, pc}\n\t");
 }
@@ -743,6 +778,8 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
         job.out_offset = k.out_offset;
         job.lo = k.lo;
         job.hi = k.hi;
+        job.adv_in = prm->geom.stride.w * in_c - 16 * ((out_c + 15) >> 4);
+        job.adv_out = out_c - 16 * ((out_c + 15) >> 4);
     }
 #endif
     int32_t r;
@@ -778,9 +815,15 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                 if (mult == 1) {
 #if defined(DW_MVE_ASM)
                     if (L->mq != 0) {
+                        job.pixels = 1;
                         if (n_ky == 3 && n_kx == 3) {
+                            /* This pixel and the next ones whose windows are inside the input: one
+                             * run (the last of them is where the window's right end is). */
+                            const int32_t last = (in_w - 1 - 2 * prm->geom.dilation.w + prm->geom.padding.w) /
+                                                 prm->geom.stride.w;
                             const int8_t *p = in_px;
                             int32_t t;
+                            job.pixels = (last < prm->output.w - 1 ? last : prm->output.w - 1) - ox + 1;
                             for (t = 0; t < 9; t += 3, p += k.row_step) {
                                 job.tap[t] = p;
                                 job.tap[t + 1] = p + k.col_step;
@@ -801,6 +844,8 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                         }
                         job.out = output;
                         dw3_mve(&job);
+                        ox += job.pixels - 1;
+                        output += (job.pixels - 1) * out_c;
                         continue;
                     }
 #endif
