@@ -1,6 +1,6 @@
 """Constant tables for the Helium (Cortex-M55 MVE) kernels, computed when the code is generated.
 
-kernels/conv2d.c's conv2d_col4_mve computes four output channels of a pixel per block, the whole
+kernels/conv2d.c's conv2d_run4_mve computes four output channels of a pixel per block, the whole
 block (multiply-accumulate and requantization) in one hand-scheduled loop. It reads everything a
 block needs besides the filter from one stream, so that a single pointer walks it:
 

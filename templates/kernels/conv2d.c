@@ -51,7 +51,7 @@ typedef struct {
     const uint8_t *rsh;
     const int32_t *ksum; /* Helium: filter sums (or NULL) */
 #if defined(ENN_MVE)
-    const int32_t *mq;   /* Helium: four-channel records (conv2d_col4_mve), or NULL */
+    const int32_t *mq;   /* Helium: four-channel records (conv2d_run4_mve), or NULL */
 #endif
 #if defined(ENN_NEON)
     const int32_t *shift32; /* the shifts as int32 (or NULL: more channels than CONV2D_SHIFT32) */
@@ -586,39 +586,70 @@ ENN_INLINE int8_t *conv2d_pair_push(const conv2d_ctx *c, const uint32_t *xp, int
 
 #if defined(ENN_MVE) && defined(__OPTIMIZE__) && !defined(ENN_NO_ASM)
 #define CONV2D_MVE_ASM 1
-/* What conv2d_col4_mve reads (the offsets are the asm's). */
+/* What conv2d_run4_mve reads (the offsets are the asm's). */
 typedef struct {
-    const int8_t *x;    /*  0: the column */
+    const int8_t *x;    /*  0: the first pixel's column, or with rows its window's first tap */
     const int8_t *w;    /*  4: the first block's first filter */
     int32_t n;          /*  8: values per column and filter */
     const int32_t *mq;  /* 12: the first block's record (codegen/helium.py) */
-    int8_t *out;        /* 16: the first block's outputs */
+    int8_t *out;        /* 16: the first pixel's outputs */
     int32_t blocks;     /* 20: blocks of four filters, >= 1 */
     int32_t over;       /* 24: 16 ceil(n / 16) - n, how far a filter's cursor runs past its end */
     int32_t out_offset; /* 28 */
     int32_t lo;         /* 32 */
     int32_t hi;         /* 36 */
+    int32_t pixels;     /* 40: pixels of the run, >= 1 */
+    int32_t x_adv;      /* 44: from one pixel's x to the next's */
+    int32_t out_adv;    /* 48: from where a pixel's last block ends to the next pixel's outputs */
+    int32_t rows;       /* 52: 0, or the window's rows, each gathered into buf first */
+    int32_t row_step;   /* 56: input bytes from one window row to the next */
+    int32_t w_row;      /* 60: bytes per window row (contiguous in the input) */
+    int8_t *buf;        /* 64: the gathered window, n bytes */
 } conv2d_mve_job;
 
-/* Four output channels of one pixel per block, multiply-accumulate and requantization in one loop:
- * per sixteen input values one VLDRB of the column and four of the filters, four VMLADAVA (64
- * MACs) in a tail-predicated loop (DLSTP / LETP: the last, partial step's lanes past n are neither
- * read nor added); then the four sums, which start at the record's folded biases, go into one
- * vector and through enn_mbqm4_mve's steps (VSHL, VQRDMULH, the round-half-away fix-up, VRSHL),
- * the output offset and the clamp, and one VSTRB stores the four bytes. 10 instructions per 64
- * MACs, 26 per block besides. Naked, so that all fourteen registers are the asm's: four even ones
- * for the VMLADAVA sums, five cursors, the length, the record and output cursors, the block count
- * and LR for the loop (the widening VLDRB / VSTRB take low base registers: the record and output
- * cursors are r4, r5); the column's start and the overshoot live on the stack. */
-__attribute__((naked, noinline)) static void conv2d_col4_mve(const conv2d_mve_job *job __attribute__((unused)))
+/* A run of pixels, all output channels of each, four per block, multiply-accumulate and
+ * requantization in one loop: per sixteen input values one VLDRB of the column and four of the
+ * filters, four VMLADAVA (64 MACs) in a tail-predicated loop (DLSTP / LETP: the last, partial
+ * step's lanes past n are neither read nor added); then the four sums, which start at the record's
+ * folded biases, go into one vector and through enn_mbqm4_mve's steps (VSHL, VQRDMULH, the
+ * round-half-away fix-up, VRSHL), the output offset and the clamp, and one VSTRB stores the four
+ * bytes. 10 instructions per 64 MACs, 26 per block besides. A window (rows > 0) is first gathered
+ * row by row into buf, sixteen bytes per step. Naked, so that all fourteen registers are the
+ * asm's: four even ones for the VMLADAVA sums, five cursors, the length, the record and output
+ * cursors, the block count and LR for the loops (the widening VLDRB / VSTRB take low base
+ * registers: the record and output cursors are r4, r5); the rest of the job lives on the stack:
+ *   [sp] column, over, pixel's x, pixels left, w, mq, blocks, x_adv, out_adv, rows, row_step,
+ *   w_row, buf (4 bytes each). */
+__attribute__((naked, noinline)) static void conv2d_run4_mve(const conv2d_mve_job *job __attribute__((unused)))
 {
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
         "vpush {d10-d15}\n\t"
-        "sub sp, sp, #8\n\t"
+        "sub sp, sp, #56\n\t"
+        "ldr r1, [r0, #24]\n\t"
+        "str r1, [sp, #4]\n\t"
         "ldr r1, [r0, #0]\n\t"
-        "ldr r6, [r0, #24]\n\t"
-        "strd r1, r6, [sp]\n\t"
+        "str r1, [sp, #8]\n\t"
+        "ldr r1, [r0, #40]\n\t"
+        "str r1, [sp, #12]\n\t"
+        "ldr r1, [r0, #4]\n\t"
+        "str r1, [sp, #16]\n\t"
+        "ldr r1, [r0, #12]\n\t"
+        "str r1, [sp, #20]\n\t"
+        "ldr r1, [r0, #20]\n\t"
+        "str r1, [sp, #24]\n\t"
+        "ldr r1, [r0, #44]\n\t"
+        "str r1, [sp, #28]\n\t"
+        "ldr r1, [r0, #48]\n\t"
+        "str r1, [sp, #32]\n\t"
+        "ldr r1, [r0, #52]\n\t"
+        "str r1, [sp, #36]\n\t"
+        "ldr r1, [r0, #56]\n\t"
+        "str r1, [sp, #40]\n\t"
+        "ldr r1, [r0, #60]\n\t"
+        "str r1, [sp, #44]\n\t"
+        "ldr r1, [r0, #64]\n\t"
+        "str r1, [sp, #48]\n\t"
         "ldr r1, [r0, #28]\n\t"
         "vdup.32 q5, r1\n\t"
         "ldr r1, [r0, #32]\n\t"
@@ -626,11 +657,36 @@ __attribute__((naked, noinline)) static void conv2d_col4_mve(const conv2d_mve_jo
         "ldr r1, [r0, #36]\n\t"
         "vdup.32 q7, r1\n\t"
         "ldr r2, [r0, #8]\n\t"
-        "ldr r4, [r0, #12]\n\t"
         "ldr r5, [r0, #16]\n\t"
-        "ldr r11, [r0, #4]\n\t"
+        /* A pixel: its column, gathered first when the job says so. */
+        "0:\n\t"
+        "ldr r1, [sp, #8]\n\t"
+        "ldr r0, [sp, #36]\n\t"
+        "cbz r0, 6f\n\t"
+        "ldr r3, [sp, #48]\n\t"
+        "ldr r6, [sp, #40]\n\t"
+        "ldr r7, [sp, #44]\n\t"
+        "5:\n\t"
+        "mov r8, r1\n\t"
+        "mov r9, r3\n\t"
+        "dlstp.8 lr, r7\n\t"
+        "4:\n\t"
+        "vldrb.8 q0, [r8], #16\n\t"
+        "vstrb.8 q0, [r9], #16\n\t"
+        "letp lr, 4b\n\t"
+        "add r1, r1, r6\n\t"
+        "add r3, r3, r7\n\t"
+        "subs r0, r0, #1\n\t"
+        "bne 5b\n\t"
+        "ldr r1, [sp, #48]\n\t"
+        "6:\n\t"
+        "str r1, [sp, #0]\n\t"
+        "ldr r4, [sp, #20]\n\t"
+        "ldr r11, [sp, #16]\n\t"
+        "ldr r6, [sp, #4]\n\t"
         "add r11, r11, r6\n\t" /* as if a block before had ended there */
-        "ldr r0, [r0, #20]\n\t"
+        "ldr r0, [sp, #24]\n\t"
+        /* A block of four filters. */
         "1:\n\t"
         "ldrd r1, r6, [sp]\n\t"
         "sub r3, r11, r6\n\t"
@@ -651,6 +707,7 @@ __attribute__((naked, noinline)) static void conv2d_col4_mve(const conv2d_mve_jo
         "vldrb.8 q2, [r11], #16\n\t"
         "vmladava.s8 r12, q1, q2\n\t"
         "letp lr, 2b\n\t"
+        /* The two-register VMOV: its first register goes to the lower lane. */
         "vmov q0[2], q0[0], r6, r10\n\t"
         "vmov q0[3], q0[1], r8, r12\n\t"
         "vldrw.32 q1, [r4], #16\n\t"
@@ -668,7 +725,18 @@ __attribute__((naked, noinline)) static void conv2d_col4_mve(const conv2d_mve_jo
         "vstrb.32 q0, [r5], #4\n\t"
         "subs r0, r0, #1\n\t"
         "bne 1b\n\t"
-        "add sp, sp, #8\n\t"
+        /* The next pixel. */
+        "ldr r1, [sp, #32]\n\t"
+        "add r5, r5, r1\n\t"
+        "ldrd r1, r3, [sp, #8]\n\t"
+        "subs r3, r3, #1\n\t"
+        "beq 3f\n\t"
+        "ldr r6, [sp, #28]\n\t"
+        "add r1, r1, r6\n\t"
+        "strd r1, r3, [sp, #8]\n\t"
+        "b 0b\n\t"
+        "3:\n\t"
+        "add sp, sp, #56\n\t"
         "vpop {d10-d15}\n\t"
         "pop {r4-r11, pc}\n\t");
 }
@@ -730,7 +798,11 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
         job.out_offset = out_offset;
         job.lo = lo;
         job.hi = hi;
-        conv2d_col4_mve(&job);
+        job.pixels = 1;
+        job.x_adv = 0;
+        job.out_adv = 0;
+        job.rows = 0;
+        conv2d_run4_mve(&job);
         oc = out_c & ~3;
         w += oc * n;
     }
@@ -1038,6 +1110,29 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
 #if !defined(ENN_DSP) || defined(ENN_MVE)
     (void)xp;
 #endif
+#if defined(CONV2D_MVE_ASM)
+    /* Helium: pixels whose windows are inside the input (1x1 columns, or windows of whole rows the
+     * asm gathers) in runs along the row, one conv2d_run4_mve call each. */
+    const int mve_runs = c.mq != 0 && (out_c & 3) == 0 && c.groups == 1 &&
+                         (pointwise || (gather && prm->geom.dilation.w == 1));
+    conv2d_mve_job job;
+    if (mve_runs) {
+        job.w = c.filter;
+        job.n = pointwise ? f_c : c.filter_size;
+        job.mq = c.mq;
+        job.blocks = out_c >> 2;
+        job.over = ((job.n + 15) & ~15) - job.n;
+        job.out_offset = c.out_offset;
+        job.lo = c.lo;
+        job.hi = c.hi;
+        job.x_adv = prm->geom.stride.w * in_c;
+        job.out_adv = 0;
+        job.rows = pointwise ? 0 : prm->geom.filter.h;
+        job.row_step = c.row_step;
+        job.w_row = c.w_row;
+        job.buf = win;
+    }
+#endif
     int32_t r;
     output += r0 * prm->output.w * out_c;
     for (r = r0; r < r1; r++) {
@@ -1067,6 +1162,20 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
                     /* First valid tap of the window. */
                     in_px += ((iy0 + ky_lo * prm->geom.dilation.h) * in_w + ix0 + kx_lo * prm->geom.dilation.w) * in_c;
                 }
+#if defined(CONV2D_MVE_ASM)
+                if (mve_runs && n_ky == prm->geom.filter.h && n_kx == f_w) {
+                    /* This pixel and the next ones whose windows are inside the input. */
+                    const int32_t last =
+                        (in_w - 1 - (f_w - 1) * prm->geom.dilation.w + prm->geom.padding.w) / prm->geom.stride.w;
+                    job.pixels = (last < prm->output.w - 1 ? last : prm->output.w - 1) - ox + 1;
+                    job.x = in_px;
+                    job.out = output;
+                    conv2d_run4_mve(&job);
+                    ox += job.pixels - 1;
+                    output += (job.pixels - 1) * out_c;
+                    continue;
+                }
+#endif
                 /* Taps of a filter row are contiguous in the input too with one group and no
                  * horizontal dilation: one dot product per row. */
                 if (c.groups == 1 && c.col_step == f_c) {
