@@ -22,6 +22,7 @@ import numpy as np
 from edgenn import __version__
 from edgenn.boards import Board, MemoryMap, get_board
 from edgenn.codegen.dsp_filters import pair_filters
+from edgenn.codegen.folded import dw3_folded_bias
 from edgenn.codegen.helium import dw_layer_records as helium_dw_records
 from edgenn.codegen.helium import layer_records as helium_records
 from edgenn.errors import EdgennError
@@ -50,6 +51,7 @@ def _env() -> jinja2.Environment:
     env.filters["cint"] = cint
     env.globals["helium_records"] = helium_records
     env.globals["helium_dw_records"] = helium_dw_records
+    env.globals["dw3_folded_bias"] = dw3_folded_bias
     return env
 
 

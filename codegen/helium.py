@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from edgenn.codegen.folded import folded_bias
+
 #: words of one four-channel record
 RECORD_WORDS = 10
 
@@ -32,9 +34,7 @@ def conv_records(filter_: np.ndarray, bias: np.ndarray | None, input_offset: int
     if out_c < 4 or m.size != out_c or s.size != out_c or s.min() < -31 or s.max() > 31:
         return None
     blocks = out_c // 4
-    ksum = filter_.reshape(out_c, -1).astype(np.int64).sum(axis=1)
-    b = np.zeros(out_c, np.int64) if bias is None else np.asarray(bias, np.int64).reshape(-1)
-    kbias = ((b + int(input_offset) * ksum + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+    kbias = folded_bias(filter_.reshape(out_c, -1), bias, input_offset)
     n = blocks * 4
     rec = np.zeros((blocks, RECORD_WORDS), np.int32)
     rec[:, 0:4] = kbias[:n].reshape(blocks, 4)
@@ -90,7 +90,7 @@ def dw_records(filter_: np.ndarray, bias: np.ndarray | None, input_offset: int, 
     b = np.zeros(cp, np.int64)
     if bias is not None:
         b[:c] = np.asarray(bias, np.int64).reshape(-1)
-    kbias = (b + int(input_offset) * w.sum(axis=0) + (1 << 31)) % (1 << 32) - (1 << 31)
+    kbias = folded_bias(w.T, b, input_offset)
     mp = np.zeros(cp, np.int64)
     mp[:c] = m
     sp = np.zeros(cp, np.int64)

@@ -569,9 +569,6 @@ ENN_INLINE void dw_pixel(const dw_ctx *k, const int8_t *x, const int8_t *w, int3
 
 #if defined(ENN_MVE) && defined(__OPTIMIZE__) && !defined(ENN_NO_ASM)
 #define DW_MVE_ASM 1
-/* Channels up to which a 3x3 layer takes dw3_mve (its zero-point row is on the stack). */
-#define DW_MVE_CH 1024
-
 /* What dw3_mve reads (the offsets are the asm's). */
 typedef struct {
     const int8_t *tap[9]; /*  0: the window's taps in filter order (the input, or the zero-point row) */
@@ -727,6 +724,59 @@ static void dw_pixel_any(const dw_ctx *k, const int8_t *x, const int8_t *w, int3
     dw_pixel(k, x, w, n_ky, n_kx, out, 0);
 }
 
+#if defined(DW_MVE_ASM) || defined(ENN_NEON)
+#define DW_TAPS 1
+/* Channels up to which a 3x3 layer takes dw3_mve / enn_dw3_pairs_neon (the zero-point row of
+ * their padded taps is on the stack). */
+#define DW_ZP_CH 1024
+
+/* The nine taps of the 3x3 window at input row iy0, column ix0 (filter order): from in_px (the first
+ * tap) when the window is inside the input, else each tap inside or, in the padding, zprow. */
+static void dw3_taps(const int8_t **tap, const int8_t *in_px, int inside, const int8_t *in_b, int32_t iy0,
+                     int32_t ix0, const enn_depthwise_conv2d_params *prm, const dw_ctx *k, const int8_t *zprow)
+{
+    int32_t t;
+    if (inside) {
+        for (t = 0; t < 9; t += 3, in_px += k->row_step) {
+            tap[t] = in_px;
+            tap[t + 1] = in_px + k->col_step;
+            tap[t + 2] = in_px + 2 * k->col_step;
+        }
+    } else {
+        for (t = 0; t < 9; t++) {
+            const int32_t iy = iy0 + (t / 3) * prm->geom.dilation.h;
+            const int32_t ix = ix0 + (t % 3) * prm->geom.dilation.w;
+            tap[t] = iy >= 0 && iy < prm->input.h && ix >= 0 && ix < prm->input.w
+                         ? in_b + (iy * prm->input.w + ix) * prm->input.c
+                         : zprow;
+        }
+    }
+}
+#endif
+
+#if defined(ENN_NEON)
+/* All channels of one pixel of a 3x3 layer from its taps (dw3_taps) and folded biases kb: sixteen
+ * and eight at a time (enn_dw3_pairs_neon), the rest one by one. */
+static void dw3_pixel_neon(const dw_ctx *k, const int8_t *const *tap, const int8_t *w, const int32_t *kb, int8_t *out)
+{
+    int32_t c = 0;
+    for (; c + 16 <= k->ch; c += 16) {
+        enn_dw3_pairs_neon(tap, c, w, k->ch, kb, k->mult, k->shift32, k->out_offset, k->lo, k->hi, out, 2);
+    }
+    for (; c + 8 <= k->ch; c += 8) {
+        enn_dw3_pairs_neon(tap, c, w, k->ch, kb, k->mult, k->shift32, k->out_offset, k->lo, k->hi, out, 1);
+    }
+    for (; c < k->ch; c++) {
+        uint32_t acc = (uint32_t)kb[c];
+        int32_t t;
+        for (t = 0; t < 9; t++) {
+            acc += (uint32_t)((int32_t)w[t * k->ch + c] * (int32_t)tap[t][c]);
+        }
+        out[c] = dw_out_any(k, (int32_t)acc, c);
+    }
+}
+#endif
+
 /* A layer as enn_depthwise_conv2d set it up, for the row loop (dw_rows), on one thread or several. */
 typedef struct {
     dw_ctx k;
@@ -742,6 +792,9 @@ typedef struct {
 #endif
 #if defined(DW_MVE_ASM)
     const int32_t *mq;     /* every pixel takes dw3_mve with these records, or NULL */
+#endif
+#if defined(ENN_NEON)
+    const int32_t *kb;     /* every pixel takes dw3_pixel_neon with these folded biases, or NULL */
 #endif
 } dw_layer;
 
@@ -765,10 +818,18 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
     const int win3 = L->win3;
     const uint32_t *wext = L->wext;
 #endif
-#if defined(DW_MVE_ASM)
+#if defined(DW_TAPS)
     /* Taps in the padding read a row of the input zero point: filter * (zero point + offset) = 0,
      * as the folded biases assume for every tap. */
-    int8_t zprow[DW_MVE_CH];
+    int8_t zprow[DW_ZP_CH];
+#endif
+#if defined(ENN_NEON)
+    const int8_t *tap[9];
+    if (L->kb != 0) {
+        enn_fill8(zprow, (int8_t)(-k.offset), in_c);
+    }
+#endif
+#if defined(DW_MVE_ASM)
     dw3_mve_job job;
     if (L->mq != 0) {
         enn_fill8(zprow, (int8_t)(-k.offset), in_c);
@@ -821,31 +882,20 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                              * run (the last of them is where the window's right end is). */
                             const int32_t last = (in_w - 1 - 2 * prm->geom.dilation.w + prm->geom.padding.w) /
                                                  prm->geom.stride.w;
-                            const int8_t *p = in_px;
-                            int32_t t;
                             job.pixels = (last < prm->output.w - 1 ? last : prm->output.w - 1) - ox + 1;
-                            for (t = 0; t < 9; t += 3, p += k.row_step) {
-                                job.tap[t] = p;
-                                job.tap[t + 1] = p + k.col_step;
-                                job.tap[t + 2] = p + 2 * k.col_step;
-                            }
-                        } else {
-                            int32_t ky;
-                            for (ky = 0; ky < 3; ky++) {
-                                const int32_t iy = iy0 + ky * prm->geom.dilation.h;
-                                int32_t kx;
-                                for (kx = 0; kx < 3; kx++) {
-                                    const int32_t ix = ix0 + kx * prm->geom.dilation.w;
-                                    job.tap[3 * ky + kx] = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w
-                                                               ? in_b + (iy * in_w + ix) * in_c
-                                                               : zprow;
-                                }
-                            }
                         }
+                        dw3_taps(job.tap, in_px, n_ky == 3 && n_kx == 3, in_b, iy0, ix0, prm, &k, zprow);
                         job.out = output;
                         dw3_mve(&job);
                         ox += job.pixels - 1;
                         output += (job.pixels - 1) * out_c;
+                        continue;
+                    }
+#endif
+#if defined(ENN_NEON)
+                    if (L->kb != 0) {
+                        dw3_taps(tap, in_px, n_ky == 3 && n_kx == 3, in_b, iy0, ix0, prm, &k, zprow);
+                        dw3_pixel_neon(&k, tap, filter, L->kb, output);
                         continue;
                     }
 #endif
@@ -964,8 +1014,14 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
         L.wext = wext;
 #endif
 #if defined(DW_MVE_ASM)
-        L.mq = prm->mq != 0 && prm->depth_multiplier == 1 && prm->geom.filter.h == 3 && f_w == 3 && out_c <= DW_MVE_CH
+        L.mq = prm->mq != 0 && prm->depth_multiplier == 1 && prm->geom.filter.h == 3 && f_w == 3 && out_c <= DW_ZP_CH
                    ? prm->mq
+                   : 0;
+#endif
+#if defined(ENN_NEON)
+        L.kb = prm->kb != 0 && k.shift32 != 0 && prm->depth_multiplier == 1 && prm->geom.filter.h == 3 && f_w == 3 &&
+                       out_c <= DW_ZP_CH
+                   ? prm->kb
                    : 0;
 #endif
 #if ENN_THREADS > 1

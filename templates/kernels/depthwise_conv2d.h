@@ -20,6 +20,8 @@ typedef struct {
     const int32_t *mq;        /* 3x3, depth multiplier 1: per sixteen channels, folded biases, the filter and
                                * the requantization (Helium builds, depthwise_conv2d.c dw3_mve;
                                * codegen/helium.py), or NULL */
+    const int32_t *kb;        /* 3x3, depth multiplier 1, no weight -128: the biases with input_offset * sum(filter)
+                               * folded in (NEON builds, edgenn_neon.h enn_dw3_pairs_neon; codegen/folded.py), or NULL */
 } enn_depthwise_conv2d_params;
 
 /* input: [n][input.h][input.w][input.c]; filter: [1][filter.h][filter.w][output.c];

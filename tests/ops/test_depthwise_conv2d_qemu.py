@@ -33,24 +33,43 @@ def test_depthwise_conv2d_dsp_fast_path_cases_on_board(board, opt):
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
-@pytest.mark.qemu
-def test_depthwise_conv2d_helium_asm_cases_on_m55():
-    """The Helium build's 3x3 kernel (depthwise_conv2d.c dw3_mve: sixteen channels per group in
-    one asm, the biases folded, taps in the padding read from a zero-point row): 1..70 channels
-    (whole groups, a partial last group, and both), strides 1 and 2, dilation, windows cut by the
-    padding, with and without a bias, every clamp, left shifts among the channels."""
-    rng = np.random.default_rng(7014)
+def dw3_cases(rng: np.random.Generator) -> list:
+    """3x3 cases of depth multiplier 1: 1..70 channels (whole groups of sixteen, a partial last group,
+    eights, and both), strides 1 and 2, dilation, windows cut by the padding, with and without a
+    bias, every clamp, left shifts among the channels; weights in [-127, 127] (a -128 weight keeps a
+    layer off the NEON build's folded-bias path)."""
     cases = [random_case(rng, depthwise=True, dsp=True, channels=int(rng.integers(1, 71))) for _ in range(36)]
     while len(cases) < 60:  # the general generator's 3x3 cases of depth multiplier 1
-        c = random_case(rng, depthwise=True, wide=(1, 71))
+        c = random_case(rng, depthwise=True, small=bool(rng.random() < 0.3))
         if c.inputs[1].shape[1:3] == (3, 3) and c.attrs["depth_multiplier"] == 1:
             cases.append(c)
     cases += [random_case(rng, depthwise=True, dsp=True, channels=ch, hw=hw)
-              for ch, hw in [(16, (1, 1)), (32, (1, 2)), (20, (2, 1)), (5, (2, 2)), (48, (3, 1))]]
+              for ch, hw in [(16, (1, 1)), (32, (1, 2)), (20, (2, 1)), (5, (2, 2)), (48, (3, 1)), (24, (2, 3))]]
     assert any_left_shift(cases)
     assert any(c.inputs[2] is None for c in cases)
     assert any(c.attrs["dilation"] != (1, 1) for c in cases)
+    assert any(c.inputs[0].shape[3] >= 16 and c.inputs[0].shape[3] % 16 for c in cases)
+    return cases
+
+
+@pytest.mark.qemu
+def test_depthwise_conv2d_helium_asm_cases_on_m55():
+    """The Helium build's 3x3 kernel (depthwise_conv2d.c dw3_mve: sixteen channels per group in
+    one asm, the biases folded, taps in the padding read from a zero-point row) on dw3_cases."""
+    cases = dw3_cases(np.random.default_rng(7014))
     stats = check_cases(cases, samples=3, board="mps3-an547")
+    assert stats["cases"] == len(cases)
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", ["rpi4", "rpi3-32"])
+def test_depthwise_conv2d_folded_bias_cases_on_neon(board):
+    """The NEON build's 3x3 kernel (edgenn_neon.h enn_dw3_pairs_neon: raw int8 products, two taps
+    summed in int16, biases folded, a zero-point row for the padding; sixteen, eight and single
+    channels) on dw3_cases, on AArch64 and 32-bit NEON."""
+    cases = dw3_cases(np.random.default_rng(7015))
+    stats = check_cases(cases, samples=3, board=board)
     assert stats["cases"] == len(cases)
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
