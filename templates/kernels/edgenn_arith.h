@@ -128,12 +128,13 @@ static inline void enn_addsub_lut(const enn_arith_fast *f, int32_t sign2, int32_
 #endif
 
 #if defined(ENN_MVE)
-/* Helium's long contiguous rows (at least this many elements): each input's first stage depends on
- * one byte, so it is tabulated once per call (2 x 256 int32 on the stack, indexed by the byte as
+/* Helium's long contiguous rows (at least this many elements; the tables cost as much as about 200
+ * elements, and a broadcast calls this once per row): each input's first stage depends on one
+ * byte, so it is tabulated once per call (2 x 256 int32 on the stack, indexed by the byte as
  * unsigned, built four entries at a time with the same steps as the lanes below), and per four
  * elements there remain two widening loads, two gathers from the tables, their sum and the output
  * stage (enn_mbqm4_mve): about a third of the instructions. Returns the elements done. */
-#define ENN_ARITH_LUT_MIN 256
+#define ENN_ARITH_LUT_MIN 1024
 
 static inline int32_t enn_addsub_lut_mve(const enn_arith_params *p, int32_t sign2, int32_t n, const int8_t *a,
                                          const int8_t *b, int8_t *o)

@@ -120,7 +120,7 @@ LONG_ROW_SHAPES = [(1, 16, 16, 8), (1, 8, 8, 32), (2, 1027), (1, 4, 4, 64)]
 def long_row_cases(rng, op_type: str, n: int) -> list[Case]:
     """Random cases of two same-shape activations with 1,024 elements or more (one contiguous row
     after broadcasting fuses the axes): the DSP and Helium builds' tabulated paths of add and sub
-    (edgenn_arith.h, ENN_ARITH_LUT_MIN: 1,024 and 256 elements) run only on rows that long; 2 x 1,027
+    (edgenn_arith.h, ENN_ARITH_LUT_MIN: 1,024 elements) run only on rows that long; 2 x 1,027
     leaves Helium a tail of three."""
     cases = []
     for k in range(n):
