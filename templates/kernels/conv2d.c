@@ -1165,9 +1165,8 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
 #if defined(CONV2D_MVE_ASM)
                 if (mve_runs && n_ky == prm->geom.filter.h && n_kx == f_w) {
                     /* This pixel and the next ones whose windows are inside the input. */
-                    const int32_t last =
-                        (in_w - 1 - (f_w - 1) * prm->geom.dilation.w + prm->geom.padding.w) / prm->geom.stride.w;
-                    job.pixels = (last < prm->output.w - 1 ? last : prm->output.w - 1) - ox + 1;
+                    job.pixels = enn_inside_run(ox, prm->output.w, in_w, f_w, prm->geom.dilation.w, prm->geom.padding.w,
+                                                prm->geom.stride.w);
                     job.x = in_px;
                     job.out = output;
                     conv2d_run4_mve(&job);

@@ -878,11 +878,9 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                     if (L->mq != 0) {
                         job.pixels = 1;
                         if (n_ky == 3 && n_kx == 3) {
-                            /* This pixel and the next ones whose windows are inside the input: one
-                             * run (the last of them is where the window's right end is). */
-                            const int32_t last = (in_w - 1 - 2 * prm->geom.dilation.w + prm->geom.padding.w) /
-                                                 prm->geom.stride.w;
-                            job.pixels = (last < prm->output.w - 1 ? last : prm->output.w - 1) - ox + 1;
+                            /* This pixel and the next ones whose windows are inside the input: one run. */
+                            job.pixels = enn_inside_run(ox, prm->output.w, in_w, 3, prm->geom.dilation.w,
+                                                        prm->geom.padding.w, prm->geom.stride.w);
                         }
                         dw3_taps(job.tap, in_px, n_ky == 3 && n_kx == 3, in_b, iy0, ix0, prm, &k, zprow);
                         job.out = output;

@@ -26,4 +26,13 @@ static inline void enn_tap_range(int32_t origin, int32_t dilation, int32_t size,
     *hi = h;
 }
 
+/* Output columns from ox on (one whose window starts inside the input) whose windows of taps
+ * taps, dilation apart, end inside the input too: the length of a run of whole windows. */
+static inline int32_t enn_inside_run(int32_t ox, int32_t out_w, int32_t in_w, int32_t taps, int32_t dilation,
+                                     int32_t padding, int32_t stride)
+{
+    const int32_t last = (in_w - 1 - (taps - 1) * dilation + padding) / stride;
+    return (last < out_w - 1 ? last : out_w - 1) - ox + 1;
+}
+
 #endif /* EDGENN_WINDOW_H */
