@@ -303,6 +303,48 @@ ENN_INLINE void enn_dot4x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
 }
 #endif
 
+#if defined(ENN_NEON_PAIRS)
+/* enn_dot4_neon of eight filters (lanes of r0: filters 0-3, of r1: 4-7): each input vector loaded
+ * serves eight (a fully connected layer's single column; 32 vector registers hold the eight
+ * accumulators with the filter vectors): 9 loads per 128 MACs instead of 10. */
+ENN_INLINE void enn_dot8_neon(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n, int no_min,
+                              int32x4_t *r0, int32x4_t *r1)
+{
+    const int8_t *w4 = w + 4 * w_stride;
+    int32x4_t a0 = vdupq_n_s32(0);
+    int32x4_t a1 = vdupq_n_s32(0);
+    int32x4_t a2 = vdupq_n_s32(0);
+    int32x4_t a3 = vdupq_n_s32(0);
+    int32x4_t a4 = vdupq_n_s32(0);
+    int32x4_t a5 = vdupq_n_s32(0);
+    int32x4_t a6 = vdupq_n_s32(0);
+    int32x4_t a7 = vdupq_n_s32(0);
+    int32_t i = 0;
+#if !defined(__ARM_FEATURE_DOTPROD)
+    if (no_min) {
+        for (; i + 16 <= n; i += 16) {
+            const int8x16_t xv = vld1q_s8(x + i);
+            ENN_STEP4_NOMIN(a0, a1, a2, a3, xv, vld1q_s8(w + i), vld1q_s8(w + w_stride + i),
+                            vld1q_s8(w + 2 * w_stride + i), vld1q_s8(w + 3 * w_stride + i));
+            ENN_STEP4_NOMIN(a4, a5, a6, a7, xv, vld1q_s8(w4 + i), vld1q_s8(w4 + w_stride + i),
+                            vld1q_s8(w4 + 2 * w_stride + i), vld1q_s8(w4 + 3 * w_stride + i));
+        }
+    }
+#else
+    (void)no_min;
+#endif
+    for (; i + 16 <= n; i += 16) {
+        const int8x16_t xv = vld1q_s8(x + i);
+        ENN_STEP4(a0, a1, a2, a3, xv, vld1q_s8(w + i), vld1q_s8(w + w_stride + i), vld1q_s8(w + 2 * w_stride + i),
+                  vld1q_s8(w + 3 * w_stride + i));
+        ENN_STEP4(a4, a5, a6, a7, xv, vld1q_s8(w4 + i), vld1q_s8(w4 + w_stride + i), vld1q_s8(w4 + 2 * w_stride + i),
+                  vld1q_s8(w4 + 3 * w_stride + i));
+    }
+    *r0 = enn_dot4_rest_neon(a0, a1, a2, a3, x, w, w_stride, n, i);
+    *r1 = enn_dot4_rest_neon(a4, a5, a6, a7, x, w4, w_stride, n, i);
+}
+#endif
+
 /* Four outputs o..o+3 of a column from their raw sums: + bias, + offset * ksum (wraps), requantized
  * (s32: shifts as int32, or NULL: the byte-wide s), + out_offset, clamped, stored as four bytes. */
 ENN_INLINE void enn_col_out4_neon(int32x4_t acc, int32_t o, const int32_t *bias, const int32_t *ksum, int32_t offset,
@@ -341,6 +383,17 @@ ENN_INLINE void enn_cols_neon(const int8_t *xa, const int8_t *xb, const int8_t *
 {
     int32_t o = 0;
     int32_t k;
+#if defined(ENN_NEON_PAIRS)
+    if (xb == 0) {
+        for (; o + 8 <= out_c; o += 8, w += 8 * n) {
+            int32x4_t r0;
+            int32x4_t r1;
+            enn_dot8_neon(xa, w, n, n, no_min, &r0, &r1);
+            enn_col_out4_neon(r0, o, bias, ksum, offset, m, s, s32, per_channel, out_offset, lo, hi, out_a);
+            enn_col_out4_neon(r1, o + 4, bias, ksum, offset, m, s, s32, per_channel, out_offset, lo, hi, out_a);
+        }
+    }
+#endif
     for (; o + 4 <= out_c; o += 4, w += 4 * n) {
 #if defined(ENN_NEON_PAIRS)
         if (xb != 0) {
