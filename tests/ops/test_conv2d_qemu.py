@@ -46,13 +46,15 @@ def test_conv2d_filter_pair_asm_cases_on_m4():
 
 
 @pytest.mark.qemu
-def test_conv2d_helium_block_asm_cases_on_m55():
+@pytest.mark.parametrize("opt", ["-O2", "-Os"])
+def test_conv2d_helium_block_asm_cases_on_m55(opt):
     """The Helium build's four-filter blocks (conv2d.c conv2d_run4_mve: the sums, tail-predicated,
     and the requantization from codegen/helium.py's records in one asm; runs of pixels whose
     windows are inside the input, gathered by the asm): gathered windows and 1x1 columns of 1..80
     values (whole and partial sixteens), 4..19 output channels (the blocks, then the last ones in
     C), with and without a bias, every clamp, left shifts among the channels; and the filter-pair
-    cases' dead channels and biases near the int32 limits."""
+    cases' dead channels and biases near the int32 limits. At -Os (`--optimize size`) too: the
+    same asm."""
     rng = np.random.default_rng(7006)
     cases = [random_case(rng, depthwise=False, wide=(1, 81), channels=int(rng.integers(4, 20))) for _ in range(30)]
     # Output channels in fours: runs of pixels in one call (conv2d_run4_mve), gathering the windows
@@ -64,7 +66,7 @@ def test_conv2d_helium_block_asm_cases_on_m55():
     runs = [c for c in cases if c.outputs[0].shape[3] % 4 == 0 and c.attrs["groups"] == 1]
     assert any(c.inputs[1].shape[1:3] == (1, 1) and c.attrs["stride"][1] > 1 for c in runs)
     assert any(c.inputs[1].shape[1] > 1 and c.attrs["dilation"] == (2, 1) for c in runs)
-    stats = check_cases(cases, samples=3, board="mps3-an547")
+    stats = check_cases(cases, samples=3, board="mps3-an547", opt=opt)
     assert stats["cases"] == len(cases)
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
