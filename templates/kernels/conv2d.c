@@ -16,8 +16,9 @@
  * - otherwise one dot product per filter row (or per tap) over the taps inside the input.
  * Then four filters at a time (enn_dot4 and its variants in edgenn_fixedpoint.h), so that each
  * input word loaded serves four dot products: two 16-bit MACs per SMLAD on the DSP extension
- * (Cortex-M4/M7/M33), sixteen 8-bit MACs per VMLADAVA on Helium (Cortex-M55, with each filter's
- * sum from a table the op template makes: + input_offset * sum), plain C elsewhere. */
+ * (Cortex-M4/M7/M33), sixteen 8-bit MACs per VMLADAVA on Helium (Cortex-M55: conv2d_run4_mve, one
+ * asm for runs of pixels with the requantization, from the op template's records of biases with
+ * input_offset * sum(filter) folded in), plain C elsewhere. */
 #include "conv2d.h"
 
 #include "edgenn_simd.h"

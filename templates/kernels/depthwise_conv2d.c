@@ -11,8 +11,13 @@
  * - Cortex-M DSP: per tap one word of four input bytes and one of four filter bytes, unpacked by
  *   SXTAB16 / SXTB16 into int16 pairs (the input with its offset added), and one 16x16 MAC per
  *   channel (SMLABB / SMLATT); a whole 3x3 window hand-scheduled;
- * - Helium (Cortex-M55): the four channels as int32 lanes (widening loads), and the
- *   requantization across the lanes;
+ * - Helium (Cortex-M55): 3x3 windows sixteen channels at a time in one asm per run of pixels
+ *   (dw3_mve, from the op template's records: biases with input_offset * sum(filter) folded in,
+ *   the filter in lane order, the requantization; taps in the padding read a zero-point row);
+ *   other windows eight or four channels as int16 / int32 lanes;
+ * - NEON: 3x3 windows from nine tap pointers with the biases folded likewise (enn_dw3_pairs_neon:
+ *   two taps' raw products summed in int16) where no weight is -128; otherwise 8 or 16 channels
+ *   with the offset added;
  * - portable C: the same loops with plain multiply-adds.
  * Other depth multipliers take a channel-by-channel loop. */
 #include "depthwise_conv2d.h"
