@@ -21,15 +21,24 @@ def folded_bias(filter_by_channel: np.ndarray, bias: np.ndarray | None, input_of
     return ((b + int(input_offset) * ksum + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
 
 
+def constant_filter_bias(L: Any) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """A convolution template's layer ``L`` (codegen.generate.Layer): its filter and bias (None
+    without one) as arrays, or None where either is not constant data (nothing to fold then)."""
+    w = L.ins[1]
+    b = L.ins[2] if len(L.ins) > 2 else None
+    if w is None or w.data is None or (b is not None and b.data is None):
+        return None
+    return np.asarray(w.data), None if b is None else np.asarray(b.data)
+
+
 def dw3_folded_bias(L: Any) -> np.ndarray | None:
     """The folded biases of a depthwise_conv2d template's layer ``L`` for the NEON 3x3 kernel, or
     None where it does not apply: not 3x3, a depth multiplier other than 1, a weight of -128 (two
     taps' products would not fit an int16), constant data missing."""
-    w = L.ins[1]
-    b = L.ins[2] if len(L.ins) > 2 else None
-    if int(L.o["depth_multiplier"]) != 1 or w is None or w.data is None or (b is not None and b.data is None):
+    fb = constant_filter_bias(L)
+    if int(L.o["depth_multiplier"]) != 1 or fb is None:
         return None
-    f = np.asarray(w.data)
+    f, b = fb
     if f.ndim != 4 or f.shape[:3] != (1, 3, 3) or int(f.min()) == -128:
         return None
-    return folded_bias(f.reshape(9, -1).T, None if b is None else np.asarray(b.data), int(L.o["input_offset"]))
+    return folded_bias(f.reshape(9, -1).T, b, int(L.o["input_offset"]))

@@ -18,10 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from edgenn.codegen.folded import folded_bias
+from edgenn.codegen.folded import constant_filter_bias, folded_bias
 
 #: words of one four-channel record
 RECORD_WORDS = 10
+
+
+def _shift_words(shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shifts in fours ([k, 4]) as two int32 words each: the left shifts max(shift, 0) and the right
+    shifts min(shift, 0), a byte per channel (the kernels' VLDRB.S32)."""
+    left = np.maximum(shifts, 0).astype(np.int8).reshape(-1, 4).view(np.int32).reshape(-1)
+    right = np.minimum(shifts, 0).astype(np.int8).reshape(-1, 4).view(np.int32).reshape(-1)
+    return left, right
 
 
 def conv_records(filter_: np.ndarray, bias: np.ndarray | None, input_offset: int, multipliers: Any,
@@ -39,22 +47,17 @@ def conv_records(filter_: np.ndarray, bias: np.ndarray | None, input_offset: int
     rec = np.zeros((blocks, RECORD_WORDS), np.int32)
     rec[:, 0:4] = kbias[:n].reshape(blocks, 4)
     rec[:, 4:8] = m[:n].astype(np.int32).reshape(blocks, 4)
-    left = np.maximum(s[:n], 0).astype(np.int8).reshape(blocks, 4)
-    right = np.minimum(s[:n], 0).astype(np.int8).reshape(blocks, 4)
-    rec[:, 8] = left.view(np.int32).reshape(blocks)
-    rec[:, 9] = right.view(np.int32).reshape(blocks)
+    rec[:, 8], rec[:, 9] = _shift_words(s[:n])
     return rec.reshape(-1)
 
 
 def layer_records(L: Any) -> np.ndarray | None:
     """conv_records for a conv2d template's layer ``L`` (codegen.generate.Layer), or None where its
     filter or bias is not constant data."""
-    w = L.ins[1]
-    b = L.ins[2] if len(L.ins) > 2 else None
-    if w is None or w.data is None or (b is not None and b.data is None):
+    fb = constant_filter_bias(L)
+    if fb is None:
         return None
-    return conv_records(np.asarray(w.data), None if b is None else np.asarray(b.data), int(L.o["input_offset"]),
-                        L.o["out_multiplier"], L.o["out_shift"])
+    return conv_records(*fb, int(L.o["input_offset"]), L.o["out_multiplier"], L.o["out_shift"])
 
 
 #: kernels/depthwise_conv2d.c's dw3_mve: channels per group, words of a group's record
@@ -84,28 +87,20 @@ def dw_records(filter_: np.ndarray, bias: np.ndarray | None, input_offset: int, 
     if m.size != c or s.size != c or s.min() < -31 or s.max() > 31:
         return None
     groups = -(-c // DW_GROUP)
-    cp = groups * DW_GROUP
-    w = np.zeros((9, cp), np.int64)
-    w[:, :c] = filter_.reshape(9, c)
-    b = np.zeros(cp, np.int64)
-    if bias is not None:
-        b[:c] = np.asarray(bias, np.int64).reshape(-1)
-    kbias = folded_bias(w.T, b, input_offset)
-    mp = np.zeros(cp, np.int64)
-    mp[:c] = m
-    sp = np.zeros(cp, np.int64)
-    sp[:c] = s
+    pad = groups * DW_GROUP - c  # the last group's missing channels: zero filter, bias and multiplier
+    w = np.pad(filter_.reshape(9, c).astype(np.int64), ((0, 0), (0, pad)))
+    kbias = np.pad(folded_bias(filter_.reshape(9, c).T, bias, input_offset), (0, pad))
+    mp = np.pad(m, (0, pad))
+    sp = np.pad(s, (0, pad))
+    order = np.concatenate([np.arange(0, DW_GROUP, 2), np.arange(1, DW_GROUP, 2)])  # even channels, then odd
     out = []
     for g in range(groups):
         ch = g * DW_GROUP + _DW_LANES  # [4 accumulators, 4 lanes]
-        words = [kbias[ch].astype(np.int32).reshape(-1)]
-        for t in range(9):
-            taps = np.concatenate([w[t, g * DW_GROUP + np.arange(0, 16, 2)], w[t, g * DW_GROUP + np.arange(1, 16, 2)]])
-            words.append(taps.astype(np.int16).view(np.int32))
+        left, right = _shift_words(sp[ch])
+        words = [kbias[ch].reshape(-1)]
+        words += [w[t, g * DW_GROUP + order].astype(np.int16).view(np.int32) for t in range(9)]
         for a in range(4):
-            words.append(mp[ch[a]].astype(np.int32))
-            words.append(np.maximum(sp[ch[a]], 0).astype(np.int8).view(np.int32))
-            words.append(np.minimum(sp[ch[a]], 0).astype(np.int8).view(np.int32))
+            words += [mp[ch[a]].astype(np.int32), left[a:a + 1], right[a:a + 1]]
         out.append(np.concatenate(words))
     rec = np.concatenate(out).astype(np.int32)
     assert rec.size == groups * DW_RECORD_WORDS
@@ -115,9 +110,7 @@ def dw_records(filter_: np.ndarray, bias: np.ndarray | None, input_offset: int, 
 def dw_layer_records(L: Any) -> np.ndarray | None:
     """dw_records for a depthwise_conv2d template's layer ``L``, or None where the kernel would not
     take the layer (a depth multiplier other than 1, constant data missing)."""
-    w = L.ins[1]
-    b = L.ins[2] if len(L.ins) > 2 else None
-    if int(L.o["depth_multiplier"]) != 1 or w is None or w.data is None or (b is not None and b.data is None):
+    fb = constant_filter_bias(L)
+    if int(L.o["depth_multiplier"]) != 1 or fb is None:
         return None
-    return dw_records(np.asarray(w.data), None if b is None else np.asarray(b.data), int(L.o["input_offset"]),
-                      L.o["out_multiplier"], L.o["out_shift"])
+    return dw_records(*fb, int(L.o["input_offset"]), L.o["out_multiplier"], L.o["out_shift"])

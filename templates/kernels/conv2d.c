@@ -600,12 +600,11 @@ typedef struct {
     int32_t lo;         /* 32 */
     int32_t hi;         /* 36 */
     int32_t pixels;     /* 40: pixels of the run, >= 1 */
-    int32_t x_adv;      /* 44: from one pixel's x to the next's */
-    int32_t out_adv;    /* 48: from where a pixel's last block ends to the next pixel's outputs */
-    int32_t rows;       /* 52: 0, or the window's rows, each gathered into buf first */
-    int32_t row_step;   /* 56: input bytes from one window row to the next */
-    int32_t w_row;      /* 60: bytes per window row (contiguous in the input) */
-    int8_t *buf;        /* 64: the gathered window, n bytes */
+    int32_t x_adv;      /* 44: from one pixel's x to the next's (the outputs follow on: all are in blocks) */
+    int32_t rows;       /* 48: 0, or the window's rows, each gathered into buf first */
+    int32_t row_step;   /* 52: input bytes from one window row to the next */
+    int32_t w_row;      /* 56: bytes per window row (contiguous in the input) */
+    int8_t *buf;        /* 60: the gathered window, n bytes */
 } conv2d_mve_job;
 
 /* A run of pixels, all output channels of each, four per block, multiply-accumulate and
@@ -619,14 +618,32 @@ typedef struct {
  * asm's: four even ones for the VMLADAVA sums, five cursors, the length, the record and output
  * cursors, the block count and LR for the loops (the widening VLDRB / VSTRB take low base
  * registers: the record and output cursors are r4, r5); the rest of the job lives on the stack:
- *   [sp] column, over, pixel's x, pixels left, w, mq, blocks, x_adv, out_adv, rows, row_step,
- *   w_row, buf (4 bytes each). */
+ *   [sp] column, over, pixel's x, pixels left, w, mq, blocks, x_adv, rows, row_step, w_row, buf
+ *   (4 bytes each). */
+/* A job for the output channels in whole fours of columns of n values (filters from w): one
+ * pixel, its column ready; runs and gathering are the caller's to set. */
+static void conv2d_mve_job_init(conv2d_mve_job *job, const conv2d_ctx *c, const int8_t *w, int32_t n,
+                                int32_t out_c)
+{
+    job->w = w;
+    job->n = n;
+    job->mq = c->mq;
+    job->blocks = out_c >> 2;
+    job->over = ((n + 15) & ~15) - n;
+    job->out_offset = c->out_offset;
+    job->lo = c->lo;
+    job->hi = c->hi;
+    job->pixels = 1;
+    job->x_adv = 0;
+    job->rows = 0;
+}
+
 __attribute__((naked, noinline)) static void conv2d_run4_mve(const conv2d_mve_job *job __attribute__((unused)))
 {
     __asm__ volatile(
         "push {r4-r11, lr}\n\t"
         "vpush {d10-d15}\n\t"
-        "sub sp, sp, #56\n\t"
+        "sub sp, sp, #48\n\t"
         "ldr r1, [r0, #24]\n\t"
         "str r1, [sp, #4]\n\t"
         "ldr r1, [r0, #0]\n\t"
@@ -649,8 +666,6 @@ __attribute__((naked, noinline)) static void conv2d_run4_mve(const conv2d_mve_jo
         "str r1, [sp, #40]\n\t"
         "ldr r1, [r0, #60]\n\t"
         "str r1, [sp, #44]\n\t"
-        "ldr r1, [r0, #64]\n\t"
-        "str r1, [sp, #48]\n\t"
         "ldr r1, [r0, #28]\n\t"
         "vdup.32 q5, r1\n\t"
         "ldr r1, [r0, #32]\n\t"
@@ -662,11 +677,11 @@ __attribute__((naked, noinline)) static void conv2d_run4_mve(const conv2d_mve_jo
         /* A pixel: its column, gathered first when the job says so. */
         "0:\n\t"
         "ldr r1, [sp, #8]\n\t"
-        "ldr r0, [sp, #36]\n\t"
+        "ldr r0, [sp, #32]\n\t"
         "cbz r0, 6f\n\t"
-        "ldr r3, [sp, #48]\n\t"
-        "ldr r6, [sp, #40]\n\t"
-        "ldr r7, [sp, #44]\n\t"
+        "ldr r3, [sp, #44]\n\t"
+        "ldr r6, [sp, #36]\n\t"
+        "ldr r7, [sp, #40]\n\t"
         "5:\n\t"
         "mov r8, r1\n\t"
         "mov r9, r3\n\t"
@@ -679,7 +694,7 @@ __attribute__((naked, noinline)) static void conv2d_run4_mve(const conv2d_mve_jo
         "add r3, r3, r7\n\t"
         "subs r0, r0, #1\n\t"
         "bne 5b\n\t"
-        "ldr r1, [sp, #48]\n\t"
+        "ldr r1, [sp, #44]\n\t"
         "6:\n\t"
         "str r1, [sp, #0]\n\t"
         "ldr r4, [sp, #20]\n\t"
@@ -727,8 +742,6 @@ __attribute__((naked, noinline)) static void conv2d_run4_mve(const conv2d_mve_jo
         "subs r0, r0, #1\n\t"
         "bne 1b\n\t"
         /* The next pixel. */
-        "ldr r1, [sp, #32]\n\t"
-        "add r5, r5, r1\n\t"
         "ldrd r1, r3, [sp, #8]\n\t"
         "subs r3, r3, #1\n\t"
         "beq 3f\n\t"
@@ -737,7 +750,7 @@ __attribute__((naked, noinline)) static void conv2d_run4_mve(const conv2d_mve_jo
         "strd r1, r3, [sp, #8]\n\t"
         "b 0b\n\t"
         "3:\n\t"
-        "add sp, sp, #56\n\t"
+        "add sp, sp, #48\n\t"
         "vpop {d10-d15}\n\t"
         "pop {r4-r11, pc}\n\t");
 }
@@ -789,20 +802,9 @@ static void conv2d_col(const conv2d_ctx *c, const int8_t *x, uint32_t *xp, int r
 #if defined(CONV2D_MVE_ASM)
     if (c->mq != 0 && out_c >= 4) {
         conv2d_mve_job job;
+        conv2d_mve_job_init(&job, c, w, n, out_c);
         job.x = x;
-        job.w = w;
-        job.n = n;
-        job.mq = c->mq;
         job.out = out;
-        job.blocks = out_c >> 2;
-        job.over = ((n + 15) & ~15) - n;
-        job.out_offset = out_offset;
-        job.lo = lo;
-        job.hi = hi;
-        job.pixels = 1;
-        job.x_adv = 0;
-        job.out_adv = 0;
-        job.rows = 0;
         conv2d_run4_mve(&job);
         oc = out_c & ~3;
         w += oc * n;
@@ -1118,16 +1120,8 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
                          (pointwise || (gather && prm->geom.dilation.w == 1));
     conv2d_mve_job job;
     if (mve_runs) {
-        job.w = c.filter;
-        job.n = pointwise ? f_c : c.filter_size;
-        job.mq = c.mq;
-        job.blocks = out_c >> 2;
-        job.over = ((job.n + 15) & ~15) - job.n;
-        job.out_offset = c.out_offset;
-        job.lo = c.lo;
-        job.hi = c.hi;
+        conv2d_mve_job_init(&job, &c, c.filter, pointwise ? f_c : c.filter_size, out_c);
         job.x_adv = prm->geom.stride.w * in_c;
-        job.out_adv = 0;
         job.rows = pointwise ? 0 : prm->geom.filter.h;
         job.row_step = c.row_step;
         job.w_row = c.w_row;

@@ -795,11 +795,10 @@ typedef struct {
     int win3;              /* full 3x3 windows take dw_win3_dsp */
     const uint32_t *wext;  /* their extended filter (dw_ext3) */
 #endif
-#if defined(DW_MVE_ASM)
-    const int32_t *mq;     /* every pixel takes dw3_mve with these records, or NULL */
-#endif
-#if defined(ENN_NEON)
-    const int32_t *kb;     /* every pixel takes dw3_pixel_neon with these folded biases, or NULL */
+#if defined(DW_TAPS)
+    /* 3x3 layers of depth multiplier 1 with the biases folded: every pixel takes dw3_mve with these
+     * records (Helium) or dw3_pixel_neon with these biases (NEON); or NULL */
+    const int32_t *folded;
 #endif
 } dw_layer;
 
@@ -827,18 +826,17 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
     /* Taps in the padding read a row of the input zero point: filter * (zero point + offset) = 0,
      * as the folded biases assume for every tap. */
     int8_t zprow[DW_ZP_CH];
-#endif
-#if defined(ENN_NEON)
-    const int8_t *tap[9];
-    if (L->kb != 0) {
+    if (L->folded != 0) {
         enn_fill8(zprow, (int8_t)(-k.offset), in_c);
     }
 #endif
+#if defined(ENN_NEON)
+    const int8_t *tap[9];
+#endif
 #if defined(DW_MVE_ASM)
     dw3_mve_job job;
-    if (L->mq != 0) {
-        enn_fill8(zprow, (int8_t)(-k.offset), in_c);
-        job.mq = L->mq;
+    if (L->folded != 0) {
+        job.mq = L->folded;
         job.groups = out_c >> 4;
         job.rest = out_c & 15;
         job.out_offset = k.out_offset;
@@ -880,7 +878,7 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                 }
                 if (mult == 1) {
 #if defined(DW_MVE_ASM)
-                    if (L->mq != 0) {
+                    if (L->folded != 0) {
                         job.pixels = 1;
                         if (n_ky == 3 && n_kx == 3) {
                             /* This pixel and the next ones whose windows are inside the input: one run. */
@@ -896,9 +894,9 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                     }
 #endif
 #if defined(ENN_NEON)
-                    if (L->kb != 0) {
+                    if (L->folded != 0) {
                         dw3_taps(tap, in_px, n_ky == 3 && n_kx == 3, in_b, iy0, ix0, prm, &k, zprow);
-                        dw3_pixel_neon(&k, tap, filter, L->kb, output);
+                        dw3_pixel_neon(&k, tap, filter, L->folded, output);
                         continue;
                     }
 #endif
@@ -1016,16 +1014,17 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
         L.win3 = win3;
         L.wext = wext;
 #endif
+#if defined(DW_TAPS)
+        {
 #if defined(DW_MVE_ASM)
-        L.mq = prm->mq != 0 && prm->depth_multiplier == 1 && prm->geom.filter.h == 3 && f_w == 3 && out_c <= DW_ZP_CH
-                   ? prm->mq
-                   : 0;
+            const int32_t *folded = prm->mq;
+#else
+            const int32_t *folded = k.shift32 != 0 ? prm->kb : 0; /* enn_dw3_pairs_neon takes the int32 shifts */
 #endif
-#if defined(ENN_NEON)
-        L.kb = prm->kb != 0 && k.shift32 != 0 && prm->depth_multiplier == 1 && prm->geom.filter.h == 3 && f_w == 3 &&
-                       out_c <= DW_ZP_CH
-                   ? prm->kb
-                   : 0;
+            L.folded = prm->depth_multiplier == 1 && prm->geom.filter.h == 3 && f_w == 3 && out_c <= DW_ZP_CH
+                           ? folded
+                           : 0;
+        }
 #endif
 #if ENN_THREADS > 1
         /* Large layers on several threads, by rows, unless the output overlaps the input. */
