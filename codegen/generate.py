@@ -25,6 +25,7 @@ from edgenn.codegen.dsp_filters import pair_filters
 from edgenn.codegen.folded import dw3_folded_bias
 from edgenn.codegen.helium import dw_layer_records as helium_dw_records
 from edgenn.codegen.helium import layer_records as helium_records
+from edgenn.codegen.neon import layer_records as neon_records
 from edgenn.errors import EdgennError
 from edgenn.format import enn, weight_codecs
 from edgenn.format.enn import EnnModel, EnnOp, EnnTensor
@@ -52,6 +53,7 @@ def _env() -> jinja2.Environment:
     env.globals["helium_records"] = helium_records
     env.globals["helium_dw_records"] = helium_dw_records
     env.globals["dw3_folded_bias"] = dw3_folded_bias
+    env.globals["neon_records"] = neon_records
     return env
 
 

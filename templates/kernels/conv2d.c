@@ -51,8 +51,9 @@ typedef struct {
     const int8_t *shift;
     const uint8_t *rsh;
     const int32_t *ksum; /* Helium: filter sums (or NULL) */
-#if defined(ENN_MVE)
-    const int32_t *mq;   /* Helium: four-channel records (conv2d_run4_mve), or NULL */
+#if defined(ENN_MVE) || defined(ENN_NEON_PAIRS)
+    const int32_t *mq;   /* Helium: four-channel records (conv2d_run4_mve), AArch64: eight-channel
+                          * records (enn_gemm2_neon), or NULL */
 #endif
 #if defined(ENN_NEON)
     const int32_t *shift32; /* the shifts as int32 (or NULL: more channels than CONV2D_SHIFT32) */
@@ -1053,6 +1054,43 @@ static void conv2d_cols_neon(const conv2d_ctx *c, const int8_t *xa, const int8_t
 }
 #endif
 
+#if defined(ENN_NEON_PAIRS)
+/* Layers with the code generator's eight-channel records (codegen/neon.py) and columns in whole
+ * eights: outputs of columns xa and xb (NULL: xa alone) into out_a and out_b by enn_gemm2_neon,
+ * out_b through a stack buffer where it overlaps xa (still being read while out_b is written). */
+static void conv2d_gemm2(const conv2d_ctx *c, const int8_t *xa, const int8_t *xb, int32_t n, int8_t *out_a,
+                         int8_t *out_b)
+{
+    const int32_t out_c = c->per_group;
+    int8_t later[CONV2D_NEON_PAIR_OUT];
+    int32_t i;
+    if (xb != 0 && !enn_overlap(out_b, (size_t)out_c, xa, (size_t)n)) {
+        enn_gemm2_neon(xa, xb, n, c->filter, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out_a, out_b);
+        return;
+    }
+    enn_gemm2_neon(xa, xb != 0 ? xb : xa, n, c->filter, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out_a,
+                   later);
+    if (xb != 0) {
+        for (i = 0; i < out_c; i += 8) {
+            vst1_s8(out_b + i, vld1_s8(later + i));
+        }
+    }
+}
+
+/* A run of `pixels` columns of n values, x_adv bytes apart (a pointwise layer's pixels), in pairs. */
+static void conv2d_gemm_run(const conv2d_ctx *c, const int8_t *x, int32_t x_adv, int32_t pixels, int32_t n,
+                            int8_t *out)
+{
+    const int32_t out_c = c->per_group;
+    for (; pixels >= 2; pixels -= 2, x += 2 * x_adv, out += 2 * out_c) {
+        conv2d_gemm2(c, x, x + x_adv, n, out, out + out_c);
+    }
+    if (pixels > 0) {
+        conv2d_gemm2(c, x, 0, n, out, 0);
+    }
+}
+#endif
+
 /* A layer as enn_conv2d set it up, for the row loop (conv2d_rows), on one thread or several. */
 typedef struct {
     conv2d_ctx c;
@@ -1064,6 +1102,9 @@ typedef struct {
     int gather; /* windows gathered into a stack buffer */
 #if defined(ENN_NEON)
     const int16_t *narrow; /* the transposed filter of a narrow layer (conv2d_narrow), or NULL */
+#endif
+#if defined(ENN_NEON_PAIRS)
+    int gemm; /* pointwise or gathered columns by enn_gemm2_neon (records, columns in eights) */
 #endif
 #if defined(CONV2D_PAIRS)
     int wide;   /* windows extended whole into the pair buffer */
@@ -1098,6 +1139,7 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
     const int16_t *narrow = L->narrow;
 #if defined(ENN_NEON_PAIRS)
     const int neon_pairs = c.ksum != 0 && c.per_group <= CONV2D_NEON_PAIR_OUT && narrow == 0;
+    const int gemm = L->gemm;
 #else
     const int neon_pairs = 0; /* the armhf Pis: one column at a time (edgenn_neon.h ENN_NEON_PAIRS) */
 #endif
@@ -1130,6 +1172,23 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
 #endif
     int32_t r;
     output += r0 * prm->output.w * out_c;
+#if defined(ENN_NEON_PAIRS)
+    if (gemm && pointwise && prm->geom.padding.h == 0 && prm->geom.padding.w == 0) {
+        /* Every pixel's column is inside the input: runs of pixels, the whole range at stride 1
+         * (rows and batches then follow each other in the input as in the output). */
+        if (prm->geom.stride.h == 1 && prm->geom.stride.w == 1) {
+            conv2d_gemm_run(&c, input + r0 * in_w * in_c, in_c, (r1 - r0) * prm->output.w, f_c, output);
+            return;
+        }
+        for (r = r0; r < r1; r++, output += prm->output.w * out_c) {
+            const int32_t b = r / prm->output.h;
+            const int32_t oy = r - b * prm->output.h;
+            conv2d_gemm_run(&c, input + ((b * in_h + oy * prm->geom.stride.h) * in_w) * in_c,
+                            prm->geom.stride.w * in_c, prm->output.w, f_c, output);
+        }
+        return;
+    }
+#endif
     for (r = r0; r < r1; r++) {
         const int32_t b = r / prm->output.h;
         const int8_t *in_b = input + b * in_h * in_w * in_c;
@@ -1283,6 +1342,13 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
                     }
                     if (neon_pairs) {
                         if (pend_x != 0) {
+#if defined(ENN_NEON_PAIRS)
+                            if (gemm) {
+                                conv2d_gemm2(&c, pend_x, win, c.filter_size, pend_out, output);
+                                pend_x = 0;
+                                continue;
+                            }
+#endif
                             conv2d_cols_neon(&c, pend_x, win, c.filter_size, pend_out, output);
                             pend_x = 0;
                         } else {
@@ -1328,7 +1394,14 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
     }
 #if defined(ENN_NEON)
     if (pend_x != 0) {
-        conv2d_cols_neon(&c, pend_x, 0, gather ? c.filter_size : f_c, pend_out, 0);
+#if defined(ENN_NEON_PAIRS)
+        if (gemm) {
+            conv2d_gemm2(&c, pend_x, 0, gather ? c.filter_size : f_c, pend_out, 0);
+        } else
+#endif
+        {
+            conv2d_cols_neon(&c, pend_x, 0, gather ? c.filter_size : f_c, pend_out, 0);
+        }
     }
 #endif
 #if defined(CONV2D_PAIRS)
@@ -1389,7 +1462,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.shift = prm->quant.shift;
     c.rsh = prm->quant.rshift;
     c.ksum = prm->ksum;
-#if defined(ENN_MVE)
+#if defined(ENN_MVE) || defined(ENN_NEON_PAIRS)
     c.mq = prm->mq;
 #endif
     c.wx = 0;
@@ -1470,6 +1543,11 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
         L.narrow = 0;
         {
             const int32_t n_col = pointwise ? f_c : c.filter_size;
+#if defined(ENN_NEON_PAIRS)
+            L.gemm = c.mq != 0 && c.groups == 1 && (pointwise || gather) && (n_col & 7) == 0 &&
+                     out_c <= CONV2D_NEON_PAIR_OUT;
+            if (!L.gemm)
+#endif
             if (c.ksum != 0 && c.shift32 != 0 && c.groups == 1 && (pointwise || gather) && n_col <= CONV2D_NARROW_N &&
                 (out_c == 8 || out_c == 16 || out_c == 32 || out_c == 64)) {
                 conv2d_narrow_weights(filter, n_col, out_c, narrow_w);

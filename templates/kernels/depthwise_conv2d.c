@@ -43,6 +43,9 @@ typedef struct {
 #if defined(ENN_NEON)
     const int32_t *shift32; /* the shifts as int32 (or NULL: more channels than DW_SHIFT32) */
 #endif
+#if defined(ENN_NEON_PAIRS)
+    const int32_t *left, *right; /* with shift32: max(shift, 0) and min(shift, 0) (enn_dw3_two_neon) */
+#endif
     int32_t ch;        /* channels (input = output with depth_multiplier 1) */
     int32_t row_step;  /* input: next filter row */
     int32_t col_step;  /* input: next filter column */
@@ -734,11 +737,17 @@ static void dw_pixel_any(const dw_ctx *k, const int8_t *x, const int8_t *w, int3
 /* Channels up to which a 3x3 layer takes dw3_mve / enn_dw3_pairs_neon (the zero-point row of
  * their padded taps is on the stack). */
 #define DW_ZP_CH 1024
+#if defined(ENN_NEON_PAIRS)
+#define DW_ZP_ROW 8192 /* bytes of the NEON runs' zero-point row (at least DW_ZP_CH) */
+#endif
 
 /* The nine taps of the 3x3 window at input row iy0, column ix0 (filter order): from in_px (the first
- * tap) when the window is inside the input, else each tap inside or, in the padding, zprow. */
+ * tap) when the window is inside the input, else each tap inside or, in the padding, zprow; with
+ * zfull (zprow a whole input row of the zero point) a tap in a padded row but an input column at
+ * that column of zprow, so that the taps of the pixels to its right are these plus a constant. */
 static void dw3_taps(const int8_t **tap, const int8_t *in_px, int inside, const int8_t *in_b, int32_t iy0,
-                     int32_t ix0, const enn_depthwise_conv2d_params *prm, const dw_ctx *k, const int8_t *zprow)
+                     int32_t ix0, const enn_depthwise_conv2d_params *prm, const dw_ctx *k, const int8_t *zprow,
+                     int zfull)
 {
     int32_t t;
     if (inside) {
@@ -751,9 +760,13 @@ static void dw3_taps(const int8_t **tap, const int8_t *in_px, int inside, const 
         for (t = 0; t < 9; t++) {
             const int32_t iy = iy0 + (t / 3) * prm->geom.dilation.h;
             const int32_t ix = ix0 + (t % 3) * prm->geom.dilation.w;
-            tap[t] = iy >= 0 && iy < prm->input.h && ix >= 0 && ix < prm->input.w
-                         ? in_b + (iy * prm->input.w + ix) * prm->input.c
-                         : zprow;
+            if (ix < 0 || ix >= prm->input.w) {
+                tap[t] = zprow;
+            } else if (iy >= 0 && iy < prm->input.h) {
+                tap[t] = in_b + (iy * prm->input.w + ix) * prm->input.c;
+            } else {
+                tap[t] = zfull ? zprow + ix * prm->input.c : zprow;
+            }
         }
     }
 }
@@ -778,6 +791,59 @@ static void dw3_pixel_neon(const dw_ctx *k, const int8_t *const *tap, const int8
             acc += (uint32_t)((int32_t)w[t * k->ch + c] * (int32_t)tap[t][c]);
         }
         out[c] = dw_out_any(k, (int32_t)acc, c);
+    }
+}
+#endif
+
+#if defined(ENN_NEON_PAIRS)
+/* A run of `pixels` pixels of a 3x3 layer whose windows are inside the input horizontally, the
+ * first with taps tap (advanced here; rows in the padding in the zero-point row), each next adv
+ * bytes on: in pairs (enn_dw3_two_neon), an odd last one by dw3_pixel_neon. The second pixel's outputs lie below its first tap (the planner's rule) but may
+ * cover the first pixel's top-left taps, still to be read for its later channels: through a stack
+ * buffer then. */
+static void dw3_run_neon(const dw_ctx *k, const int8_t **tap, int32_t adv, int32_t pixels, const int8_t *w,
+                         const int32_t *kb, int8_t *out)
+{
+    const int32_t ch = k->ch;
+    const int16x8_t off = vdupq_n_s16((int16_t)k->out_offset);
+    const int8x16_t lo = vdupq_n_s8((int8_t)k->lo);
+    const int8x16_t hi = vdupq_n_s8((int8_t)k->hi);
+    int8_t later[DW_ZP_CH];
+    int32_t t;
+    for (; pixels >= 2; pixels -= 2, out += 2 * ch) {
+        /* Only the first row of A's taps inside the input can lie below B's first tap. */
+        int8_t *ob = enn_overlap(out + ch, (size_t)ch, tap[0], (size_t)adv) ||
+                             enn_overlap(out + ch, (size_t)ch, tap[3], (size_t)adv) ||
+                             enn_overlap(out + ch, (size_t)ch, tap[6], (size_t)adv)
+                         ? later
+                         : out + ch;
+        int32_t c = 0;
+        for (; c + 16 <= ch; c += 16) {
+            enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 2);
+        }
+        for (; c + 8 <= ch; c += 8) {
+            enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 1);
+        }
+        for (; c < ch; c++) {
+            uint32_t acc_a = (uint32_t)kb[c];
+            uint32_t acc_b = acc_a;
+            for (t = 0; t < 9; t++) {
+                const int32_t wt = w[t * ch + c];
+                acc_a += (uint32_t)(wt * (int32_t)tap[t][c]);
+                acc_b += (uint32_t)(wt * (int32_t)tap[t][c + adv]);
+            }
+            out[c] = dw_out_any(k, (int32_t)acc_a, c);
+            ob[c] = dw_out_any(k, (int32_t)acc_b, c);
+        }
+        if (ob == later) {
+            enn_copy8(out + ch, later, ch);
+        }
+        for (t = 0; t < 9; t++) {
+            tap[t] += 2 * adv;
+        }
+    }
+    if (pixels > 0) {
+        dw3_pixel_neon(k, tap, w, kb, out);
     }
 }
 #endif
@@ -825,9 +891,19 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
 #if defined(DW_TAPS)
     /* Taps in the padding read a row of the input zero point: filter * (zero point + offset) = 0,
      * as the folded biases assume for every tap. */
+#if defined(ENN_NEON_PAIRS)
+    /* A whole row of it where one fits (dw3_run_neon: the runs of the top and bottom rows). */
+    int8_t zprow[DW_ZP_ROW];
+    const int zfull = in_w * in_c <= DW_ZP_ROW;
+#else
     int8_t zprow[DW_ZP_CH];
+#endif
     if (L->folded != 0) {
+#if defined(ENN_NEON_PAIRS)
+        enn_fill8(zprow, (int8_t)(-k.offset), zfull ? in_w * in_c : in_c);
+#else
         enn_fill8(zprow, (int8_t)(-k.offset), in_c);
+#endif
     }
 #endif
 #if defined(ENN_NEON)
@@ -885,7 +961,7 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                             job.pixels = enn_inside_run(ox, prm->output.w, in_w, 3, prm->geom.dilation.w,
                                                         prm->geom.padding.w, prm->geom.stride.w);
                         }
-                        dw3_taps(job.tap, in_px, n_ky == 3 && n_kx == 3, in_b, iy0, ix0, prm, &k, zprow);
+                        dw3_taps(job.tap, in_px, n_ky == 3 && n_kx == 3, in_b, iy0, ix0, prm, &k, zprow, 0);
                         job.out = output;
                         dw3_mve(&job);
                         ox += job.pixels - 1;
@@ -893,9 +969,22 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
                         continue;
                     }
 #endif
+#if defined(ENN_NEON_PAIRS)
+                    if (L->folded != 0 && n_kx == 3 && (n_ky == 3 || zfull)) {
+                        /* This pixel and the next ones whose windows are inside the input
+                         * horizontally (rows in the padding read the zero-point row): one run. */
+                        const int32_t pixels = enn_inside_run(ox, prm->output.w, in_w, 3, prm->geom.dilation.w,
+                                                              prm->geom.padding.w, prm->geom.stride.w);
+                        dw3_taps(tap, in_px, n_ky == 3, in_b, iy0, ix0, prm, &k, zprow, zfull);
+                        dw3_run_neon(&k, tap, prm->geom.stride.w * in_c, pixels, filter, L->folded, output);
+                        ox += pixels - 1;
+                        output += (pixels - 1) * out_c;
+                        continue;
+                    }
+#endif
 #if defined(ENN_NEON)
                     if (L->folded != 0) {
-                        dw3_taps(tap, in_px, n_ky == 3 && n_kx == 3, in_b, iy0, ix0, prm, &k, zprow);
+                        dw3_taps(tap, in_px, n_ky == 3 && n_kx == 3, in_b, iy0, ix0, prm, &k, zprow, 0);
                         dw3_pixel_neon(&k, tap, filter, L->folded, output);
                         continue;
                     }
@@ -965,6 +1054,10 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
 #if defined(ENN_NEON)
     int32_t shift32[DW_SHIFT32];
 #endif
+#if defined(ENN_NEON_PAIRS)
+    int32_t left[DW_SHIFT32];
+    int32_t right[DW_SHIFT32];
+#endif
 #if defined(ENN_DSP_ASM) && !defined(ENN_MVE)
     int win3; /* full 3x3 windows take dw_win3_dsp */
     uint32_t wext[DW3_WORDS * DW_EXT_CH / 4];
@@ -975,6 +1068,17 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
     k.rsh = prm->quant.rshift;
 #if defined(ENN_NEON)
     k.shift32 = enn_shifts32_neon(k.shift, out_c, shift32, DW_SHIFT32);
+#endif
+#if defined(ENN_NEON_PAIRS)
+    k.left = left;
+    k.right = right;
+    if (k.shift32 != 0) {
+        int32_t c;
+        for (c = 0; c < out_c; c++) {
+            left[c] = shift32[c] > 0 ? shift32[c] : 0;
+            right[c] = shift32[c] < 0 ? shift32[c] : 0;
+        }
+    }
 #endif
     k.ch = out_c;
     k.row_step = prm->geom.dilation.h * in_w * in_c;

@@ -345,6 +345,150 @@ ENN_INLINE void enn_dot8_neon(const int8_t *x, const int8_t *w, int32_t w_stride
 }
 #endif
 
+#if defined(ENN_NEON_PAIRS)
+/* One step of filter J (vector V) with both columns of enn_dot8x2_neon: ENN_PAIR_NOMIN (no -128 in
+ * the filters: SMULL + SMLAL2 + SADALP per column), ENN_PAIR (SDOT, or SMULL, SMULL2, two SADALP). */
+#define ENN_PAIR_NOMIN(J, V)                                                                       \
+    do {                                                                                           \
+        a[J] = vpadalq_s16(a[J], ENN_MUL16_NOMIN(xv, xl, V));                                      \
+        b[J] = vpadalq_s16(b[J], ENN_MUL16_NOMIN(yv, yl, V));                                      \
+    } while (0)
+#if defined(__ARM_FEATURE_DOTPROD)
+#define ENN_PAIR(J, V)                                                                             \
+    do {                                                                                           \
+        a[J] = vdotq_s32(a[J], xv, V);                                                             \
+        b[J] = vdotq_s32(b[J], yv, V);                                                             \
+    } while (0)
+#else
+#define ENN_PAIR(J, V)                                                                             \
+    do {                                                                                           \
+        a[J] = vpadalq_s16(vpadalq_s16(a[J], vmull_s8(xl, vget_low_s8(V))), enn_mull_high_s8(xv, V)); \
+        b[J] = vpadalq_s16(vpadalq_s16(b[J], vmull_s8(yl, vget_low_s8(V))), enn_mull_high_s8(yv, V)); \
+    } while (0)
+#endif
+
+/* The raw sums sum_{i < n} w_j[i] x[i] of eight filters w_j = w + j n with two columns xa and xb
+ * of n values, n a multiple of eight: r[0], r[1] the lanes of filters 0-3, 4-7 with xa; r[2], r[3]
+ * with xb. Each filter vector loaded serves both columns, and each column vector eight filters:
+ * 10 loads per 256 MACs. */
+ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t *w, int32_t n, int no_min,
+                                int32x4_t r[4])
+{
+    int32x4_t a[8];
+    int32x4_t b[8];
+    int32_t i = 0;
+    int j;
+    for (j = 0; j < 8; j++) {
+        a[j] = vdupq_n_s32(0);
+        b[j] = vdupq_n_s32(0);
+    }
+#if !defined(__ARM_FEATURE_DOTPROD)
+    if (no_min) {
+        for (; i + 16 <= n; i += 16) {
+            const int8x16_t xv = vld1q_s8(xa + i);
+            const int8x16_t yv = vld1q_s8(xb + i);
+            const int8x8_t xl = vget_low_s8(xv);
+            const int8x8_t yl = vget_low_s8(yv);
+            ENN_PAIR_NOMIN(0, vld1q_s8(w + i));
+            ENN_PAIR_NOMIN(1, vld1q_s8(w + n + i));
+            ENN_PAIR_NOMIN(2, vld1q_s8(w + 2 * n + i));
+            ENN_PAIR_NOMIN(3, vld1q_s8(w + 3 * n + i));
+            ENN_PAIR_NOMIN(4, vld1q_s8(w + 4 * n + i));
+            ENN_PAIR_NOMIN(5, vld1q_s8(w + 5 * n + i));
+            ENN_PAIR_NOMIN(6, vld1q_s8(w + 6 * n + i));
+            ENN_PAIR_NOMIN(7, vld1q_s8(w + 7 * n + i));
+        }
+    }
+#else
+    (void)no_min;
+#endif
+    for (; i + 16 <= n; i += 16) {
+        const int8x16_t xv = vld1q_s8(xa + i);
+        const int8x16_t yv = vld1q_s8(xb + i);
+#if !defined(__ARM_FEATURE_DOTPROD)
+        const int8x8_t xl = vget_low_s8(xv);
+        const int8x8_t yl = vget_low_s8(yv);
+#endif
+        ENN_PAIR(0, vld1q_s8(w + i));
+        ENN_PAIR(1, vld1q_s8(w + n + i));
+        ENN_PAIR(2, vld1q_s8(w + 2 * n + i));
+        ENN_PAIR(3, vld1q_s8(w + 3 * n + i));
+        ENN_PAIR(4, vld1q_s8(w + 4 * n + i));
+        ENN_PAIR(5, vld1q_s8(w + 5 * n + i));
+        ENN_PAIR(6, vld1q_s8(w + 6 * n + i));
+        ENN_PAIR(7, vld1q_s8(w + 7 * n + i));
+    }
+    if (i < n) {
+        /* The last eight values: one product per lane, safe with any weight. */
+        const int8x8_t xl = vld1_s8(xa + i);
+        const int8x8_t yl = vld1_s8(xb + i);
+        for (j = 0; j < 8; j++) {
+            const int8x8_t v = vld1_s8(w + j * n + i);
+            a[j] = vpadalq_s16(a[j], vmull_s8(xl, v));
+            b[j] = vpadalq_s16(b[j], vmull_s8(yl, v));
+        }
+    }
+    /* Pairwise sums: lane j of r[0] = all lanes of a[j]. */
+    r[0] = vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]));
+    r[1] = vpaddq_s32(vpaddq_s32(a[4], a[5]), vpaddq_s32(a[6], a[7]));
+    r[2] = vpaddq_s32(vpaddq_s32(b[0], b[1]), vpaddq_s32(b[2], b[3]));
+    r[3] = vpaddq_s32(vpaddq_s32(b[4], b[5]), vpaddq_s32(b[6], b[7]));
+}
+#undef ENN_PAIR
+#undef ENN_PAIR_NOMIN
+
+/* enn_mbqm4_neon with the left shifts max(shift, 0) and right shifts min(shift, 0) already split
+ * (a table's lanes, instead of two instructions per call). */
+ENN_INLINE int32x4_t enn_mbqm4_lr_neon(int32x4_t r, int32x4_t m, int32x4_t left, int32x4_t right)
+{
+    r = vqrdmulhq_s32(vshlq_s32(r, left), m);
+    return vrshlq_s32(vqaddq_s32(r, vshrq_n_s32(vandq_s32(r, right), 31)), right);
+}
+
+/* Four channels' sums requantized by a record's lanes (codegen/neon.py: bias at q, multiplier at
+ * q + 8, left shift at q + 16, right shift at q + 24), without the output offset. */
+ENN_INLINE int32x4_t enn_rq4_rec_neon(int32x4_t r, const int32_t *q)
+{
+    return enn_mbqm4_lr_neon(vaddq_s32(r, vld1q_s32(q)), vld1q_s32(q + 8), vld1q_s32(q + 16), vld1q_s32(q + 24));
+}
+
+/* Eight channels (r0: 0-3, r1: 4-7) as bytes: saturated to int16 first (a value outside it is
+ * outside [lo, hi] after the offset too), the output offset added saturating, saturated to int8,
+ * clamped: the same bytes as TFLM's clamp of the int32 sum. */
+ENN_INLINE int8x8_t enn_out8_rec_neon(int32x4_t r0, int32x4_t r1, int16x8_t off, int8x8_t lo, int8x8_t hi)
+{
+    const int16x8_t h = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(r0), r1), off);
+    return vmin_s8(vmax_s8(vqmovn_s16(h), lo), hi);
+}
+
+/* All out_c (a multiple of eight) outputs of two columns xa and xb of n values (a multiple of
+ * eight) into out_a and out_b, eight channels at a time, with the layer's records q
+ * (codegen/neon.py): the filters w are out_c rows of n bytes. out_a may overlap xa where the
+ * planner allows (its bytes stay below the lowest input byte still to be read); out_b must not
+ * overlap xa (the caller passes a buffer then). */
+ENN_INLINE void enn_gemm2_neon(const int8_t *xa, const int8_t *xb, int32_t n, const int8_t *w, int32_t out_c,
+                               const int32_t *q, int32_t out_offset, int32_t lo, int32_t hi, int no_min,
+                               int8_t *out_a, int8_t *out_b)
+{
+    const int16x8_t off = vdupq_n_s16((int16_t)out_offset);
+    const int8x8_t lov = vdup_n_s8((int8_t)lo);
+    const int8x8_t hiv = vdup_n_s8((int8_t)hi);
+    int32_t o;
+    for (o = 0; o < out_c; o += 8, w += 8 * n, q += 32) {
+        int32x4_t r[4];
+        enn_dot8x2_neon(xa, xb, w, n, no_min, r);
+        {
+            const int8x8_t ya = enn_out8_rec_neon(enn_rq4_rec_neon(r[0], q), enn_rq4_rec_neon(r[1], q + 4), off,
+                                                  lov, hiv);
+            const int8x8_t yb = enn_out8_rec_neon(enn_rq4_rec_neon(r[2], q), enn_rq4_rec_neon(r[3], q + 4), off,
+                                                  lov, hiv);
+            vst1_s8(out_a + o, ya);
+            vst1_s8(out_b + o, yb);
+        }
+    }
+}
+#endif
+
 /* Four outputs o..o+3 of a column from their raw sums: + bias, + offset * ksum (wraps), requantized
  * (s32: shifts as int32, or NULL: the byte-wide s), + out_offset, clamped, stored as four bytes. */
 ENN_INLINE void enn_col_out4_neon(int32x4_t acc, int32_t o, const int32_t *bias, const int32_t *ksum, int32_t offset,
@@ -572,6 +716,90 @@ ENN_INLINE void enn_dw3_pairs_neon(const int8_t *const *tap, int32_t c, const in
         vst1_s8(out + c, vmovn_s16(vcombine_s16(r0, r1)));
     }
 }
+
+#if defined(ENN_NEON_PAIRS)
+/* enn_dw3_pairs_neon of two pixels of a run inside the input: A with the taps tap[t] (+ c), B with
+ * tap[t] + adv. Each filter vector loaded serves both; the requantization takes the layer's
+ * multipliers m and shifts split into left lf and right rt (int32), and narrows saturating
+ * (enn_out8_rec_neon). Channels c..c+15 (sets 2) or c..c+7 (sets 1) into oa and ob. */
+ENN_INLINE void enn_dw3_two_neon(const int8_t *const *tap, int32_t adv, int32_t c, const int8_t *w, int32_t ch,
+                                 const int32_t *kb, const int32_t *m, const int32_t *lf, const int32_t *rt,
+                                 int16x8_t off, int8x16_t lo, int8x16_t hi, int8_t *oa, int8_t *ob, const int sets)
+{
+    int32x4_t a[4];
+    int32x4_t b[4];
+    int32_t t;
+    int j;
+    for (j = 0; j < 2 * sets; j++) {
+        a[j] = vld1q_s32(kb + c + 4 * j);
+        b[j] = a[j];
+    }
+    w += c;
+    for (t = 0; t < 9; t += 2) {
+        const int8_t *x0 = tap[t] + c;
+        const int8_t *w0 = w + t * ch;
+        if (sets == 2) {
+            const int8x16_t wv = vld1q_s8(w0);
+            const int8x16_t xa = vld1q_s8(x0);
+            const int8x16_t xb = vld1q_s8(x0 + adv);
+            int16x8_t pal = vmull_s8(vget_low_s8(xa), vget_low_s8(wv));
+            int16x8_t pah = vmull_high_s8(xa, wv);
+            int16x8_t pbl = vmull_s8(vget_low_s8(xb), vget_low_s8(wv));
+            int16x8_t pbh = vmull_high_s8(xb, wv);
+            if (t < 8) {
+                const int8_t *x1 = tap[t + 1] + c;
+                const int8x16_t wv1 = vld1q_s8(w0 + ch);
+                const int8x16_t xa1 = vld1q_s8(x1);
+                const int8x16_t xb1 = vld1q_s8(x1 + adv);
+                pal = vmlal_s8(pal, vget_low_s8(xa1), vget_low_s8(wv1));
+                pah = vmlal_high_s8(pah, xa1, wv1);
+                pbl = vmlal_s8(pbl, vget_low_s8(xb1), vget_low_s8(wv1));
+                pbh = vmlal_high_s8(pbh, xb1, wv1);
+            }
+            a[0] = vaddw_s16(a[0], vget_low_s16(pal));
+            a[1] = vaddw_high_s16(a[1], pal);
+            a[2] = vaddw_s16(a[2], vget_low_s16(pah));
+            a[3] = vaddw_high_s16(a[3], pah);
+            b[0] = vaddw_s16(b[0], vget_low_s16(pbl));
+            b[1] = vaddw_high_s16(b[1], pbl);
+            b[2] = vaddw_s16(b[2], vget_low_s16(pbh));
+            b[3] = vaddw_high_s16(b[3], pbh);
+        } else {
+            const int8x8_t wv = vld1_s8(w0);
+            int16x8_t pa = vmull_s8(vld1_s8(x0), wv);
+            int16x8_t pb = vmull_s8(vld1_s8(x0 + adv), wv);
+            if (t < 8) {
+                const int8_t *x1 = tap[t + 1] + c;
+                const int8x8_t wv1 = vld1_s8(w0 + ch);
+                pa = vmlal_s8(pa, vld1_s8(x1), wv1);
+                pb = vmlal_s8(pb, vld1_s8(x1 + adv), wv1);
+            }
+            a[0] = vaddw_s16(a[0], vget_low_s16(pa));
+            a[1] = vaddw_high_s16(a[1], pa);
+            b[0] = vaddw_s16(b[0], vget_low_s16(pb));
+            b[1] = vaddw_high_s16(b[1], pb);
+        }
+    }
+    for (j = 0; j < 2 * sets; j++) {
+        const int32x4_t mv = vld1q_s32(m + c + 4 * j);
+        const int32x4_t lv = vld1q_s32(lf + c + 4 * j);
+        const int32x4_t rv = vld1q_s32(rt + c + 4 * j);
+        a[j] = enn_mbqm4_lr_neon(a[j], mv, lv, rv);
+        b[j] = enn_mbqm4_lr_neon(b[j], mv, lv, rv);
+    }
+    if (sets == 2) {
+        const int16x8_t a0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(a[0]), a[1]), off);
+        const int16x8_t a1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(a[2]), a[3]), off);
+        const int16x8_t b0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(b[0]), b[1]), off);
+        const int16x8_t b1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(b[2]), b[3]), off);
+        vst1q_s8(oa + c, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(a0), a1), lo), hi));
+        vst1q_s8(ob + c, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(b0), b1), lo), hi));
+    } else {
+        vst1_s8(oa + c, enn_out8_rec_neon(a[0], a[1], off, vget_low_s8(lo), vget_low_s8(hi)));
+        vst1_s8(ob + c, enn_out8_rec_neon(b[0], b[1], off, vget_low_s8(lo), vget_low_s8(hi)));
+    }
+}
+#endif
 
 /* The kernels' entry points: a whole 3x3 window (the common case) with constant loop bounds, which
  * gcc unrolls completely; any other window with the loops. s32: the shifts widened to int32 by the

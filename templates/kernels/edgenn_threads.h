@@ -15,6 +15,14 @@
 #define ENN_THREADS 1
 #endif
 
+/* Whether byte ranges [a, a + na) and [b, b + nb) share a byte. */
+static inline int enn_overlap(const void *a, size_t na, const void *b, size_t nb)
+{
+    const uintptr_t pa = (uintptr_t)a;
+    const uintptr_t pb = (uintptr_t)b;
+    return pa < pb + nb && pb < pa + na;
+}
+
 #if ENN_THREADS > 1
 #if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
 #error "ENN_THREADS is for Linux boards (pthreads), not microcontrollers"
@@ -30,14 +38,6 @@
  * all are done. If the pool cannot be started, the calling thread does every share. */
 typedef void (*enn_rows_fn)(void *ctx, int32_t r0, int32_t r1);
 void enn_parallel_rows(enn_rows_fn fn, void *ctx, int32_t rows);
-
-/* Whether byte ranges [a, a + na) and [b, b + nb) share a byte. */
-static inline int enn_overlap(const void *a, size_t na, const void *b, size_t nb)
-{
-    const uintptr_t pa = (uintptr_t)a;
-    const uintptr_t pb = (uintptr_t)b;
-    return pa < pb + nb && pb < pa + na;
-}
 #endif
 
 #endif

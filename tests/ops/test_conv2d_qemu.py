@@ -84,6 +84,41 @@ def test_conv2d_narrow_layers_on_neon(board):
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
 
 
+def _gemm_cases(rng: np.random.Generator, n: int) -> list:
+    """Cases enn_gemm2_neon takes (one group, output channels in eights, columns of n values in
+    eights): 1x1 columns of 8..128 values (whole sixteens and an eight left over), strided and
+    batched, gathered windows, -128 among the weights half the time."""
+    cases = []
+    while len(cases) < n:
+        co = 8 * int(rng.integers(1, 6))
+        c = random_case(rng, depthwise=False, dsp=rng.random() < 0.6, channels=co,
+                        wide=(8, 129) if rng.random() < 0.5 else None)
+        w = c.inputs[1].data
+        if w[0].size % 8 == 0:
+            cases.append(c)
+    return cases
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", ["rpi4", "rpi5"])
+def test_conv2d_gemm_records_on_aarch64(board):
+    """The AArch64 blocks of eight filters and two pixels (edgenn_neon.h enn_gemm2_neon) with
+    codegen/neon.py's records (folded biases, multipliers, left and right shifts): pointwise runs
+    (pairs, an odd pixel, strides), gathered windows, -128 weights (the SMULL + SMULL2 path),
+    left shifts and the int8 clamp's saturating narrows."""
+    rng = np.random.default_rng(7007)
+    cases = _gemm_cases(rng, 48)
+    pw = [c for c in cases if c.inputs[1].shape[1:3] == (1, 1)]
+    assert any(c.inputs[1].shape[3] % 16 == 8 for c in pw) and any(c.inputs[1].shape[3] % 16 == 0 for c in pw)
+    assert any(c.attrs["stride"] != (1, 1) for c in pw) and any(c.inputs[0].shape[0] > 1 for c in pw)
+    assert any(int(c.inputs[1].data.min()) == -128 for c in cases)
+    assert any(c.inputs[1].shape[1] > 1 for c in cases)
+    assert any_left_shift(cases)
+    stats = check_cases(cases, samples=3, board=board)
+    assert stats["cases"] == len(cases)
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
 @pytest.mark.parametrize("board", ["rpi4", "rpi5", "rpi3-32"])
 def test_conv2d_wide_cases_on_aarch64(board):
     check_wide_cases(board, depthwise=False, seed=7101)
