@@ -55,6 +55,9 @@ typedef struct {
     const int32_t *mq;   /* Helium: four-channel records (conv2d_run4_mve), AArch64: eight-channel
                           * records (enn_gemm2_neon), or NULL */
 #endif
+#if defined(ENN_NEON_PAIRS)
+    int right1;          /* every shift <= -1 (enn_rq4_rec_neon) */
+#endif
 #if defined(ENN_NEON)
     const int32_t *shift32; /* the shifts as int32 (or NULL: more channels than CONV2D_SHIFT32) */
 #endif
@@ -1064,12 +1067,17 @@ static void conv2d_gemm2(const conv2d_ctx *c, const int8_t *xa, const int8_t *xb
     const int32_t out_c = c->per_group;
     int8_t later[CONV2D_NEON_PAIR_OUT];
     int32_t i;
-    if (xb != 0 && !enn_overlap(out_b, (size_t)out_c, xa, (size_t)n)) {
-        enn_gemm2_neon(xa, xb, n, c->filter, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out_a, out_b);
+    int8_t *dst = xb != 0 && !enn_overlap(out_b, (size_t)out_c, xa, (size_t)n) ? out_b : later;
+    if (c->right1) {
+        enn_gemm2_neon(xa, xb != 0 ? xb : xa, n, c->filter, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min,
+                       out_a, dst, 1);
+    } else {
+        enn_gemm2_neon(xa, xb != 0 ? xb : xa, n, c->filter, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min,
+                       out_a, dst, 0);
+    }
+    if (dst == out_b) {
         return;
     }
-    enn_gemm2_neon(xa, xb != 0 ? xb : xa, n, c->filter, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out_a,
-                   later);
     if (xb != 0) {
         for (i = 0; i < out_c; i += 8) {
             vst1_s8(out_b + i, vld1_s8(later + i));
@@ -1464,6 +1472,15 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.ksum = prm->ksum;
 #if defined(ENN_MVE) || defined(ENN_NEON_PAIRS)
     c.mq = prm->mq;
+#endif
+#if defined(ENN_NEON_PAIRS)
+    {
+        int32_t oc;
+        c.right1 = 1;
+        for (oc = 0; oc < out_c; oc++) {
+            c.right1 &= c.shift[oc] <= -1;
+        }
+    }
 #endif
     c.wx = 0;
     c.no_min = prm->no_min;

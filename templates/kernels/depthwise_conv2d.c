@@ -45,6 +45,7 @@ typedef struct {
 #endif
 #if defined(ENN_NEON_PAIRS)
     const int32_t *left, *right; /* with shift32: max(shift, 0) and min(shift, 0) (enn_dw3_two_neon) */
+    int right1;                  /* every shift <= -1 */
 #endif
     int32_t ch;        /* channels (input = output with depth_multiplier 1) */
     int32_t row_step;  /* input: next filter row */
@@ -818,11 +819,17 @@ static void dw3_run_neon(const dw_ctx *k, const int8_t **tap, int32_t adv, int32
                          ? later
                          : out + ch;
         int32_t c = 0;
-        for (; c + 16 <= ch; c += 16) {
-            enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 2);
+        if (k->right1) {
+            for (; c + 16 <= ch; c += 16) {
+                enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 2, 1);
+            }
+        } else {
+            for (; c + 16 <= ch; c += 16) {
+                enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 2, 0);
+            }
         }
         for (; c + 8 <= ch; c += 8) {
-            enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 1);
+            enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 1, 0);
         }
         for (; c < ch; c++) {
             uint32_t acc_a = (uint32_t)kb[c];
@@ -1072,9 +1079,11 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
 #if defined(ENN_NEON_PAIRS)
     k.left = left;
     k.right = right;
+    k.right1 = 1;
     if (k.shift32 != 0) {
         int32_t c;
         for (c = 0; c < out_c; c++) {
+            k.right1 &= shift32[c] <= -1;
             left[c] = shift32[c] > 0 ? shift32[c] : 0;
             right[c] = shift32[c] < 0 ? shift32[c] : 0;
         }

@@ -353,6 +353,12 @@ ENN_INLINE void enn_dot8_neon(const int8_t *x, const int8_t *w, int32_t w_stride
         a[J] = vpadalq_s16(a[J], ENN_MUL16_NOMIN(xv, xl, V));                                      \
         b[J] = vpadalq_s16(b[J], ENN_MUL16_NOMIN(yv, yl, V));                                      \
     } while (0)
+/* The first step: the sums start from the pairs (SADDLP), not from zeroed registers. */
+#define ENN_PAIR_NOMIN_FIRST(J, V)                                                                 \
+    do {                                                                                           \
+        a[J] = vpaddlq_s16(ENN_MUL16_NOMIN(xv, xl, V));                                            \
+        b[J] = vpaddlq_s16(ENN_MUL16_NOMIN(yv, yl, V));                                            \
+    } while (0)
 #if defined(__ARM_FEATURE_DOTPROD)
 #define ENN_PAIR(J, V)                                                                             \
     do {                                                                                           \
@@ -378,13 +384,23 @@ ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
     int32x4_t b[8];
     int32_t i = 0;
     int j;
-    for (j = 0; j < 8; j++) {
-        a[j] = vdupq_n_s32(0);
-        b[j] = vdupq_n_s32(0);
-    }
 #if !defined(__ARM_FEATURE_DOTPROD)
-    if (no_min) {
-        for (; i + 16 <= n; i += 16) {
+    if (no_min && n >= 16) {
+        {
+            const int8x16_t xv = vld1q_s8(xa);
+            const int8x16_t yv = vld1q_s8(xb);
+            const int8x8_t xl = vget_low_s8(xv);
+            const int8x8_t yl = vget_low_s8(yv);
+            ENN_PAIR_NOMIN_FIRST(0, vld1q_s8(w));
+            ENN_PAIR_NOMIN_FIRST(1, vld1q_s8(w + n));
+            ENN_PAIR_NOMIN_FIRST(2, vld1q_s8(w + 2 * n));
+            ENN_PAIR_NOMIN_FIRST(3, vld1q_s8(w + 3 * n));
+            ENN_PAIR_NOMIN_FIRST(4, vld1q_s8(w + 4 * n));
+            ENN_PAIR_NOMIN_FIRST(5, vld1q_s8(w + 5 * n));
+            ENN_PAIR_NOMIN_FIRST(6, vld1q_s8(w + 6 * n));
+            ENN_PAIR_NOMIN_FIRST(7, vld1q_s8(w + 7 * n));
+        }
+        for (i = 16; i + 16 <= n; i += 16) {
             const int8x16_t xv = vld1q_s8(xa + i);
             const int8x16_t yv = vld1q_s8(xb + i);
             const int8x8_t xl = vget_low_s8(xv);
@@ -398,10 +414,26 @@ ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
             ENN_PAIR_NOMIN(6, vld1q_s8(w + 6 * n + i));
             ENN_PAIR_NOMIN(7, vld1q_s8(w + 7 * n + i));
         }
-    }
+    } else if (n < 16) {
+        /* One step of eight values (n = 8). */
+        const int8x8_t xl = vld1_s8(xa);
+        const int8x8_t yl = vld1_s8(xb);
+        for (j = 0; j < 8; j++) {
+            const int8x8_t v = vld1_s8(w + j * n);
+            a[j] = vpaddlq_s16(vmull_s8(xl, v));
+            b[j] = vpaddlq_s16(vmull_s8(yl, v));
+        }
+        i = 8;
+    } else
 #else
     (void)no_min;
 #endif
+    {
+        for (j = 0; j < 8; j++) {
+            a[j] = vdupq_n_s32(0);
+            b[j] = vdupq_n_s32(0);
+        }
+    }
     for (; i + 16 <= n; i += 16) {
         const int8x16_t xv = vld1q_s8(xa + i);
         const int8x16_t yv = vld1q_s8(xb + i);
@@ -436,6 +468,7 @@ ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
 }
 #undef ENN_PAIR
 #undef ENN_PAIR_NOMIN
+#undef ENN_PAIR_NOMIN_FIRST
 
 /* enn_mbqm4_neon with the left shifts max(shift, 0) and right shifts min(shift, 0) already split
  * (a table's lanes, instead of two instructions per call). */
@@ -446,9 +479,17 @@ ENN_INLINE int32x4_t enn_mbqm4_lr_neon(int32x4_t r, int32x4_t m, int32x4_t left,
 }
 
 /* Four channels' sums requantized by a record's lanes (codegen/neon.py: bias at q, multiplier at
- * q + 8, left shift at q + 16, right shift at q + 24), without the output offset. */
-ENN_INLINE int32x4_t enn_rq4_rec_neon(int32x4_t r, const int32_t *q)
+ * q + 8, left shift at q + 16, right shift at q + 24), without the output offset. right1: every
+ * channel of the layer shifts right by at least one and none left (most layers): no SSHL, and
+ * RoundingDivideByPOT's fix-up of negative values is v - 1 for v < 0 (SSRA by 31; v > INT32_MIN
+ * after SQRDMULH by a multiplier below 2^31), one instruction instead of three. */
+ENN_INLINE int32x4_t enn_rq4_rec_neon(int32x4_t r, const int32_t *q, const int right1)
 {
+    if (right1) {
+        const int32x4_t right = vld1q_s32(q + 24);
+        r = vqrdmulhq_s32(vaddq_s32(r, vld1q_s32(q)), vld1q_s32(q + 8));
+        return vrshlq_s32(vsraq_n_s32(r, r, 31), right);
+    }
     return enn_mbqm4_lr_neon(vaddq_s32(r, vld1q_s32(q)), vld1q_s32(q + 8), vld1q_s32(q + 16), vld1q_s32(q + 24));
 }
 
@@ -468,7 +509,7 @@ ENN_INLINE int8x8_t enn_out8_rec_neon(int32x4_t r0, int32x4_t r1, int16x8_t off,
  * overlap xa (the caller passes a buffer then). */
 ENN_INLINE void enn_gemm2_neon(const int8_t *xa, const int8_t *xb, int32_t n, const int8_t *w, int32_t out_c,
                                const int32_t *q, int32_t out_offset, int32_t lo, int32_t hi, int no_min,
-                               int8_t *out_a, int8_t *out_b)
+                               int8_t *out_a, int8_t *out_b, const int right1)
 {
     const int16x8_t off = vdupq_n_s16((int16_t)out_offset);
     const int8x8_t lov = vdup_n_s8((int8_t)lo);
@@ -478,10 +519,10 @@ ENN_INLINE void enn_gemm2_neon(const int8_t *xa, const int8_t *xb, int32_t n, co
         int32x4_t r[4];
         enn_dot8x2_neon(xa, xb, w, n, no_min, r);
         {
-            const int8x8_t ya = enn_out8_rec_neon(enn_rq4_rec_neon(r[0], q), enn_rq4_rec_neon(r[1], q + 4), off,
-                                                  lov, hiv);
-            const int8x8_t yb = enn_out8_rec_neon(enn_rq4_rec_neon(r[2], q), enn_rq4_rec_neon(r[3], q + 4), off,
-                                                  lov, hiv);
+            const int8x8_t ya = enn_out8_rec_neon(enn_rq4_rec_neon(r[0], q, right1),
+                                                  enn_rq4_rec_neon(r[1], q + 4, right1), off, lov, hiv);
+            const int8x8_t yb = enn_out8_rec_neon(enn_rq4_rec_neon(r[2], q, right1),
+                                                  enn_rq4_rec_neon(r[3], q + 4, right1), off, lov, hiv);
             vst1_s8(out_a + o, ya);
             vst1_s8(out_b + o, yb);
         }
@@ -721,10 +762,12 @@ ENN_INLINE void enn_dw3_pairs_neon(const int8_t *const *tap, int32_t c, const in
 /* enn_dw3_pairs_neon of two pixels of a run inside the input: A with the taps tap[t] (+ c), B with
  * tap[t] + adv. Each filter vector loaded serves both; the requantization takes the layer's
  * multipliers m and shifts split into left lf and right rt (int32), and narrows saturating
- * (enn_out8_rec_neon). Channels c..c+15 (sets 2) or c..c+7 (sets 1) into oa and ob. */
+ * (enn_out8_rec_neon). Channels c..c+15 (sets 2) or c..c+7 (sets 1) into oa and ob. right1: every
+ * shift of the layer is -1 or below (enn_rq4_rec_neon). */
 ENN_INLINE void enn_dw3_two_neon(const int8_t *const *tap, int32_t adv, int32_t c, const int8_t *w, int32_t ch,
                                  const int32_t *kb, const int32_t *m, const int32_t *lf, const int32_t *rt,
-                                 int16x8_t off, int8x16_t lo, int8x16_t hi, int8_t *oa, int8_t *ob, const int sets)
+                                 int16x8_t off, int8x16_t lo, int8x16_t hi, int8_t *oa, int8_t *ob, const int sets,
+                                 const int right1)
 {
     int32x4_t a[4];
     int32x4_t b[4];
@@ -782,10 +825,18 @@ ENN_INLINE void enn_dw3_two_neon(const int8_t *const *tap, int32_t adv, int32_t 
     }
     for (j = 0; j < 2 * sets; j++) {
         const int32x4_t mv = vld1q_s32(m + c + 4 * j);
-        const int32x4_t lv = vld1q_s32(lf + c + 4 * j);
         const int32x4_t rv = vld1q_s32(rt + c + 4 * j);
-        a[j] = enn_mbqm4_lr_neon(a[j], mv, lv, rv);
-        b[j] = enn_mbqm4_lr_neon(b[j], mv, lv, rv);
+        if (right1) {
+            /* As enn_rq4_rec_neon's right1. */
+            a[j] = vqrdmulhq_s32(a[j], mv);
+            b[j] = vqrdmulhq_s32(b[j], mv);
+            a[j] = vrshlq_s32(vsraq_n_s32(a[j], a[j], 31), rv);
+            b[j] = vrshlq_s32(vsraq_n_s32(b[j], b[j], 31), rv);
+        } else {
+            const int32x4_t lv = vld1q_s32(lf + c + 4 * j);
+            a[j] = enn_mbqm4_lr_neon(a[j], mv, lv, rv);
+            b[j] = enn_mbqm4_lr_neon(b[j], mv, lv, rv);
+        }
     }
     if (sets == 2) {
         const int16x8_t a0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(a[0]), a[1]), off);
