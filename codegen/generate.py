@@ -26,6 +26,7 @@ from edgenn.codegen.folded import dw3_folded_bias
 from edgenn.codegen.helium import dw_layer_records as helium_dw_records
 from edgenn.codegen.helium import layer_records as helium_records
 from edgenn.codegen.neon import layer_records as neon_records
+from edgenn.codegen.neon import neon_filters
 from edgenn.errors import EdgennError
 from edgenn.format import enn, weight_codecs
 from edgenn.format.enn import EnnModel, EnnOp, EnnTensor
@@ -443,6 +444,11 @@ def library_context(model: EnnModel, board: Board, kernel_prefix: str | None, co
     ctx["pair_filters"] = pair_filters(model, board)
     if ctx["pair_filters"]:
         ctx["params"] = ctx["params"] + [(f"{p}l{i}_wx", words, "uint32_t") for i, words in ctx["pair_filters"].items()]
+    # AArch64: conv2d and fully_connected filters packed for the eight-filter blocks (codegen/neon.py).
+    ctx["neon_filters"] = neon_filters(model, board)
+    if ctx["neon_filters"]:
+        ctx["params"] = ctx["params"] + [(f"{p}l{i}_wp", packed, "int8_t") for i, packed in ctx["neon_filters"].items()]
+    if ctx["pair_filters"] or ctx["neon_filters"]:
         ctx["weights_crc32"] = weights_crc32(ctx["weights"], ctx["params"])
     env = _env()
     ctx["ops"] = {t: env.get_template(f"ops/{t}.c.j2").make_module(ctx) for t in ctx["op_types"]}

@@ -57,6 +57,7 @@ typedef struct {
 #endif
 #if defined(ENN_NEON_PAIRS)
     int right1;          /* every shift <= -1 (enn_rq4_rec_neon) */
+    const int8_t *wp;    /* the packed filters (enn_gemm2_neon), or NULL */
 #endif
 #if defined(ENN_NEON)
     const int32_t *shift32; /* the shifts as int32 (or NULL: more channels than CONV2D_SHIFT32) */
@@ -911,10 +912,30 @@ ENN_INLINE void conv2d_gather_inside(int8_t *d, const int8_t *src, int32_t row_s
             continue;
         }
 #endif
+#if defined(ENN_NEON)
+        if (w_row >= 8 && w_row <= 16) {
+            /* Two eight-byte moves, overlapping (a first layer's 3 x 3 channels: 9 bytes). */
+            vst1_s8(d, vld1_s8(src));
+            vst1_s8(d + w_row - 8, vld1_s8(src + w_row - 8));
+            continue;
+        }
+        if (w_row > 16) {
+            /* Sixteen bytes per move, the last overlapping likewise (a loop of word moves would
+             * become a library memcpy call). */
+            int32_t i;
+            for (i = 0; i + 16 < w_row; i += 16) {
+                vst1q_s8(d + i, vld1q_s8(src + i));
+                ENN_KEEP_LOOP();
+            }
+            vst1q_s8(d + w_row - 16, vld1q_s8(src + w_row - 16));
+            continue;
+        }
+#endif
         if (w_row >= 4) {
             int32_t i;
             for (i = 0; i + 4 < w_row; i += 4) {
                 enn_st32(d + i, enn_ld32(src + i));
+                ENN_KEEP_LOOP();
             }
             enn_st32(d + w_row - 4, enn_ld32(src + w_row - 4));
         } else {
@@ -1058,22 +1079,24 @@ static void conv2d_cols_neon(const conv2d_ctx *c, const int8_t *xa, const int8_t
 #endif
 
 #if defined(ENN_NEON_PAIRS)
-/* Layers with the code generator's eight-channel records (codegen/neon.py) and columns in whole
- * eights: outputs of columns xa and xb (NULL: xa alone) into out_a and out_b by enn_gemm2_neon,
- * out_b through a stack buffer where it overlaps xa (still being read while out_b is written). */
-static void conv2d_gemm2(const conv2d_ctx *c, const int8_t *xa, const int8_t *xb, int32_t n, int8_t *out_a,
-                         int8_t *out_b)
+/* Layers with the code generator's eight-channel records and packed filters (codegen/neon.py):
+ * outputs of columns xa and xb (NULL: xa alone) of n values into out_a and out_b by
+ * enn_gemm2_neon, the columns contiguous (rows 1) or windows of `rows` rows row_step apart, out_b
+ * through a stack buffer where it overlaps xa's first row (still being read while out_b is
+ * written; the planner keeps out_b below xb, and xa's other rows lie above xb). */
+static void conv2d_gemm2r(const conv2d_ctx *c, const int8_t *xa, const int8_t *xb, int32_t n, int32_t rows,
+                          int32_t row_step, int8_t *out_a, int8_t *out_b)
 {
     const int32_t out_c = c->per_group;
     int8_t later[CONV2D_NEON_PAIR_OUT];
     int32_t i;
-    int8_t *dst = xb != 0 && !enn_overlap(out_b, (size_t)out_c, xa, (size_t)n) ? out_b : later;
+    int8_t *dst = xb != 0 && !enn_overlap(out_b, (size_t)out_c, xa, (size_t)(n / rows)) ? out_b : later;
     if (c->right1) {
-        enn_gemm2_neon(xa, xb != 0 ? xb : xa, n, c->filter, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min,
-                       out_a, dst, 1);
+        enn_gemm2_neon(xa, xb != 0 ? xb : xa, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out_a,
+                       dst, 1, rows, row_step);
     } else {
-        enn_gemm2_neon(xa, xb != 0 ? xb : xa, n, c->filter, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min,
-                       out_a, dst, 0);
+        enn_gemm2_neon(xa, xb != 0 ? xb : xa, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out_a,
+                       dst, 0, rows, row_step);
     }
     if (dst == out_b) {
         return;
@@ -1081,7 +1104,125 @@ static void conv2d_gemm2(const conv2d_ctx *c, const int8_t *xa, const int8_t *xb
     if (xb != 0) {
         for (i = 0; i < out_c; i += 8) {
             vst1_s8(out_b + i, vld1_s8(later + i));
+            ENN_KEEP_LOOP();
         }
+    }
+}
+
+/* conv2d_gemm2r of contiguous columns. */
+static void conv2d_gemm2(const conv2d_ctx *c, const int8_t *xa, const int8_t *xb, int32_t n, int8_t *out_a,
+                         int8_t *out_b)
+{
+    conv2d_gemm2r(c, xa, xb, n, 1, 0, out_a, out_b);
+}
+
+/* Whether, for every pair p < pairs of a run (columns x + 2 p x_adv and the next, outputs out +
+ * 2 p out_c and the next), the second output lies wholly below or wholly above the first column's
+ * `span` bytes: its distance to them changes linearly with p, so the first and last pair decide. */
+static int conv2d_pairs_clear(const int8_t *out, int32_t out_c, const int8_t *x, int32_t x_adv, int32_t span,
+                              int32_t pairs)
+{
+    const intptr_t ob0 = (intptr_t)(out + out_c);
+    const intptr_t ob1 = ob0 + (intptr_t)2 * (pairs - 1) * out_c;
+    const intptr_t xa0 = (intptr_t)x;
+    const intptr_t xa1 = xa0 + (intptr_t)2 * (pairs - 1) * x_adv;
+    return (ob0 + out_c <= xa0 && ob1 + out_c <= xa1) || (ob0 >= xa0 + span && ob1 >= xa1 + span);
+}
+
+/* `pairs` pairs of columns (x + 2 p x_adv and the next; contiguous, or windows of `rows` rows
+ * row_step apart; the first's first row `span` bytes) into the output: the second output straight
+ * where no pair's overlaps its first column (conv2d_pairs_clear), else through a stack buffer where
+ * it does. */
+static void conv2d_gemm_pairs(const conv2d_ctx *c, const int8_t *x, int32_t x_adv, int32_t pairs, int32_t n,
+                              int32_t rows, int32_t row_step, int32_t span, int8_t *out)
+{
+    const int32_t out_c = c->per_group;
+    int8_t later[CONV2D_NEON_PAIR_OUT];
+    if (conv2d_pairs_clear(out, out_c, x, x_adv, span, pairs)) {
+        if (c->right1) {
+            for (; pairs > 0; pairs--, x += 2 * x_adv, out += 2 * out_c) {
+                enn_gemm2_neon(x, x + x_adv, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out,
+                               out + out_c, 1, rows, row_step);
+            }
+        } else {
+            for (; pairs > 0; pairs--, x += 2 * x_adv, out += 2 * out_c) {
+                enn_gemm2_neon(x, x + x_adv, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out,
+                               out + out_c, 0, rows, row_step);
+            }
+        }
+        return;
+    }
+    for (; pairs > 0; pairs--, x += 2 * x_adv, out += 2 * out_c) {
+        int8_t *ob = out + out_c;
+        int8_t *dst = enn_overlap(ob, (size_t)out_c, x, (size_t)span) ? later : ob;
+        int32_t i;
+        if (c->right1) {
+            enn_gemm2_neon(x, x + x_adv, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out, dst, 1,
+                           rows, row_step);
+        } else {
+            enn_gemm2_neon(x, x + x_adv, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out, dst, 0,
+                           rows, row_step);
+        }
+        if (dst == later) {
+            for (i = 0; i < out_c; i += 8) {
+                vst1_s8(ob + i, vld1_s8(later + i));
+                ENN_KEEP_LOOP();
+            }
+        }
+    }
+}
+
+/* A run of `pixels` windows inside the input (`rows` rows from x, each next x_adv bytes on),
+ * gathered two at a time into stack buffers and computed in pairs (columns of n8 values: the
+ * window's, then bytes that meet the packed filter's zero padding). */
+ENN_NOINLINE void conv2d_gemm_windows(const conv2d_ctx *c, const int8_t *x, int32_t x_adv, int32_t pixels, int32_t rows,
+                                int32_t n8, int8_t *out)
+{
+    const int32_t out_c = c->per_group;
+    int8_t wa[CONV2D_GATHER];
+    int8_t wb[CONV2D_GATHER];
+    if ((c->w_row & 15) == 0) {
+        /* Rows of whole sixteens: read where they are (enn_dot8x2_rows_neon), not gathered. */
+        const int32_t pairs = pixels >> 1;
+        if (pairs > 0) {
+            conv2d_gemm_pairs(c, x, x_adv, pairs, rows * c->w_row, rows, c->row_step, c->w_row, out);
+            x += 2 * pairs * x_adv;
+            out += 2 * pairs * out_c;
+        }
+        if (pixels & 1) {
+            conv2d_gemm2r(c, x, 0, rows * c->w_row, rows, c->row_step, out, 0);
+        }
+        return;
+    }
+    if (c->w_row >= 8 && c->w_row <= 16) {
+        /* Rows of 8..16 bytes (a first layer's 3 x 3 channels: 9): two eight-byte moves each. */
+        const int32_t w_row = c->w_row;
+        for (; pixels >= 2; pixels -= 2, x += 2 * x_adv, out += 2 * out_c) {
+            const int8_t *sa = x;
+            int8_t *da = wa;
+            int8_t *db = wb;
+            int32_t r;
+            for (r = 0; r < rows; r++, sa += c->row_step, da += w_row, db += w_row) {
+                const int8x8_t a0 = vld1_s8(sa);
+                const int8x8_t a1 = vld1_s8(sa + w_row - 8);
+                const int8x8_t b0 = vld1_s8(sa + x_adv);
+                const int8x8_t b1 = vld1_s8(sa + x_adv + w_row - 8);
+                vst1_s8(da, a0);
+                vst1_s8(da + w_row - 8, a1);
+                vst1_s8(db, b0);
+                vst1_s8(db + w_row - 8, b1);
+            }
+            conv2d_gemm2(c, wa, wb, n8, out, out + out_c);
+        }
+    }
+    for (; pixels >= 2; pixels -= 2, x += 2 * x_adv, out += 2 * out_c) {
+        conv2d_gather_inside(wa, x, c->row_step, rows, c->w_row);
+        conv2d_gather_inside(wb, x + x_adv, c->row_step, rows, c->w_row);
+        conv2d_gemm2(c, wa, wb, n8, out, out + out_c);
+    }
+    if (pixels > 0) {
+        conv2d_gather_inside(wa, x, c->row_step, rows, c->w_row);
+        conv2d_gemm2(c, wa, 0, n8, out, 0);
     }
 }
 
@@ -1090,10 +1231,13 @@ static void conv2d_gemm_run(const conv2d_ctx *c, const int8_t *x, int32_t x_adv,
                             int8_t *out)
 {
     const int32_t out_c = c->per_group;
-    for (; pixels >= 2; pixels -= 2, x += 2 * x_adv, out += 2 * out_c) {
-        conv2d_gemm2(c, x, x + x_adv, n, out, out + out_c);
+    const int32_t pairs = pixels >> 1;
+    if (pairs > 0) {
+        conv2d_gemm_pairs(c, x, x_adv, pairs, n, 1, 0, n, out);
+        x += 2 * pairs * x_adv;
+        out += 2 * pairs * out_c;
     }
-    if (pixels > 0) {
+    if (pixels & 1) {
         conv2d_gemm2(c, x, 0, n, out, 0);
     }
 }
@@ -1224,6 +1368,38 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
                     /* First valid tap of the window. */
                     in_px += ((iy0 + ky_lo * prm->geom.dilation.h) * in_w + ix0 + kx_lo * prm->geom.dilation.w) * in_c;
                 }
+#if defined(ENN_NEON_PAIRS)
+                if (gemm && gather && n_ky == prm->geom.filter.h && n_kx == f_w && prm->geom.dilation.w == 1) {
+                    /* This pixel and the next ones whose windows are inside the input: one run,
+                     * after the pixel waiting for its partner (alone). */
+                    const int32_t pixels = enn_inside_run(ox, prm->output.w, in_w, f_w, 1, prm->geom.padding.w,
+                                                          prm->geom.stride.w);
+                    const int32_t n8 = (c.filter_size + 7) & ~7;
+                    const int32_t x_adv = prm->geom.stride.w * in_c;
+                    int32_t done = 0;
+                    if (pend_x != 0) {
+                        /* The waiting pixel (a window cut by the padding) with the run's first. */
+                        conv2d_gather_inside(win, in_px, c.row_step, n_ky, c.w_row);
+                        conv2d_gemm2(&c, pend_x, win, n8, pend_out, output);
+                        pend_x = 0;
+                        done = 1;
+                    }
+                    conv2d_gemm_windows(&c, in_px + done * x_adv, x_adv, (pixels - done) & ~1, n_ky, n8,
+                                        output + done * out_c);
+                    done += (pixels - done) & ~1;
+                    if (done < pixels) {
+                        /* An odd last one waits for its partner (the next pixel, cut by the padding). */
+                        conv2d_gather_inside(win, in_px + done * x_adv, c.row_step, n_ky, c.w_row);
+                        pend_x = win;
+                        pend_out = output + done * out_c;
+                        win = win == wins[0] ? wins[1] : wins[0];
+                        done++;
+                    }
+                    ox += done - 1;
+                    output += (done - 1) * out_c;
+                    continue;
+                }
+#endif
 #if defined(CONV2D_MVE_ASM)
                 if (mve_runs && n_ky == prm->geom.filter.h && n_kx == f_w) {
                     /* This pixel and the next ones whose windows are inside the input. */
@@ -1352,7 +1528,7 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
                         if (pend_x != 0) {
 #if defined(ENN_NEON_PAIRS)
                             if (gemm) {
-                                conv2d_gemm2(&c, pend_x, win, c.filter_size, pend_out, output);
+                                conv2d_gemm2(&c, pend_x, win, (c.filter_size + 7) & ~7, pend_out, output);
                                 pend_x = 0;
                                 continue;
                             }
@@ -1404,7 +1580,7 @@ static void conv2d_rows(const conv2d_layer *L, int32_t r0, int32_t r1, uint32_t 
     if (pend_x != 0) {
 #if defined(ENN_NEON_PAIRS)
         if (gemm) {
-            conv2d_gemm2(&c, pend_x, 0, gather ? c.filter_size : f_c, pend_out, 0);
+            conv2d_gemm2(&c, pend_x, 0, gather ? (c.filter_size + 7) & ~7 : f_c, pend_out, 0);
         } else
 #endif
         {
@@ -1474,6 +1650,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
     c.mq = prm->mq;
 #endif
 #if defined(ENN_NEON_PAIRS)
+    c.wp = prm->wp;
     {
         int32_t oc;
         c.right1 = 1;
@@ -1561,7 +1738,10 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
         {
             const int32_t n_col = pointwise ? f_c : c.filter_size;
 #if defined(ENN_NEON_PAIRS)
-            L.gemm = c.mq != 0 && c.groups == 1 && (pointwise || gather) && (n_col & 7) == 0 &&
+            /* Gathered windows are read in whole eights (the stack buffer's bytes past the window
+             * meet zero weights: the packed filter is padded likewise); pointwise columns are not
+             * (the input's last pixel would be read past). */
+            L.gemm = c.mq != 0 && c.wp != 0 && c.groups == 1 && (gather || (pointwise && (n_col & 7) == 0)) &&
                      out_c <= CONV2D_NEON_PAIR_OUT;
             if (!L.gemm)
 #endif

@@ -779,6 +779,20 @@ static void dw3_taps(const int8_t **tap, const int8_t *in_px, int inside, const 
 static void dw3_pixel_neon(const dw_ctx *k, const int8_t *const *tap, const int8_t *w, const int32_t *kb, int8_t *out)
 {
     int32_t c = 0;
+#if defined(ENN_NEON_PAIRS)
+    /* The pair kernel for one pixel: its requantization from the split shifts. */
+    const int16x8_t off = vdupq_n_s16((int16_t)k->out_offset);
+    const int8x16_t lo = vdupq_n_s8((int8_t)k->lo);
+    const int8x16_t hi = vdupq_n_s8((int8_t)k->hi);
+    if (k->right1) {
+        for (; c + 16 <= k->ch; c += 16) {
+            enn_dw3_two_neon(tap, 0, c, w, k->ch, kb, k->mult, k->left, k->right, off, lo, hi, out, out, 2, 1, 0);
+        }
+    }
+    for (; c + 16 <= k->ch; c += 16) {
+        enn_dw3_two_neon(tap, 0, c, w, k->ch, kb, k->mult, k->left, k->right, off, lo, hi, out, out, 2, 0, 0);
+    }
+#endif
     for (; c + 16 <= k->ch; c += 16) {
         enn_dw3_pairs_neon(tap, c, w, k->ch, kb, k->mult, k->shift32, k->out_offset, k->lo, k->hi, out, 2);
     }
@@ -821,15 +835,15 @@ static void dw3_run_neon(const dw_ctx *k, const int8_t **tap, int32_t adv, int32
         int32_t c = 0;
         if (k->right1) {
             for (; c + 16 <= ch; c += 16) {
-                enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 2, 1);
+                enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 2, 1, 1);
             }
         } else {
             for (; c + 16 <= ch; c += 16) {
-                enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 2, 0);
+                enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 2, 0, 1);
             }
         }
         for (; c + 8 <= ch; c += 8) {
-            enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 1, 0);
+            enn_dw3_two_neon(tap, adv, c, w, ch, kb, k->mult, k->left, k->right, off, lo, hi, out, ob, 1, 0, 1);
         }
         for (; c < ch; c++) {
             uint32_t acc_a = (uint32_t)kb[c];

@@ -373,11 +373,33 @@ ENN_INLINE void enn_dot8_neon(const int8_t *x, const int8_t *w, int32_t w_stride
     } while (0)
 #endif
 
-/* The raw sums sum_{i < n} w_j[i] x[i] of eight filters w_j = w + j n with two columns xa and xb
- * of n values, n a multiple of eight: r[0], r[1] the lanes of filters 0-3, 4-7 with xa; r[2], r[3]
- * with xb. Each filter vector loaded serves both columns, and each column vector eight filters:
- * 10 loads per 256 MACs. */
-ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t *w, int32_t n, int no_min,
+/* One sixteen-value step of four packed filters (64 bytes at p, advanced) with the columns xv and
+ * yv into the sums a[J..J+3] and b[J..J+3] (no weight -128: SMULL + SMLAL2 + SADALP), in asm:
+ * gcc's schedule of the same intrinsics keeps more products in flight than 32 registers hold with
+ * sixteen sums and spills four sums every step (68 instructions per step of eight filters instead
+ * of 55). Four filters per statement: an asm takes at most 30 operands. */
+#define ENN_GEMM_ASM_FILTER(V, A, B)                                                               \
+    "smull v4.8h, %[x].8b, " V ".8b\n\t"                                                          \
+    "smull v5.8h, %[y].8b, " V ".8b\n\t"                                                          \
+    "smlal2 v4.8h, %[x].16b, " V ".16b\n\t"                                                       \
+    "smlal2 v5.8h, %[y].16b, " V ".16b\n\t"                                                       \
+    "sadalp %[" A "].4s, v4.8h\n\t"                                                              \
+    "sadalp %[" B "].4s, v5.8h\n\t"
+#define ENN_GEMM_ASM4(J)                                                                           \
+    __asm__("ld1 {v0.16b-v3.16b}, [%[p]], #64\n\t"                                                \
+            ENN_GEMM_ASM_FILTER("v0", "a0", "b0") ENN_GEMM_ASM_FILTER("v1", "a1", "b1")             \
+            ENN_GEMM_ASM_FILTER("v2", "a2", "b2") ENN_GEMM_ASM_FILTER("v3", "a3", "b3")             \
+            : [a0] "+w"(a[J]), [a1] "+w"(a[J + 1]), [a2] "+w"(a[J + 2]), [a3] "+w"(a[J + 3]),       \
+              [b0] "+w"(b[J]), [b1] "+w"(b[J + 1]), [b2] "+w"(b[J + 2]), [b3] "+w"(b[J + 3]), [p] "+r"(p) \
+            : [x] "w"(xv), [y] "w"(yv), "m"(*(const int8_t(*)[64])p)                                \
+            : "v0", "v1", "v2", "v3", "v4", "v5")
+
+/* The raw sums sum_{i < n} w_j[i] x[i] of eight filters w_j with two columns xa and xb of n values,
+ * n a multiple of eight, the filters packed (codegen/neon.py: per step of sixteen values the eight
+ * filters' bytes in turn, then their last eight values likewise): r[0], r[1] the lanes of filters
+ * 0-3, 4-7 with xa; r[2], r[3] with xb. Each filter vector loaded serves both columns, and each
+ * column vector eight filters: per 256 MACs two loads of the columns and two of four registers. */
+ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t *p, int32_t n, int no_min,
                                 int32x4_t r[4])
 {
     int32x4_t a[8];
@@ -391,39 +413,38 @@ ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
             const int8x16_t yv = vld1q_s8(xb);
             const int8x8_t xl = vget_low_s8(xv);
             const int8x8_t yl = vget_low_s8(yv);
-            ENN_PAIR_NOMIN_FIRST(0, vld1q_s8(w));
-            ENN_PAIR_NOMIN_FIRST(1, vld1q_s8(w + n));
-            ENN_PAIR_NOMIN_FIRST(2, vld1q_s8(w + 2 * n));
-            ENN_PAIR_NOMIN_FIRST(3, vld1q_s8(w + 3 * n));
-            ENN_PAIR_NOMIN_FIRST(4, vld1q_s8(w + 4 * n));
-            ENN_PAIR_NOMIN_FIRST(5, vld1q_s8(w + 5 * n));
-            ENN_PAIR_NOMIN_FIRST(6, vld1q_s8(w + 6 * n));
-            ENN_PAIR_NOMIN_FIRST(7, vld1q_s8(w + 7 * n));
+            const int8x16x4_t v0 = vld1q_s8_x4(p);
+            const int8x16x4_t v1 = vld1q_s8_x4(p + 64);
+            ENN_PAIR_NOMIN_FIRST(0, v0.val[0]);
+            ENN_PAIR_NOMIN_FIRST(1, v0.val[1]);
+            ENN_PAIR_NOMIN_FIRST(2, v0.val[2]);
+            ENN_PAIR_NOMIN_FIRST(3, v0.val[3]);
+            ENN_PAIR_NOMIN_FIRST(4, v1.val[0]);
+            ENN_PAIR_NOMIN_FIRST(5, v1.val[1]);
+            ENN_PAIR_NOMIN_FIRST(6, v1.val[2]);
+            ENN_PAIR_NOMIN_FIRST(7, v1.val[3]);
+            p += 128;
         }
         for (i = 16; i + 16 <= n; i += 16) {
             const int8x16_t xv = vld1q_s8(xa + i);
             const int8x16_t yv = vld1q_s8(xb + i);
-            const int8x8_t xl = vget_low_s8(xv);
-            const int8x8_t yl = vget_low_s8(yv);
-            ENN_PAIR_NOMIN(0, vld1q_s8(w + i));
-            ENN_PAIR_NOMIN(1, vld1q_s8(w + n + i));
-            ENN_PAIR_NOMIN(2, vld1q_s8(w + 2 * n + i));
-            ENN_PAIR_NOMIN(3, vld1q_s8(w + 3 * n + i));
-            ENN_PAIR_NOMIN(4, vld1q_s8(w + 4 * n + i));
-            ENN_PAIR_NOMIN(5, vld1q_s8(w + 5 * n + i));
-            ENN_PAIR_NOMIN(6, vld1q_s8(w + 6 * n + i));
-            ENN_PAIR_NOMIN(7, vld1q_s8(w + 7 * n + i));
+            ENN_GEMM_ASM4(0);
+            ENN_GEMM_ASM4(4);
         }
     } else if (n < 16) {
-        /* One step of eight values (n = 8). */
+        /* One step of eight values (n = 8): filter 2 j in the low half of register j, 2 j + 1 in
+         * the high half. */
         const int8x8_t xl = vld1_s8(xa);
         const int8x8_t yl = vld1_s8(xb);
-        for (j = 0; j < 8; j++) {
-            const int8x8_t v = vld1_s8(w + j * n);
-            a[j] = vpaddlq_s16(vmull_s8(xl, v));
-            b[j] = vpaddlq_s16(vmull_s8(yl, v));
+        const int8x16x4_t v = vld1q_s8_x4(p);
+        for (j = 0; j < 4; j++) {
+            a[2 * j] = vpaddlq_s16(vmull_s8(xl, vget_low_s8(v.val[j])));
+            a[2 * j + 1] = vpaddlq_s16(vmull_s8(xl, vget_high_s8(v.val[j])));
+            b[2 * j] = vpaddlq_s16(vmull_s8(yl, vget_low_s8(v.val[j])));
+            b[2 * j + 1] = vpaddlq_s16(vmull_s8(yl, vget_high_s8(v.val[j])));
         }
         i = 8;
+        p += 64;
     } else
 #else
     (void)no_min;
@@ -434,33 +455,91 @@ ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
             b[j] = vdupq_n_s32(0);
         }
     }
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 16 <= n; i += 16, p += 128) {
         const int8x16_t xv = vld1q_s8(xa + i);
         const int8x16_t yv = vld1q_s8(xb + i);
 #if !defined(__ARM_FEATURE_DOTPROD)
         const int8x8_t xl = vget_low_s8(xv);
         const int8x8_t yl = vget_low_s8(yv);
 #endif
-        ENN_PAIR(0, vld1q_s8(w + i));
-        ENN_PAIR(1, vld1q_s8(w + n + i));
-        ENN_PAIR(2, vld1q_s8(w + 2 * n + i));
-        ENN_PAIR(3, vld1q_s8(w + 3 * n + i));
-        ENN_PAIR(4, vld1q_s8(w + 4 * n + i));
-        ENN_PAIR(5, vld1q_s8(w + 5 * n + i));
-        ENN_PAIR(6, vld1q_s8(w + 6 * n + i));
-        ENN_PAIR(7, vld1q_s8(w + 7 * n + i));
+        const int8x16x4_t v0 = vld1q_s8_x4(p);
+        const int8x16x4_t v1 = vld1q_s8_x4(p + 64);
+        ENN_PAIR(0, v0.val[0]);
+        ENN_PAIR(1, v0.val[1]);
+        ENN_PAIR(2, v0.val[2]);
+        ENN_PAIR(3, v0.val[3]);
+        ENN_PAIR(4, v1.val[0]);
+        ENN_PAIR(5, v1.val[1]);
+        ENN_PAIR(6, v1.val[2]);
+        ENN_PAIR(7, v1.val[3]);
     }
     if (i < n) {
         /* The last eight values: one product per lane, safe with any weight. */
         const int8x8_t xl = vld1_s8(xa + i);
         const int8x8_t yl = vld1_s8(xb + i);
-        for (j = 0; j < 8; j++) {
-            const int8x8_t v = vld1_s8(w + j * n + i);
-            a[j] = vpadalq_s16(a[j], vmull_s8(xl, v));
-            b[j] = vpadalq_s16(b[j], vmull_s8(yl, v));
+        const int8x16x4_t v = vld1q_s8_x4(p);
+        for (j = 0; j < 4; j++) {
+            a[2 * j] = vpadalq_s16(a[2 * j], vmull_s8(xl, vget_low_s8(v.val[j])));
+            a[2 * j + 1] = vpadalq_s16(a[2 * j + 1], vmull_s8(xl, vget_high_s8(v.val[j])));
+            b[2 * j] = vpadalq_s16(b[2 * j], vmull_s8(yl, vget_low_s8(v.val[j])));
+            b[2 * j + 1] = vpadalq_s16(b[2 * j + 1], vmull_s8(yl, vget_high_s8(v.val[j])));
         }
     }
-    /* Pairwise sums: lane j of r[0] = all lanes of a[j]. */
+/* Pairwise sums: lane j of r[0] = all lanes of a[j]. */
+    r[0] = vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]));
+    r[1] = vpaddq_s32(vpaddq_s32(a[4], a[5]), vpaddq_s32(a[6], a[7]));
+    r[2] = vpaddq_s32(vpaddq_s32(b[0], b[1]), vpaddq_s32(b[2], b[3]));
+    r[3] = vpaddq_s32(vpaddq_s32(b[4], b[5]), vpaddq_s32(b[6], b[7]));
+}
+
+/* enn_dot8x2_neon of two windows of `rows` rows of w_row values (a multiple of sixteen) each, row_step
+ * bytes apart in the input (a convolution's windows inside the input, read where they are instead
+ * of gathered first): n = rows w_row. */
+ENN_INLINE void enn_dot8x2_rows_neon(const int8_t *xa, const int8_t *xb, int32_t rows, int32_t row_step,
+                                     int32_t w_row, const int8_t *p, int no_min, int32x4_t r[4])
+{
+    int32x4_t a[8];
+    int32x4_t b[8];
+    int32_t k;
+    int j;
+#if defined(__ARM_FEATURE_DOTPROD)
+    (void)no_min;
+#endif
+    for (j = 0; j < 8; j++) {
+        a[j] = vdupq_n_s32(0);
+        b[j] = vdupq_n_s32(0);
+    }
+    for (; rows > 0; rows--, xa += row_step, xb += row_step) {
+#if !defined(__ARM_FEATURE_DOTPROD)
+        if (no_min) {
+            for (k = 0; k < w_row; k += 16) {
+                const int8x16_t xv = vld1q_s8(xa + k);
+                const int8x16_t yv = vld1q_s8(xb + k);
+                ENN_GEMM_ASM4(0);
+                ENN_GEMM_ASM4(4);
+            }
+            continue;
+        }
+#endif
+        for (k = 0; k < w_row; k += 16, p += 128) {
+            const int8x16_t xv = vld1q_s8(xa + k);
+            const int8x16_t yv = vld1q_s8(xb + k);
+#if !defined(__ARM_FEATURE_DOTPROD)
+            const int8x8_t xl = vget_low_s8(xv);
+            const int8x8_t yl = vget_low_s8(yv);
+#endif
+            const int8x16x4_t v0 = vld1q_s8_x4(p);
+            const int8x16x4_t v1 = vld1q_s8_x4(p + 64);
+            ENN_PAIR(0, v0.val[0]);
+            ENN_PAIR(1, v0.val[1]);
+            ENN_PAIR(2, v0.val[2]);
+            ENN_PAIR(3, v0.val[3]);
+            ENN_PAIR(4, v1.val[0]);
+            ENN_PAIR(5, v1.val[1]);
+            ENN_PAIR(6, v1.val[2]);
+            ENN_PAIR(7, v1.val[3]);
+        }
+    }
     r[0] = vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]));
     r[1] = vpaddq_s32(vpaddq_s32(a[4], a[5]), vpaddq_s32(a[6], a[7]));
     r[2] = vpaddq_s32(vpaddq_s32(b[0], b[1]), vpaddq_s32(b[2], b[3]));
@@ -469,6 +548,8 @@ ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
 #undef ENN_PAIR
 #undef ENN_PAIR_NOMIN
 #undef ENN_PAIR_NOMIN_FIRST
+#undef ENN_GEMM_ASM4
+#undef ENN_GEMM_ASM_FILTER
 
 /* enn_mbqm4_neon with the left shifts max(shift, 0) and right shifts min(shift, 0) already split
  * (a table's lanes, instead of two instructions per call). */
@@ -503,21 +584,28 @@ ENN_INLINE int8x8_t enn_out8_rec_neon(int32x4_t r0, int32x4_t r1, int16x8_t off,
 }
 
 /* All out_c (a multiple of eight) outputs of two columns xa and xb of n values (a multiple of
- * eight) into out_a and out_b, eight channels at a time, with the layer's records q
- * (codegen/neon.py): the filters w are out_c rows of n bytes. out_a may overlap xa where the
- * planner allows (its bytes stay below the lowest input byte still to be read); out_b must not
- * overlap xa (the caller passes a buffer then). */
+ * eight) into out_a and out_b, eight channels at a time, with the layer's records q and packed
+ * filters w (codegen/neon.py). rows > 1: the columns are windows of that many rows (of n / rows
+ * values, a multiple of sixteen) row_step bytes apart (enn_dot8x2_rows_neon). out_a may overlap xa
+ * where the planner allows (its bytes stay below the lowest input byte still to be read); out_b
+ * must not overlap what remains to be read of xa (the caller passes a buffer then). */
 ENN_INLINE void enn_gemm2_neon(const int8_t *xa, const int8_t *xb, int32_t n, const int8_t *w, int32_t out_c,
                                const int32_t *q, int32_t out_offset, int32_t lo, int32_t hi, int no_min,
-                               int8_t *out_a, int8_t *out_b, const int right1)
+                               int8_t *out_a, int8_t *out_b, const int right1, const int32_t rows,
+                               const int32_t row_step)
 {
     const int16x8_t off = vdupq_n_s16((int16_t)out_offset);
     const int8x8_t lov = vdup_n_s8((int8_t)lo);
     const int8x8_t hiv = vdup_n_s8((int8_t)hi);
+    const int32_t w_row = rows > 1 ? n / rows : n;
     int32_t o;
     for (o = 0; o < out_c; o += 8, w += 8 * n, q += 32) {
         int32x4_t r[4];
-        enn_dot8x2_neon(xa, xb, w, n, no_min, r);
+        if (rows > 1) {
+            enn_dot8x2_rows_neon(xa, xb, rows, row_step, w_row, w, no_min, r);
+        } else {
+            enn_dot8x2_neon(xa, xb, w, n, no_min, r);
+        }
         {
             const int8x8_t ya = enn_out8_rec_neon(enn_rq4_rec_neon(r[0], q, right1),
                                                   enn_rq4_rec_neon(r[1], q + 4, right1), off, lov, hiv);
@@ -526,6 +614,109 @@ ENN_INLINE void enn_gemm2_neon(const int8_t *xa, const int8_t *xb, int32_t n, co
             vst1_s8(out_a + o, ya);
             vst1_s8(out_b + o, yb);
         }
+    }
+}
+
+/* The raw sums of eight filters with one column x of n values (a multiple of eight), the filters
+ * packed as for enn_dot8x2_neon: lanes of r[0] filters 0-3, of r[1] 4-7. Per 128 MACs one load of
+ * the column and two of four registers; the steps after the first in asm, as there. */
+ENN_INLINE void enn_dot8p_neon(const int8_t *x, const int8_t *p, int32_t n, int no_min, int32x4_t r[2])
+{
+    int32x4_t a[8];
+    int32_t i = 0;
+    int j;
+#if !defined(__ARM_FEATURE_DOTPROD)
+    if (no_min && n >= 16) {
+        {
+            const int8x16_t xv = vld1q_s8(x);
+            const int8x16x4_t v0 = vld1q_s8_x4(p);
+            const int8x16x4_t v1 = vld1q_s8_x4(p + 64);
+            for (j = 0; j < 4; j++) {
+                a[j] = vpaddlq_s16(ENN_MUL16_NOMIN(xv, vget_low_s8(xv), v0.val[j]));
+                a[j + 4] = vpaddlq_s16(ENN_MUL16_NOMIN(xv, vget_low_s8(xv), v1.val[j]));
+            }
+            p += 128;
+        }
+        for (i = 16; i + 16 <= n; i += 16) {
+            const int8x16_t xv = vld1q_s8(x + i);
+#define ENN_FC_ASM_FILTER(V, T, A)                                                                 \
+    "smull " T ".8h, %[x].8b, " V ".8b\n\t"                                                        \
+    "smlal2 " T ".8h, %[x].16b, " V ".16b\n\t"                                                     \
+    "sadalp %[" A "].4s, " T ".8h\n\t"
+            __asm__("ld1 {v0.16b-v3.16b}, [%[p]], #64\n\t"
+                    "ld1 {v4.16b-v7.16b}, [%[p]], #64\n\t"
+                    ENN_FC_ASM_FILTER("v0", "v16", "a0") ENN_FC_ASM_FILTER("v1", "v17", "a1")
+                    ENN_FC_ASM_FILTER("v2", "v16", "a2") ENN_FC_ASM_FILTER("v3", "v17", "a3")
+                    ENN_FC_ASM_FILTER("v4", "v16", "a4") ENN_FC_ASM_FILTER("v5", "v17", "a5")
+                    ENN_FC_ASM_FILTER("v6", "v16", "a6") ENN_FC_ASM_FILTER("v7", "v17", "a7")
+                    : [a0] "+w"(a[0]), [a1] "+w"(a[1]), [a2] "+w"(a[2]), [a3] "+w"(a[3]), [a4] "+w"(a[4]),
+                      [a5] "+w"(a[5]), [a6] "+w"(a[6]), [a7] "+w"(a[7]), [p] "+r"(p)
+                    : [x] "w"(xv), "m"(*(const int8_t(*)[128])p)
+                    : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "v17");
+#undef ENN_FC_ASM_FILTER
+        }
+    } else if (n < 16) {
+        const int8x8_t xl = vld1_s8(x);
+        const int8x16x4_t v = vld1q_s8_x4(p);
+        for (j = 0; j < 4; j++) {
+            a[2 * j] = vpaddlq_s16(vmull_s8(xl, vget_low_s8(v.val[j])));
+            a[2 * j + 1] = vpaddlq_s16(vmull_s8(xl, vget_high_s8(v.val[j])));
+        }
+        i = 8;
+        p += 64;
+    } else
+#else
+    (void)no_min;
+#endif
+    {
+        for (j = 0; j < 8; j++) {
+            a[j] = vdupq_n_s32(0);
+        }
+    }
+    for (; i + 16 <= n; i += 16, p += 128) {
+        const int8x16_t xv = vld1q_s8(x + i);
+        const int8x16x4_t v0 = vld1q_s8_x4(p);
+        const int8x16x4_t v1 = vld1q_s8_x4(p + 64);
+#if defined(__ARM_FEATURE_DOTPROD)
+        for (j = 0; j < 4; j++) {
+            a[j] = vdotq_s32(a[j], xv, v0.val[j]);
+            a[j + 4] = vdotq_s32(a[j + 4], xv, v1.val[j]);
+        }
+#else
+        for (j = 0; j < 4; j++) {
+            a[j] = vpadalq_s16(vpadalq_s16(a[j], vmull_s8(vget_low_s8(xv), vget_low_s8(v0.val[j]))),
+                               vmull_high_s8(xv, v0.val[j]));
+            a[j + 4] = vpadalq_s16(vpadalq_s16(a[j + 4], vmull_s8(vget_low_s8(xv), vget_low_s8(v1.val[j]))),
+                                   vmull_high_s8(xv, v1.val[j]));
+        }
+#endif
+    }
+    if (i < n) {
+        const int8x8_t xl = vld1_s8(x + i);
+        const int8x16x4_t v = vld1q_s8_x4(p);
+        for (j = 0; j < 4; j++) {
+            a[2 * j] = vpadalq_s16(a[2 * j], vmull_s8(xl, vget_low_s8(v.val[j])));
+            a[2 * j + 1] = vpadalq_s16(a[2 * j + 1], vmull_s8(xl, vget_high_s8(v.val[j])));
+        }
+    }
+    r[0] = vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]));
+    r[1] = vpaddq_s32(vpaddq_s32(a[4], a[5]), vpaddq_s32(a[6], a[7]));
+}
+
+/* All out_c (a multiple of eight) outputs of one row x of n values (a multiple of eight) of a fully
+ * connected layer, eight units at a time, from its packed filter w and records q (codegen/neon.py). */
+ENN_INLINE void enn_fc8_neon(const int8_t *x, int32_t n, const int8_t *w, int32_t out_c, const int32_t *q,
+                             int32_t out_offset, int32_t lo, int32_t hi, int no_min, int8_t *out, const int right1)
+{
+    const int16x8_t off = vdupq_n_s16((int16_t)out_offset);
+    const int8x8_t lov = vdup_n_s8((int8_t)lo);
+    const int8x8_t hiv = vdup_n_s8((int8_t)hi);
+    int32_t o;
+    for (o = 0; o < out_c; o += 8, w += 8 * n, q += 32) {
+        int32x4_t r[2];
+        enn_dot8p_neon(x, w, n, no_min, r);
+        vst1_s8(out + o, enn_out8_rec_neon(enn_rq4_rec_neon(r[0], q, right1), enn_rq4_rec_neon(r[1], q + 4, right1),
+                                           off, lov, hiv));
     }
 }
 #endif
@@ -763,11 +954,12 @@ ENN_INLINE void enn_dw3_pairs_neon(const int8_t *const *tap, int32_t c, const in
  * tap[t] + adv. Each filter vector loaded serves both; the requantization takes the layer's
  * multipliers m and shifts split into left lf and right rt (int32), and narrows saturating
  * (enn_out8_rec_neon). Channels c..c+15 (sets 2) or c..c+7 (sets 1) into oa and ob. right1: every
- * shift of the layer is -1 or below (enn_rq4_rec_neon). */
+ * shift of the layer is -1 or below (enn_rq4_rec_neon). two 0: pixel A alone (padded windows: their
+ * taps from dw3_taps; ob and adv unused). */
 ENN_INLINE void enn_dw3_two_neon(const int8_t *const *tap, int32_t adv, int32_t c, const int8_t *w, int32_t ch,
                                  const int32_t *kb, const int32_t *m, const int32_t *lf, const int32_t *rt,
                                  int16x8_t off, int8x16_t lo, int8x16_t hi, int8_t *oa, int8_t *ob, const int sets,
-                                 const int right1)
+                                 const int right1, const int two)
 {
     int32x4_t a[4];
     int32x4_t b[4];
@@ -775,7 +967,7 @@ ENN_INLINE void enn_dw3_two_neon(const int8_t *const *tap, int32_t adv, int32_t 
     int j;
     for (j = 0; j < 2 * sets; j++) {
         a[j] = vld1q_s32(kb + c + 4 * j);
-        b[j] = a[j];
+        b[j] = two ? a[j] : vdupq_n_s32(0);
     }
     w += c;
     for (t = 0; t < 9; t += 2) {
@@ -784,43 +976,51 @@ ENN_INLINE void enn_dw3_two_neon(const int8_t *const *tap, int32_t adv, int32_t 
         if (sets == 2) {
             const int8x16_t wv = vld1q_s8(w0);
             const int8x16_t xa = vld1q_s8(x0);
-            const int8x16_t xb = vld1q_s8(x0 + adv);
+            const int8x16_t xb = two ? vld1q_s8(x0 + adv) : xa;
             int16x8_t pal = vmull_s8(vget_low_s8(xa), vget_low_s8(wv));
             int16x8_t pah = vmull_high_s8(xa, wv);
-            int16x8_t pbl = vmull_s8(vget_low_s8(xb), vget_low_s8(wv));
-            int16x8_t pbh = vmull_high_s8(xb, wv);
+            int16x8_t pbl = two ? vmull_s8(vget_low_s8(xb), vget_low_s8(wv)) : pal;
+            int16x8_t pbh = two ? vmull_high_s8(xb, wv) : pah;
             if (t < 8) {
                 const int8_t *x1 = tap[t + 1] + c;
                 const int8x16_t wv1 = vld1q_s8(w0 + ch);
                 const int8x16_t xa1 = vld1q_s8(x1);
-                const int8x16_t xb1 = vld1q_s8(x1 + adv);
                 pal = vmlal_s8(pal, vget_low_s8(xa1), vget_low_s8(wv1));
                 pah = vmlal_high_s8(pah, xa1, wv1);
-                pbl = vmlal_s8(pbl, vget_low_s8(xb1), vget_low_s8(wv1));
-                pbh = vmlal_high_s8(pbh, xb1, wv1);
+                if (two) {
+                    const int8x16_t xb1 = vld1q_s8(x1 + adv);
+                    pbl = vmlal_s8(pbl, vget_low_s8(xb1), vget_low_s8(wv1));
+                    pbh = vmlal_high_s8(pbh, xb1, wv1);
+                }
             }
             a[0] = vaddw_s16(a[0], vget_low_s16(pal));
             a[1] = vaddw_high_s16(a[1], pal);
             a[2] = vaddw_s16(a[2], vget_low_s16(pah));
             a[3] = vaddw_high_s16(a[3], pah);
-            b[0] = vaddw_s16(b[0], vget_low_s16(pbl));
-            b[1] = vaddw_high_s16(b[1], pbl);
-            b[2] = vaddw_s16(b[2], vget_low_s16(pbh));
-            b[3] = vaddw_high_s16(b[3], pbh);
+            if (two) {
+                b[0] = vaddw_s16(b[0], vget_low_s16(pbl));
+                b[1] = vaddw_high_s16(b[1], pbl);
+                b[2] = vaddw_s16(b[2], vget_low_s16(pbh));
+                b[3] = vaddw_high_s16(b[3], pbh);
+            }
         } else {
             const int8x8_t wv = vld1_s8(w0);
             int16x8_t pa = vmull_s8(vld1_s8(x0), wv);
-            int16x8_t pb = vmull_s8(vld1_s8(x0 + adv), wv);
+            int16x8_t pb = two ? vmull_s8(vld1_s8(x0 + adv), wv) : pa;
             if (t < 8) {
                 const int8_t *x1 = tap[t + 1] + c;
                 const int8x8_t wv1 = vld1_s8(w0 + ch);
                 pa = vmlal_s8(pa, vld1_s8(x1), wv1);
-                pb = vmlal_s8(pb, vld1_s8(x1 + adv), wv1);
+                if (two) {
+                    pb = vmlal_s8(pb, vld1_s8(x1 + adv), wv1);
+                }
             }
             a[0] = vaddw_s16(a[0], vget_low_s16(pa));
             a[1] = vaddw_high_s16(a[1], pa);
-            b[0] = vaddw_s16(b[0], vget_low_s16(pb));
-            b[1] = vaddw_high_s16(b[1], pb);
+            if (two) {
+                b[0] = vaddw_s16(b[0], vget_low_s16(pb));
+                b[1] = vaddw_high_s16(b[1], pb);
+            }
         }
     }
     for (j = 0; j < 2 * sets; j++) {
@@ -829,25 +1029,33 @@ ENN_INLINE void enn_dw3_two_neon(const int8_t *const *tap, int32_t adv, int32_t 
         if (right1) {
             /* As enn_rq4_rec_neon's right1. */
             a[j] = vqrdmulhq_s32(a[j], mv);
-            b[j] = vqrdmulhq_s32(b[j], mv);
             a[j] = vrshlq_s32(vsraq_n_s32(a[j], a[j], 31), rv);
-            b[j] = vrshlq_s32(vsraq_n_s32(b[j], b[j], 31), rv);
+            if (two) {
+                b[j] = vqrdmulhq_s32(b[j], mv);
+                b[j] = vrshlq_s32(vsraq_n_s32(b[j], b[j], 31), rv);
+            }
         } else {
             const int32x4_t lv = vld1q_s32(lf + c + 4 * j);
             a[j] = enn_mbqm4_lr_neon(a[j], mv, lv, rv);
-            b[j] = enn_mbqm4_lr_neon(b[j], mv, lv, rv);
+            if (two) {
+                b[j] = enn_mbqm4_lr_neon(b[j], mv, lv, rv);
+            }
         }
     }
     if (sets == 2) {
         const int16x8_t a0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(a[0]), a[1]), off);
         const int16x8_t a1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(a[2]), a[3]), off);
-        const int16x8_t b0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(b[0]), b[1]), off);
-        const int16x8_t b1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(b[2]), b[3]), off);
         vst1q_s8(oa + c, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(a0), a1), lo), hi));
-        vst1q_s8(ob + c, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(b0), b1), lo), hi));
+        if (two) {
+            const int16x8_t b0 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(b[0]), b[1]), off);
+            const int16x8_t b1 = vqaddq_s16(vqmovn_high_s32(vqmovn_s32(b[2]), b[3]), off);
+            vst1q_s8(ob + c, vminq_s8(vmaxq_s8(vqmovn_high_s16(vqmovn_s16(b0), b1), lo), hi));
+        }
     } else {
         vst1_s8(oa + c, enn_out8_rec_neon(a[0], a[1], off, vget_low_s8(lo), vget_low_s8(hi)));
-        vst1_s8(ob + c, enn_out8_rec_neon(b[0], b[1], off, vget_low_s8(lo), vget_low_s8(hi)));
+        if (two) {
+            vst1_s8(ob + c, enn_out8_rec_neon(b[0], b[1], off, vget_low_s8(lo), vget_low_s8(hi)));
+        }
     }
 }
 #endif

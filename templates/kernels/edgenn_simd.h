@@ -26,6 +26,7 @@
 #endif
 #if defined(__ARM_NEON) && !defined(__ARM_FEATURE_MVE) && !defined(ENN_NO_NEON)
 #define ENN_NEON 1
+#include <arm_neon.h>
 #endif
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(__aarch64__) && !defined(ENN_NEON)
 #define ENN_DSP 1
@@ -111,11 +112,35 @@ static inline void enn_st32(void *p, int32_t v)
     memcpy(p, &v, sizeof v);
 }
 
-/* n bytes from src to dst (not overlapping), and n bytes of value v: Helium moves sixteen bytes
- * per step, cores with unaligned word access four. */
+/* An empty asm statement in the body of a short copy or fill loop: gcc would otherwise turn the
+ * loop into a call of the C library's memcpy or memset, which for the few bytes these loops move
+ * costs more than the loop (on the 64-bit Pis, 40 instructions and more per call). */
+#if defined(__GNUC__)
+#define ENN_KEEP_LOOP() __asm__ volatile("")
+#else
+#define ENN_KEEP_LOOP() ((void)0)
+#endif
+
+/* n bytes from src to dst (not overlapping), and n bytes of value v: Helium and NEON move sixteen
+ * bytes per step, cores with unaligned word access four. */
 static inline void enn_copy8(int8_t *dst, const int8_t *src, int32_t n)
 {
-#if defined(ENN_MVE)
+#if defined(ENN_NEON)
+    for (; n >= 16; n -= 16, dst += 16, src += 16) {
+        vst1q_s8(dst, vld1q_s8(src));
+        ENN_KEEP_LOOP();
+    }
+    if (n >= 8) {
+        vst1_s8(dst, vld1_s8(src));
+        n -= 8;
+        dst += 8;
+        src += 8;
+    }
+    for (; n > 0; n--) {
+        *dst++ = *src++;
+        ENN_KEEP_LOOP();
+    }
+#elif defined(ENN_MVE)
     for (; n > 0; n -= 16, dst += 16, src += 16) {
         const mve_pred16_t p = vctp8q((uint32_t)n);
         vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
@@ -134,7 +159,22 @@ static inline void enn_copy8(int8_t *dst, const int8_t *src, int32_t n)
 
 static inline void enn_fill8(int8_t *dst, int8_t v, int32_t n)
 {
-#if defined(ENN_MVE)
+#if defined(ENN_NEON)
+    const int8x16_t vv = vdupq_n_s8(v);
+    for (; n >= 16; n -= 16, dst += 16) {
+        vst1q_s8(dst, vv);
+        ENN_KEEP_LOOP();
+    }
+    if (n >= 8) {
+        vst1_s8(dst, vget_low_s8(vv));
+        n -= 8;
+        dst += 8;
+    }
+    for (; n > 0; n--) {
+        *dst++ = v;
+        ENN_KEEP_LOOP();
+    }
+#elif defined(ENN_MVE)
     const int8x16_t vv = vdupq_n_s8(v);
     for (; n > 0; n -= 16, dst += 16) {
         vstrbq_p_s8(dst, vv, vctp8q((uint32_t)n));

@@ -111,9 +111,32 @@ void enn_fully_connected(const enn_fully_connected_params *prm, const int8_t *in
     const int ext = (depth & 3) == 0 && depth <= FC_EXT && units >= 4;
     uint32_t xp[FC_EXT / 2];
 #endif
+#if defined(ENN_NEON_PAIRS)
+    int right1 = 1; /* every shift <= -1 (enn_rq4_rec_neon) */
+    {
+        int32_t u;
+        for (u = 0; u < (prm->per_channel ? units : 1); u++) {
+            right1 &= prm->quant.shift[u] <= -1;
+        }
+    }
+#endif
     int32_t b;
     for (b = 0; b < prm->batches; b++, input += depth) {
         int32_t u = 0;
+#if defined(ENN_NEON_PAIRS)
+        if (prm->mq != 0 && prm->wp != 0 && (depth & 7) == 0 && (units & 7) == 0) {
+            /* The generator's packed filter and records (codegen/neon.py). */
+            if (right1) {
+                enn_fc8_neon(input, depth, prm->wp, units, prm->mq, prm->output_offset, prm->act.min, prm->act.max,
+                             prm->no_min, output, 1);
+            } else {
+                enn_fc8_neon(input, depth, prm->wp, units, prm->mq, prm->output_offset, prm->act.min, prm->act.max,
+                             prm->no_min, output, 0);
+            }
+            output += units;
+            continue;
+        }
+#endif
 #if defined(ENN_NEON)
         if (foff == 0 && prm->ksum != 0) {
             enn_col_neon(input, filter, depth, units, bias, prm->ksum, ioff, prm->quant.multiplier, prm->quant.shift,

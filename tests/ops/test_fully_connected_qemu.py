@@ -47,3 +47,41 @@ def test_fully_connected_eight_units_on_aarch64(board):
     stats = check_cases(cases, samples=3, board=board)
     assert stats["cases"] == len(cases)
     assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("board", ["rpi4", "rpi5"])
+def test_fully_connected_packed_filters_on_aarch64(board):
+    """Layers of 8..48 units (whole eights) over rows of 8..264 values (whole eights: sixteens with
+    and without an eight left over, and a single eight): the AArch64 build's packed filters and
+    records (codegen/neon.py; edgenn_neon.h enn_fc8_neon, its steps in asm), -128 weights in half
+    of them, batches of rows, per-tensor and per-channel scales, left shifts."""
+    from conv_cases import any_left_shift
+
+    rng = np.random.default_rng(7014)
+    cases = []
+    for k in range(40):
+        c = random_case(rng)
+        x, w, y = c.inputs[0], c.inputs[1], c.outputs[0]
+        units = 8 * int(rng.integers(1, 7))
+        depth = 8 * int(rng.choice([1, 2, 3, 5, 8, 17, 33]))
+        data = rng.integers(-127, 128, size=(units, depth)).astype(np.int8)
+        if k % 2:
+            data[rng.random(data.shape) < 0.05] = -128
+        scale = np.resize(np.atleast_1d(w.scale), units) if np.size(w.scale) > 1 else w.scale
+        if k % 5 == 0:
+            scale = np.asarray(scale, np.float32) * 300  # a multiplier above one: left shifts
+        bias = c.inputs[2]
+        if bias is not None:
+            bias = type(bias)((units,), np.resize(np.atleast_1d(bias.scale), units), 0,
+                              rng.integers(-20000, 20000, size=units).astype(np.int32), "int32")
+        cases.append(type(c)(c.op_type, [type(x)((x.shape[0], depth), x.scale, x.zero_point),
+                                         type(w)((units, depth), scale, 0, data, axis=0), bias],
+                             [type(y)((y.shape[0], units), y.scale, y.zero_point)], c.attrs))
+    assert any((c.inputs[1].data == -128).any() for c in cases)
+    assert any(c.inputs[0].shape[0] > 1 for c in cases)
+    assert {c.inputs[1].shape[1] % 16 for c in cases} == {0, 8}
+    assert any_left_shift(cases)
+    stats = check_cases(cases, samples=3, board=board)
+    assert stats["cases"] == len(cases)
+    assert stats["saturated_low"] > 0 and stats["saturated_high"] > 0
