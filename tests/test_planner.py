@@ -128,8 +128,12 @@ def test_overlapped_windowed_ops_are_bit_exact_in_c(args):
 def test_overlapped_windowed_ops_are_bit_exact_on_aarch64():
     """The same on the A72, whose pointwise and gathered layers take pixels in pairs and blocks of
     eight channels (edgenn_neon.h enn_gemm2_neon): the second pixel's outputs overlap the first's
-    input (through a stack buffer then); plus 1x1 layers of 24 and 40 channels in place."""
-    for args in OVERLAP_CASES + [(1, 1, 0, 24, 24, 9, False), (1, 1, 0, 40, 16, 7, False), (1, 1, 0, 16, 40, 7, False)]:
+    input (through a stack buffer then); plus 1x1 layers of 24 and 40 channels in place, 3x3 windows
+    of 16 channels (rows read in place) and of 3 (gathered, padded to 32 values), and a depthwise
+    layer of 32 channels (pixel pairs)."""
+    for args in OVERLAP_CASES + [(1, 1, 0, 24, 24, 9, False), (1, 1, 0, 40, 16, 7, False), (1, 1, 0, 16, 40, 7, False),
+                                 (3, 1, 1, 16, 16, 10, False), (3, 1, 1, 16, 8, 10, False), (3, 1, 1, 3, 8, 12, False),
+                                 (3, 1, 1, 32, 32, 7, True)]:
         _check_overlapped(args, "qemu", "rpi4")
 
 

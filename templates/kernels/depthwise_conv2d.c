@@ -738,8 +738,8 @@ static void dw_pixel_any(const dw_ctx *k, const int8_t *x, const int8_t *w, int3
 /* Channels up to which a 3x3 layer takes dw3_mve / enn_dw3_pairs_neon (the zero-point row of
  * their padded taps is on the stack). */
 #define DW_ZP_CH 1024
-#if defined(ENN_NEON_PAIRS)
-#define DW_ZP_ROW 8192 /* bytes of the NEON runs' zero-point row (at least DW_ZP_CH) */
+#if defined(ENN_NEON_PAIRS) && !defined(DW_ZP_ROW)
+#define DW_ZP_ROW 8192 /* bytes of the NEON runs' zero-point row */
 #endif
 
 /* The nine taps of the 3x3 window at input row iy0, column ix0 (filter order): from in_px (the first
@@ -914,7 +914,7 @@ static void dw_rows(const dw_layer *L, int32_t r0, int32_t r1)
      * as the folded biases assume for every tap. */
 #if defined(ENN_NEON_PAIRS)
     /* A whole row of it where one fits (dw3_run_neon: the runs of the top and bottom rows). */
-    int8_t zprow[DW_ZP_ROW];
+    int8_t zprow[DW_ZP_ROW > DW_ZP_CH ? DW_ZP_ROW : DW_ZP_CH];
     const int zfull = in_w * in_c <= DW_ZP_ROW;
 #else
     int8_t zprow[DW_ZP_CH];

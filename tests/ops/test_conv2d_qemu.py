@@ -85,17 +85,22 @@ def test_conv2d_narrow_layers_on_neon(board):
 
 
 def _gemm_cases(rng: np.random.Generator, n: int) -> list:
-    """Cases enn_gemm2_neon takes (one group, output channels in eights, columns of n values in
-    eights): 1x1 columns of 8..128 values (whole sixteens and an eight left over), strided and
-    batched, gathered windows, -128 among the weights half the time."""
+    """Cases enn_gemm2_neon takes (one group, output channels in eights; 1x1 columns in eights,
+    gathered windows of any length, padded): 1x1 columns of 8..128 values (whole sixteens and an
+    eight left over), strided and batched, windows of 3..16 channels (rows of whole sixteens read in
+    place, rows of 8..16 bytes, others gathered) cut by the padding at either end of a row, -128
+    among the weights half the time."""
     cases = []
     while len(cases) < n:
         co = 8 * int(rng.integers(1, 6))
         c = random_case(rng, depthwise=False, dsp=rng.random() < 0.6, channels=co,
                         wide=(8, 129) if rng.random() < 0.5 else None)
         w = c.inputs[1].data
-        if w[0].size % 8 == 0:
+        if w.shape[1:3] != (1, 1) or w[0].size % 8 == 0:
             cases.append(c)
+    for ci in (3, 4, 16, 5, 32):
+        cases.append(random_case(rng, depthwise=False, dsp=True, channels=8 * int(rng.integers(1, 4)),
+                                 wide=(ci, ci + 1), hw=(int(rng.integers(3, 9)), int(rng.integers(3, 12)))))
     return cases
 
 
@@ -107,12 +112,15 @@ def test_conv2d_gemm_records_on_aarch64(board):
     (pairs, an odd pixel, strides), gathered windows, -128 weights (the SMULL + SMULL2 path),
     left shifts and the int8 clamp's saturating narrows."""
     rng = np.random.default_rng(7007)
-    cases = _gemm_cases(rng, 48)
+    cases = _gemm_cases(rng, 64)
     pw = [c for c in cases if c.inputs[1].shape[1:3] == (1, 1)]
     assert any(c.inputs[1].shape[3] % 16 == 8 for c in pw) and any(c.inputs[1].shape[3] % 16 == 0 for c in pw)
     assert any(c.attrs["stride"] != (1, 1) for c in pw) and any(c.inputs[0].shape[0] > 1 for c in pw)
     assert any(int(c.inputs[1].data.min()) == -128 for c in cases)
     assert any(c.inputs[1].shape[1] > 1 for c in cases)
+    windows = [c.inputs[1].shape for c in cases if c.inputs[1].shape[1:3] != (1, 1)]
+    assert any(s[2] * s[3] % 16 == 0 for s in windows) and any(8 <= s[2] * s[3] <= 16 for s in windows)
+    assert any(s[1] * s[2] * s[3] % 8 for s in windows)
     assert any_left_shift(cases)
     stats = check_cases(cases, samples=3, board=board)
     assert stats["cases"] == len(cases)
