@@ -374,10 +374,11 @@ ENN_INLINE void enn_dot8_neon(const int8_t *x, const int8_t *w, int32_t w_stride
 #endif
 
 /* One sixteen-value step of four packed filters (64 bytes at p, advanced) with the columns xv and
- * yv into the sums a[J..J+3] and b[J..J+3] (no weight -128: SMULL + SMLAL2 + SADALP), in asm:
- * gcc's schedule of the same intrinsics keeps more products in flight than 32 registers hold with
- * sixteen sums and spills four sums every step (68 instructions per step of eight filters instead
- * of 55). Four filters per statement: an asm takes at most 30 operands. */
+ * yv into the sums a[J..J+3] and b[J..J+3], in asm: FILTER ENN_GEMM_ASM_FILTER (no weight -128:
+ * SMULL + SMLAL2 + SADALP) or ENN_GEMM_ASM_FILTER_ANY (SMULL, SMULL2, two SADALP). gcc's schedule
+ * of the same intrinsics keeps more products in flight than 32 registers hold with sixteen sums
+ * and spills four sums every step (68 instructions per step of eight filters instead of 55). Four
+ * filters per statement: an asm takes at most 30 operands. */
 #define ENN_GEMM_ASM_FILTER(V, A, B)                                                               \
     "smull v4.8h, %[x].8b, " V ".8b\n\t"                                                          \
     "smull v5.8h, %[y].8b, " V ".8b\n\t"                                                          \
@@ -385,14 +386,81 @@ ENN_INLINE void enn_dot8_neon(const int8_t *x, const int8_t *w, int32_t w_stride
     "smlal2 v5.8h, %[y].16b, " V ".16b\n\t"                                                       \
     "sadalp %[" A "].4s, v4.8h\n\t"                                                              \
     "sadalp %[" B "].4s, v5.8h\n\t"
-#define ENN_GEMM_ASM4(J)                                                                           \
+#define ENN_GEMM_ASM_FILTER_ANY(V, A, B)                                                           \
+    "smull v4.8h, %[x].8b, " V ".8b\n\t"                                                          \
+    "smull2 v5.8h, %[x].16b, " V ".16b\n\t"                                                       \
+    "sadalp %[" A "].4s, v4.8h\n\t"                                                              \
+    "sadalp %[" A "].4s, v5.8h\n\t"                                                              \
+    "smull v4.8h, %[y].8b, " V ".8b\n\t"                                                          \
+    "smull2 v5.8h, %[y].16b, " V ".16b\n\t"                                                       \
+    "sadalp %[" B "].4s, v4.8h\n\t"                                                              \
+    "sadalp %[" B "].4s, v5.8h\n\t"
+#define ENN_GEMM_ASM4(J, FILTER)                                                                   \
     __asm__("ld1 {v0.16b-v3.16b}, [%[p]], #64\n\t"                                                \
-            ENN_GEMM_ASM_FILTER("v0", "a0", "b0") ENN_GEMM_ASM_FILTER("v1", "a1", "b1")             \
-            ENN_GEMM_ASM_FILTER("v2", "a2", "b2") ENN_GEMM_ASM_FILTER("v3", "a3", "b3")             \
+            FILTER("v0", "a0", "b0") FILTER("v1", "a1", "b1")                                      \
+            FILTER("v2", "a2", "b2") FILTER("v3", "a3", "b3")                                      \
             : [a0] "+w"(a[J]), [a1] "+w"(a[J + 1]), [a2] "+w"(a[J + 2]), [a3] "+w"(a[J + 3]),       \
               [b0] "+w"(b[J]), [b1] "+w"(b[J + 1]), [b2] "+w"(b[J + 2]), [b3] "+w"(b[J + 3]), [p] "+r"(p) \
             : [x] "w"(xv), [y] "w"(yv), "m"(*(const int8_t(*)[64])p)                                \
             : "v0", "v1", "v2", "v3", "v4", "v5")
+
+/* The eight-value step of eight packed filters (64 bytes at p: filter 2 j in the low half of
+ * register j, 2 j + 1 in the high half) with a column's eight values xl, into the sums a[0..7]
+ * (first: starting them); one product per lane, safe with any weight. */
+ENN_INLINE void enn_last8_neon(int32x4_t a[8], int8x8_t xl, const int8_t *p, const int first)
+{
+    const int8x16x4_t v = vld1q_s8_x4(p);
+    int j;
+    for (j = 0; j < 4; j++) {
+        const int16x8_t lo = vmull_s8(xl, vget_low_s8(v.val[j]));
+        const int16x8_t hi = vmull_s8(xl, vget_high_s8(v.val[j]));
+        a[2 * j] = first ? vpaddlq_s16(lo) : vpadalq_s16(a[2 * j], lo);
+        a[2 * j + 1] = first ? vpaddlq_s16(hi) : vpadalq_s16(a[2 * j + 1], hi);
+    }
+}
+
+/* One sixteen-value step of eight packed filters (128 bytes at p) with the columns xv and yv into
+ * the sums a[j] and b[j]: any weights (SDOT, or SMULL, SMULL2 and two SADALP), or with first_nomin
+ * the first step of filters without -128, starting the sums (ENN_PAIR_NOMIN_FIRST). */
+ENN_INLINE void enn_step8x2_neon(int32x4_t a[8], int32x4_t b[8], int8x16_t xv, int8x16_t yv, const int8_t *p,
+                                 const int first_nomin)
+{
+#if !defined(__ARM_FEATURE_DOTPROD)
+    const int8x8_t xl = vget_low_s8(xv);
+    const int8x8_t yl = vget_low_s8(yv);
+#endif
+    const int8x16x4_t v0 = vld1q_s8_x4(p);
+    const int8x16x4_t v1 = vld1q_s8_x4(p + 64);
+#define ENN_STEP8(M)                                                                               \
+    M(0, v0.val[0]);                                                                               \
+    M(1, v0.val[1]);                                                                               \
+    M(2, v0.val[2]);                                                                               \
+    M(3, v0.val[3]);                                                                               \
+    M(4, v1.val[0]);                                                                               \
+    M(5, v1.val[1]);                                                                               \
+    M(6, v1.val[2]);                                                                               \
+    M(7, v1.val[3])
+#if !defined(__ARM_FEATURE_DOTPROD)
+    if (first_nomin) {
+        ENN_STEP8(ENN_PAIR_NOMIN_FIRST);
+        return;
+    }
+#else
+    (void)first_nomin;
+#endif
+    ENN_STEP8(ENN_PAIR);
+#undef ENN_STEP8
+}
+
+/* Pairwise sums: lane j of r[0] = all lanes of a[j] (filters 0-3), of r[1] a[4 + j]; r[2], r[3]
+ * likewise of b. */
+ENN_INLINE void enn_sum8x2_neon(const int32x4_t a[8], const int32x4_t b[8], int32x4_t r[4])
+{
+    r[0] = vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]));
+    r[1] = vpaddq_s32(vpaddq_s32(a[4], a[5]), vpaddq_s32(a[6], a[7]));
+    r[2] = vpaddq_s32(vpaddq_s32(b[0], b[1]), vpaddq_s32(b[2], b[3]));
+    r[3] = vpaddq_s32(vpaddq_s32(b[4], b[5]), vpaddq_s32(b[6], b[7]));
+}
 
 /* The raw sums sum_{i < n} w_j[i] x[i] of eight filters w_j with two columns xa and xb of n values,
  * n a multiple of eight, the filters packed (codegen/neon.py: per step of sixteen values the eight
@@ -408,41 +476,19 @@ ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
     int j;
 #if !defined(__ARM_FEATURE_DOTPROD)
     if (no_min && n >= 16) {
-        {
-            const int8x16_t xv = vld1q_s8(xa);
-            const int8x16_t yv = vld1q_s8(xb);
-            const int8x8_t xl = vget_low_s8(xv);
-            const int8x8_t yl = vget_low_s8(yv);
-            const int8x16x4_t v0 = vld1q_s8_x4(p);
-            const int8x16x4_t v1 = vld1q_s8_x4(p + 64);
-            ENN_PAIR_NOMIN_FIRST(0, v0.val[0]);
-            ENN_PAIR_NOMIN_FIRST(1, v0.val[1]);
-            ENN_PAIR_NOMIN_FIRST(2, v0.val[2]);
-            ENN_PAIR_NOMIN_FIRST(3, v0.val[3]);
-            ENN_PAIR_NOMIN_FIRST(4, v1.val[0]);
-            ENN_PAIR_NOMIN_FIRST(5, v1.val[1]);
-            ENN_PAIR_NOMIN_FIRST(6, v1.val[2]);
-            ENN_PAIR_NOMIN_FIRST(7, v1.val[3]);
-            p += 128;
-        }
+        enn_step8x2_neon(a, b, vld1q_s8(xa), vld1q_s8(xb), p, 1);
+        p += 128;
         for (i = 16; i + 16 <= n; i += 16) {
             const int8x16_t xv = vld1q_s8(xa + i);
             const int8x16_t yv = vld1q_s8(xb + i);
-            ENN_GEMM_ASM4(0);
-            ENN_GEMM_ASM4(4);
+            ENN_GEMM_ASM4(0, ENN_GEMM_ASM_FILTER);
+            ENN_GEMM_ASM4(4, ENN_GEMM_ASM_FILTER);
         }
     } else if (n < 16) {
         /* One step of eight values (n = 8): filter 2 j in the low half of register j, 2 j + 1 in
          * the high half. */
-        const int8x8_t xl = vld1_s8(xa);
-        const int8x8_t yl = vld1_s8(xb);
-        const int8x16x4_t v = vld1q_s8_x4(p);
-        for (j = 0; j < 4; j++) {
-            a[2 * j] = vpaddlq_s16(vmull_s8(xl, vget_low_s8(v.val[j])));
-            a[2 * j + 1] = vpaddlq_s16(vmull_s8(xl, vget_high_s8(v.val[j])));
-            b[2 * j] = vpaddlq_s16(vmull_s8(yl, vget_low_s8(v.val[j])));
-            b[2 * j + 1] = vpaddlq_s16(vmull_s8(yl, vget_high_s8(v.val[j])));
-        }
+        enn_last8_neon(a, vld1_s8(xa), p, 1);
+        enn_last8_neon(b, vld1_s8(xb), p, 1);
         i = 8;
         p += 64;
     } else
@@ -455,41 +501,24 @@ ENN_INLINE void enn_dot8x2_neon(const int8_t *xa, const int8_t *xb, const int8_t
             b[j] = vdupq_n_s32(0);
         }
     }
+#if defined(__ARM_FEATURE_DOTPROD)
     for (; i + 16 <= n; i += 16, p += 128) {
+        enn_step8x2_neon(a, b, vld1q_s8(xa + i), vld1q_s8(xb + i), p, 0);
+    }
+#else
+    for (; i + 16 <= n; i += 16) {
         const int8x16_t xv = vld1q_s8(xa + i);
         const int8x16_t yv = vld1q_s8(xb + i);
-#if !defined(__ARM_FEATURE_DOTPROD)
-        const int8x8_t xl = vget_low_s8(xv);
-        const int8x8_t yl = vget_low_s8(yv);
-#endif
-        const int8x16x4_t v0 = vld1q_s8_x4(p);
-        const int8x16x4_t v1 = vld1q_s8_x4(p + 64);
-        ENN_PAIR(0, v0.val[0]);
-        ENN_PAIR(1, v0.val[1]);
-        ENN_PAIR(2, v0.val[2]);
-        ENN_PAIR(3, v0.val[3]);
-        ENN_PAIR(4, v1.val[0]);
-        ENN_PAIR(5, v1.val[1]);
-        ENN_PAIR(6, v1.val[2]);
-        ENN_PAIR(7, v1.val[3]);
+        ENN_GEMM_ASM4(0, ENN_GEMM_ASM_FILTER_ANY);
+        ENN_GEMM_ASM4(4, ENN_GEMM_ASM_FILTER_ANY);
     }
+#endif
     if (i < n) {
         /* The last eight values: one product per lane, safe with any weight. */
-        const int8x8_t xl = vld1_s8(xa + i);
-        const int8x8_t yl = vld1_s8(xb + i);
-        const int8x16x4_t v = vld1q_s8_x4(p);
-        for (j = 0; j < 4; j++) {
-            a[2 * j] = vpadalq_s16(a[2 * j], vmull_s8(xl, vget_low_s8(v.val[j])));
-            a[2 * j + 1] = vpadalq_s16(a[2 * j + 1], vmull_s8(xl, vget_high_s8(v.val[j])));
-            b[2 * j] = vpadalq_s16(b[2 * j], vmull_s8(yl, vget_low_s8(v.val[j])));
-            b[2 * j + 1] = vpadalq_s16(b[2 * j + 1], vmull_s8(yl, vget_high_s8(v.val[j])));
-        }
+        enn_last8_neon(a, vld1_s8(xa + i), p, 0);
+        enn_last8_neon(b, vld1_s8(xb + i), p, 0);
     }
-/* Pairwise sums: lane j of r[0] = all lanes of a[j]. */
-    r[0] = vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]));
-    r[1] = vpaddq_s32(vpaddq_s32(a[4], a[5]), vpaddq_s32(a[6], a[7]));
-    r[2] = vpaddq_s32(vpaddq_s32(b[0], b[1]), vpaddq_s32(b[2], b[3]));
-    r[3] = vpaddq_s32(vpaddq_s32(b[4], b[5]), vpaddq_s32(b[6], b[7]));
+    enn_sum8x2_neon(a, b, r);
 }
 
 /* enn_dot8x2_neon of two windows of `rows` rows of w_row values (a multiple of sixteen) each, row_step
@@ -515,41 +544,33 @@ ENN_INLINE void enn_dot8x2_rows_neon(const int8_t *xa, const int8_t *xb, int32_t
             for (k = 0; k < w_row; k += 16) {
                 const int8x16_t xv = vld1q_s8(xa + k);
                 const int8x16_t yv = vld1q_s8(xb + k);
-                ENN_GEMM_ASM4(0);
-                ENN_GEMM_ASM4(4);
+                ENN_GEMM_ASM4(0, ENN_GEMM_ASM_FILTER);
+                ENN_GEMM_ASM4(4, ENN_GEMM_ASM_FILTER);
             }
             continue;
         }
 #endif
+#if defined(__ARM_FEATURE_DOTPROD)
         for (k = 0; k < w_row; k += 16, p += 128) {
+            enn_step8x2_neon(a, b, vld1q_s8(xa + k), vld1q_s8(xb + k), p, 0);
+        }
+#else
+        for (k = 0; k < w_row; k += 16) {
             const int8x16_t xv = vld1q_s8(xa + k);
             const int8x16_t yv = vld1q_s8(xb + k);
-#if !defined(__ARM_FEATURE_DOTPROD)
-            const int8x8_t xl = vget_low_s8(xv);
-            const int8x8_t yl = vget_low_s8(yv);
-#endif
-            const int8x16x4_t v0 = vld1q_s8_x4(p);
-            const int8x16x4_t v1 = vld1q_s8_x4(p + 64);
-            ENN_PAIR(0, v0.val[0]);
-            ENN_PAIR(1, v0.val[1]);
-            ENN_PAIR(2, v0.val[2]);
-            ENN_PAIR(3, v0.val[3]);
-            ENN_PAIR(4, v1.val[0]);
-            ENN_PAIR(5, v1.val[1]);
-            ENN_PAIR(6, v1.val[2]);
-            ENN_PAIR(7, v1.val[3]);
+            ENN_GEMM_ASM4(0, ENN_GEMM_ASM_FILTER_ANY);
+            ENN_GEMM_ASM4(4, ENN_GEMM_ASM_FILTER_ANY);
         }
+#endif
     }
-    r[0] = vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]));
-    r[1] = vpaddq_s32(vpaddq_s32(a[4], a[5]), vpaddq_s32(a[6], a[7]));
-    r[2] = vpaddq_s32(vpaddq_s32(b[0], b[1]), vpaddq_s32(b[2], b[3]));
-    r[3] = vpaddq_s32(vpaddq_s32(b[4], b[5]), vpaddq_s32(b[6], b[7]));
+    enn_sum8x2_neon(a, b, r);
 }
 #undef ENN_PAIR
 #undef ENN_PAIR_NOMIN
 #undef ENN_PAIR_NOMIN_FIRST
 #undef ENN_GEMM_ASM4
 #undef ENN_GEMM_ASM_FILTER
+#undef ENN_GEMM_ASM_FILTER_ANY
 
 /* enn_mbqm4_neon with the left shifts max(shift, 0) and right shifts min(shift, 0) already split
  * (a table's lanes, instead of two instructions per call). */
@@ -656,12 +677,7 @@ ENN_INLINE void enn_dot8p_neon(const int8_t *x, const int8_t *p, int32_t n, int 
 #undef ENN_FC_ASM_FILTER
         }
     } else if (n < 16) {
-        const int8x8_t xl = vld1_s8(x);
-        const int8x16x4_t v = vld1q_s8_x4(p);
-        for (j = 0; j < 4; j++) {
-            a[2 * j] = vpaddlq_s16(vmull_s8(xl, vget_low_s8(v.val[j])));
-            a[2 * j + 1] = vpaddlq_s16(vmull_s8(xl, vget_high_s8(v.val[j])));
-        }
+        enn_last8_neon(a, vld1_s8(x), p, 1);
         i = 8;
         p += 64;
     } else
@@ -692,12 +708,7 @@ ENN_INLINE void enn_dot8p_neon(const int8_t *x, const int8_t *p, int32_t n, int 
 #endif
     }
     if (i < n) {
-        const int8x8_t xl = vld1_s8(x + i);
-        const int8x16x4_t v = vld1q_s8_x4(p);
-        for (j = 0; j < 4; j++) {
-            a[2 * j] = vpadalq_s16(a[2 * j], vmull_s8(xl, vget_low_s8(v.val[j])));
-            a[2 * j + 1] = vpadalq_s16(a[2 * j + 1], vmull_s8(xl, vget_high_s8(v.val[j])));
-        }
+        enn_last8_neon(a, vld1_s8(x + i), p, 0);
     }
     r[0] = vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]));
     r[1] = vpaddq_s32(vpaddq_s32(a[4], a[5]), vpaddq_s32(a[6], a[7]));
