@@ -159,7 +159,9 @@ def table(results: dict, boards: list[str], models: list[str], tflm: dict) -> st
             "loops for the DSP extension (M4, M7; the speed build's conv2d and fully_connected filters "
             "also pre-extended to int16 pairs in flash, codegen/dsp_filters.py: the flash is in the memory "
             "section) and for Helium (M55), NEON intrinsics on the Pis "
-            "(A72, A76: SDOT; the armhf A53 in 32-bit NEON), portable C elsewhere. "
+            "(A72, A76: SDOT; the armhf A53 in 32-bit NEON; on the 64-bit Pis conv2d and fully_connected "
+            "filters also packed per eight filters, codegen/neon.py, with an inline-assembly step loop), "
+            "portable C elsewhere. "
             "TFLM figures: tests/data/mlperf_tiny/README.md (same QEMU, same counting).\n")
     return "\n".join(lines) + "\n" + note
 

@@ -21,8 +21,10 @@ typedef struct {
     const int32_t *mq;      /* folded biases, multipliers, shifts: per four output channels (Helium builds,
                              * conv2d.c conv2d_run4_mve; codegen/helium.py), per eight (AArch64 NEON,
                              * edgenn_neon.h enn_gemm2_neon; codegen/neon.py), or NULL */
+#if defined(__aarch64__)
     const int8_t *wp;       /* the filters packed per eight (AArch64 NEON, edgenn_neon.h enn_gemm2_neon;
-                             * codegen/neon.py), or NULL */
+                             * codegen/neon.py), or NULL (left out of the initializer) */
+#endif
     const uint32_t *wx;     /* the filters as int16 pairs, two filters interleaved (DSP builds for speed,
                              * conv2d.c conv2d_pairs_asm), or NULL */
     int32_t no_min;         /* 1: no weight of the filter is -128 (NEON: two products fit an int16) */

@@ -114,8 +114,9 @@ static inline void enn_st32(void *p, int32_t v)
 
 /* An empty asm statement in the body of a short copy or fill loop: gcc would otherwise turn the
  * loop into a call of the C library's memcpy or memset, which for the few bytes these loops move
- * costs more than the loop (on the 64-bit Pis, 40 instructions and more per call). */
-#if defined(__GNUC__)
+ * costs more than the loop (on the 64-bit Pis, 40 instructions and more per call). Not when
+ * optimizing for size (`--optimize size`), where the call is the smaller code. */
+#if defined(__GNUC__) && !defined(__OPTIMIZE_SIZE__)
 #define ENN_KEEP_LOOP() __asm__ volatile("")
 #else
 #define ENN_KEEP_LOOP() ((void)0)

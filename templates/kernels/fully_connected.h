@@ -19,9 +19,12 @@ typedef struct {
     int32_t per_channel;  /* 1: one multiplier/shift per unit; 0: a single one */
     enn_pc_quant quant;   /* multiplier, shift ([output_depth] or [1]); rshift unused (NULL) */
     const int32_t *ksum;  /* [output_depth] sum of each unit's filter (Helium builds), or NULL */
+#if defined(__aarch64__)
     const int32_t *mq;    /* per eight units: folded biases, multipliers, shifts (AArch64 NEON,
                            * edgenn_neon.h enn_fc8_neon; codegen/neon.py), or NULL */
-    const int8_t *wp;     /* the filter packed per eight units (AArch64 NEON), or NULL */
+    const int8_t *wp;     /* the filter packed per eight units (AArch64 NEON), or NULL; both left
+                           * out of the initializer where the generator made none */
+#endif
     const uint32_t *wx;   /* the filter as int16 pairs, four units interleaved (DSP builds for speed,
                            * fully_connected.c fc_dot4_wx), or NULL */
     int32_t no_min;       /* 1: no weight of the filter is -128 (NEON: two products fit an int16) */
