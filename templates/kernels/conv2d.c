@@ -911,8 +911,7 @@ ENN_INLINE void conv2d_gather_inside(int8_t *d, const int8_t *src, int32_t row_s
             vstrbq_s8(d + w_row - 16, vldrbq_s8(src + w_row - 16));
             continue;
         }
-#endif
-#if defined(ENN_NEON)
+#elif defined(ENN_NEON)
         if (w_row >= 8 && w_row <= 16) {
             /* Two eight-byte moves, overlapping (a first layer's 3 x 3 channels: 9 bytes). */
             vst1_s8(d, vld1_s8(src));
@@ -1079,6 +1078,16 @@ static void conv2d_cols_neon(const conv2d_ctx *c, const int8_t *xa, const int8_t
 #endif
 
 #if defined(ENN_NEON_PAIRS)
+/* A pixel's out_c (a multiple of eight) outputs from the stack buffer where they waited. */
+ENN_INLINE void conv2d_copy_out(int8_t *out, const int8_t *later, int32_t out_c)
+{
+    int32_t i;
+    for (i = 0; i < out_c; i += 8) {
+        vst1_s8(out + i, vld1_s8(later + i));
+        ENN_KEEP_LOOP();
+    }
+}
+
 /* Layers with the code generator's eight-channel records and packed filters (codegen/neon.py):
  * outputs of columns xa and xb (NULL: xa alone) of n values into out_a and out_b by
  * enn_gemm2_neon, the columns contiguous (rows 1) or windows of `rows` rows row_step apart, out_b
@@ -1089,7 +1098,6 @@ static void conv2d_gemm2r(const conv2d_ctx *c, const int8_t *xa, const int8_t *x
 {
     const int32_t out_c = c->per_group;
     int8_t later[CONV2D_NEON_PAIR_OUT];
-    int32_t i;
     int8_t *dst = xb != 0 && !enn_overlap(out_b, (size_t)out_c, xa, (size_t)(n / rows)) ? out_b : later;
     if (c->right1) {
         enn_gemm2_neon(xa, xb != 0 ? xb : xa, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out_a,
@@ -1098,14 +1106,8 @@ static void conv2d_gemm2r(const conv2d_ctx *c, const int8_t *xa, const int8_t *x
         enn_gemm2_neon(xa, xb != 0 ? xb : xa, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out_a,
                        dst, 0, rows, row_step);
     }
-    if (dst == out_b) {
-        return;
-    }
-    if (xb != 0) {
-        for (i = 0; i < out_c; i += 8) {
-            vst1_s8(out_b + i, vld1_s8(later + i));
-            ENN_KEEP_LOOP();
-        }
+    if (dst != out_b && xb != 0) {
+        conv2d_copy_out(out_b, later, out_c);
     }
 }
 
@@ -1155,7 +1157,6 @@ static void conv2d_gemm_pairs(const conv2d_ctx *c, const int8_t *x, int32_t x_ad
     for (; pairs > 0; pairs--, x += 2 * x_adv, out += 2 * out_c) {
         int8_t *ob = out + out_c;
         int8_t *dst = enn_overlap(ob, (size_t)out_c, x, (size_t)span) ? later : ob;
-        int32_t i;
         if (c->right1) {
             enn_gemm2_neon(x, x + x_adv, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out, dst, 1,
                            rows, row_step);
@@ -1164,10 +1165,7 @@ static void conv2d_gemm_pairs(const conv2d_ctx *c, const int8_t *x, int32_t x_ad
                            rows, row_step);
         }
         if (dst == later) {
-            for (i = 0; i < out_c; i += 8) {
-                vst1_s8(ob + i, vld1_s8(later + i));
-                ENN_KEEP_LOOP();
-            }
+            conv2d_copy_out(ob, later, out_c);
         }
     }
 }
@@ -1254,9 +1252,9 @@ typedef struct {
     int gather; /* windows gathered into a stack buffer */
 #if defined(ENN_NEON)
     const int16_t *narrow; /* the transposed filter of a narrow layer (conv2d_narrow), or NULL */
-#endif
 #if defined(ENN_NEON_PAIRS)
-    int gemm; /* pointwise or gathered columns by enn_gemm2_neon (records, columns in eights) */
+    int gemm; /* pointwise or gathered columns by enn_gemm2_neon (the generator's records and packed filters) */
+#endif
 #endif
 #if defined(CONV2D_PAIRS)
     int wide;   /* windows extended whole into the pair buffer */

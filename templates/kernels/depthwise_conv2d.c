@@ -1098,7 +1098,9 @@ void enn_depthwise_conv2d(const enn_depthwise_conv2d_params *prm, const int8_t *
         int32_t c;
         for (c = 0; c < out_c; c++) {
             k.right1 &= shift32[c] <= -1;
+            /* cppcheck-suppress unreadVariable ; read through k.left (a false positive of cppcheck 2.10) */
             left[c] = shift32[c] > 0 ? shift32[c] : 0;
+            /* cppcheck-suppress unreadVariable ; read through k.right */
             right[c] = shift32[c] < 0 ? shift32[c] : 0;
         }
     }
