@@ -1131,6 +1131,25 @@ static int conv2d_pairs_clear(const int8_t *out, int32_t out_c, const int8_t *x,
     return (ob0 + out_c <= xa0 && ob1 + out_c <= xa1) || (ob0 >= xa0 + span && ob1 >= xa1 + span);
 }
 
+/* The pairs of conv2d_gemm_pairs, with the layer's right1 and whether every second output is
+ * clear of its first column as constants of each inlined copy. */
+ENN_INLINE void conv2d_pairs_loop(const conv2d_ctx *c, const int8_t *x, int32_t x_adv, int32_t pairs, int32_t n,
+                                  int32_t rows, int32_t row_step, int32_t span, int8_t *out, const int clear,
+                                  const int right1)
+{
+    const int32_t out_c = c->per_group;
+    int8_t later[CONV2D_NEON_PAIR_OUT];
+    for (; pairs > 0; pairs--, x += 2 * x_adv, out += 2 * out_c) {
+        int8_t *ob = out + out_c;
+        int8_t *dst = clear || !enn_overlap(ob, (size_t)out_c, x, (size_t)span) ? ob : later;
+        enn_gemm2_neon(x, x + x_adv, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out, dst, right1,
+                       rows, row_step);
+        if (dst == later) {
+            conv2d_copy_out(ob, later, out_c);
+        }
+    }
+}
+
 /* `pairs` pairs of columns (x + 2 p x_adv and the next; contiguous, or windows of `rows` rows
  * row_step apart; the first's first row `span` bytes) into the output: the second output straight
  * where no pair's overlaps its first column (conv2d_pairs_clear), else through a stack buffer where
@@ -1138,35 +1157,15 @@ static int conv2d_pairs_clear(const int8_t *out, int32_t out_c, const int8_t *x,
 static void conv2d_gemm_pairs(const conv2d_ctx *c, const int8_t *x, int32_t x_adv, int32_t pairs, int32_t n,
                               int32_t rows, int32_t row_step, int32_t span, int8_t *out)
 {
-    const int32_t out_c = c->per_group;
-    int8_t later[CONV2D_NEON_PAIR_OUT];
-    if (conv2d_pairs_clear(out, out_c, x, x_adv, span, pairs)) {
-        if (c->right1) {
-            for (; pairs > 0; pairs--, x += 2 * x_adv, out += 2 * out_c) {
-                enn_gemm2_neon(x, x + x_adv, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out,
-                               out + out_c, 1, rows, row_step);
-            }
-        } else {
-            for (; pairs > 0; pairs--, x += 2 * x_adv, out += 2 * out_c) {
-                enn_gemm2_neon(x, x + x_adv, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out,
-                               out + out_c, 0, rows, row_step);
-            }
-        }
-        return;
-    }
-    for (; pairs > 0; pairs--, x += 2 * x_adv, out += 2 * out_c) {
-        int8_t *ob = out + out_c;
-        int8_t *dst = enn_overlap(ob, (size_t)out_c, x, (size_t)span) ? later : ob;
-        if (c->right1) {
-            enn_gemm2_neon(x, x + x_adv, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out, dst, 1,
-                           rows, row_step);
-        } else {
-            enn_gemm2_neon(x, x + x_adv, n, c->wp, out_c, c->mq, c->out_offset, c->lo, c->hi, c->no_min, out, dst, 0,
-                           rows, row_step);
-        }
-        if (dst == later) {
-            conv2d_copy_out(ob, later, out_c);
-        }
+    const int clear = conv2d_pairs_clear(out, c->per_group, x, x_adv, span, pairs);
+    if (clear && c->right1) {
+        conv2d_pairs_loop(c, x, x_adv, pairs, n, rows, row_step, span, out, 1, 1);
+    } else if (clear) {
+        conv2d_pairs_loop(c, x, x_adv, pairs, n, rows, row_step, span, out, 1, 0);
+    } else if (c->right1) {
+        conv2d_pairs_loop(c, x, x_adv, pairs, n, rows, row_step, span, out, 0, 1);
+    } else {
+        conv2d_pairs_loop(c, x, x_adv, pairs, n, rows, row_step, span, out, 0, 0);
     }
 }
 
@@ -1649,13 +1648,7 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
 #endif
 #if defined(ENN_NEON_PAIRS)
     c.wp = prm->wp;
-    {
-        int32_t oc;
-        c.right1 = 1;
-        for (oc = 0; oc < out_c; oc++) {
-            c.right1 &= c.shift[oc] <= -1;
-        }
-    }
+    c.right1 = enn_right1_neon(c.shift, out_c);
 #endif
     c.wx = 0;
     c.no_min = prm->no_min;
@@ -1741,9 +1734,12 @@ void enn_conv2d(const enn_conv2d_params *prm, const int8_t *input, const int8_t 
              * (the input's last pixel would be read past). */
             L.gemm = c.mq != 0 && c.wp != 0 && c.groups == 1 && (gather || (pointwise && (n_col & 7) == 0)) &&
                      out_c <= CONV2D_NEON_PAIR_OUT;
-            if (!L.gemm)
 #endif
-            if (c.ksum != 0 && c.shift32 != 0 && c.groups == 1 && (pointwise || gather) && n_col <= CONV2D_NARROW_N &&
+            if (
+#if defined(ENN_NEON_PAIRS)
+                !L.gemm &&
+#endif
+                c.ksum != 0 && c.shift32 != 0 && c.groups == 1 && (pointwise || gather) && n_col <= CONV2D_NARROW_N &&
                 (out_c == 8 || out_c == 16 || out_c == 32 || out_c == 64)) {
                 conv2d_narrow_weights(filter, n_col, out_c, narrow_w);
                 L.narrow = narrow_w;

@@ -572,6 +572,17 @@ ENN_INLINE void enn_dot8x2_rows_neon(const int8_t *xa, const int8_t *xb, int32_t
 #undef ENN_GEMM_ASM_FILTER
 #undef ENN_GEMM_ASM_FILTER_ANY
 
+/* Whether each of a layer's n shifts is a right shift (<= -1): enn_rq4_rec_neon's right1. */
+static inline int enn_right1_neon(const int8_t *s, int32_t n)
+{
+    int all = 1;
+    int32_t i;
+    for (i = 0; i < n; i++) {
+        all &= s[i] <= -1;
+    }
+    return all;
+}
+
 /* enn_mbqm4_neon with the left shifts max(shift, 0) and right shifts min(shift, 0) already split
  * (a table's lanes, instead of two instructions per call). */
 ENN_INLINE int32x4_t enn_mbqm4_lr_neon(int32x4_t r, int32x4_t m, int32x4_t left, int32x4_t right)

@@ -112,13 +112,7 @@ void enn_fully_connected(const enn_fully_connected_params *prm, const int8_t *in
     uint32_t xp[FC_EXT / 2];
 #endif
 #if defined(ENN_NEON_PAIRS)
-    int right1 = 1; /* every shift <= -1 (enn_rq4_rec_neon) */
-    {
-        int32_t u;
-        for (u = 0; u < (prm->per_channel ? units : 1); u++) {
-            right1 &= prm->quant.shift[u] <= -1;
-        }
-    }
+    const int right1 = enn_right1_neon(prm->quant.shift, prm->per_channel ? units : 1);
 #endif
     int32_t b;
     for (b = 0; b < prm->batches; b++, input += depth) {
